@@ -1,0 +1,67 @@
+"""The CRM adapter's ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from crm_adapter import worker
+from crm_adapter.config import Settings
+from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deps import SessionDep
+from crm_adapter.intake_events.router import router as intake_events_router
+from crm_adapter.webhooks.router import router as webhooks_router
+from shared.errors import install_error_handlers
+from shared.runtime import open_runtime
+from shared.signing import Verifier
+
+DESCRIPTION = """
+Routes each submitted report to the responsible city unit, creates exactly one case per report
+in the unit's CRM (the report id travels as the CRM's external reference), and brings the CRM's
+status changes back to intake, mapped onto the canonical statuses.
+
+Intake's events and the CRM's webhooks are signed with Standard Webhooks headers; each is stored
+once under its id, so redeliveries change nothing.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        start_loops = worker.loops(settings) if settings.run_worker else None
+        async with open_runtime(settings.database_url, start_loops) as runtime:
+            app.state.sessionmaker = runtime.sessionmaker
+            app.state.events_verifier = Verifier(settings.events_secrets())
+            app.state.crm_webhook_verifier = Verifier(settings.crm_webhook_secrets())
+            app.state.crm_connector = worker.connectors(settings, runtime.client)[
+                RestJsonConnector.name
+            ]
+            yield
+
+    app = FastAPI(
+        title="MAM CRM adapter",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(intake_events_router)
+    app.include_router(webhooks_router)
+
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Health check",
+        description="200 when the database answers.",
+    )
+    async def healthz(session: SessionDep) -> dict[str, str]:
+        await session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,50 @@
+"""The adapter's record of each report's CRM case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import ForeignKey, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_adapter.db import Base
+
+
+class CaseState(enum.StrEnum):
+    PENDING = "pending"  # waiting to be created in the CRM (or retrying)
+    CREATED = "created"  # the CRM has it; `crm_case_id` is set
+    UNROUTABLE = "unroutable"  # no route for its category: held for an operator
+    DEAD = (
+        "dead"  # the CRM refused it, or the retry budget ran out: held for an operator
+    )
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # One case per report, whatever happens: the report id is also the CRM's external reference.
+    report_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    report_number: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(50), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    submitted_at: Mapped[dt.datetime]
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    connector: Mapped[str | None] = mapped_column(String(50))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    crm_case_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    crm_status: Mapped[str | None] = mapped_column(String(50))
+    # The CRM's version of the case last applied; an older change never overwrites a newer one.
+    crm_version: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(20))
+    # Sequence of the last status event sent to intake.
+    status_version: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]

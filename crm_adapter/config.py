@@ -1,0 +1,56 @@
+"""Settings of the CRM adapter (environment variables prefixed `ADAPTER_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
+
+DEV_CRM_API_KEY = DEV_SECRETS["crm_api_key"]
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ADAPTER_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+    database_file = "adapter.db"
+
+    port: int = 8001
+    intake_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL of intake."
+    )
+    intake_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["adapter_to_intake"]),
+        description="Standard Webhooks secret signing status events sent to intake.",
+    )
+    events_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["intake_to_adapter"]),
+        description="Secret intake signs report events with.",
+    )
+    events_secret_previous: SecretStr | None = None
+    crm_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="Base URL of the CRM's REST JSON API.",
+    )
+    crm_api_key: SecretStr = Field(
+        default=SecretStr(DEV_CRM_API_KEY),
+        description="Sent as `Authorization: Bearer …`.",
+    )
+    crm_timeout_seconds: float = Field(default=30.0, gt=0)
+    crm_webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["crm_webhooks"]),
+        description="Standard Webhooks secret the CRM signs status webhooks with.",
+    )
+    crm_webhook_secret_previous: SecretStr | None = None
+    case_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long one attempt to create a case may take.",
+    )
+
+    def events_secrets(self) -> list[str]:
+        return secrets_of(self.events_secret, self.events_secret_previous)
+
+    def crm_webhook_secrets(self) -> list[str]:
+        return secrets_of(self.crm_webhook_secret, self.crm_webhook_secret_previous)

@@ -1,0 +1,1 @@
+"""Talking to city CRMs: one interface, a connector per CRM protocol."""

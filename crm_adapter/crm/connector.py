@@ -1,0 +1,71 @@
+"""The interface every CRM connector implements, and the errors it raises.
+
+CrmError
+├── CrmUnavailable   timeout, connection error, 408, 429, 5xx: retry later
+└── CrmRejected      any other 4xx: retrying the same request cannot help
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class CrmError(Exception):
+    pass
+
+
+class CrmUnavailable(CrmError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CrmRejected(CrmError):
+    pass
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """What the CRM gets to open a case; `external_ref` is intake's report id."""
+
+    external_ref: uuid.UUID
+    number: str
+    category: str
+    unit: str
+    description: str
+    lat: float
+    lon: float
+    reported_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CrmCase:
+    case_id: str
+    status: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class CrmStatusChange:
+    """A status change as the CRM reports it, before mapping to our statuses."""
+
+    update_id: str
+    case_id: str
+    external_ref: str | None
+    status: str
+    note: str | None
+    version: int | None
+    changed_at: dt.datetime
+
+
+class CrmConnector(Protocol):
+    name: str
+
+    async def create_case(self, draft: CaseDraft) -> CrmCase: ...
+
+    async def find_case(self, external_ref: uuid.UUID) -> CrmCase | None: ...
+
+    def parse_webhook(self, body: bytes) -> CrmStatusChange: ...

@@ -1,0 +1,16 @@
+"""The adapter's schema migrations and the seeding of the default routing table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crm_adapter.config import Settings
+from crm_adapter.routing.service import seed_defaults
+from shared.migrate import upgrade_and_seed
+
+SCRIPT_LOCATION = Path(__file__).parent
+
+
+async def migrate(settings: Settings) -> None:
+    """Bring the schema to the newest revision, then add missing default routes."""
+    await upgrade_and_seed(settings, SCRIPT_LOCATION, seed_defaults)

@@ -1,0 +1,1 @@
+"""Which city unit (and which CRM connector) handles a category: data, not code."""

@@ -1,0 +1,1 @@
+"""Status webhooks from the CRM."""

@@ -1,0 +1,49 @@
+"""POST /webhooks/crm: status changes pushed by the CRM."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from crm_adapter.deps import CrmConnectorDep, SessionDep
+from crm_adapter.webhooks import service
+from shared.errors import problem_responses
+from shared.signing import Verifier
+from shared.webhooks import SignedMessage, signed_message
+
+router = APIRouter(tags=["crm"])
+
+
+def _verifier(request: Request) -> Verifier:
+    verifier: Verifier = request.app.state.crm_webhook_verifier
+    return verifier
+
+
+@router.post(
+    "/webhooks/crm",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    summary="Receive a status change from the CRM",
+    description="The CRM calls this when a case's status changes. The body must be signed "
+    "with Standard Webhooks headers (±5 min tolerance; the current and the previous secret "
+    "are accepted during rotation). Each update is stored once under the CRM's update id, "
+    "mapped onto the canonical statuses (an unknown code is held for an operator, never "
+    "guessed), and passed on to intake. Example body:\n\n"
+    "```json\n"
+    '{"update_id": "3f0c…", "case_id": "CRM-000042", "external_ref": "<report id>",\n'
+    ' "status": "IN_PROGRESS", "note": "Ekipa w drodze", "version": 2,\n'
+    ' "changed_at": "2026-11-28T09:15:00Z"}\n'
+    "```",
+    responses={
+        202: {"description": "Stored (or already stored)."},
+        **problem_responses(400, 401, 413, 422),
+    },
+)
+async def receive_crm_webhook(
+    session: SessionDep,
+    connector: CrmConnectorDep,
+    message: Annotated[SignedMessage, Depends(signed_message(_verifier))],
+) -> Response:
+    await service.receive_webhook(session, connector=connector, body=message.body)
+    return Response(status_code=status.HTTP_202_ACCEPTED)

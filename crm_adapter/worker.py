@@ -1,0 +1,63 @@
+"""The adapter's background loops: the case pusher and the outbox relay to intake."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+
+from crm_adapter.cases.pusher import CasePusher
+from crm_adapter.cases.service import PUSHER
+from crm_adapter.config import Settings
+from crm_adapter.crm.connector import CrmConnector
+from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.db import OutboxEvent
+from shared.outbox import RELAY, OutboxRelay
+from shared.runtime import Runtime, StartLoops
+from shared.signing import Signer
+
+
+def connectors(
+    settings: Settings, client: httpx.AsyncClient
+) -> dict[str, CrmConnector]:
+    """The CRM connectors by name, as units refer to them in the routing table."""
+    rest = RestJsonConnector(
+        client=client,
+        base_url=settings.crm_url,
+        api_key=settings.crm_api_key.get_secret_value(),
+        timeout=settings.crm_timeout_seconds,
+    )
+    return {rest.name: rest}
+
+
+def loops(settings: Settings) -> StartLoops:
+    def start(runtime: Runtime) -> None:
+        pusher = CasePusher(
+            sessionmaker=runtime.sessionmaker,
+            connectors=connectors(settings, runtime.client),
+            backoff=settings.backoff(),
+            lease=dt.timedelta(seconds=settings.case_lease_seconds),
+        )
+        relay = OutboxRelay(
+            sessionmaker=runtime.sessionmaker,
+            model=OutboxEvent,
+            client=runtime.client,
+            url=settings.intake_url.rstrip("/") + "/internal/events",
+            signer=Signer(settings.intake_secret.get_secret_value()),
+            backoff=settings.backoff(),
+        )
+        interval = settings.poll_seconds
+        runtime.loops.start(
+            "adapter.cases",
+            pusher.run_once,
+            wakeup=runtime.wakeups.event(PUSHER),
+            interval=interval,
+        )
+        runtime.loops.start(
+            "adapter.outbox",
+            relay.run_once,
+            wakeup=runtime.wakeups.event(RELAY),
+            interval=interval,
+        )
+
+    return start

@@ -1,0 +1,1 @@
+"""Development tools: the CRM simulator and the launcher behind `make run`."""

@@ -1,0 +1,300 @@
+"""The simulated CRM: cases in memory, status changes by hand, signed webhooks out.
+
+It speaks its own vocabulary (`NEW`, `ASSIGNED`, `IN_PROGRESS`, …) as a real CRM would, and
+knows nothing of MAM beyond the external reference it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from devtools.crm_simulator.config import Settings
+from shared.signing import Signer
+
+logger = logging.getLogger(__name__)
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "NEW"
+    ASSIGNED = "ASSIGNED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SCHEDULED = "SCHEDULED"
+    DONE = "DONE"
+    NOT_CITY_MATTER = "NOT_CITY_MATTER"
+    DUPLICATE = "DUPLICATE"
+    CANNOT_FIX = "CANNOT_FIX"
+    REOPENED = "REOPENED"
+
+
+class Location(BaseModel):
+    lat: float
+    lon: float
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "external_ref": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+                    "title": "WRO-2026-000042",
+                    "category": "pothole",
+                    "unit": "zdium",
+                    "description": "Deep pothole on the right lane",
+                    "location": {"lat": 51.1097, "lon": 17.0326},
+                    "reported_at": "2026-11-28T08:00:00Z",
+                }
+            ]
+        }
+    )
+
+    external_ref: str = Field(min_length=1, max_length=200)
+    title: str = ""
+    category: str
+    unit: str
+    description: str = ""
+    location: Location
+    reported_at: dt.datetime | None = None
+
+
+class HistoryEntry(BaseModel):
+    status: CaseStatus
+    note: str | None
+    changed_at: dt.datetime
+
+
+class Case(BaseModel):
+    case_id: str
+    external_ref: str
+    title: str
+    category: str
+    unit: str
+    description: str
+    location: Location
+    status: CaseStatus
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    history: list[HistoryEntry]
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "IN_PROGRESS", "note": "Ekipa w drodze"}]
+        }
+    )
+
+    status: CaseStatus
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class WebhookDelivery(BaseModel):
+    update_id: str
+    case_id: str
+    status: CaseStatus
+    attempts: int
+    delivered: bool
+    last_error: str | None
+
+
+class Store:
+    def __init__(self) -> None:
+        self.cases: dict[str, Case] = {}
+        self.deliveries: dict[str, WebhookDelivery] = {}
+        self._lock = asyncio.Lock()
+
+    async def create(self, data: CaseCreate) -> Case:
+        async with self._lock:
+            now = dt.datetime.now(dt.UTC)
+            case = Case(
+                case_id=f"CRM-{len(self.cases) + 1:06d}",
+                external_ref=data.external_ref,
+                title=data.title,
+                category=data.category,
+                unit=data.unit,
+                description=data.description,
+                location=data.location,
+                status=CaseStatus.NEW,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                history=[
+                    HistoryEntry(status=CaseStatus.NEW, note=None, changed_at=now)
+                ],
+            )
+            self.cases[case.case_id] = case
+            return case
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    store = Store()
+    signer = Signer(settings.webhook_secret.get_secret_value())
+    tasks: set[asyncio.Task[None]] = set()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=5.0)
+        ) as client:
+            app.state.client = client
+            yield
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = FastAPI(
+        title="MAM CRM simulator",
+        version="0.1.0",
+        description="Plays the city CRM for development and tests: receives cases, lets a "
+        "person or a test change their status as a field worker would, and sends each change "
+        "as a signed webhook (Standard Webhooks) to the adapter.",
+        lifespan=lifespan,
+    )
+
+    def check_key(authorization: Annotated[str | None, Header()] = None) -> None:
+        key = settings.api_key.get_secret_value() if settings.api_key else ""
+        if key and authorization != f"Bearer {key}":
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "missing or wrong API key"
+            )
+
+    def get_case(case_id: str) -> Case:
+        case = store.cases.get(case_id)
+        if case is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
+        return case
+
+    async def deliver(request: Request, delivery: WebhookDelivery, body: bytes) -> None:
+        client: httpx.AsyncClient = request.app.state.client
+        for attempt in range(1, settings.webhook_attempts + 1):
+            delivery.attempts = attempt
+            headers = {
+                "content-type": "application/json",
+                **signer.headers(delivery.update_id, body),
+            }
+            try:
+                response = await client.post(
+                    settings.webhook_url, content=body, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                delivery.last_error = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.is_success:
+                    delivery.delivered = True
+                    delivery.last_error = None
+                    return
+                delivery.last_error = f"HTTP {response.status_code}"
+            await asyncio.sleep(min(2**attempt * 0.5, 30))
+        logger.error("webhook.gave_up", extra={"update_id": delivery.update_id})
+
+    @app.post(
+        "/api/cases",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Create a case",
+        description="Opens a case in status NEW. Like many real CRMs it does not deduplicate: "
+        "creating twice with the same external_ref gives two cases.",
+    )
+    async def create_case(data: CaseCreate) -> Case:
+        return await store.create(data)
+
+    @app.get(
+        "/api/cases",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Find cases",
+        description="All cases, or those with the given external reference, oldest first.",
+    )
+    async def list_cases(
+        external_ref: Annotated[
+            str | None, Query(description="The caller's own id.")
+        ] = None,
+    ) -> list[Case]:
+        return [
+            c for c in store.cases.values() if external_ref in (None, c.external_ref)
+        ]
+
+    @app.get(
+        "/api/cases/{case_id}",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Read a case",
+        description="One case with its status history.",
+    )
+    async def read_case(case_id: str) -> Case:
+        return get_case(case_id)
+
+    @app.post(
+        "/api/cases/{case_id}/status",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Change a case's status",
+        description="What a field worker does. The change is sent to the webhook URL as a "
+        "signed webhook in the background, retried until the receiver acknowledges it.",
+    )
+    async def change_status(
+        case_id: str, change: StatusChange, request: Request
+    ) -> Case:
+        case = get_case(case_id)
+        now = _now()
+        case.status = change.status
+        case.version += 1
+        case.updated_at = now
+        case.history.append(
+            HistoryEntry(status=change.status, note=change.note, changed_at=now)
+        )
+        update_id = str(uuid.uuid4())
+        payload = {
+            "update_id": update_id,
+            "case_id": case.case_id,
+            "external_ref": case.external_ref,
+            "status": change.status.value,
+            "note": change.note,
+            "version": case.version,
+            "changed_at": now.isoformat(),
+        }
+        delivery = WebhookDelivery(
+            update_id=update_id,
+            case_id=case.case_id,
+            status=change.status,
+            attempts=0,
+            delivered=False,
+            last_error=None,
+        )
+        store.deliveries[update_id] = delivery
+        task = asyncio.create_task(
+            deliver(request, delivery, json.dumps(payload).encode())
+        )
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return case
+
+    @app.get(
+        "/api/webhooks",
+        tags=["webhooks"],
+        summary="Webhook deliveries",
+        description="Every webhook sent, with its attempts and whether it was acknowledged.",
+    )
+    async def list_deliveries() -> list[WebhookDelivery]:
+        return list(store.deliveries.values())
+
+    return app

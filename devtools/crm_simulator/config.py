@@ -1,0 +1,32 @@
+"""Settings of the CRM simulator (environment variables prefixed `CRM_SIM_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import DEV_SECRETS
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CRM_SIM_", env_file=".env", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8002
+    api_key: SecretStr | None = Field(
+        default=SecretStr(DEV_SECRETS["crm_api_key"]),
+        description="Bearer key callers of /api must send; empty to accept anyone.",
+    )
+    webhook_url: str = Field(
+        default="http://127.0.0.1:8001/webhooks/crm",
+        description="Where status changes are pushed (the adapter's webhook endpoint).",
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["crm_webhooks"]),
+        description="Standard Webhooks secret the webhooks are signed with.",
+    )
+    webhook_attempts: int = Field(default=8, ge=1)
+    log_json: bool = False
+    log_level: str = "INFO"

@@ -1,0 +1,1 @@
+"""Intake service: residents' reports, accounts and notifications, and the public APIs."""

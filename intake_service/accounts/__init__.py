@@ -1,0 +1,1 @@
+"""Resident accounts, passwords and access tokens."""

@@ -1,0 +1,74 @@
+"""The intake service's ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from intake_service import worker
+from intake_service.accounts.router import router as accounts_router
+from intake_service.categories.router import router as categories_router
+from intake_service.config import Settings
+from intake_service.deps import SessionDep
+from intake_service.notifications.router import router as notifications_router
+from intake_service.reports.router import router as reports_router
+from intake_service.status.router import router as status_router
+from shared.errors import install_error_handlers
+from shared.runtime import open_runtime
+from shared.signing import Verifier
+
+DESCRIPTION = """
+Residents report what is broken where they stand: a category, a position and a description,
+anonymously or signed in. Each report is handed to the city's CRM through the CRM adapter, and
+every status change comes back here: to the report's public history and, for a named
+report, to the resident's notifications in their language.
+
+Texts are in Polish, English or German, chosen by `?lang=` or `Accept-Language` (Polish by
+default). Every error is an RFC 9457 problem (`application/problem+json`).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        assert settings.photo_dir is not None
+        settings.photo_dir.mkdir(parents=True, exist_ok=True)
+        start_loops = worker.loops(settings) if settings.run_worker else None
+        async with open_runtime(settings.database_url, start_loops) as runtime:
+            app.state.sessionmaker = runtime.sessionmaker
+            app.state.events_verifier = Verifier(settings.events_secrets())
+            yield
+
+    app = FastAPI(
+        title="MAM intake service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (
+        categories_router,
+        accounts_router,
+        reports_router,
+        notifications_router,
+        status_router,
+    ):
+        app.include_router(router)
+
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Health check",
+        description="200 when the database answers.",
+    )
+    async def healthz(session: SessionDep) -> dict[str, str]:
+        await session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Report categories and the city units responsible for them (data, not code)."""

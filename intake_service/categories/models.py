@@ -1,0 +1,39 @@
+"""Categories and units as the resident sees them."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake_service.db import Base
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    names: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class CategoryGroup(Base):
+    __tablename__ = "category_groups"
+
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    names: Mapped[dict[str, str]] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    group_code: Mapped[str] = mapped_column(ForeignKey("category_groups.code"))
+    names: Mapped[dict[str, str]] = mapped_column(JSON)
+    # The unit that usually handles it, shown to residents; the adapter's routing decides.
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    expected_resolution_hours: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    group: Mapped[CategoryGroup] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship(lazy="joined")

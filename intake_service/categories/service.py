@@ -1,0 +1,70 @@
+"""Reading categories, and seeding the defaults shipped in `defaults.json`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.categories.models import Category, CategoryGroup, Unit
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.json")
+
+
+def load_defaults() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+async def list_active(session: AsyncSession) -> list[Category]:
+    query = (
+        select(Category)
+        .where(Category.active.is_(True))
+        .order_by(Category.position, Category.code)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def get_active(session: AsyncSession, code: str) -> Category | None:
+    category = await session.get(Category, code)
+    return category if category is not None and category.active else None
+
+
+async def seed_defaults(session: AsyncSession) -> int:
+    """Add the default units, groups and categories that are missing; returns how many.
+
+    Rows that exist are left alone, so an operator's changes survive every deployment.
+    """
+    data = load_defaults()
+    added = 0
+    for position, group in enumerate(data["groups"]):
+        if await session.get(CategoryGroup, group["code"]) is None:
+            session.add(
+                CategoryGroup(
+                    code=group["code"], names=group["names"], position=position
+                )
+            )
+            added += 1
+    for unit in data["units"]:
+        if await session.get(Unit, unit["code"]) is None:
+            session.add(Unit(code=unit["code"], names=unit["names"]))
+            added += 1
+    await session.flush()
+    for position, item in enumerate(data["categories"]):
+        if await session.get(Category, item["code"]) is None:
+            session.add(
+                Category(
+                    code=item["code"],
+                    group_code=item["group"],
+                    names=item["names"],
+                    unit_code=item["unit"],
+                    expected_resolution_hours=item["expected_resolution_hours"],
+                    position=position,
+                )
+            )
+            added += 1
+    await session.commit()
+    return added

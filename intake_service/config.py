@@ -1,0 +1,51 @@
+"""Settings of the intake service (environment variables prefixed `INTAKE_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INTAKE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+    database_file = "intake.db"
+
+    port: int = 8000
+    photo_dir: Path | None = Field(
+        default=None, description="Default `<data_dir>/photos`."
+    )
+    report_number_prefix: str = Field(
+        default="WRO", pattern=r"^[A-Z]{2,8}$", description="Start of report numbers."
+    )
+    adapter_url: str = Field(
+        default="http://127.0.0.1:8001", description="Base URL of the CRM adapter."
+    )
+    adapter_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["intake_to_adapter"]),
+        description="Standard Webhooks secret (`whsec_…`) signing events sent to the adapter.",
+    )
+    events_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["adapter_to_intake"]),
+        description="Secret the adapter signs status events with.",
+    )
+    events_secret_previous: SecretStr | None = Field(
+        default=None,
+        description="The previous secret, still accepted while it is rotated out.",
+    )
+    access_token_ttl_seconds: int = Field(default=3600, ge=60)
+
+    @model_validator(mode="after")
+    def _default_photo_dir(self) -> Self:
+        if self.photo_dir is None:
+            self.photo_dir = self.data_dir / "photos"
+        return self
+
+    def events_secrets(self) -> list[str]:
+        return secrets_of(self.events_secret, self.events_secret_previous)

@@ -1,0 +1,73 @@
+"""Dependencies shared by intake's routers (Annotated aliases)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.accounts import service as accounts
+from intake_service.accounts.models import Account
+from intake_service.config import Settings
+from shared.errors import NotAuthenticated
+from shared.i18n import negotiate
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    # Only opens and closes: each use case commits itself, and closing rolls back the rest.
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_language(
+    lang: Annotated[
+        str | None,
+        Query(
+            description="Language of the texts: `pl`, `en` or `de`; overrides Accept-Language."
+        ),
+    ] = None,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str:
+    return negotiate(accept_language, lang)
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+LangDep = Annotated[str, Depends(get_language)]
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from `POST /v1/auth/token`."
+)
+
+
+async def get_optional_account(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Account | None:
+    """The signed-in resident, or None without a token; a bad or expired token is a 401."""
+    if credentials is None:
+        return None
+    account = await accounts.authenticate_token(session, credentials.credentials)
+    if account is None:
+        raise NotAuthenticated()
+    return account
+
+
+async def get_account(
+    account: Annotated[Account | None, Depends(get_optional_account)],
+) -> Account:
+    if account is None:
+        raise NotAuthenticated()
+    return account
+
+
+OptionalAccountDep = Annotated[Account | None, Depends(get_optional_account)]
+AccountDep = Annotated[Account, Depends(get_account)]

@@ -1,0 +1,21 @@
+"""Every ORM model of intake, imported in one place for Alembic and the tests."""
+
+from intake_service.accounts.models import AccessToken, Account
+from intake_service.categories.models import Category, CategoryGroup, Unit
+from intake_service.db import InboxMessage, OutboxEvent
+from intake_service.notifications.models import Notification
+from intake_service.reports.models import Report, ReportCounter, ReportStatusChange
+
+__all__ = [
+    "AccessToken",
+    "Account",
+    "Category",
+    "CategoryGroup",
+    "InboxMessage",
+    "Notification",
+    "OutboxEvent",
+    "Report",
+    "ReportCounter",
+    "ReportStatusChange",
+    "Unit",
+]

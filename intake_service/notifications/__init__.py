@@ -1,0 +1,1 @@
+"""Residents' notifications about their reports."""

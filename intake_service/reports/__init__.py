@@ -1,0 +1,1 @@
+"""Residents' reports: filing them and the public view of them."""

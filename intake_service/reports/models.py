@@ -1,0 +1,67 @@
+"""Reports, their status history and the per-year report number counter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake_service.categories.models import Category, Unit
+from intake_service.db import Base
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    category_code: Mapped[str] = mapped_column(
+        ForeignKey("categories.code"), index=True
+    )
+    lat: Mapped[float]
+    lon: Mapped[float]
+    description: Mapped[str] = mapped_column(Text)
+    # Null for an anonymous report; never shown in public views.
+    reporter_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # The sequence of the last status change applied (0: none yet); older changes are ignored.
+    status_sequence: Mapped[int] = mapped_column(default=0)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    crm_case_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    expected_resolution_at: Mapped[dt.datetime]
+
+    category: Mapped[Category] = relationship(lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    history: Mapped[list[ReportStatusChange]] = relationship(
+        order_by="ReportStatusChange.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class ReportStatusChange(Base):
+    __tablename__ = "report_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[int]
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("report_id", "sequence"),)
+
+
+class ReportCounter(Base):
+    """Last report number handed out per year (`WRO-2026-000042`)."""
+
+    __tablename__ = "report_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,107 @@
+"""Public API shapes of reports (ours, not the wire contracts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from intake_service.categories.schemas import NamedRef
+from intake_service.reports.models import Report
+from intake_service.status.texts import status_name
+from shared.contracts import ReportStatus
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    lat: float = Field(
+        ge=-90, le=90, description="Latitude (WGS 84).", examples=[51.1097]
+    )
+    lon: float = Field(
+        ge=-180, le=180, description="Longitude (WGS 84).", examples=[17.0326]
+    )
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "pothole",
+                    "location": {"lat": 51.1097, "lon": 17.0326},
+                    "description": "Głęboka dziura na prawym pasie przy przejściu.",
+                }
+            ]
+        },
+    )
+
+    category: Annotated[str, StringConstraints(min_length=1, max_length=50)] = Field(
+        description="A category code from GET /v1/categories."
+    )
+    location: Location
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ] = Field(description="What is wrong, 1 to 2000 characters.")
+
+
+class StatusChangeRead(BaseModel):
+    status: ReportStatus
+    status_name: str = Field(description="The status in the requested language.")
+    changed_at: dt.datetime
+    note: str | None = Field(
+        default=None, description="The unit's note, if it gave one."
+    )
+
+
+class ReportRead(BaseModel):
+    """A report as anyone may see it: never the reporter's identity or contact data."""
+
+    id: uuid.UUID
+    number: str = Field(
+        description="Human-readable number.", examples=["WRO-2026-000042"]
+    )
+    category: NamedRef
+    location: Location
+    description: str
+    status: ReportStatus
+    status_name: str = Field(description="The status in the requested language.")
+    unit: NamedRef | None = Field(
+        default=None,
+        description="The responsible city unit, once the CRM has the case.",
+    )
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expected_resolution_at: dt.datetime = Field(
+        description="When the city aims to have it resolved (category target from filing)."
+    )
+    status_history: list[StatusChangeRead] = Field(description="Oldest first.")
+
+    @classmethod
+    def of(cls, report: Report, lang: str) -> ReportRead:
+        status = ReportStatus(report.status)
+        return cls(
+            id=report.id,
+            number=report.number,
+            category=NamedRef.of(report.category, lang),
+            location=Location(lat=report.lat, lon=report.lon),
+            description=report.description,
+            status=status,
+            status_name=status_name(status, lang),
+            unit=NamedRef.of(report.unit, lang) if report.unit else None,
+            created_at=report.created_at,
+            updated_at=report.updated_at,
+            expected_resolution_at=report.expected_resolution_at,
+            status_history=[
+                StatusChangeRead(
+                    status=ReportStatus(change.status),
+                    status_name=status_name(ReportStatus(change.status), lang),
+                    changed_at=change.changed_at,
+                    note=change.note,
+                )
+                for change in report.history
+            ],
+        )

@@ -1,0 +1,1 @@
+"""Status changes coming back from the CRM adapter, and what residents read about them."""

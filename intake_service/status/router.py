@@ -1,0 +1,41 @@
+"""POST /internal/events: signed status events from the CRM adapter."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from intake_service.deps import SessionDep
+from intake_service.status import service
+from shared.errors import problem_responses
+from shared.signing import Verifier
+from shared.webhooks import SignedMessage, signed_message
+
+router = APIRouter(tags=["internal"])
+
+
+def _verifier(request: Request) -> Verifier:
+    verifier: Verifier = request.app.state.events_verifier
+    return verifier
+
+
+@router.post(
+    "/internal/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    summary="Receive an event from the CRM adapter",
+    description="Takes one signed event envelope (Standard Webhooks headers `webhook-id`, "
+    "`webhook-timestamp`, `webhook-signature`). Each event id is stored once: a redelivery is "
+    "acknowledged with 202 and has no second effect.",
+    responses={
+        202: {"description": "Stored (or already stored)."},
+        **problem_responses(400, 401, 413, 422),
+    },
+)
+async def receive_event(
+    session: SessionDep,
+    message: Annotated[SignedMessage, Depends(signed_message(_verifier))],
+) -> Response:
+    await service.receive_event(session, body=message.body)
+    return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,99 @@
+"""Applying status changes from the adapter: the report, its history, then notifications."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.accounts.models import Account
+from intake_service.categories.models import Unit
+from intake_service.db import InboxMessage
+from intake_service.notifications.service import notify_status_change
+from intake_service.reports import repository
+from intake_service.reports.models import ReportStatusChange
+from shared.contracts import ReportStatus, ReportStatusChangedV1
+from shared.db import utcnow
+from shared.inbox import handle_once
+from shared.webhooks import parse_envelope
+
+logger = logging.getLogger(__name__)
+
+# `submitted` only says the CRM has the case; the resident hears from the unit's own work on.
+_SILENT = {ReportStatus.SUBMITTED}
+
+
+async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
+    """Store the event once and apply it in the same transaction; False for a duplicate."""
+    envelope = parse_envelope(body)
+    event = envelope.event
+
+    async def handle() -> str | None:
+        if not isinstance(event, ReportStatusChangedV1):
+            return f"not handled here: {event.type}"
+        return await apply_status_change(session, event)
+
+    return await handle_once(
+        session,
+        InboxMessage,
+        source=envelope.source,
+        external_id=str(envelope.id),
+        message_type=event.type,
+        payload=body.decode(),
+        handler=handle,
+    )
+
+
+async def apply_status_change(
+    session: AsyncSession, change: ReportStatusChangedV1
+) -> str | None:
+    """Apply one change unless a newer one was applied already; returns an error, or None."""
+    report = await repository.get(session, change.report_id, for_update=True)
+    if report is None:
+        logger.warning(
+            "status.unknown_report", extra={"report_id": str(change.report_id)}
+        )
+        return "unknown report"
+    if change.sequence <= report.status_sequence:
+        logger.info(
+            "status.stale",
+            extra={"report_id": str(report.id), "sequence": change.sequence},
+        )
+        return None
+    previous = ReportStatus(report.status)
+    report.status = change.status
+    report.status_sequence = change.sequence
+    if change.unit and await session.get(Unit, change.unit) is not None:
+        report.unit_code = change.unit
+    if change.crm_case_id:
+        report.crm_case_id = change.crm_case_id
+    report.updated_at = utcnow()
+    report.history.append(
+        ReportStatusChange(
+            status=change.status,
+            sequence=change.sequence,
+            note=change.note,
+            changed_at=change.changed_at,
+        )
+    )
+    news = change.status != previous or bool(change.note)
+    if report.reporter_id is not None and news and change.status not in _SILENT:
+        account = await session.get(Account, report.reporter_id)
+        if account is not None:
+            notify_status_change(
+                session,
+                account=account,
+                report=report,
+                sequence=change.sequence,
+                status=change.status,
+                note=change.note,
+            )
+    logger.info(
+        "status.applied",
+        extra={
+            "report_id": str(report.id),
+            "status": change.status,
+            "sequence": change.sequence,
+        },
+    )
+    return None

@@ -1,0 +1,52 @@
+"""Background loops: do a step, then wait for a wake-up or the poll interval."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger(__name__)
+
+Step = Callable[[], Awaitable[int]]
+
+
+async def run_loop(
+    name: str, step: Step, *, wakeup: asyncio.Event, interval: float
+) -> None:
+    """Run `step` until cancelled. A step that found work runs again at once; a failing step
+    is logged and retried after the interval, so a database hiccup does not end the loop."""
+    while True:
+        wakeup.clear()
+        try:
+            done = await step()
+        except Exception:
+            logger.exception("loop.failed", extra={"loop": name})
+            done = 0
+        if done:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wakeup.wait(), timeout=interval)
+
+
+class LoopGroup:
+    """The loops of one process, started together and cancelled together."""
+
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(
+        self, name: str, step: Step, *, wakeup: asyncio.Event, interval: float
+    ) -> None:
+        self._tasks.append(
+            asyncio.create_task(
+                run_loop(name, step, wakeup=wakeup, interval=interval), name=name
+            )
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()

@@ -1,0 +1,18 @@
+"""Versioned wire contracts between intake and the CRM adapter."""
+
+from shared.contracts.envelope import Envelope, Event
+from shared.contracts.reports import (
+    GeoPoint,
+    ReportStatus,
+    ReportStatusChangedV1,
+    ReportSubmittedV1,
+)
+
+__all__ = [
+    "Envelope",
+    "Event",
+    "GeoPoint",
+    "ReportStatus",
+    "ReportStatusChangedV1",
+    "ReportSubmittedV1",
+]

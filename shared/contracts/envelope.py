@@ -1,0 +1,27 @@
+"""The envelope every cross-service event travels in, and the union of all events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.contracts.reports import ReportStatusChangedV1, ReportSubmittedV1
+
+Event = Annotated[
+    ReportSubmittedV1 | ReportStatusChangedV1, Field(discriminator="type")
+]
+
+
+class Envelope(BaseModel):
+    """One event with its identity; `id` is the idempotency key the receiver dedupes on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique event id.")
+    occurred_at: AwareDatetime = Field(description="When the event happened (UTC).")
+    source: Literal["intake", "adapter"] = Field(
+        description="The service that emitted it."
+    )
+    event: Event = Field(description="The event itself, discriminated by its `type`.")

@@ -1,0 +1,79 @@
+"""Report events exchanged between intake and the CRM adapter (wire types only)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class ReportStatus(enum.StrEnum):
+    """Resident-facing status of a report; the adapter maps each CRM's codes onto these."""
+
+    RECEIVED = "received"
+    SUBMITTED = "submitted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+    REOPENED = "reopened"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (ReportStatus.RESOLVED, ReportStatus.REJECTED)
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class GeoPoint(_Contract):
+    """A WGS 84 position."""
+
+    lat: float = Field(ge=-90, le=90, description="Latitude in degrees (WGS 84).")
+    lon: float = Field(ge=-180, le=180, description="Longitude in degrees (WGS 84).")
+
+
+class ReportSubmittedV1(_Contract):
+    """A resident's report was stored by intake and must become a CRM case."""
+
+    type: Literal["report.submitted.v1"] = "report.submitted.v1"
+    report_id: uuid.UUID = Field(
+        description="Intake's id of the report; the CRM's external reference."
+    )
+    number: str = Field(
+        description="Human-readable report number shown to the resident."
+    )
+    category: str = Field(description="Category code, e.g. `pothole`.")
+    location: GeoPoint = Field(description="Where the problem is.")
+    description: str = Field(description="The resident's description.")
+    submitted_at: AwareDatetime = Field(
+        description="When intake accepted the report (UTC)."
+    )
+
+
+class ReportStatusChangedV1(_Contract):
+    """The status of a report changed in the CRM (or the case was created there)."""
+
+    type: Literal["report.status_changed.v1"] = "report.status_changed.v1"
+    report_id: uuid.UUID = Field(description="Intake's id of the report.")
+    status: ReportStatus = Field(description="The new canonical status.")
+    sequence: int = Field(
+        ge=1,
+        description="Per-report version, increasing with each change; "
+        "a receiver ignores a change whose sequence is not above the last one it applied.",
+    )
+    unit: str | None = Field(
+        default=None, description="Code of the responsible city unit."
+    )
+    note: str | None = Field(
+        default=None, description="The unit's note for the resident, if any."
+    )
+    crm_case_id: str | None = Field(
+        default=None, description="The case's id in the city's CRM."
+    )
+    crm_status: str | None = Field(
+        default=None, description="The CRM's own status code, unmapped."
+    )
+    changed_at: AwareDatetime = Field(description="When the change happened (UTC).")

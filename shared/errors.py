@@ -1,0 +1,221 @@
+"""RFC 9457 problem details: one error base, localized titles and details, and the handlers.
+
+Every 4xx and 5xx either service returns is `application/problem+json` with a stable `type`,
+a `title` and `detail` in the language the client asked for, and for validation errors the
+list of offending fields.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.i18n import Localized, negotiate, pick
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:mam:problem:"
+
+
+class AppError(Exception):
+    """An expected failure with its HTTP status; subclasses set `code`, `status_code` and texts.
+
+    `detail` may hold `{placeholders}` filled from the keyword arguments.
+    """
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[Localized] = {
+        "pl": "Błędne żądanie",
+        "en": "Bad request",
+        "de": "Ungültige Anfrage",
+    }
+    detail: ClassVar[Localized | None] = None
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(self.code)
+        self.params = params
+
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+    def body(self, lang: str) -> dict[str, Any]:
+        problem: dict[str, Any] = {
+            "type": TYPE_PREFIX + self.code,
+            "title": pick(self.title, lang),
+            "status": self.status_code,
+        }
+        if self.detail is not None:
+            problem["detail"] = pick(self.detail, lang).format(**self.params)
+        return problem
+
+
+class NotAuthenticated(AppError):
+    status_code = 401
+    code = "not-authenticated"
+    title = {
+        "pl": "Wymagane zalogowanie",
+        "en": "Authentication required",
+        "de": "Anmeldung erforderlich",
+    }
+    detail = {
+        "pl": "Brak ważnego tokenu dostępu albo token wygasł. Zaloguj się ponownie.",
+        "en": "The access token is missing, invalid or expired. Please sign in again.",
+        "de": "Das Zugriffstoken fehlt, ist ungültig oder abgelaufen. Bitte erneut anmelden.",
+    }
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="mam"'}
+
+
+class BadSignature(AppError):
+    status_code = 401
+    code = "bad-signature"
+    title = {
+        "pl": "Błędny podpis",
+        "en": "Invalid signature",
+        "de": "Ungültige Signatur",
+    }
+    detail = {
+        "pl": "Podpis żądania jest nieprawidłowy, przeterminowany albo go brak.",
+        "en": "The request's signature is missing, invalid or outside the time tolerance.",
+        "de": "Die Signatur der Anfrage fehlt, ist ungültig oder außerhalb der Zeittoleranz.",
+    }
+
+
+class ValidationFailed(AppError):
+    status_code = 422
+    code = "validation-failed"
+    title = {
+        "pl": "Nieprawidłowe dane",
+        "en": "The request is not valid",
+        "de": "Die Anfrage ist ungültig",
+    }
+    detail = {
+        "pl": "Popraw wskazane pola i spróbuj ponownie.",
+        "en": "Correct the listed fields and try again.",
+        "de": "Bitte korrigieren Sie die genannten Felder und versuchen Sie es erneut.",
+    }
+
+
+_HTTP_TITLES: Mapping[int, Localized] = {
+    404: {"pl": "Nie znaleziono", "en": "Not found", "de": "Nicht gefunden"},
+    405: {
+        "pl": "Metoda niedozwolona",
+        "en": "Method not allowed",
+        "de": "Methode nicht erlaubt",
+    },
+    500: {
+        "pl": "Błąd wewnętrzny serwera",
+        "en": "Internal server error",
+        "de": "Interner Serverfehler",
+    },
+}
+
+
+def request_language(request: Request) -> str:
+    return negotiate(
+        request.headers.get("accept-language"), request.query_params.get("lang")
+    )
+
+
+def problem_response(
+    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    fields = []
+    for error in exc.errors():
+        # The first element says where the value came from (body, query, header, path).
+        location = [str(part) for part in error.get("loc", ())]
+        fields.append(
+            {
+                "field": ".".join(location[1:]) or location[0] if location else "",
+                "in": location[0] if location else "body",
+                "message": error.get("msg", ""),
+                "code": error.get("type", ""),
+            }
+        )
+    return fields
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return problem_response(
+            exc.status_code, exc.body(request_language(request)), exc.headers()
+        )
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        body = ValidationFailed().body(request_language(request))
+        body["errors"] = _field_errors(exc)
+        return problem_response(422, body)
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        lang = request_language(request)
+        title = _HTTP_TITLES.get(exc.status_code)
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": pick(title, lang) if title else str(exc.detail),
+            "status": exc.status_code,
+        }
+        return problem_response(exc.status_code, body, exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("request.failed", extra={"path": request.url.path})
+        body = {
+            "type": "about:blank",
+            "title": pick(_HTTP_TITLES[500], request_language(request)),
+            "status": 500,
+        }
+        return problem_response(500, body)
+
+    app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+_DESCRIPTIONS = {
+    400: "The request is malformed.",
+    401: "Not authenticated, or the credentials or signature are wrong.",
+    403: "Not allowed.",
+    404: "Not found.",
+    409: "Conflicts with the current state.",
+    413: "The request body is too large.",
+    422: "The request is not valid; `errors` lists the offending fields.",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the given error statuses, all RFC 9457 problem details."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    return {
+        code: {
+            "description": _DESCRIPTIONS.get(code, "Error."),
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        for code in codes
+    }

@@ -1,0 +1,98 @@
+"""Inbox: every received message is stored once under (source, external id)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from shared.db import UtcDateTime, utcnow
+
+
+class InboxMixin:
+    """Columns of a service's `inbox_messages` table."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str] = mapped_column(String(200))
+    message_type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
+        return (UniqueConstraint("source", "external_id"),)
+
+
+async def record_once(
+    session: AsyncSession,
+    model: type[InboxMixin],
+    *,
+    source: str,
+    external_id: str,
+    message_type: str,
+    payload: str,
+) -> int | None:
+    """Insert the message unless it is already there; returns the new row's id, or None."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(
+            source=source,
+            external_id=external_id,
+            message_type=message_type,
+            payload=payload,
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(model.id)
+    )
+    result = await session.execute(statement)
+    return result.scalar_one_or_none()
+
+
+Handler = Callable[[], Awaitable[str | None]]
+"""Acts on a message in the caller's transaction; returns why it could not, or None."""
+
+
+async def handle_once(
+    session: AsyncSession,
+    model: type[InboxMixin],
+    *,
+    source: str,
+    external_id: str,
+    message_type: str,
+    payload: str,
+    handler: Handler,
+) -> bool:
+    """Store the message and run `handler`, committing both together; False for a duplicate.
+
+    A message that cannot be handled is kept with its `last_error` for an operator.
+    """
+    inbox_id = await record_once(
+        session,
+        model,
+        source=source,
+        external_id=external_id,
+        message_type=message_type,
+        payload=payload,
+    )
+    if inbox_id is None:
+        await session.rollback()
+        return False
+    error = await handler()
+    await session.execute(
+        update(model)
+        .where(model.id == inbox_id)
+        .values(handled_at=utcnow() if error is None else None, last_error=error)
+    )
+    await session.commit()
+    return True

@@ -1,0 +1,77 @@
+"""Running a service's Alembic migrations from code, on its own engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import make_engine, make_sessionmaker
+from shared.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+
+def alembic_config(script_location: Path, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option(
+        "file_template",
+        "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s",
+    )
+    return config
+
+
+async def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
+    """`alembic upgrade` on a connection of our engine (so SQLite gets its pragmas)."""
+    config = alembic_config(script_location, url)
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def downgrade(script_location: Path, url: str, revision: str) -> None:
+    config = alembic_config(script_location, url)
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def upgrade_and_seed(
+    settings: ServiceSettings,
+    script_location: Path,
+    seed: Callable[[AsyncSession], Awaitable[int]],
+) -> None:
+    """What `python -m <service> migrate` does: upgrade to head, then seed default data."""
+    if settings.database_is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await upgrade(script_location, settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            added = await seed(session)
+    finally:
+        await engine.dispose()
+    logger.info("migrate.done", extra={"seeded": added})

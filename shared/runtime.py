@@ -1,0 +1,58 @@
+"""What a service process holds while it runs: engine, sessions, HTTP client, loops."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.background import LoopGroup
+from shared.db import make_engine, make_sessionmaker
+from shared.wakeup import INFO_KEY, Wakeups
+
+# Connect fast, but give a slow peer time to answer (RELIABILITY §4.1: 5 s / 30 s).
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@dataclass
+class Runtime:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient
+    wakeups: Wakeups
+    loops: LoopGroup = field(default_factory=LoopGroup)
+
+
+StartLoops = Callable[[Runtime], None]
+
+
+@asynccontextmanager
+async def open_runtime(
+    database_url: str, start_loops: StartLoops | None
+) -> AsyncIterator[Runtime]:
+    engine = make_engine(database_url)
+    wakeups = Wakeups()
+    runtime = Runtime(
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine, info={INFO_KEY: wakeups}),
+        client=httpx.AsyncClient(timeout=HTTP_TIMEOUT),
+        wakeups=wakeups,
+    )
+    try:
+        if start_loops is not None:
+            start_loops(runtime)
+        yield runtime
+    finally:
+        await runtime.loops.stop()
+        await runtime.client.aclose()
+        await engine.dispose()
+
+
+async def run_worker(database_url: str, start_loops: StartLoops) -> None:
+    """The loops alone, for a worker process beside API processes that run none."""
+    async with open_runtime(database_url, start_loops):
+        await asyncio.Event().wait()

@@ -1,0 +1,111 @@
+"""What both services' settings have in common: storage, ports, background loops, retries."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+from typing import ClassVar, Literal, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings
+
+from shared.retry import Backoff
+
+
+def _dev_secret(label: str) -> str:
+    return (
+        "whsec_" + base64.b64encode(f"mam-development-only-{label}".encode()).decode()
+    )
+
+
+DEV_SECRETS = {
+    "intake_to_adapter": _dev_secret("intake-to-adapter"),
+    "adapter_to_intake": _dev_secret("adapter-to-intake"),
+    "crm_webhooks": _dev_secret("crm-webhooks"),
+    "crm_api_key": "mam-development-only-crm-api-key",
+}
+"""Secrets that make `make run` work with no configuration; refused in production."""
+
+
+def async_database_url(url: str, default_sqlite_file: Path) -> str:
+    """Normalise a database URL to an async driver; empty means the default SQLite file."""
+    if not url:
+        return f"sqlite+aiosqlite:///{default_sqlite_file}"
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's `Settings`; subclasses set `env_prefix` and `database_file`."""
+
+    database_file: ClassVar[str]
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(
+        default=Path("var"),
+        validation_alias=AliasChoices("data_dir", "MAM_DATA_DIR"),
+        description="Where the SQLite files (and intake's photos) live by default (`MAM_DATA_DIR`).",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file in the data folder. "
+        "`postgresql://…` is used through asyncpg.",
+    )
+    host: str = "127.0.0.1"
+    port: int
+    run_worker: bool = Field(
+        default=True,
+        description="Run the background loops inside the API process (the embedded default); "
+        "set false when `python -m <service> worker` processes run them.",
+    )
+    poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often loops look for work nobody woke them for.",
+    )
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    retry_cap_seconds: float = Field(default=1800.0, gt=0)
+    retry_budget_hours: float = Field(default=72.0, gt=0)
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _normalise_database_url(self) -> Self:
+        self.database_url = async_database_url(
+            self.database_url, self.data_dir / self.database_file
+        )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Self:
+        if self.environment == "production":
+            for name, value in self:
+                if (
+                    isinstance(value, SecretStr)
+                    and value.get_secret_value() in DEV_SECRETS.values()
+                ):
+                    raise ValueError(
+                        f"{name} must be set to a secret of its own in production"
+                    )
+        return self
+
+    @property
+    def database_is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def backoff(self) -> Backoff:
+        return Backoff(
+            base=self.retry_base_seconds,
+            cap=self.retry_cap_seconds,
+            budget=dt.timedelta(hours=self.retry_budget_hours),
+        )
+
+
+def secrets_of(*secrets: SecretStr | None) -> list[str]:
+    """The values of the secrets that are set (current first, then the one being retired)."""
+    return [s.get_secret_value() for s in secrets if s is not None]

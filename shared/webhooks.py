@@ -1,0 +1,97 @@
+"""FastAPI dependency that checks a Standard Webhooks signature before anything is parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from pydantic import ValidationError
+
+from shared.contracts import Envelope
+from shared.errors import AppError, BadSignature
+from shared.signing import SignatureError, Verifier, has_signature_headers
+
+MAX_BODY = 64 * 1024
+
+
+class MissingSignature(AppError):
+    status_code = 400
+    code = "missing-signature"
+    title = {
+        "pl": "Brak podpisu",
+        "en": "Signature headers missing",
+        "de": "Signatur-Header fehlen",
+    }
+    detail = {
+        "pl": "Wymagane nagłówki: webhook-id, webhook-timestamp, webhook-signature.",
+        "en": "Required headers: webhook-id, webhook-timestamp, webhook-signature.",
+        "de": "Erforderliche Header: webhook-id, webhook-timestamp, webhook-signature.",
+    }
+
+
+class BodyTooLarge(AppError):
+    status_code = 413
+    code = "body-too-large"
+    title = {
+        "pl": "Treść żądania jest za duża",
+        "en": "Request body too large",
+        "de": "Anfrage zu groß",
+    }
+
+
+@dataclass(frozen=True)
+class SignedMessage:
+    id: str
+    body: bytes
+
+
+def signed_message(
+    get_verifier: Callable[[Request], Verifier],
+) -> Callable[[Request], Awaitable[SignedMessage]]:
+    """A dependency that yields the verified body and its message id.
+
+    400 when the signature headers are missing, 401 when no accepted secret signed the body.
+    """
+
+    async def dependency(request: Request) -> SignedMessage:
+        if not has_signature_headers(request.headers):
+            raise MissingSignature()
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_BODY:
+                raise BodyTooLarge()
+        try:
+            message_id = get_verifier(request).verify(bytes(body), request.headers)
+        except SignatureError as exc:
+            raise BadSignature() from exc
+        return SignedMessage(id=message_id, body=bytes(body))
+
+    return dependency
+
+
+class InvalidEvent(AppError):
+    status_code = 422
+    code = "invalid-event"
+    title = {
+        "pl": "Nieprawidłowe zdarzenie",
+        "en": "Invalid event",
+        "de": "Ungültiges Ereignis",
+    }
+    detail = {
+        "pl": "Treść nie jest kopertą zdarzenia w znanej wersji: {reason}",
+        "en": "The body is not an event envelope of a known version: {reason}",
+        "de": "Der Inhalt ist kein Ereignis-Umschlag einer bekannten Version: {reason}",
+    }
+
+
+def parse_envelope(body: bytes) -> Envelope:
+    try:
+        return Envelope.model_validate_json(body)
+    except ValidationError as exc:
+        reason = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors()[:5]
+        )
+        raise InvalidEvent(reason=reason) from exc
