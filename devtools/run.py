@@ -16,13 +16,15 @@ def main() -> int:
     env = stack_env(ports, os.environ)
     for command in migrate_commands():
         subprocess.run(command, env=env, check=True)
-    processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in serve_commands().items()}
-    print(
+    processes = {
+        name: subprocess.Popen(cmd, env=env) for name, cmd in serve_commands().items()
+    }
+    sys.stdout.write(
         f"MAM is running: intake http://127.0.0.1:{ports.intake}/docs, "
         f"adapter http://127.0.0.1:{ports.adapter}/docs, "
-        f"CRM simulator http://127.0.0.1:{ports.crm}/docs. Ctrl-C stops all three.",
-        flush=True,
+        f"CRM simulator http://127.0.0.1:{ports.crm}/docs. Ctrl-C stops all three.\n"
     )
+    sys.stdout.flush()
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
@@ -35,7 +37,9 @@ def main() -> int:
     while not stopping:
         for name, process in processes.items():
             if process.poll() is not None:
-                print(f"{name} exited with {process.returncode}; stopping the rest", file=sys.stderr)
+                sys.stderr.write(
+                    f"{name} exited with {process.returncode}; stopping the rest\n"
+                )
                 exit_code = process.returncode or 1
                 stopping = True
         time.sleep(0.2)

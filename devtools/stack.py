@@ -25,7 +25,9 @@ class Ports:
         )
 
 
-def stack_env(ports: Ports, env: Mapping[str, str], host: str = "127.0.0.1") -> dict[str, str]:
+def stack_env(
+    ports: Ports, env: Mapping[str, str], host: str = "127.0.0.1"
+) -> dict[str, str]:
     """`env` plus the ports and the URLs by which the three find each other (unless set)."""
     result = dict(env)
     wiring = {
@@ -58,6 +60,8 @@ def serve_commands() -> dict[str, list[str]]:
 
 
 def health_paths() -> dict[str, str]:
-    return {"crm-simulator": "/openapi.json", "adapter": "/healthz", "intake": "/healthz"}
-
-
+    return {
+        "crm-simulator": "/openapi.json",
+        "adapter": "/healthz",
+        "intake": "/healthz",
+    }

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from shared.db import ServiceBase, new_metadata
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import new_registry
 from shared.inbox import InboxMixin
 from shared.outbox import OutboxMixin
 
 
-class Base(ServiceBase):
-    __abstract__ = True
-    metadata = new_metadata()
+class Base(DeclarativeBase):
+    registry = new_registry()
 
 
 class OutboxEvent(OutboxMixin, Base):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -57,25 +57,22 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         )
 
 
-class ServiceBase(DeclarativeBase):
-    """Base of one service's models: each service subclasses it once, with its own metadata.
+def new_registry() -> registry:
+    """A registry of its own for one service's models, so the two services never mix.
 
-    ``class Base(ServiceBase): metadata = new_metadata()`` keeps the two services' tables apart.
+    ``class Base(DeclarativeBase): registry = new_registry()`` in each service.
     """
-
-    __abstract__ = True
-    type_annotation_map = {dt.datetime: UtcDateTime}
-
-
-def new_metadata() -> MetaData:
-    return MetaData(naming_convention=NAMING_CONVENTION)
+    return registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dt.datetime: UtcDateTime},
+    )
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite every transaction takes the write lock up front.
 
     A deferred BEGIN that reads and then writes can fail with SQLITE_BUSY despite the busy
@@ -99,7 +96,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (read_only) must not hold the write lock while it looks.
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -1,0 +1,193 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is used when `TEST_DATABASE_URL` is set or a server answers on 127.0.0.1:5432.
+Without one its tests are skipped, unless `REQUIRE_POSTGRES=1` (as in CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import crm_adapter.models
+import intake_service.models
+from crm_adapter.app import create_app as create_adapter
+from crm_adapter.config import Settings as AdapterSettings
+from crm_adapter.db import Base as AdapterBase
+from crm_adapter.migrations import migrate as migrate_adapter
+from intake_service.app import create_app as create_intake
+from intake_service.config import Settings as IntakeSettings
+from intake_service.db import Base as IntakeBase
+from intake_service.migrations import migrate as migrate_intake
+from shared.db import make_engine, make_sessionmaker
+from tests.databases import (
+    Databases,
+    create_postgres,
+    drop_postgres,
+    postgres_admin_url,
+    postgres_required,
+    sqlite_databases,
+)
+
+assert intake_service.models
+assert crm_adapter.models
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if postgres_required() and postgres_admin_url() is None:
+        raise pytest.UsageError(
+            "REQUIRE_POSTGRES=1 but no PostgreSQL: set TEST_DATABASE_URL or start one on 127.0.0.1:5432"
+        )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and postgres_admin_url() is None:
+        pytest.skip(
+            "no PostgreSQL answers (set TEST_DATABASE_URL or REQUIRE_POSTGRES=1)"
+        )
+    return str(request.param)
+
+
+def new_databases(backend: str, folder: Path, label: str) -> Iterator[Databases]:
+    """Fresh, empty databases for both services; dropped afterwards."""
+    if backend == "sqlite":
+        yield sqlite_databases(folder)
+        return
+    admin = postgres_admin_url()
+    assert admin is not None
+    databases = asyncio.run(create_postgres(admin, label))
+    try:
+        yield databases
+    finally:
+        asyncio.run(drop_postgres(admin, databases))
+
+
+@pytest.fixture(scope="session")
+def databases(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """Both services' databases, migrated once per test session and backend."""
+    folder = tmp_path_factory.mktemp(f"db-{backend}")
+    for databases in new_databases(backend, folder, "api"):
+        data_dir = folder / "data"
+        asyncio.run(
+            migrate_intake(
+                IntakeSettings(database_url=databases.intake, data_dir=data_dir)
+            )
+        )
+        asyncio.run(
+            migrate_adapter(
+                AdapterSettings(database_url=databases.adapter, data_dir=data_dir)
+            )
+        )
+        yield databases
+
+
+async def _reset(
+    url: str, base: type[IntakeBase] | type[AdapterBase], keep: set[str]
+) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for table in reversed(base.metadata.sorted_tables):
+                if table.name not in keep:
+                    await connection.execute(delete(table))
+    finally:
+        await engine.dispose()
+
+
+# Seeded reference data that tests read but never change.
+INTAKE_REFERENCE = {"units", "category_groups", "categories"}
+ADAPTER_REFERENCE = {"units", "routes"}
+
+
+@pytest.fixture
+async def clean_databases(databases: Databases) -> Databases:
+    """The session's databases, emptied of everything but the seeded reference data."""
+    await _reset(databases.intake, IntakeBase, INTAKE_REFERENCE)
+    await _reset(databases.adapter, AdapterBase, ADAPTER_REFERENCE)
+    return databases
+
+
+@pytest.fixture
+def intake_settings(clean_databases: Databases, tmp_path: Path) -> IntakeSettings:
+    return IntakeSettings(
+        environment="test",
+        database_url=clean_databases.intake,
+        data_dir=tmp_path,
+        run_worker=False,
+    )
+
+
+@pytest.fixture
+def adapter_settings(clean_databases: Databases, tmp_path: Path) -> AdapterSettings:
+    return AdapterSettings(
+        environment="test",
+        database_url=clean_databases.adapter,
+        data_dir=tmp_path,
+        run_worker=False,
+    )
+
+
+async def _running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def intake_app(intake_settings: IntakeSettings) -> FastAPI:
+    return create_intake(intake_settings)
+
+
+@pytest.fixture
+async def intake(intake_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of a running intake app (lifespan started, no background loops)."""
+    async for client in _running(intake_app):
+        yield client
+
+
+@pytest.fixture
+def adapter_app(adapter_settings: AdapterSettings) -> FastAPI:
+    return create_adapter(adapter_settings)
+
+
+@pytest.fixture
+async def adapter(adapter_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _running(adapter_app):
+        yield client
+
+
+@pytest.fixture
+async def intake_session(
+    intake_settings: IntakeSettings,
+) -> AsyncIterator[AsyncSession]:
+    """A read-only session on intake's database, to check what the API stored."""
+    engine = make_engine(intake_settings.database_url, read_only=True)
+    async with make_sessionmaker(engine)() as session:
+        yield session
+    await engine.dispose()
+
+
+@pytest.fixture
+async def adapter_session(
+    adapter_settings: AdapterSettings,
+) -> AsyncIterator[AsyncSession]:
+    engine = make_engine(adapter_settings.database_url, read_only=True)
+    async with make_sessionmaker(engine)() as session:
+        yield session
+    await engine.dispose()

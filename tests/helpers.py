@@ -1,0 +1,57 @@
+"""Small helpers the tests share."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+POLL_INTERVAL = 0.05
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    within: float = 15.0,
+    what: str = "condition",
+) -> T:
+    """Poll `probe` until it returns something truthy, or fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(POLL_INTERVAL)
+    raise AssertionError(f"{what} not reached within {within} s (last: {last!r})")
+
+
+PASSWORD = "kolorowe-tramwaje-42"
+
+
+async def register_and_sign_in(
+    client: httpx.AsyncClient, email: str, *, lang: str = "pl", name: str = "Anna"
+) -> dict[str, str]:
+    """Create an account and return the Authorization header of a fresh token."""
+    created = await client.post(
+        "/v1/accounts",
+        json={"email": email, "password": PASSWORD, "display_name": name, "lang": lang},
+    )
+    assert created.status_code == 201, created.text
+    token = await client.post(
+        "/v1/auth/token", json={"email": email, "password": PASSWORD}
+    )
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+POTHOLE = {
+    "category": "pothole",
+    "location": {"lat": 51.1097, "lon": 17.0326},
+    "description": "Głęboka dziura na prawym pasie",
+}

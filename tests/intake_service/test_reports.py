@@ -1,0 +1,151 @@
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from intake_service.db import OutboxEvent
+from intake_service.reports.models import Report
+from shared.contracts import Envelope, ReportSubmittedV1
+from tests.helpers import POTHOLE, register_and_sign_in
+
+
+async def count(session, model) -> int:
+    return (await session.scalar(select(func.count()).select_from(model))) or 0
+
+
+class TestSubmitReport:
+    async def test_anonymous_report_is_stored_with_its_outbox_event(
+        self, intake, intake_session
+    ):
+        response = await intake.post("/v1/reports", json=POTHOLE)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert re.fullmatch(r"WRO-\d{4}-\d{6}", body["number"])
+        assert body["status"] == "received"
+        assert body["unit"] is None
+        created = dt.datetime.fromisoformat(body["created_at"])
+        expected = dt.datetime.fromisoformat(body["expected_resolution_at"])
+        assert expected - created == dt.timedelta(hours=168)
+        assert [h["status"] for h in body["status_history"]] == ["received"]
+
+        report = await intake_session.get(Report, uuid.UUID(body["id"]))
+        assert report is not None
+        assert report.reporter_id is None
+        event = await intake_session.scalar(select(OutboxEvent))
+        assert event is not None
+        assert event.status == "pending"
+        sent = Envelope.model_validate_json(event.payload).event
+        assert isinstance(sent, ReportSubmittedV1)
+        assert (sent.report_id, sent.category, sent.number) == (
+            report.id,
+            "pothole",
+            body["number"],
+        )
+
+    async def test_named_report_keeps_the_reporter_private(
+        self, intake, intake_session
+    ):
+        headers = await register_and_sign_in(
+            intake, "ewa@example.org", name="Ewa Prywatna"
+        )
+        created = await intake.post("/v1/reports", json=POTHOLE, headers=headers)
+        assert created.status_code == 201
+        report = await intake_session.get(Report, uuid.UUID(created.json()["id"]))
+        assert report is not None
+        assert report.reporter_id is not None
+        public = await intake.get(f"/v1/reports/{report.id}")
+        for private in ("ewa@example.org", "Ewa Prywatna", str(report.reporter_id)):
+            assert private not in created.text
+            assert private not in public.text
+
+    async def test_numbers_count_up(self, intake):
+        numbers = [
+            (await intake.post("/v1/reports", json=POTHOLE)).json()["number"]
+            for _ in range(3)
+        ]
+        serials = [int(n.rsplit("-", 1)[1]) for n in numbers]
+        assert serials == [serials[0], serials[0] + 1, serials[0] + 2]
+
+    async def test_texts_follow_the_language(self, intake):
+        response = await intake.post("/v1/reports?lang=de", json=POTHOLE)
+        assert response.json()["category"]["name"] == "Schlagloch"
+        assert response.json()["status_name"] == "eingegangen"
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"location": {"lat": False, "lon": 17.03}}, "location.lat"),
+            ({"location": {"lat": "51.1", "lon": 17.03}}, "location.lat"),
+            ({"location": {"lat": 91, "lon": 17.03}}, "location.lat"),
+            ({"description": "   "}, "description"),
+            ({"description": "x" * 2001}, "description"),
+            ({"status": "resolved"}, "status"),
+            ({"unit": "czk"}, "unit"),
+        ],
+    )
+    async def test_invalid_reports_are_refused_and_nothing_is_stored(
+        self, intake, intake_session, change, field
+    ):
+        response = await intake.post(
+            "/v1/reports", json=POTHOLE | change, headers={"Accept-Language": "en"}
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["title"] == "The request is not valid"
+        assert field in {e["field"] for e in problem["errors"]}
+        assert await count(intake_session, Report) == 0
+        assert await count(intake_session, OutboxEvent) == 0
+
+    async def test_unknown_category_is_named_in_the_error(self, intake, intake_session):
+        response = await intake.post(
+            "/v1/reports",
+            json=POTHOLE | {"category": "ufo_sighting"},
+            headers={"Accept-Language": "pl"},
+        )
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:mam:problem:unknown-category"
+        assert "ufo_sighting" in response.json()["detail"]
+        assert await count(intake_session, Report) == 0
+
+    async def test_a_bad_token_is_refused_rather_than_filed_anonymously(
+        self, intake, intake_session
+    ):
+        response = await intake.post(
+            "/v1/reports", json=POTHOLE, headers={"Authorization": "Bearer expired"}
+        )
+        assert response.status_code == 401
+        assert await count(intake_session, Report) == 0
+
+    async def test_malformed_json_is_a_problem_not_a_crash(self, intake):
+        response = await intake.post(
+            "/v1/reports",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+class TestReadReport:
+    async def test_unknown_report_is_a_localized_404(self, intake):
+        response = await intake.get(
+            f"/v1/reports/{uuid.uuid4()}", headers={"Accept-Language": "de"}
+        )
+        assert response.status_code == 404
+        assert response.json()["title"] == "Meldung nicht gefunden"
+
+    async def test_malformed_id_is_a_422(self, intake):
+        response = await intake.get("/v1/reports/not-a-uuid")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "report_id"
+
+    async def test_unknown_path_is_a_problem_too(self, intake):
+        response = await intake.get(
+            "/v1/nothing-here", headers={"Accept-Language": "en"}
+        )
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["title"] == "Not found"

@@ -1,0 +1,152 @@
+import uuid
+
+from sqlalchemy import func, select
+
+from intake_service.db import InboxMessage
+from intake_service.notifications.models import Notification
+from shared.contracts import ReportStatus
+from tests.helpers import POTHOLE, register_and_sign_in
+from tests.signed import status_event
+
+
+async def file(intake, headers=None) -> str:
+    response = await intake.post("/v1/reports", json=POTHOLE, headers=headers or {})
+    assert response.status_code == 201
+    return str(response.json()["id"])
+
+
+async def deliver(intake, body_and_headers):
+    body, headers = body_and_headers
+    return await intake.post("/internal/events", content=body, headers=headers)
+
+
+class TestReceiveStatusEvent:
+    async def test_status_history_unit_and_notification_in_the_residents_language(
+        self, intake
+    ):
+        headers = await register_and_sign_in(intake, "karl@example.org", lang="de")
+        report_id = await file(intake, headers)
+        assert (
+            await deliver(intake, status_event(report_id, ReportStatus.SUBMITTED, 1))
+        ).status_code == 202
+        response = await deliver(
+            intake,
+            status_event(report_id, ReportStatus.IN_PROGRESS, 2, note="Ekipa w drodze"),
+        )
+        assert response.status_code == 202
+
+        report = (await intake.get(f"/v1/reports/{report_id}?lang=en")).json()
+        assert report["status"] == "in_progress"
+        assert report["unit"] == {
+            "code": "zdium",
+            "name": "Roads and City Maintenance Board",
+        }
+        assert [h["status"] for h in report["status_history"]] == [
+            "received",
+            "submitted",
+            "in_progress",
+        ]
+        assert report["status_history"][-1]["note"] == "Ekipa w drodze"
+
+        items = (await intake.get("/v1/me/notifications", headers=headers)).json()[
+            "items"
+        ]
+        # `submitted` only means the CRM has it; the resident hears from the unit's work on.
+        assert [n["status"] for n in items] == ["in_progress"]
+        assert items[0]["report_id"] == report_id
+        assert "in Bearbeitung" in items[0]["text"]
+        assert "Schlagloch" in items[0]["text"]
+        assert "Ekipa w drodze" in items[0]["text"]
+
+    async def test_a_redelivered_event_has_no_second_effect(
+        self, intake, intake_session
+    ):
+        headers = await register_and_sign_in(intake, "piotr@example.org")
+        report_id = await file(intake, headers)
+        event = status_event(report_id, ReportStatus.IN_PROGRESS, 1)
+        assert (await deliver(intake, event)).status_code == 202
+        assert (await deliver(intake, event)).status_code == 202
+        report = (await intake.get(f"/v1/reports/{report_id}")).json()
+        assert len(report["status_history"]) == 2
+        items = (await intake.get("/v1/me/notifications", headers=headers)).json()[
+            "items"
+        ]
+        assert len(items) == 1
+        assert (
+            await intake_session.scalar(select(func.count()).select_from(InboxMessage))
+            == 1
+        )
+
+    async def test_an_older_change_never_overwrites_a_newer_one(self, intake):
+        report_id = await file(intake)
+        await deliver(intake, status_event(report_id, ReportStatus.RESOLVED, 3))
+        await deliver(intake, status_event(report_id, ReportStatus.IN_PROGRESS, 2))
+        report = (await intake.get(f"/v1/reports/{report_id}")).json()
+        assert report["status"] == "resolved"
+        assert [h["status"] for h in report["status_history"]] == [
+            "received",
+            "resolved",
+        ]
+
+    async def test_anonymous_reports_notify_nobody(self, intake, intake_session):
+        report_id = await file(intake)
+        await deliver(intake, status_event(report_id, ReportStatus.RESOLVED, 1))
+        assert (await intake.get(f"/v1/reports/{report_id}")).json()[
+            "status"
+        ] == "resolved"
+        assert (
+            await intake_session.scalar(select(func.count()).select_from(Notification))
+            == 0
+        )
+
+    async def test_an_event_for_an_unknown_report_is_kept_for_an_operator(
+        self, intake, intake_session
+    ):
+        response = await deliver(
+            intake, status_event(uuid.uuid4(), ReportStatus.RESOLVED, 1)
+        )
+        assert response.status_code == 202
+        kept = await intake_session.scalar(select(InboxMessage))
+        assert kept is not None
+        assert kept.handled_at is None
+        assert kept.last_error == "unknown report"
+
+
+class TestSignature:
+    async def test_missing_headers_are_a_400(self, intake, intake_session):
+        body, _ = status_event(uuid.uuid4(), ReportStatus.RESOLVED, 1)
+        response = await intake.post("/internal/events", content=body)
+        assert response.status_code == 400
+        assert response.json()["type"] == "urn:mam:problem:missing-signature"
+        assert (
+            await intake_session.scalar(select(func.count()).select_from(InboxMessage))
+            == 0
+        )
+
+    async def test_a_wrong_signature_is_a_401_and_stores_nothing(
+        self, intake, intake_session
+    ):
+        report_id = await file(intake)
+        body, headers = status_event(report_id, ReportStatus.RESOLVED, 1)
+        tampered = body.replace(b"resolved", b"rejected")
+        response = await intake.post(
+            "/internal/events", content=tampered, headers=headers
+        )
+        assert response.status_code == 401
+        assert (await intake.get(f"/v1/reports/{report_id}")).json()[
+            "status"
+        ] == "received"
+        assert (
+            await intake_session.scalar(select(func.count()).select_from(InboxMessage))
+            == 0
+        )
+
+    async def test_a_signed_body_that_is_no_event_is_a_422(self, intake):
+        from shared.settings import DEV_SECRETS
+        from shared.signing import Signer
+
+        body = b'{"hello": "world"}'
+        headers = Signer(DEV_SECRETS["adapter_to_intake"]).headers("msg_x", body)
+        response = await intake.post("/internal/events", content=body, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:mam:problem:invalid-event"

@@ -1,0 +1,67 @@
+import datetime as dt
+import uuid
+
+import shared.contracts
+from shared.contracts import (
+    Envelope,
+    GeoPoint,
+    ReportStatus,
+    ReportStatusChangedV1,
+    ReportSubmittedV1,
+)
+from shared.contracts.__main__ import SCHEMA_FILE, render
+
+
+def test_public_names_are_pinned():
+    assert sorted(shared.contracts.__all__) == [
+        "Envelope",
+        "Event",
+        "GeoPoint",
+        "ReportStatus",
+        "ReportStatusChangedV1",
+        "ReportSubmittedV1",
+    ]
+
+
+def test_committed_json_schema_is_up_to_date():
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == render(), (
+        "run `python -m shared.contracts` and commit the schema"
+    )
+
+
+def test_every_field_is_documented():
+    for model in (ReportSubmittedV1, ReportStatusChangedV1, GeoPoint):
+        undocumented = [
+            n
+            for n, f in model.model_fields.items()
+            if n != "type" and not f.description
+        ]
+        assert undocumented == [], model.__name__
+
+
+class TestEnvelope:
+    def test_round_trip_keeps_the_event_type(self):
+        now = dt.datetime.now(dt.UTC)
+        envelope = Envelope(
+            occurred_at=now,
+            source="adapter",
+            event=ReportStatusChangedV1(
+                report_id=uuid.uuid4(),
+                status=ReportStatus.IN_PROGRESS,
+                sequence=2,
+                changed_at=now,
+            ),
+        )
+        parsed = Envelope.model_validate_json(envelope.model_dump_json())
+        assert parsed == envelope
+        assert isinstance(parsed.event, ReportStatusChangedV1)
+
+    def test_receivers_ignore_fields_added_later(self):
+        now = dt.datetime.now(dt.UTC).isoformat()
+        body = (
+            f'{{"id": "{uuid.uuid4()}", "occurred_at": "{now}", "source": "intake", "future": 1, "event": '
+            f'{{"type": "report.submitted.v1", "report_id": "{uuid.uuid4()}", "number": "WRO-2026-000001", '
+            '"category": "pothole", "location": {"lat": 51.1, "lon": 17.0}, "description": "x", '
+            f'"submitted_at": "{now}", "photos_count": 2}}}}'
+        )
+        assert isinstance(Envelope.model_validate_json(body).event, ReportSubmittedV1)
