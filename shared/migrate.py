@@ -75,3 +75,28 @@ async def upgrade_and_seed(
     finally:
         await engine.dispose()
     logger.info("migrate.done", extra={"seeded": added})
+
+
+def new_revision(service: str, message: str) -> None:
+    """Autogenerate a migration of `service` against a scratch SQLite database at head."""
+    import asyncio
+    import importlib
+    import tempfile
+
+    module = importlib.import_module(f"{service}.migrations")
+    assert module.__file__ is not None
+    script_location = Path(module.__file__).parent
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/scratch.db"
+        asyncio.run(upgrade(script_location, url))
+        command.revision(
+            alembic_config(script_location, url), message=message, autogenerate=True
+        )
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 4 or sys.argv[1] != "revision":
+        sys.exit("usage: python -m shared.migrate revision <service package> <message>")
+    new_revision(sys.argv[2], sys.argv[3])

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import ClassVar, Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from shared.retry import Backoff
@@ -48,7 +48,7 @@ class ServiceSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Field(
         default=Path("var"),
-        validation_alias=AliasChoices("data_dir", "MAM_DATA_DIR"),
+        validation_alias="MAM_DATA_DIR",
         description="Where the SQLite files (and intake's photos) live by default (`MAM_DATA_DIR`).",
     )
     database_url: str = Field(

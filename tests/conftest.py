@@ -22,11 +22,14 @@ from crm_adapter.app import create_app as create_adapter
 from crm_adapter.config import Settings as AdapterSettings
 from crm_adapter.db import Base as AdapterBase
 from crm_adapter.migrations import migrate as migrate_adapter
+from devtools.crm_simulator.app import create_app as create_simulator
+from devtools.crm_simulator.config import Settings as SimulatorSettings
 from intake_service.app import create_app as create_intake
 from intake_service.config import Settings as IntakeSettings
 from intake_service.db import Base as IntakeBase
 from intake_service.migrations import migrate as migrate_intake
 from shared.db import make_engine, make_sessionmaker
+from shared.settings import DEV_SECRETS
 from tests.databases import (
     Databases,
     create_postgres,
@@ -191,3 +194,16 @@ async def adapter_session(
     async with make_sessionmaker(engine)() as session:
         yield session
     await engine.dispose()
+
+
+@pytest.fixture
+def crm_simulator_app() -> FastAPI:
+    return create_simulator(SimulatorSettings())
+
+
+@pytest.fixture
+async def crm_simulator(crm_simulator_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The CRM simulator, in process (its webhooks go nowhere here)."""
+    async for client in _running(crm_simulator_app):
+        client.headers["Authorization"] = f"Bearer {DEV_SECRETS['crm_api_key']}"
+        yield client

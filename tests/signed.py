@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
-from shared.contracts import Envelope, ReportStatus, ReportStatusChangedV1
+from shared.contracts import (
+    Envelope,
+    GeoPoint,
+    ReportStatus,
+    ReportStatusChangedV1,
+    ReportSubmittedV1,
+)
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
 
@@ -44,3 +51,51 @@ def status_event(
         ),
     )
     return signed(envelope, DEV_SECRETS["adapter_to_intake"])
+
+
+def submitted_event(
+    category: str = "pothole", report_id: uuid.UUID | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A submitted report as intake would send it to the adapter."""
+    now = dt.datetime.now(dt.UTC)
+    envelope = Envelope(
+        occurred_at=now,
+        source="intake",
+        event=ReportSubmittedV1(
+            report_id=report_id or uuid.uuid4(),
+            number="WRO-2026-000001",
+            category=category,
+            location=GeoPoint(lat=51.1097, lon=17.0326),
+            description="Głęboka dziura",
+            submitted_at=now,
+        ),
+    )
+    return signed(envelope, DEV_SECRETS["intake_to_adapter"])
+
+
+def crm_webhook(
+    *,
+    case_id: str,
+    external_ref: str,
+    status: str,
+    version: int,
+    note: str | None = None,
+    update_id: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """A status webhook as the CRM simulator sends it."""
+    body = json.dumps(
+        {
+            "update_id": update_id or str(uuid.uuid4()),
+            "case_id": case_id,
+            "external_ref": external_ref,
+            "status": status,
+            "note": note,
+            "version": version,
+            "changed_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+    ).encode()
+    signer = Signer(DEV_SECRETS["crm_webhooks"])
+    return body, {
+        "content-type": "application/json",
+        **signer.headers(str(uuid.uuid4()), body),
+    }

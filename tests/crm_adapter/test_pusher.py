@@ -1,0 +1,164 @@
+import datetime as dt
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from crm_adapter.cases.models import Case
+from crm_adapter.cases.pusher import CasePusher
+from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.db import OutboxEvent
+from shared.contracts import Envelope, ReportStatusChangedV1
+from shared.db import make_engine, make_sessionmaker
+from shared.retry import Backoff
+from shared.settings import DEV_SECRETS
+from tests.signed import submitted_event
+
+
+class LoseResponses(httpx.AsyncBaseTransport):
+    """The CRM commits, then the answer is lost on the way back (`lose` times)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, lose: int) -> None:
+        self.inner = inner
+        self.lose = lose
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and self.lose > 0:
+            self.lose -= 1
+            raise httpx.ReadTimeout("response lost", request=request)
+        return response
+
+
+class Answer(httpx.AsyncBaseTransport):
+    """A CRM that answers every call with one status."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(self.status, json={"error": "no"})
+
+
+@pytest.fixture
+async def sessionmaker(adapter_settings):
+    engine = make_engine(adapter_settings.database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+def pusher(sessionmaker, transport: httpx.AsyncBaseTransport) -> CasePusher:
+    client = httpx.AsyncClient(transport=transport, base_url="http://crm")
+    connector = RestJsonConnector(
+        client=client,
+        base_url="http://crm",
+        api_key=DEV_SECRETS["crm_api_key"],
+        timeout=5,
+    )
+    return CasePusher(
+        sessionmaker=sessionmaker,
+        connectors={connector.name: connector},
+        backoff=Backoff(base=1e-6, cap=1e-6),
+        lease=dt.timedelta(seconds=120),
+    )
+
+
+async def open_case(adapter) -> uuid.UUID:
+    report_id = uuid.uuid4()
+    body, headers = submitted_event("pothole", report_id)
+    assert (
+        await adapter.post("/internal/events", content=body, headers=headers)
+    ).status_code == 202
+    return report_id
+
+
+async def the_case(sessionmaker, report_id) -> Case:
+    async with sessionmaker() as session:
+        case = await session.scalar(select(Case).where(Case.report_id == report_id))
+        assert case is not None
+        return case
+
+
+class TestPushPending:
+    async def test_creates_the_case_and_tells_intake_it_is_submitted(
+        self, adapter, crm_simulator, crm_simulator_app, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        assert (
+            await pusher(
+                sessionmaker, httpx.ASGITransport(app=crm_simulator_app)
+            ).run_once()
+            == 1
+        )
+
+        cases = (
+            await crm_simulator.get(
+                "/api/cases", params={"external_ref": str(report_id)}
+            )
+        ).json()
+        assert [(c["unit"], c["category"], c["status"]) for c in cases] == [
+            ("zdium", "pothole", "NEW")
+        ]
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.crm_case_id, case.status) == (
+            "created",
+            cases[0]["case_id"],
+            "submitted",
+        )
+        async with sessionmaker() as session:
+            event = Envelope.model_validate_json(
+                (await session.scalar(select(OutboxEvent.payload))) or ""
+            )
+        assert isinstance(event.event, ReportStatusChangedV1)
+        assert (event.event.status, event.event.unit, event.event.sequence) == (
+            "submitted",
+            "zdium",
+            1,
+        )
+
+    async def test_a_lost_answer_does_not_create_a_second_case(
+        self, adapter, crm_simulator, crm_simulator_app, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        flaky = LoseResponses(httpx.ASGITransport(app=crm_simulator_app), lose=1)
+        push = pusher(sessionmaker, flaky)
+        await push.run_once()  # the CRM created the case, we never heard
+        assert (await the_case(sessionmaker, report_id)).state == "pending"
+        async with sessionmaker() as session:
+            case = await session.scalar(select(Case).where(Case.report_id == report_id))
+            assert case is not None
+            case.next_attempt_at = dt.datetime.now(
+                dt.UTC
+            )  # due now rather than after backoff
+            await session.commit()
+        await push.run_once()
+
+        cases = (
+            await crm_simulator.get(
+                "/api/cases", params={"external_ref": str(report_id)}
+            )
+        ).json()
+        assert len(cases) == 1
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.crm_case_id, case.attempts) == (
+            "created",
+            cases[0]["case_id"],
+            2,
+        )
+
+    async def test_an_unavailable_crm_is_retried_later(self, adapter, sessionmaker):
+        report_id = await open_case(adapter)
+        await pusher(sessionmaker, Answer(503)).run_once()
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.attempts) == ("pending", 1)
+        assert case.last_error is not None
+        assert "503" in case.last_error
+
+    async def test_a_refusal_is_held_for_an_operator(self, adapter, sessionmaker):
+        report_id = await open_case(adapter)
+        await pusher(sessionmaker, Answer(400)).run_once()
+        case = await the_case(sessionmaker, report_id)
+        assert case.state == "dead"
+        assert case.last_error is not None
+        assert "400" in case.last_error

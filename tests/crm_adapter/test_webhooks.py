@@ -1,0 +1,137 @@
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from crm_adapter.cases.models import Case
+from crm_adapter.crm.mapping import status_map
+from crm_adapter.db import OutboxEvent
+from devtools.crm_simulator.app import CaseStatus
+from shared.contracts import Envelope, ReportStatusChangedV1
+from tests.signed import crm_webhook, submitted_event
+
+
+@pytest.fixture
+async def case_id(adapter) -> tuple[str, str]:
+    """A routed case the CRM knows as CRM-000777 (as if the pusher had created it)."""
+    report_id = uuid.uuid4()
+    body, headers = submitted_event("pothole", report_id)
+    await adapter.post("/internal/events", content=body, headers=headers)
+    return "CRM-000777", str(report_id)
+
+
+async def sent_events(adapter_session) -> list[ReportStatusChangedV1]:
+    payloads = (
+        await adapter_session.scalars(
+            select(OutboxEvent.payload).order_by(OutboxEvent.seq)
+        )
+    ).all()
+    events = [Envelope.model_validate_json(p).event for p in payloads]
+    assert all(isinstance(e, ReportStatusChangedV1) for e in events)
+    return events  # type: ignore[return-value]
+
+
+async def hook(adapter, **kwargs):
+    body, headers = crm_webhook(**kwargs)
+    return await adapter.post("/webhooks/crm", content=body, headers=headers)
+
+
+def test_every_simulator_status_is_mapped():
+    assert set(status_map("rest_json")) == {s.value for s in CaseStatus}
+
+
+class TestCrmWebhook:
+    async def test_maps_the_crm_status_and_passes_it_on(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        response = await hook(
+            adapter,
+            case_id=crm_id,
+            external_ref=ref,
+            status="ASSIGNED",
+            version=2,
+            note="Jutro",
+        )
+        assert response.status_code == 202
+        await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="CANNOT_FIX", version=3
+        )
+        events = await sent_events(adapter_session)
+        assert [(e.status, e.sequence, e.crm_status) for e in events] == [
+            ("in_progress", 1, "ASSIGNED"),
+            ("rejected", 2, "CANNOT_FIX"),
+        ]
+        assert events[0].note == "Jutro"
+        assert events[0].unit == "zdium"
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.crm_case_id, case.state, case.crm_version) == (
+            crm_id,
+            "created",
+            3,
+        )
+
+    async def test_same_update_twice_counts_once(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        update = str(uuid.uuid4())
+        for _ in range(2):
+            response = await hook(
+                adapter,
+                case_id=crm_id,
+                external_ref=ref,
+                status="DONE",
+                version=2,
+                update_id=update,
+            )
+            assert response.status_code == 202
+        assert len(await sent_events(adapter_session)) == 1
+
+    async def test_an_older_version_is_ignored(self, adapter, adapter_session, case_id):
+        crm_id, ref = case_id
+        await hook(adapter, case_id=crm_id, external_ref=ref, status="DONE", version=5)
+        await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="IN_PROGRESS", version=4
+        )
+        assert [e.status for e in await sent_events(adapter_session)] == ["resolved"]
+
+    async def test_an_unknown_code_is_held_never_guessed(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        response = await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="ON_HOLD", version=2
+        )
+        assert response.status_code == 202
+        assert await sent_events(adapter_session) == []
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert case.crm_status == "ON_HOLD"
+        assert case.last_error == "unmapped CRM status 'ON_HOLD'"
+
+    async def test_a_wrong_signature_changes_nothing(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        body, headers = crm_webhook(
+            case_id=crm_id, external_ref=ref, status="DONE", version=2
+        )
+        headers["webhook-timestamp"] = "1000000000"
+        response = await adapter.post("/webhooks/crm", content=body, headers=headers)
+        assert response.status_code == 401
+        assert (
+            await adapter_session.scalar(select(func.count()).select_from(OutboxEvent))
+            == 0
+        )
+
+    async def test_a_body_in_another_format_is_a_422(self, adapter):
+        from shared.settings import DEV_SECRETS
+        from shared.signing import Signer
+
+        body = b'{"case": 1}'
+        headers = Signer(DEV_SECRETS["crm_webhooks"]).headers("x", body)
+        response = await adapter.post("/webhooks/crm", content=body, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:mam:problem:invalid-webhook"

@@ -1,0 +1,130 @@
+"""A report's whole path over HTTP: intake → adapter → CRM → status back → the resident."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from intake_service.notifications.models import Notification
+from shared.db import make_engine
+from tests.helpers import POTHOLE, eventually, register_and_sign_in
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED_TEXTS = {
+    "pl": ("Dziura w jezdni", "w realizacji", "załatwione"),
+    "de": ("Schlagloch", "in Bearbeitung", "erledigt"),
+}
+
+
+async def the_only_case(crm, report_id: str) -> dict:
+    async def probe():
+        cases = (await crm.get("/api/cases", params={"external_ref": report_id})).json()
+        return cases or None
+
+    cases = await eventually(probe, what=f"a CRM case for {report_id}")
+    assert len(cases) == 1, cases
+    return cases[0]
+
+
+async def status_of(intake, report_id: str, wanted: str) -> dict:
+    async def probe():
+        report = (await intake.get(f"/v1/reports/{report_id}")).json()
+        return report if report["status"] == wanted else None
+
+    return await eventually(probe, what=f"report {report_id} {wanted}")
+
+
+@pytest.mark.parametrize("lang", ["pl", "de"])
+async def test_named_pothole_goes_round_trip_and_the_resident_is_told(stack, lang):
+    async with stack.intake_client() as intake, stack.crm_client() as crm:
+        headers = await register_and_sign_in(
+            intake, f"{lang}-{uuid.uuid4().hex[:8]}@example.org", lang=lang
+        )
+        created = await intake.post("/v1/reports", json=POTHOLE, headers=headers)
+        assert created.status_code == 201, created.text
+        report_id = created.json()["id"]
+        assert created.json()["status"] == "received"
+
+        case = await the_only_case(crm, report_id)
+        assert (case["unit"], case["category"], case["status"]) == (
+            "zdium",
+            "pothole",
+            "NEW",
+        )
+        submitted = await status_of(intake, report_id, "submitted")
+        assert submitted["unit"]["code"] == "zdium"
+
+        moved = await crm.post(
+            f"/api/cases/{case['case_id']}/status",
+            json={"status": "IN_PROGRESS", "note": "Ekipa w drodze"},
+        )
+        assert moved.status_code == 200
+        in_progress = await status_of(intake, report_id, "in_progress")
+        assert in_progress["status_history"][-1]["note"] == "Ekipa w drodze"
+
+        assert (
+            await crm.post(
+                f"/api/cases/{case['case_id']}/status", json={"status": "DONE"}
+            )
+        ).status_code == 200
+        resolved = await status_of(intake, report_id, "resolved")
+        assert [h["status"] for h in resolved["status_history"]] == [
+            "received",
+            "submitted",
+            "in_progress",
+            "resolved",
+        ]
+
+        async def two_notifications():
+            items = (await intake.get("/v1/me/notifications", headers=headers)).json()[
+                "items"
+            ]
+            return items if len(items) == 2 else None
+
+        items = await eventually(two_notifications, what="two notifications")
+        category, in_progress_name, resolved_name = EXPECTED_TEXTS[lang]
+        assert [n["status"] for n in items] == ["resolved", "in_progress"]
+        assert all(n["report_id"] == report_id for n in items)
+        assert all(
+            category in n["text"] and created.json()["number"] in n["text"]
+            for n in items
+        )
+        assert resolved_name in items[0]["text"]
+        assert in_progress_name in items[1]["text"]
+        assert "Ekipa w drodze" in items[1]["text"]
+        still = (await crm.get("/api/cases", params={"external_ref": report_id})).json()
+        assert len(still) == 1
+
+
+async def test_anonymous_container_report_reaches_ekosystem_and_notifies_nobody(stack):
+    async with stack.intake_client() as intake, stack.crm_client() as crm:
+        created = await intake.post(
+            "/v1/reports",
+            json={
+                "category": "overflowing_container",
+                "location": {"lat": 51.1079, "lon": 17.0385},
+                "description": "Pojemnik przepełniony od tygodnia",
+            },
+        )
+        assert created.status_code == 201
+        report_id = created.json()["id"]
+        case = await the_only_case(crm, report_id)
+        assert case["unit"] == "ekosystem"
+        await crm.post(f"/api/cases/{case['case_id']}/status", json={"status": "DONE"})
+        resolved = await status_of(intake, report_id, "resolved")
+        assert resolved["unit"]["code"] == "ekosystem"
+
+    engine = make_engine(stack.databases.intake, read_only=True)
+    try:
+        async with engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.report_id == uuid.UUID(report_id))
+            )
+    finally:
+        await engine.dispose()
+    assert count == 0
