@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 
 from devtools.stack import Ports, migrate_commands, serve_commands, stack_env
 
@@ -25,34 +27,38 @@ def main() -> int:
         f"CRM simulator http://127.0.0.1:{ports.crm}/docs. Ctrl-C stops all three.\n"
     )
     sys.stdout.flush()
-    stopping = False
-
-    def stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    signal.signal(signal.SIGTERM, lambda signum, _frame: received.append(signum))
     exit_code = 0
-    while not stopping:
+    while not received and exit_code == 0:
         for name, process in processes.items():
             if process.poll() is not None:
                 sys.stderr.write(
                     f"{name} exited with {process.returncode}; stopping the rest\n"
                 )
                 exit_code = process.returncode or 1
-                stopping = True
         time.sleep(0.2)
+    # Ctrl-C in a terminal reaches the whole process group: the servers are already shutting
+    # down, and a second SIGINT would make uvicorn abandon its graceful shutdown. Anything
+    # still running after a grace period (or a SIGTERM to us alone) gets a SIGTERM.
+    grace = 5.0 if received == [signal.SIGINT] else 0.0
+    _wait(processes.values(), grace)
     for process in processes.values():
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 10
+            process.terminate()
+    _wait(processes.values(), 10.0)
     for process in processes.values():
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
+        if process.poll() is None:
             process.kill()
     return exit_code
+
+
+def _wait(processes: Iterable[subprocess.Popen[bytes]], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(deadline - time.monotonic(), 0.01))
 
 
 if __name__ == "__main__":
