@@ -1,0 +1,51 @@
+"""The OpenAPI docs of every service describe each operation and show an example of each body."""
+
+import pytest
+from fastapi import FastAPI
+
+from crm_adapter.app import create_app as create_adapter
+from crm_adapter.config import Settings as AdapterSettings
+from devtools.crm_simulator.app import create_app as create_simulator
+from intake_service.app import create_app as create_intake
+from intake_service.config import Settings as IntakeSettings
+
+APPS = {
+    "intake": lambda: create_intake(IntakeSettings()),
+    "adapter": lambda: create_adapter(AdapterSettings()),
+    "crm-simulator": create_simulator,
+}
+
+
+def operations(app: FastAPI):
+    for path, item in app.openapi()["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+@pytest.mark.parametrize("service", APPS)
+def test_every_operation_has_a_summary_and_a_description(service):
+    app = APPS[service]()
+    missing = [name for name, op in operations(app) if not op.get("summary") or not op.get("description")]
+    assert missing == []
+
+
+@pytest.mark.parametrize("service", APPS)
+def test_every_json_request_body_has_an_example(service):
+    app = APPS[service]()
+    spec = app.openapi()
+    missing = []
+    for name, op in operations(app):
+        content = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if content is None:
+            continue
+        schema = resolve(spec, content["schema"])
+        if not (content.get("examples") or content.get("example") or schema.get("examples")):
+            missing.append(name)
+    assert missing == []
