@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from crm_adapter import worker
 from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
-from crm_adapter.deps import SessionDep
 from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.webhooks.router import router as webhooks_router
+from shared.deps import health_router
 from shared.errors import install_error_handlers
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -51,17 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.include_router(health_router)
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)
-
-    @app.get(
-        "/healthz",
-        tags=["operations"],
-        summary="Health check",
-        description="200 when the database answers.",
-    )
-    async def healthz(session: SessionDep) -> dict[str, str]:
-        await session.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     return app

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.crm.connector import CrmConnector
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
-        yield session
 
 
 def get_crm_connector(request: Request) -> CrmConnector:
@@ -21,5 +14,4 @@ def get_crm_connector(request: Request) -> CrmConnector:
     return connector
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CrmConnectorDep = Annotated[CrmConnector, Depends(get_crm_connector)]

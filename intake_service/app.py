@@ -6,16 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from intake_service import worker
 from intake_service.accounts.router import router as accounts_router
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
-from intake_service.deps import SessionDep
 from intake_service.notifications.router import router as notifications_router
 from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
+from shared.deps import health_router
 from shared.errors import install_error_handlers
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -52,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.include_router(health_router)
     for router in (
         categories_router,
         accounts_router,
@@ -60,15 +60,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status_router,
     ):
         app.include_router(router)
-
-    @app.get(
-        "/healthz",
-        tags=["operations"],
-        summary="Health check",
-        description="200 when the database answers.",
-    )
-    async def healthz(session: SessionDep) -> dict[str, str]:
-        await session.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     return app

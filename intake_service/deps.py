@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts import service as accounts
 from intake_service.accounts.models import Account
 from intake_service.config import Settings
+from shared.deps import SessionDep
 from shared.errors import NotAuthenticated
 from shared.i18n import negotiate
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # Only opens and closes: each use case commits itself, and closing rolls back the rest.
-    async with request.app.state.sessionmaker() as session:
-        yield session
 
 
 def get_settings(request: Request) -> Settings:
@@ -39,7 +32,6 @@ def get_language(
     return negotiate(accept_language, lang)
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LangDep = Annotated[str, Depends(get_language)]
 

@@ -10,7 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from shared.contracts import Event
 from shared.db import UtcDateTime, utcnow
+from shared.webhooks import parse_envelope
 
 
 class InboxMixin:
@@ -96,3 +98,24 @@ async def handle_once(
     )
     await session.commit()
     return True
+
+
+async def receive_envelope(
+    session: AsyncSession,
+    model: type[InboxMixin],
+    *,
+    body: bytes,
+    handler: Callable[[Event], Awaitable[str | None]],
+) -> bool:
+    """Store a signed event envelope once under its id and handle its event in the same
+    transaction; False when it was here already."""
+    envelope = parse_envelope(body)
+    return await handle_once(
+        session,
+        model,
+        source=envelope.source,
+        external_id=str(envelope.id),
+        message_type=envelope.event.type,
+        payload=body.decode(),
+        handler=lambda: handler(envelope.event),
+    )

@@ -28,13 +28,18 @@ def alembic_config(script_location: Path, url: str) -> Config:
     return config
 
 
-async def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
-    """`alembic upgrade` on a connection of our engine (so SQLite gets its pragmas)."""
+async def _alembic(
+    script_location: Path,
+    url: str,
+    action: Callable[[Config, str], None],
+    revision: str,
+) -> None:
+    """Run an Alembic command on a connection of our engine (so SQLite gets its pragmas)."""
     config = alembic_config(script_location, url)
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        action(config, revision)
 
     engine = make_engine(url)
     try:
@@ -42,21 +47,14 @@ async def upgrade(script_location: Path, url: str, revision: str = "head") -> No
             await connection.run_sync(run)
     finally:
         await engine.dispose()
+
+
+async def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
+    await _alembic(script_location, url, command.upgrade, revision)
 
 
 async def downgrade(script_location: Path, url: str, revision: str) -> None:
-    config = alembic_config(script_location, url)
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
+    await _alembic(script_location, url, command.downgrade, revision)
 
 
 async def upgrade_and_seed(

@@ -32,7 +32,11 @@ def resolve(spec: dict, schema: dict) -> dict:
 @pytest.mark.parametrize("service", APPS)
 def test_every_operation_has_a_summary_and_a_description(service):
     app = APPS[service]()
-    missing = [name for name, op in operations(app) if not op.get("summary") or not op.get("description")]
+    missing = [
+        name
+        for name, op in operations(app)
+        if not op.get("summary") or not op.get("description")
+    ]
     assert missing == []
 
 
@@ -46,6 +50,8 @@ def test_every_json_request_body_has_an_example(service):
         if content is None:
             continue
         schema = resolve(spec, content["schema"])
-        if not (content.get("examples") or content.get("example") or schema.get("examples")):
+        if not (
+            content.get("examples") or content.get("example") or schema.get("examples")
+        ):
             missing.append(name)
     assert missing == []

@@ -6,28 +6,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.service import open_case
 from crm_adapter.db import InboxMessage
-from shared.contracts import ReportSubmittedV1
-from shared.inbox import handle_once
-from shared.webhooks import parse_envelope
+from shared.contracts import Event, ReportSubmittedV1
+from shared.inbox import receive_envelope
 
 
 async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
     """Store the event under its id and open the case; False when it was here already."""
-    envelope = parse_envelope(body)
-    event = envelope.event
 
-    async def handle() -> str | None:
+    async def handle(event: Event) -> str | None:
         if not isinstance(event, ReportSubmittedV1):
             return f"not handled here: {event.type}"
         await open_case(session, event)
         return None
 
-    return await handle_once(
-        session,
-        InboxMessage,
-        source=envelope.source,
-        external_id=str(envelope.id),
-        message_type=event.type,
-        payload=body.decode(),
-        handler=handle,
-    )
+    return await receive_envelope(session, InboxMessage, body=body, handler=handle)

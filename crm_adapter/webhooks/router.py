@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from crm_adapter.deps import CrmConnectorDep, SessionDep
+from crm_adapter.deps import CrmConnectorDep
 from crm_adapter.webhooks import service
+from shared.deps import SessionDep
 from shared.errors import problem_responses
-from shared.signing import Verifier
 from shared.webhooks import SignedMessage, signed_message
 
 router = APIRouter(tags=["crm"])
-
-
-def _verifier(request: Request) -> Verifier:
-    verifier: Verifier = request.app.state.crm_webhook_verifier
-    return verifier
 
 
 @router.post(
@@ -43,7 +38,7 @@ def _verifier(request: Request) -> Verifier:
 async def receive_crm_webhook(
     session: SessionDep,
     connector: CrmConnectorDep,
-    message: Annotated[SignedMessage, Depends(signed_message(_verifier))],
+    message: Annotated[SignedMessage, Depends(signed_message("crm_webhook_verifier"))],
 ) -> Response:
     await service.receive_webhook(session, connector=connector, body=message.body)
     return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -13,7 +13,8 @@ from intake_service.accounts.schemas import (
     TokenRead,
     TokenRequest,
 )
-from intake_service.deps import SessionDep, SettingsDep
+from intake_service.deps import SettingsDep
+from shared.deps import SessionDep
 from shared.errors import problem_responses
 
 router = APIRouter(tags=["accounts"])

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from intake_service.categories import service
 from intake_service.categories.schemas import CategoryRead
-from intake_service.deps import LangDep, SessionDep
+from intake_service.deps import LangDep
+from shared.deps import SessionDep
 
 router = APIRouter(prefix="/v1/categories", tags=["categories"])
 

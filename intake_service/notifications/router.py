@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from intake_service.deps import AccountDep, SessionDep
+from intake_service.deps import AccountDep
 from intake_service.notifications import service
 from intake_service.notifications.schemas import NotificationList, NotificationRead
+from shared.deps import SessionDep
 from shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1/me", tags=["me"])

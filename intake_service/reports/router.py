@@ -6,9 +6,10 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from intake_service.deps import LangDep, OptionalAccountDep, SessionDep, SettingsDep
+from intake_service.deps import LangDep, OptionalAccountDep, SettingsDep
 from intake_service.reports import service
 from intake_service.reports.schemas import ReportCreate, ReportRead
+from shared.deps import SessionDep
 from shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from intake_service.deps import SessionDep
 from intake_service.status import service
+from shared.deps import SessionDep
 from shared.errors import problem_responses
-from shared.signing import Verifier
 from shared.webhooks import SignedMessage, signed_message
 
 router = APIRouter(tags=["internal"])
-
-
-def _verifier(request: Request) -> Verifier:
-    verifier: Verifier = request.app.state.events_verifier
-    return verifier
 
 
 @router.post(
@@ -35,7 +29,7 @@ def _verifier(request: Request) -> Verifier:
 )
 async def receive_event(
     session: SessionDep,
-    message: Annotated[SignedMessage, Depends(signed_message(_verifier))],
+    message: Annotated[SignedMessage, Depends(signed_message("events_verifier"))],
 ) -> Response:
     await service.receive_event(session, body=message.body)
     return Response(status_code=status.HTTP_202_ACCEPTED)

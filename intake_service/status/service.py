@@ -12,10 +12,9 @@ from intake_service.db import InboxMessage
 from intake_service.notifications.service import notify_status_change
 from intake_service.reports import repository
 from intake_service.reports.models import ReportStatusChange
-from shared.contracts import ReportStatus, ReportStatusChangedV1
+from shared.contracts import Event, ReportStatus, ReportStatusChangedV1
 from shared.db import utcnow
-from shared.inbox import handle_once
-from shared.webhooks import parse_envelope
+from shared.inbox import receive_envelope
 
 logger = logging.getLogger(__name__)
 
@@ -25,23 +24,13 @@ _SILENT = {ReportStatus.SUBMITTED}
 
 async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
     """Store the event once and apply it in the same transaction; False for a duplicate."""
-    envelope = parse_envelope(body)
-    event = envelope.event
 
-    async def handle() -> str | None:
+    async def handle(event: Event) -> str | None:
         if not isinstance(event, ReportStatusChangedV1):
             return f"not handled here: {event.type}"
         return await apply_status_change(session, event)
 
-    return await handle_once(
-        session,
-        InboxMessage,
-        source=envelope.source,
-        external_id=str(envelope.id),
-        message_type=event.type,
-        payload=body.decode(),
-        handler=handle,
-    )
+    return await receive_envelope(session, InboxMessage, body=body, handler=handle)
 
 
 async def apply_status_change(
