@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +51,23 @@ class LoopGroup:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+T = TypeVar("T")
+
+
+async def for_each_concurrently(
+    items: Iterable[T], action: Callable[[T], Awaitable[None]], *, limit: int
+) -> None:
+    """Run `action` on every item, at most `limit` at a time.
+
+    A batch of slow deliveries then takes about one timeout, not one per item, and stays
+    inside the lease its rows were claimed under.
+    """
+    slots = asyncio.Semaphore(limit)
+
+    async def run(item: T) -> None:
+        async with slots:
+            await action(item)
+
+    await asyncio.gather(*(run(item) for item in items))

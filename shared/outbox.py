@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
+from shared.background import for_each_concurrently
 from shared.contracts import Envelope
 from shared.db import UtcDateTime, utcnow
 from shared.retry import Backoff, parse_retry_after
@@ -111,6 +112,7 @@ class OutboxRelay:
         backoff: Backoff,
         lease: dt.timedelta = dt.timedelta(seconds=120),
         batch_size: int = 50,
+        concurrency: int = 10,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._model = model
@@ -120,12 +122,14 @@ class OutboxRelay:
         self._backoff = backoff
         self._lease = lease
         self._batch_size = batch_size
+        self._concurrency = concurrency
 
     async def run_once(self) -> int:
         """Send what is due; returns how many rows were claimed."""
         claimed = await self._claim()
-        for row in claimed:
-            await self._send(row)
+        # The claim holds at most one event per aggregate, so sending them side by side keeps
+        # each report's events in order.
+        await for_each_concurrently(claimed, self._send, limit=self._concurrency)
         return len(claimed)
 
     async def _claim(self) -> list[_Claimed]:

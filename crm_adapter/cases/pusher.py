@@ -27,6 +27,7 @@ from crm_adapter.crm.connector import (
     CrmUnavailable,
 )
 from crm_adapter.crm.mapping import canonical_status
+from shared.background import for_each_concurrently
 from shared.contracts import ReportStatus
 from shared.db import utcnow
 from shared.retry import Backoff
@@ -51,17 +52,18 @@ class CasePusher:
         backoff: Backoff,
         lease: dt.timedelta,
         batch_size: int = 20,
+        concurrency: int = 10,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._connectors = connectors
         self._backoff = backoff
         self._lease = lease
         self._batch_size = batch_size
+        self._concurrency = concurrency
 
     async def run_once(self) -> int:
         claims = await self._claim()
-        for claim in claims:
-            await self._push(claim)
+        await for_each_concurrently(claims, self._push, limit=self._concurrency)
         return len(claims)
 
     async def _claim(self) -> list[_Claim]:
