@@ -1,13 +1,20 @@
 """The three processes of a local MAM (intake, adapter, CRM simulator) and how they find each other.
 
-`make run` and the end-to-end tests start exactly these commands.
+`make run`, the end-to-end tests and the benchmarks start exactly these commands.
 """
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
 
 
 @dataclass(frozen=True)
@@ -59,9 +66,112 @@ def serve_commands() -> dict[str, list[str]]:
     }
 
 
-def health_paths() -> dict[str, str]:
-    return {
-        "crm-simulator": "/openapi.json",
-        "adapter": "/healthz",
-        "intake": "/healthz",
-    }
+HEALTH_PATHS = {
+    "crm-simulator": "/openapi.json",
+    "adapter": "/healthz",
+    "intake": "/healthz",
+}
+
+
+class LocalStack:
+    """Migrates, starts and stops the three processes; logs go to `log_dir` or the terminal."""
+
+    def __init__(
+        self, ports: Ports, env: Mapping[str, str], log_dir: Path | None = None
+    ) -> None:
+        self.ports = ports
+        self.env = stack_env(ports, env)
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: list[IO[bytes]] = []
+
+    def url(self, name: str) -> str:
+        port = {
+            "intake": self.ports.intake,
+            "adapter": self.ports.adapter,
+            "crm-simulator": self.ports.crm,
+        }
+        return f"http://127.0.0.1:{port[name]}"
+
+    def _output(self, name: str) -> IO[bytes] | None:
+        if self.log_dir is None:
+            return None
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("wb")
+        self._logs.append(log)
+        return log
+
+    def log_tail(self, name: str) -> str:
+        if self.log_dir is None:
+            return ""
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+
+    def start(self, *, wait_seconds: float = 60.0) -> None:
+        for command in migrate_commands():
+            subprocess.run(
+                command, env=self.env, check=True, stdout=self._output("migrate")
+            )
+        for name, command in serve_commands().items():
+            output = self._output(name)
+            self.processes[name] = subprocess.Popen(
+                command,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+            )
+        deadline = time.monotonic() + wait_seconds
+        for name, path in HEALTH_PATHS.items():
+            while not self._healthy(name, path):
+                if (exited := self.exited()) is not None:
+                    raise RuntimeError(
+                        f"{exited} exited at start-up\n{self.log_tail(exited)}"
+                    )
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"{name} not healthy in {wait_seconds} s\n{self.log_tail(name)}"
+                    )
+                time.sleep(0.1)
+
+    def _healthy(self, name: str, path: str) -> bool:
+        try:
+            return httpx.get(self.url(name) + path, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def exited(self) -> str | None:
+        """The name of a process that has ended, if any."""
+        return next(
+            (n for n, p in self.processes.items() if p.poll() is not None), None
+        )
+
+    def stop(self, *, grace: float = 0.0) -> None:
+        """Wait `grace` seconds for the processes to end by themselves, then SIGTERM, then kill."""
+        self._wait(grace)
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        self._wait(10.0)
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        for log in self._logs:
+            log.close()
+
+    def _wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        for process in self.processes.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+
+
+@contextlib.contextmanager
+def running(
+    ports: Ports, env: Mapping[str, str], log_dir: Path | None = None
+) -> Iterator[LocalStack]:
+    stack = LocalStack(ports, env, log_dir)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
