@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 S ?= intake_service
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-pg check fmt lock migrate revision schemas i18n-check up down logs clean
+.PHONY: help install run test test-pg check fmt lock migrate revision schemas up down logs clean bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,3 +63,6 @@ logs: ## follow docker compose logs
 
 clean: ## remove .venv and local data (./var)
 	rm -rf $(VENV) var
+
+bench: install ## measure report → CRM → notification latency and process memory on the real stack
+	$(BIN)/python -m devtools.bench --reports 100
