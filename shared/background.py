@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,10 @@ class LoopGroup:
     def start(
         self, name: str, step: Step, *, wakeup: asyncio.Event, interval: float
     ) -> None:
-        self._tasks.append(
-            asyncio.create_task(
-                run_loop(name, step, wakeup=wakeup, interval=interval), name=name
-            )
-        )
+        self.spawn(name, run_loop(name, step, wakeup=wakeup, interval=interval))
+
+    def spawn(self, name: str, coroutine: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.create_task(coroutine, name=name))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.background import LoopGroup
 from shared.db import make_engine, make_sessionmaker
-from shared.wakeup import INFO_KEY, Wakeups
+from shared.wakeup import INFO_KEY, Wakeups, listen
 
 # Connect fast, but give a slow peer time to answer (RELIABILITY §4.1: 5 s / 30 s).
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -45,6 +45,7 @@ async def open_runtime(
     try:
         if start_loops is not None:
             start_loops(runtime)
+            runtime.loops.spawn("wakeup.listen", listen(engine, wakeups))
         yield runtime
     finally:
         await runtime.loops.stop()

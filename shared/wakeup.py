@@ -1,20 +1,27 @@
 """Wake a background loop as soon as the transaction that gave it work commits.
 
-A service asks for a wake-up with `wake_after_commit(session, name)`; the sessionmaker carries a
-`Wakeups` in its `info`, and after a successful commit the named loops stop waiting. Rolled
-back work wakes nobody. Loops in other processes still find the work at their next poll.
+A service asks for a wake-up with `wake_after_commit(session, name)`. In the same process the
+sessionmaker carries a `Wakeups` in its `info`, and after a successful commit the named loops
+stop waiting. On PostgreSQL the transaction also sends `NOTIFY mam_wakeup, '<name>'`, which
+PostgreSQL delivers only on commit, so loops in other processes (workers, other replicas) that
+`listen()` wake up too. Rolled-back work wakes nobody.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
+logger = logging.getLogger(__name__)
+
 INFO_KEY = "wakeups"
+CHANNEL = "mam_wakeup"
 _PENDING = "wakeups_pending"
 
 
@@ -28,9 +35,28 @@ class Wakeups:
     def notify(self, name: str) -> None:
         self.event(name).set()
 
+    def notify_all(self) -> None:
+        for wakeup in self._events.values():
+            wakeup.set()
+
+
+def _set(flag: asyncio.Event, *_args: Any) -> None:
+    flag.set()
+
 
 def wake_after_commit(session: AsyncSession, name: str) -> None:
     session.sync_session.info.setdefault(_PENDING, set()).add(name)
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    names: set[str] = session.info.get(_PENDING, set())
+    if names and session.get_bind().dialect.name == "postgresql":
+        for name in sorted(names):
+            session.execute(
+                text("SELECT pg_notify(:channel, :name)"),
+                {"channel": CHANNEL, "name": name},
+            )
 
 
 @event.listens_for(Session, "after_commit")
@@ -45,3 +71,31 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous_transaction: Any) -> None:
     session.info.pop(_PENDING, None)
+
+
+async def listen(
+    engine: AsyncEngine, wakeups: Wakeups, *, retry_seconds: float = 5.0
+) -> None:
+    """On PostgreSQL, turn other processes' notifications into wake-ups until cancelled."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    def deliver(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        wakeups.notify(payload)
+
+    while True:
+        try:
+            async with engine.connect() as connection:
+                raw = (await connection.get_raw_connection()).driver_connection
+                assert raw is not None
+                await raw.add_listener(CHANNEL, deliver)
+                lost = asyncio.Event()
+                raw.add_termination_listener(functools.partial(_set, lost))
+                # Work committed while we were not listening is found by this first pass.
+                wakeups.notify_all()
+                await lost.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("wakeup.listen_failed")
+        await asyncio.sleep(retry_seconds)
