@@ -66,6 +66,14 @@ def serve_commands() -> dict[str, list[str]]:
     }
 
 
+def worker_commands() -> dict[str, list[str]]:
+    """Separate worker processes, for API processes started with `*_RUN_WORKER=false`."""
+    return {
+        "intake-worker": [sys.executable, "-m", "intake_service", "worker"],
+        "adapter-worker": [sys.executable, "-m", "crm_adapter", "worker"],
+    }
+
+
 HEALTH_PATHS = {
     "crm-simulator": "/openapi.json",
     "adapter": "/healthz",
@@ -77,10 +85,19 @@ class LocalStack:
     """Migrates, starts and stops the three processes; logs go to `log_dir` or the terminal."""
 
     def __init__(
-        self, ports: Ports, env: Mapping[str, str], log_dir: Path | None = None
+        self,
+        ports: Ports,
+        env: Mapping[str, str],
+        log_dir: Path | None = None,
+        *,
+        separate_workers: bool = False,
     ) -> None:
         self.ports = ports
         self.env = stack_env(ports, env)
+        self.commands = serve_commands()
+        if separate_workers:
+            self.env |= {"INTAKE_RUN_WORKER": "false", "ADAPTER_RUN_WORKER": "false"}
+            self.commands |= worker_commands()
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
@@ -111,7 +128,7 @@ class LocalStack:
             subprocess.run(
                 command, env=self.env, check=True, stdout=self._output("migrate")
             )
-        for name, command in serve_commands().items():
+        for name, command in self.commands.items():
             output = self._output(name)
             self.processes[name] = subprocess.Popen(
                 command,
@@ -167,9 +184,13 @@ class LocalStack:
 
 @contextlib.contextmanager
 def running(
-    ports: Ports, env: Mapping[str, str], log_dir: Path | None = None
+    ports: Ports,
+    env: Mapping[str, str],
+    log_dir: Path | None = None,
+    *,
+    separate_workers: bool = False,
 ) -> Iterator[LocalStack]:
-    stack = LocalStack(ports, env, log_dir)
+    stack = LocalStack(ports, env, log_dir, separate_workers=separate_workers)
     try:
         stack.start()
         yield stack

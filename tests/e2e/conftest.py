@@ -6,6 +6,7 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -38,9 +39,9 @@ class Stack:
         return httpx.AsyncClient(base_url=self.intake)
 
 
-@pytest.fixture(scope="module")
-def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp(f"e2e-{backend}")
+def start_stack(
+    backend: str, folder: Path, *, separate_workers: bool
+) -> Iterator[Stack]:
     ports = Ports(intake=free_port(), adapter=free_port(), crm=free_port())
     own = ("INTAKE_", "ADAPTER_", "CRM_SIM_", "MAM_")
     for databases in new_databases(backend, folder / "db", "e2e"):
@@ -49,9 +50,28 @@ def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "INTAKE_DATABASE_URL": databases.intake,
             "ADAPTER_DATABASE_URL": databases.adapter,
         }
-        with running(ports, env, log_dir=folder / "logs") as local:
+        with running(
+            ports, env, log_dir=folder / "logs", separate_workers=separate_workers
+        ) as local:
             yield Stack(
                 intake=local.url("intake"),
                 crm=local.url("crm-simulator"),
                 databases=databases,
             )
+
+
+@pytest.fixture(scope="module")
+def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """API processes running the background loops themselves (the embedded default)."""
+    yield from start_stack(
+        backend, tmp_path_factory.mktemp(f"e2e-{backend}"), separate_workers=False
+    )
+
+
+@pytest.fixture(scope="module")
+def stack_with_workers(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """API processes without loops, and a `worker` process per service doing that work."""
+    folder = tmp_path_factory.mktemp(f"e2e-workers-{backend}")
+    yield from start_stack(backend, folder, separate_workers=True)

@@ -100,6 +100,14 @@ async def test_named_pothole_goes_round_trip_and_the_resident_is_told(stack, lan
 
 
 async def test_anonymous_container_report_reaches_ekosystem_and_notifies_nobody(stack):
+    await anonymous_container_round_trip(stack)
+
+
+async def test_separate_worker_processes_carry_the_same_flow(stack_with_workers):
+    await anonymous_container_round_trip(stack_with_workers)
+
+
+async def anonymous_container_round_trip(stack) -> None:
     async with stack.intake_client() as intake, stack.crm_client() as crm:
         created = await intake.post(
             "/v1/reports",
