@@ -56,17 +56,16 @@ T = TypeVar("T")
 
 
 async def for_each_concurrently(
-    items: Iterable[T], action: Callable[[T], Awaitable[None]], *, limit: int
+    items: Iterable[T], action: Callable[[T], Awaitable[None]]
 ) -> None:
-    """Run `action` on every item, at most `limit` at a time.
-
-    A batch of slow deliveries then takes about one timeout, not one per item, and stays
-    inside the lease its rows were claimed under.
-    """
-    slots = asyncio.Semaphore(limit)
+    """Run `action` on every item at once, so that a batch of slow deliveries takes about
+    one timeout rather than one per item and stays inside the lease it was claimed under.
+    An item that fails is logged; the others carry on."""
 
     async def run(item: T) -> None:
-        async with slots:
+        try:
             await action(item)
+        except Exception:
+            logger.exception("batch.item_failed")
 
     await asyncio.gather(*(run(item) for item in items))

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import ForeignKey, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_adapter.db import Base
@@ -39,10 +39,10 @@ class Case(Base):
     crm_case_id: Mapped[str | None] = mapped_column(String(100), index=True)
     crm_status: Mapped[str | None] = mapped_column(String(50))
     # The CRM's version of the case last applied; an older change never overwrites a newer one.
-    crm_version: Mapped[int] = mapped_column(default=0)
+    crm_version: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(20))
     # Sequence of the last status event sent to intake.
-    status_version: Mapped[int] = mapped_column(default=0)
+    status_version: Mapped[int] = mapped_column(BigInteger, default=0)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -8,6 +8,7 @@ and creates it only when the CRM has none.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -51,19 +52,17 @@ class CasePusher:
         connectors: Mapping[str, CrmConnector],
         backoff: Backoff,
         lease: dt.timedelta,
-        batch_size: int = 20,
-        concurrency: int = 10,
+        batch_size: int = 10,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._connectors = connectors
         self._backoff = backoff
         self._lease = lease
         self._batch_size = batch_size
-        self._concurrency = concurrency
 
     async def run_once(self) -> int:
         claims = await self._claim()
-        await for_each_concurrently(claims, self._push, limit=self._concurrency)
+        await for_each_concurrently(claims, self._push)
         return len(claims)
 
     async def _claim(self) -> list[_Claim]:
@@ -98,21 +97,35 @@ class CasePusher:
         return claims
 
     async def _push(self, claim: _Claim) -> None:
-        connector = self._connectors[claim.connector]
-        try:
-            crm_case = (
-                await connector.find_case(claim.draft.external_ref)
-                if claim.attempt > 1
-                else None
-            )
-            if crm_case is None:
-                crm_case = await connector.create_case(claim.draft)
-        except CrmUnavailable as exc:
+        connector = self._connectors.get(claim.connector)
+        if connector is None:
             await self._failed(
-                claim, str(exc), retry_after=exc.retry_after, permanent=False
+                claim, f"no connector {claim.connector!r}", permanent=True
             )
+            return
+        crm_case = None
+        try:
+            # The whole attempt ends well inside the lease, so no other pusher can take the
+            # case over while our create may still be on its way to the CRM.
+            async with asyncio.timeout(self._lease.total_seconds() / 2):
+                if claim.attempt > 1:
+                    try:
+                        crm_case = await connector.find_case(claim.draft.external_ref)
+                    except CrmRejected as exc:  # a look-up is never a reason to give up
+                        raise CrmUnavailable(str(exc)) from exc
+                if crm_case is None:
+                    crm_case = await connector.create_case(claim.draft)
+        except CrmUnavailable as exc:
+            await self._failed(claim, str(exc), retry_after=exc.retry_after)
         except CrmRejected as exc:
-            await self._failed(claim, str(exc), retry_after=None, permanent=True)
+            await self._failed(claim, str(exc), permanent=True)
+        except TimeoutError:
+            await self._failed(claim, "attempt timed out")
+        except Exception as exc:
+            logger.exception(
+                "case.push_failed", extra={"report_id": str(claim.draft.external_ref)}
+            )
+            await self._failed(claim, f"{type(exc).__name__}: {exc}")
         else:
             await self._created(claim, crm_case)
 
@@ -123,6 +136,16 @@ class CasePusher:
             case.state = CaseState.CREATED
             case.last_error = None
             case.updated_at = utcnow()
+            if case.crm_case_id not in (None, crm_case.case_id):
+                # Only possible if an attempt outlived its lease: keep the first, tell operators.
+                logger.error(
+                    "case.duplicate_in_crm",
+                    extra={
+                        "report_id": str(case.report_id),
+                        "kept": case.crm_case_id,
+                        "duplicate": crm_case.case_id,
+                    },
+                )
             if case.crm_case_id is None:
                 case.crm_case_id = crm_case.case_id
                 case.crm_status = crm_case.status
@@ -144,7 +167,12 @@ class CasePusher:
         )
 
     async def _failed(
-        self, claim: _Claim, error: str, *, retry_after: float | None, permanent: bool
+        self,
+        claim: _Claim,
+        error: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
     ) -> None:
         now = utcnow()
         async with self._sessionmaker() as session:

@@ -1,8 +1,10 @@
 """The interface every CRM connector implements, and the errors it raises.
 
 CrmError
-├── CrmUnavailable   timeout, connection error, 408, 429, 5xx: retry later
-└── CrmRejected      any other 4xx: retrying the same request cannot help
+├── CrmUnavailable   timeout, connection error, an unreadable answer, and every HTTP error
+│                    but those below (401/403 after a key rotation, 429, 5xx): retry later,
+│                    honouring Retry-After
+└── CrmRejected      400, 413, 422: our request is wrong, resending it cannot help
 """
 
 from __future__ import annotations

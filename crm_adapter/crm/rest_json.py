@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import httpx
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
 
 from crm_adapter.crm.connector import (
     CaseDraft,
@@ -16,23 +17,38 @@ from crm_adapter.crm.connector import (
 )
 from shared.db import utcnow
 from shared.retry import parse_retry_after
+from shared.text import Text
 
-_RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+# Our request itself is wrong: sending it again cannot help. Anything else (401/403 after a
+# key rotation, 404 from a misrouted proxy, 5xx, 429) is retried until someone fixes it.
+_PERMANENT = {400, 413, 422}
+
+
+_MAX_VERSION = 2**63 - 1
 
 
 class _Case(BaseModel):
-    case_id: str
-    status: str
-    version: int | None = None
+    case_id: Annotated[Text, Field(min_length=1, max_length=100)]
+    status: Annotated[Text, Field(min_length=1, max_length=50)]
+    version: Annotated[int, Field(ge=0, le=_MAX_VERSION)] | None = None
+
+
+_CASES = TypeAdapter(list[_Case])
+
+
+def _crm_case(case: _Case) -> CrmCase:
+    return CrmCase(case_id=case.case_id, status=case.status, version=case.version)
 
 
 class _Webhook(BaseModel):
-    update_id: str
-    case_id: str
-    external_ref: str | None = None
-    status: str
-    note: str | None = None
-    version: int | None = None
+    """This protocol's webhook: every change carries the case's version, which orders them."""
+
+    update_id: Annotated[Text, Field(min_length=1, max_length=200)]
+    case_id: Annotated[Text, Field(min_length=1, max_length=100)]
+    external_ref: Annotated[Text, Field(max_length=200)] | None = None
+    status: Annotated[Text, Field(min_length=1, max_length=50)]
+    note: Annotated[Text, Field(max_length=4000)] | None = None
+    version: Annotated[int, Field(ge=1, le=_MAX_VERSION)]
     changed_at: AwareDatetime
 
 
@@ -64,15 +80,15 @@ class RestJsonConnector:
             )
         except httpx.HTTPError as exc:
             raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in _RETRYABLE:
+        if response.status_code in _PERMANENT:
+            raise CrmRejected(f"HTTP {response.status_code}: {response.text[:500]}")
+        if not response.is_success:
             raise CrmUnavailable(
                 f"HTTP {response.status_code}: {response.text[:500]}",
                 retry_after=parse_retry_after(
                     response.headers.get("retry-after"), utcnow()
                 ),
             )
-        if response.is_error:
-            raise CrmRejected(f"HTTP {response.status_code}: {response.text[:500]}")
         return response
 
     async def create_case(self, draft: CaseDraft) -> CrmCase:
@@ -86,25 +102,27 @@ class RestJsonConnector:
             "reported_at": draft.reported_at.isoformat(),
         }
         response = await self._request("POST", "/api/cases", json=payload)
-        return self._case(response.json())
+        return self._case(response)
 
     async def find_case(self, external_ref: uuid.UUID) -> CrmCase | None:
         response = await self._request(
             "GET", "/api/cases", params={"external_ref": str(external_ref)}
         )
-        cases = response.json()
-        if not isinstance(cases, list):
-            raise CrmRejected("GET /api/cases did not answer with a list")
+        try:
+            cases = _CASES.validate_json(response.content)
+        except ValidationError as exc:
+            raise CrmUnavailable(f"unexpected answer: {exc.errors()[:3]}") from exc
         # A CRM that is not idempotent may hold several; the oldest is the one we keep.
-        return self._case(cases[0]) if cases else None
+        return _crm_case(cases[0]) if cases else None
 
     @staticmethod
-    def _case(data: object) -> CrmCase:
+    def _case(response: httpx.Response) -> CrmCase:
+        # An answer we cannot read leaves it open whether the case exists: retry, which
+        # looks it up first.
         try:
-            case = _Case.model_validate(data)
+            return _crm_case(_Case.model_validate_json(response.content))
         except ValidationError as exc:
-            raise CrmRejected(f"unexpected case JSON: {exc.errors()[:3]}") from exc
-        return CrmCase(case_id=case.case_id, status=case.status, version=case.version)
+            raise CrmUnavailable(f"unexpected answer: {exc.errors()[:3]}") from exc
 
     def parse_webhook(self, body: bytes) -> CrmStatusChange:
         try:

@@ -42,5 +42,5 @@ async def create_token(
     session: SessionDep, settings: SettingsDep, data: TokenRequest
 ) -> TokenRead:
     ttl = dt.timedelta(seconds=settings.access_token_ttl_seconds)
-    token, _ = await service.issue_token(session, data=data, ttl=ttl)
+    token = await service.issue_token(session, data=data, ttl=ttl)
     return TokenRead(access_token=token, expires_in=settings.access_token_ttl_seconds)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from shared.text import NO_NUL
+
 Language = Literal["pl", "en", "de"]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
 
@@ -30,7 +32,9 @@ class AccountCreate(BaseModel):
     email: EmailStr
     password: Password = Field(description="At least 10 characters.")
     display_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        NO_NUL,
     ]
     lang: Language = Field(default="pl", description="Language of notifications.")
 

@@ -26,6 +26,9 @@ def _normalise_email(email: str) -> str:
 
 
 async def register(session: AsyncSession, *, data: AccountCreate) -> Account:
+    # Hash before touching the database: a transaction must not hold the (SQLite) write
+    # lock through a quarter second of Argon2.
+    password_hash = await hash_password(data.password)
     email = _normalise_email(data.email)
     if (
         await session.scalar(select(Account.id).where(Account.email == email))
@@ -34,7 +37,7 @@ async def register(session: AsyncSession, *, data: AccountCreate) -> Account:
         raise EmailTaken()
     account = Account(
         email=email,
-        password_hash=await hash_password(data.password),
+        password_hash=password_hash,
         display_name=data.display_name,
         lang=data.lang,
         created_at=utcnow(),
@@ -50,11 +53,14 @@ async def register(session: AsyncSession, *, data: AccountCreate) -> Account:
 
 async def issue_token(
     session: AsyncSession, *, data: TokenRequest, ttl: dt.timedelta
-) -> tuple[str, Account]:
+) -> str:
     """Check the password and hand out a new opaque access token (only its hash is kept)."""
-    account = await session.scalar(
-        select(Account).where(Account.email == _normalise_email(data.email))
+    query = select(Account.id, Account.password_hash).where(
+        Account.email == _normalise_email(data.email)
     )
+    account = (await session.execute(query)).first()
+    # End the read before verifying, so no lock is held through Argon2.
+    await session.rollback()
     if not await verify_password(
         data.password, account.password_hash if account else None
     ):
@@ -71,7 +77,7 @@ async def issue_token(
         )
     )
     await session.commit()
-    return token, account
+    return token
 
 
 async def authenticate_token(session: AsyncSession, token: str) -> Account | None:

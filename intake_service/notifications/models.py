@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake_service.db import Base
@@ -22,7 +22,7 @@ class Notification(Base):
         ForeignKey("reports.id", ondelete="CASCADE")
     )
     # The report's status sequence it tells about: one notification per change and account.
-    sequence: Mapped[int]
+    sequence: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake_service.categories.models import Category, Unit
@@ -29,7 +37,7 @@ class Report(Base):
     )
     status: Mapped[str] = mapped_column(String(20), index=True)
     # The sequence of the last status change applied (0: none yet); older changes are ignored.
-    status_sequence: Mapped[int] = mapped_column(default=0)
+    status_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     crm_case_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime]
@@ -51,7 +59,7 @@ class ReportStatusChange(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(String(20))
-    sequence: Mapped[int]
+    sequence: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[dt.datetime]
 

@@ -12,6 +12,7 @@ from intake_service.categories.schemas import NamedRef
 from intake_service.reports.models import Report
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
+from shared.text import NO_NUL
 
 
 class Location(BaseModel):
@@ -39,12 +40,14 @@ class ReportCreate(BaseModel):
         },
     )
 
-    category: Annotated[str, StringConstraints(min_length=1, max_length=50)] = Field(
-        description="A category code from GET /v1/categories."
+    category: Annotated[str, StringConstraints(min_length=1, max_length=50), NO_NUL] = (
+        Field(description="A category code from GET /v1/categories.")
     )
     location: Location
     description: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+        NO_NUL,
     ] = Field(description="What is wrong, 1 to 2000 characters.")
 
 

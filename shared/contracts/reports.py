@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.text import Text
+
 
 class ReportStatus(enum.StrEnum):
     """Resident-facing status of a report; the adapter maps each CRM's codes onto these."""
@@ -42,12 +44,18 @@ class ReportSubmittedV1(_Contract):
     report_id: uuid.UUID = Field(
         description="Intake's id of the report; the CRM's external reference."
     )
-    number: str = Field(
-        description="Human-readable report number shown to the resident."
+    number: Text = Field(
+        min_length=1,
+        max_length=32,
+        description="Human-readable report number shown to the resident.",
     )
-    category: str = Field(description="Category code, e.g. `pothole`.")
+    category: Text = Field(
+        min_length=1, max_length=50, description="Category code, e.g. `pothole`."
+    )
     location: GeoPoint = Field(description="Where the problem is.")
-    description: str = Field(description="The resident's description.")
+    description: Text = Field(
+        min_length=1, max_length=2000, description="The resident's description."
+    )
     submitted_at: AwareDatetime = Field(
         description="When intake accepted the report (UTC)."
     )
@@ -61,19 +69,22 @@ class ReportStatusChangedV1(_Contract):
     status: ReportStatus = Field(description="The new canonical status.")
     sequence: int = Field(
         ge=1,
+        le=2**63 - 1,
         description="Per-report version, increasing with each change; "
         "a receiver ignores a change whose sequence is not above the last one it applied.",
     )
-    unit: str | None = Field(
-        default=None, description="Code of the responsible city unit."
+    unit: Text | None = Field(
+        default=None, max_length=50, description="Code of the responsible city unit."
     )
-    note: str | None = Field(
-        default=None, description="The unit's note for the resident, if any."
+    note: Text | None = Field(
+        default=None,
+        max_length=4000,
+        description="The unit's note for the resident, if any.",
     )
-    crm_case_id: str | None = Field(
-        default=None, description="The case's id in the city's CRM."
+    crm_case_id: Text | None = Field(
+        default=None, max_length=100, description="The case's id in the city's CRM."
     )
-    crm_status: str | None = Field(
-        default=None, description="The CRM's own status code, unmapped."
+    crm_status: Text | None = Field(
+        default=None, max_length=50, description="The CRM's own status code, unmapped."
     )
     changed_at: AwareDatetime = Field(description="When the change happened (UTC).")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:30:59.336273
+Create Date: 2026-11-28 04:26:02.831762
 
 """
 
@@ -146,7 +146,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("reporter_id", sa.Uuid(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("status_sequence", sa.Integer(), nullable=False),
+        sa.Column("status_sequence", sa.BigInteger(), nullable=False),
         sa.Column("unit_code", sa.String(length=50), nullable=True),
         sa.Column("crm_case_id", sa.String(length=100), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -183,7 +183,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("report_id", sa.Uuid(), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("sequence", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -218,7 +218,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("report_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("sequence", sa.BigInteger(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:33:09.044620
+Create Date: 2026-11-28 04:26:03.506017
 
 """
 
@@ -89,9 +89,9 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("crm_case_id", sa.String(length=100), nullable=True),
         sa.Column("crm_status", sa.String(length=50), nullable=True),
-        sa.Column("crm_version", sa.Integer(), nullable=False),
+        sa.Column("crm_version", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("status_version", sa.Integer(), nullable=False),
+        sa.Column("status_version", sa.BigInteger(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),

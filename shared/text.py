@@ -1,0 +1,20 @@
+"""String types that every database accepts: PostgreSQL refuses NUL characters in text."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NO_NUL = AfterValidator(_no_nul)
+"""Put after any `StringConstraints` (a validator before them stops their stripping)."""
+
+Text = Annotated[str, NO_NUL]
+"""A `str` without NUL characters; limit its length with `Field(max_length=...)`."""
