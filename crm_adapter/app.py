@@ -12,8 +12,8 @@ from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.webhooks.router import router as webhooks_router
-from shared.deps import health_router
-from shared.errors import install_error_handlers
+from shared.deps import MAX_BODY_BYTES, health_router
+from shared.errors import BodyLimitMiddleware, install_error_handlers
 from shared.runtime import open_runtime
 from shared.signing import Verifier
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(health_router)
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)

@@ -14,8 +14,8 @@ from intake_service.config import Settings
 from intake_service.notifications.router import router as notifications_router
 from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
-from shared.deps import health_router
-from shared.errors import install_error_handlers
+from shared.deps import MAX_BODY_BYTES, health_router
+from shared.errors import BodyLimitMiddleware, install_error_handlers
 from shared.runtime import open_runtime
 from shared.signing import Verifier
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(health_router)
     for router in (
         categories_router,

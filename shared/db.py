@@ -80,8 +80,12 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
     with synchronous=FULL so that a committed report survives a power loss.
     """
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        return create_async_engine(
+            url, pool_pre_ping=True, hide_parameters=True, **kwargs
+        )
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -8,13 +8,16 @@ list of offending fields.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.i18n import Localized, negotiate, pick
 
@@ -107,6 +110,11 @@ class ValidationFailed(AppError):
 
 _HTTP_TITLES: Mapping[int, Localized] = {
     404: {"pl": "Nie znaleziono", "en": "Not found", "de": "Nicht gefunden"},
+    413: {
+        "pl": "Treść żądania jest za duża",
+        "en": "Request body too large",
+        "de": "Anfrage zu groß",
+    },
     405: {
         "pl": "Metoda niedozwolona",
         "en": "Method not allowed",
@@ -175,7 +183,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(exc.status_code, body, exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("request.failed", extra={"path": request.url.path})
+        # The type and where it happened, not the message: a database error's message can
+        # quote the row it failed on, and with it a resident's e-mail or description.
+        logger.error(
+            "request.failed",
+            extra={
+                "path": request.url.path,
+                "error": type(exc).__name__,
+                "trace": "".join(traceback.format_tb(exc.__traceback__)),
+            },
+        )
         body = {
             "type": "about:blank",
             "title": pick(_HTTP_TITLES[500], request_language(request)),
@@ -219,3 +236,42 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         }
         for code in codes
     }
+
+
+class BodyLimitMiddleware:
+    """413 problem+json for a request body over `max_bytes`, before it fills memory.
+
+    A declared Content-Length over the limit is refused unread; a body that grows past it
+    while streaming stops there.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            lang = request_language(Request(scope))
+            body = {
+                "type": "about:blank",
+                "title": pick(_HTTP_TITLES[413], lang),
+                "status": 413,
+            }
+            await problem_response(413, body)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413)
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -62,7 +62,10 @@ async def record_once(
 
 
 Handler = Callable[[], Awaitable[str | None]]
-"""Acts on a message in the caller's transaction; returns why it could not, or None."""
+"""Acts on a message in the caller's transaction; returns why it could not, or None.
+
+A handler that cannot act changes nothing but diagnostics, so that the stored message can be
+handled again later."""
 
 
 async def handle_once(

@@ -111,24 +111,28 @@ async def _find_case(session: AsyncSession, change: CrmStatusChange) -> Case | N
 async def apply_crm_change(
     session: AsyncSession, change: CrmStatusChange
 ) -> str | None:
-    """Apply the CRM's change to its case; returns why it could not be applied, or None."""
+    """Apply the CRM's change to its case; returns why it could not be applied, or None.
+
+    A change that cannot be applied leaves the case as it was (only `last_error` says why),
+    so that the same change can be applied once an operator has fixed the cause.
+    """
     case = await _find_case(session, change)
     if case is None:
         return f"no case for CRM case {change.case_id!r}"
     if change.version is not None and change.version <= case.crm_version:
         logger.info("case.stale_change", extra={"report_id": str(case.report_id)})
         return None
+    status = canonical_status(case.connector or "", change.status)
+    if status is None:
+        case.last_error = f"unmapped CRM status {change.status!r}"
+        logger.warning("case.unmapped_status", extra={"report_id": str(case.report_id)})
+        return case.last_error
     case.crm_version = change.version or case.crm_version
     case.crm_status = change.status
     case.updated_at = utcnow()
     if case.crm_case_id is None:
         case.crm_case_id = change.case_id
         case.state = CaseState.CREATED
-    status = canonical_status(case.connector or "", change.status)
-    if status is None:
-        case.last_error = f"unmapped CRM status {change.status!r}"
-        logger.warning("case.unmapped_status", extra={"report_id": str(case.report_id)})
-        return case.last_error
     if status != case.status or change.note:
         case.status = status
         emit_status(session, case, note=change.note, changed_at=change.changed_at)

@@ -74,7 +74,10 @@ class ReportStatusChangedV1(_Contract):
         "a receiver ignores a change whose sequence is not above the last one it applied.",
     )
     unit: Text | None = Field(
-        default=None, max_length=50, description="Code of the responsible city unit."
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="Code of the responsible city unit.",
     )
     note: Text | None = Field(
         default=None,
@@ -82,9 +85,15 @@ class ReportStatusChangedV1(_Contract):
         description="The unit's note for the resident, if any.",
     )
     crm_case_id: Text | None = Field(
-        default=None, max_length=100, description="The case's id in the city's CRM."
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The case's id in the city's CRM.",
     )
     crm_status: Text | None = Field(
-        default=None, max_length=50, description="The CRM's own status code, unmapped."
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="The CRM's own status code, unmapped.",
     )
     changed_at: AwareDatetime = Field(description="When the change happened (UTC).")

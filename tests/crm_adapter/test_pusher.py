@@ -1,3 +1,4 @@
+import asyncio
 import datetime as dt
 import uuid
 
@@ -41,6 +42,14 @@ class Answer(httpx.AsyncBaseTransport):
         return httpx.Response(self.status, json={"error": "no"})
 
 
+class NeverAnswers(httpx.AsyncBaseTransport):
+    """A CRM that accepts the connection and never says anything."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
 @pytest.fixture
 async def sessionmaker(adapter_settings):
     engine = make_engine(adapter_settings.database_url)
@@ -48,7 +57,9 @@ async def sessionmaker(adapter_settings):
     await engine.dispose()
 
 
-def pusher(sessionmaker, transport: httpx.AsyncBaseTransport) -> CasePusher:
+def pusher(
+    sessionmaker, transport: httpx.AsyncBaseTransport, *, lease: float = 120
+) -> CasePusher:
     client = httpx.AsyncClient(transport=transport, base_url="http://crm")
     connector = RestJsonConnector(
         client=client,
@@ -60,7 +71,7 @@ def pusher(sessionmaker, transport: httpx.AsyncBaseTransport) -> CasePusher:
         sessionmaker=sessionmaker,
         connectors={connector.name: connector},
         backoff=Backoff(base=1e-6, cap=1e-6),
-        lease=dt.timedelta(seconds=120),
+        lease=dt.timedelta(seconds=lease),
     )
 
 
@@ -155,10 +166,35 @@ class TestPushPending:
         assert case.last_error is not None
         assert "503" in case.last_error
 
-    async def test_a_refusal_is_held_for_an_operator(self, adapter, sessionmaker):
+    @pytest.mark.parametrize("status", [400, 422])
+    async def test_a_refusal_of_our_request_is_held_for_an_operator(
+        self, adapter, sessionmaker, status
+    ):
         report_id = await open_case(adapter)
-        await pusher(sessionmaker, Answer(400)).run_once()
+        await pusher(sessionmaker, Answer(status)).run_once()
         case = await the_case(sessionmaker, report_id)
         assert case.state == "dead"
         assert case.last_error is not None
-        assert "400" in case.last_error
+        assert str(status) in case.last_error
+
+    @pytest.mark.parametrize("status", [401, 403, 404, 429])
+    async def test_a_crm_misconfiguration_is_retried_not_given_up(
+        self, adapter, sessionmaker, status
+    ):
+        report_id = await open_case(adapter)
+        await pusher(sessionmaker, Answer(status)).run_once()
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.attempts) == ("pending", 1)
+
+    async def test_an_unreadable_answer_is_retried_with_a_look_up(
+        self, adapter, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        await pusher(sessionmaker, Answer(200)).run_once()
+        assert (await the_case(sessionmaker, report_id)).state == "pending"
+
+    async def test_an_attempt_ends_well_inside_its_lease(self, adapter, sessionmaker):
+        report_id = await open_case(adapter)
+        await pusher(sessionmaker, NeverAnswers(), lease=0.2).run_once()
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.last_error) == ("pending", "attempt timed out")

@@ -1,3 +1,6 @@
+import base64
+import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -5,10 +8,14 @@ from sqlalchemy import func, select
 
 from crm_adapter.cases.models import Case
 from crm_adapter.crm.mapping import status_map
-from crm_adapter.db import OutboxEvent
+from crm_adapter.db import InboxMessage, OutboxEvent
 from devtools.crm_simulator.app import CaseStatus
 from shared.contracts import Envelope, ReportStatusChangedV1
+from shared.settings import DEV_SECRETS
+from shared.signing import Signer
 from tests.signed import crm_webhook, submitted_event
+
+FOREIGN_SECRET = "whsec_" + base64.b64encode(b"not-the-crm-secret-at-all").decode()
 
 
 @pytest.fixture
@@ -29,6 +36,11 @@ async def sent_events(adapter_session) -> list[ReportStatusChangedV1]:
     events = [Envelope.model_validate_json(p).event for p in payloads]
     assert all(isinstance(e, ReportStatusChangedV1) for e in events)
     return events  # type: ignore[return-value]
+
+
+async def crm_messages(adapter_session) -> int:
+    query = select(func.count()).where(InboxMessage.source.startswith("crm:"))
+    return (await adapter_session.scalar(query)) or 0
 
 
 async def hook(adapter, **kwargs):
@@ -77,17 +89,22 @@ class TestCrmWebhook:
     ):
         crm_id, ref = case_id
         update = str(uuid.uuid4())
-        for _ in range(2):
+        # The redelivery even carries a newer version: only the update id can stop it.
+        for version in (2, 3):
             response = await hook(
                 adapter,
                 case_id=crm_id,
                 external_ref=ref,
                 status="DONE",
-                version=2,
+                version=version,
                 update_id=update,
             )
             assert response.status_code == 202
         assert len(await sent_events(adapter_session)) == 1
+        assert await crm_messages(adapter_session) == 1
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert case.crm_version == 2
 
     async def test_an_older_version_is_ignored(self, adapter, adapter_session, case_id):
         crm_id, ref = case_id
@@ -108,7 +125,7 @@ class TestCrmWebhook:
         assert await sent_events(adapter_session) == []
         case = await adapter_session.scalar(select(Case))
         assert case is not None
-        assert case.crm_status == "ON_HOLD"
+        assert case.crm_status is None
         assert case.last_error == "unmapped CRM status 'ON_HOLD'"
 
     async def test_a_wrong_signature_changes_nothing(
@@ -118,13 +135,80 @@ class TestCrmWebhook:
         body, headers = crm_webhook(
             case_id=crm_id, external_ref=ref, status="DONE", version=2
         )
-        headers["webhook-timestamp"] = "1000000000"
-        response = await adapter.post("/webhooks/crm", content=body, headers=headers)
+        forged = Signer(FOREIGN_SECRET).headers(headers["webhook-id"], body)
+        response = await adapter.post(
+            "/webhooks/crm", content=body, headers=headers | forged
+        )
         assert response.status_code == 401
+        stale = crm_webhook(case_id=crm_id, external_ref=ref, status="DONE", version=2)[
+            1
+        ]
+        stale = Signer(DEV_SECRETS["crm_webhooks"]).headers(
+            stale["webhook-id"],
+            body,
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6),
+        )
+        response = await adapter.post("/webhooks/crm", content=body, headers=stale)
+        assert response.status_code == 401
+        assert await crm_messages(adapter_session) == 0
         assert (
             await adapter_session.scalar(select(func.count()).select_from(OutboxEvent))
             == 0
         )
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.crm_status, case.crm_version, case.crm_case_id) == (None, 0, None)
+
+    async def test_a_64_bit_version_is_stored(self, adapter, adapter_session, case_id):
+        crm_id, ref = case_id
+        version = 1_764_000_000_000  # a CRM counting in epoch milliseconds
+        response = await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="DONE", version=version
+        )
+        assert response.status_code == 202
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert case.crm_version == version
+
+    async def test_an_unmapped_code_leaves_the_case_as_it_was(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="ON_HOLD", version=2
+        )
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.crm_version, case.status) == (0, "received")
+        await adapter_session.rollback()  # end the read, to see what comes next
+        # The CRM's next change (or a replay once mapped) still applies.
+        await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="IN_PROGRESS", version=2
+        )
+        assert [e.status for e in await sent_events(adapter_session)] == ["in_progress"]
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"update_id": ""},
+            {"version": None},
+            {"case_id": "C" * 101},
+            {"status": "X" * 51},
+            {"note": "\x00"},
+        ],
+    )
+    async def test_fields_outside_the_protocol_are_a_422(
+        self, adapter, adapter_session, case_id, changes
+    ):
+        crm_id, ref = case_id
+        body, _ = crm_webhook(
+            case_id=crm_id, external_ref=ref, status="DONE", version=2
+        )
+        raw = json.dumps(json.loads(body) | changes).encode()
+        headers = Signer(DEV_SECRETS["crm_webhooks"]).headers("delivery-1", raw)
+        response = await adapter.post("/webhooks/crm", content=raw, headers=headers)
+        assert response.status_code == 422
+        assert await crm_messages(adapter_session) == 0
 
     async def test_a_body_in_another_format_is_a_422(self, adapter):
         from shared.settings import DEV_SECRETS

@@ -48,6 +48,13 @@ class TestCreateAccount:
         assert {e["field"] for e in response.json()["errors"]} == {"email", "password"}
         assert response.json()["title"] == "Nieprawidłowe dane"
 
+    async def test_a_nul_character_is_refused_on_every_database(self, intake):
+        response = await intake.post(
+            "/v1/accounts", json=NEW_ACCOUNT | {"display_name": "J\x00n"}
+        )
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["display_name"]
+
 
 class TestToken:
     async def test_a_token_opens_my_notifications(self, intake):

@@ -83,6 +83,8 @@ class TestSubmitReport:
             ({"description": "x" * 2001}, "description"),
             ({"status": "resolved"}, "status"),
             ({"unit": "czk"}, "unit"),
+            ({"description": "dziura\x00"}, "description"),
+            ({"category": "pot\x00hole"}, "category"),
         ],
     )
     async def test_invalid_reports_are_refused_and_nothing_is_stored(
@@ -149,3 +151,32 @@ class TestReadReport:
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["title"] == "Not found"
+
+
+class TestBodyLimit:
+    async def test_a_huge_body_is_refused_before_it_is_read(
+        self, intake, intake_session
+    ):
+        huge = b'{"description": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+        response = await intake.post(
+            "/v1/reports",
+            content=huge,
+            headers={"content-type": "application/json", "Accept-Language": "pl"},
+        )
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["title"] == "Treść żądania jest za duża"
+        assert await count(intake_session, Report) == 0
+
+    async def test_a_streamed_body_is_cut_off_at_the_limit(self, intake):
+        async def chunks():
+            for _ in range(40):
+                yield b"x" * 65536
+
+        response = await intake.post(
+            "/v1/reports",
+            content=chunks(),
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"

@@ -1,10 +1,14 @@
+import json
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from intake_service.db import InboxMessage
 from intake_service.notifications.models import Notification
 from shared.contracts import ReportStatus
+from shared.settings import DEV_SECRETS
+from shared.signing import Signer
 from tests.helpers import POTHOLE, register_and_sign_in
 from tests.signed import status_event
 
@@ -150,3 +154,45 @@ class TestSignature:
         response = await intake.post("/internal/events", content=body, headers=headers)
         assert response.status_code == 422
         assert response.json()["type"] == "urn:mam:problem:invalid-event"
+
+
+def signed_with_changes(report_id, **changes):
+    """A properly signed event whose fields no valid adapter would send."""
+    body, _ = status_event(report_id, ReportStatus.RESOLVED, 1)
+    data = json.loads(body)
+    data["event"].update(changes)
+    raw = json.dumps(data).encode()
+    headers = Signer(DEV_SECRETS["adapter_to_intake"]).headers(data["id"], raw)
+    return raw, {"content-type": "application/json", **headers}
+
+
+class TestEventLimits:
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"crm_case_id": "C" * 101},
+            {"note": "zrobione\x00"},
+            {"sequence": 2**63},
+            {"unit": ""},
+        ],
+    )
+    async def test_out_of_range_fields_are_a_422_on_every_database(
+        self, intake, intake_session, changes
+    ):
+        report_id = await file(intake)
+        response = await deliver(intake, signed_with_changes(report_id, **changes))
+        assert response.status_code == 422
+        assert (
+            await intake_session.scalar(select(func.count()).select_from(InboxMessage))
+            == 0
+        )
+
+    async def test_a_64_bit_sequence_is_stored(self, intake):
+        report_id = await file(intake)
+        response = await deliver(
+            intake, status_event(report_id, ReportStatus.RESOLVED, 2**40)
+        )
+        assert response.status_code == 202
+        assert (await intake.get(f"/v1/reports/{report_id}")).json()[
+            "status"
+        ] == "resolved"
