@@ -3,6 +3,7 @@
 from intake_service.accounts.models import AccessToken, Account
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
+from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import Notification
 from intake_service.reports.models import Report, ReportCounter, ReportStatusChange
 
@@ -11,6 +12,7 @@ __all__ = [
     "Account",
     "Category",
     "CategoryGroup",
+    "IdempotencyRecord",
     "InboxMessage",
     "Notification",
     "OutboxEvent",

@@ -21,7 +21,9 @@ def all_subclasses(cls):
 def import_everything():
     for package in (shared, intake_service, crm_adapter):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if ".migrations" not in module.name and not module.name.endswith("__main__"):
+            if ".migrations" not in module.name and not module.name.endswith(
+                "__main__"
+            ):
                 importlib.import_module(module.name)
 
 
