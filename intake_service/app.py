@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from intake_service import worker
 from intake_service.accounts.router import router as accounts_router
+from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
 from intake_service.notifications.router import router as notifications_router
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         start_loops = worker.loops(settings) if settings.run_worker else None
         async with open_runtime(settings.database_url, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
+            app.state.service_area = load_service_area(
+                settings.service_area_file, settings.city_name
+            )
             app.state.events_verifier = Verifier(settings.events_secrets())
             yield
 

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from intake_service.area.service import DEFAULT_AREA_FILE
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 
 
@@ -20,6 +21,14 @@ class Settings(ServiceSettings):
     port: int = 8000
     photo_dir: Path | None = Field(
         default=None, description="Default `<data_dir>/photos`."
+    )
+    city_name: str = Field(
+        default="Wrocław", description="Named in messages to residents."
+    )
+    service_area_file: Path = Field(
+        default=DEFAULT_AREA_FILE,
+        description="GeoJSON (Multi)Polygon of the area the city looks after; reports outside "
+        "it are refused. The default is an approximate boundary of Wrocław.",
     )
     report_number_prefix: str = Field(
         default="WRO", pattern=r"^[A-Z]{2,8}$", description="Start of report numbers."

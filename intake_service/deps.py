@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from intake_service.accounts import service as accounts
 from intake_service.accounts.models import Account
+from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated
@@ -18,6 +19,11 @@ from shared.i18n import negotiate
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_service_area(request: Request) -> ServiceArea:
+    area: ServiceArea = request.app.state.service_area
+    return area
 
 
 def get_language(
@@ -34,6 +40,7 @@ def get_language(
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LangDep = Annotated[str, Depends(get_language)]
+ServiceAreaDep = Annotated[ServiceArea, Depends(get_service_area)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from `POST /v1/auth/token`."

@@ -9,6 +9,7 @@ import yaml
 
 from crm_adapter.config import Settings as AdapterSettings
 from devtools.crm_simulator.config import Settings as SimulatorSettings
+from devtools.env_example import render as render_env_example
 from devtools.stack import migrate_commands, serve_commands
 from intake_service.config import Settings as IntakeSettings
 
@@ -83,5 +84,8 @@ def test_files_it_mounts_and_builds_exist():
 
 def test_env_example_lists_every_setting():
     text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert text == render_env_example(), (
+        "run `python -m devtools.env_example > .env.example`"
+    )
     listed = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
     assert listed == KNOWN_VARIABLES

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, status
 from fastapi.responses import JSONResponse
 
-from intake_service.deps import LangDep, OptionalAccountDep, SettingsDep
+from intake_service.deps import LangDep, OptionalAccountDep, ServiceAreaDep, SettingsDep
 from intake_service.reports import service
 from intake_service.reports.schemas import ReportCreate, ReportRead
 from shared.deps import SessionDep
@@ -41,6 +41,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 async def create_report(
     session: SessionDep,
     settings: SettingsDep,
+    area: ServiceAreaDep,
     lang: LangDep,
     account: OptionalAccountDep,
     data: ReportCreate,
@@ -57,6 +58,7 @@ async def create_report(
         data=data,
         reporter=account,
         number_prefix=settings.report_number_prefix,
+        area=area,
         lang=lang,
         idempotency_key=idempotency_key,
     )

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts.models import Account
+from intake_service.area.service import ServiceArea
 from intake_service.categories import service as categories
 from intake_service.db import OutboxEvent
 from intake_service.idempotency import service as idempotency
@@ -39,6 +40,7 @@ async def submit_report(
     data: ReportCreate,
     reporter: Account | None,
     number_prefix: str,
+    area: ServiceArea,
     lang: str,
     idempotency_key: str | None,
 ) -> Submitted:
@@ -53,6 +55,7 @@ async def submit_report(
         )
         if (stored := await idempotency.find_answer(session, request)) is not None:
             return Submitted(body=stored.body, replayed=True)
+    area.check(data.location.lat, data.location.lon)
     report = await _new_report(
         session, data=data, reporter=reporter, number_prefix=number_prefix
     )

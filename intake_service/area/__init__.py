@@ -1,0 +1,1 @@
+"""The city's service area: reports must lie inside it."""
