@@ -12,6 +12,7 @@ from intake_service.categories.schemas import NamedRef
 from intake_service.reports.models import Report
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
+from shared.db import utcnow
 from shared.text import NO_NUL
 
 
@@ -81,6 +82,9 @@ class ReportRead(BaseModel):
     expected_resolution_at: dt.datetime = Field(
         description="When the city aims to have it resolved (category target from filing)."
     )
+    overdue: bool = Field(
+        description="Still open after `expected_resolution_at`: the city is late."
+    )
     status_history: list[StatusChangeRead] = Field(description="Oldest first.")
 
     @classmethod
@@ -98,6 +102,7 @@ class ReportRead(BaseModel):
             created_at=report.created_at,
             updated_at=report.updated_at,
             expected_resolution_at=report.expected_resolution_at,
+            overdue=not status.is_closed and utcnow() > report.expected_resolution_at,
             status_history=[
                 StatusChangeRead(
                     status=ReportStatus(change.status),

@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import uuid
 
@@ -6,7 +7,9 @@ from sqlalchemy import func, select
 
 from intake_service.db import InboxMessage
 from intake_service.notifications.models import Notification
+from intake_service.reports.models import Report
 from shared.contracts import ReportStatus
+from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
 from tests.helpers import POTHOLE, register_and_sign_in
@@ -196,3 +199,25 @@ class TestEventLimits:
         assert (await intake.get(f"/v1/reports/{report_id}")).json()[
             "status"
         ] == "resolved"
+
+
+class TestOverdue:
+    async def test_open_past_its_target_is_overdue_and_closed_is_not(
+        self, intake, intake_settings
+    ):
+        report_id = await file(intake)
+        assert (await intake.get(f"/v1/reports/{report_id}")).json()["overdue"] is False
+        engine = make_engine(intake_settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                report = await session.get(Report, uuid.UUID(report_id))
+                assert report is not None
+                report.expected_resolution_at = report.created_at - dt.timedelta(
+                    seconds=1
+                )
+                await session.commit()
+        finally:
+            await engine.dispose()
+        assert (await intake.get(f"/v1/reports/{report_id}")).json()["overdue"] is True
+        await deliver(intake, status_event(report_id, ReportStatus.RESOLVED, 1))
+        assert (await intake.get(f"/v1/reports/{report_id}")).json()["overdue"] is False
