@@ -32,6 +32,8 @@ class Category(Base):
     # The unit that usually handles it, shown to residents; the adapter's routing decides.
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     expected_resolution_hours: Mapped[int]
+    # How close another open report of this category must be to count as a likely duplicate.
+    duplicate_radius_m: Mapped[int] = mapped_column(default=250, server_default="250")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
 

@@ -62,6 +62,7 @@ async def seed_defaults(session: AsyncSession) -> int:
                     names=item["names"],
                     unit_code=item["unit"],
                     expected_resolution_hours=item["expected_resolution_hours"],
+                    duplicate_radius_m=item.get("duplicate_radius_m", 250),
                     position=position,
                 )
             )

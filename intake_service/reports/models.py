@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -25,9 +26,7 @@ class Report(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    category_code: Mapped[str] = mapped_column(
-        ForeignKey("categories.code"), index=True
-    )
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
     lat: Mapped[float]
     lon: Mapped[float]
     description: Mapped[str] = mapped_column(Text)
@@ -49,6 +48,14 @@ class Report(Base):
     history: Mapped[list[ReportStatusChange]] = relationship(
         order_by="ReportStatusChange.id", lazy="selectin", cascade="all, delete-orphan"
     )
+
+
+Index(
+    "ix_reports_created_at_id", Report.created_at, Report.id
+)  # keyset pages, newest first
+Index("ix_reports_lat_lon", Report.lat, Report.lon)  # map boxes and nearby look-ups
+# By category (lists) and, within it, by latitude (nearby look-ups).
+Index("ix_reports_category_code_lat", Report.category_code, Report.lat)
 
 
 class ReportStatusChange(Base):

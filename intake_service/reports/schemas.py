@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -61,7 +61,7 @@ class StatusChangeRead(BaseModel):
     )
 
 
-class ReportRead(BaseModel):
+class ReportSummary(BaseModel):
     """A report as anyone may see it: never the reporter's identity or contact data."""
 
     id: uuid.UUID
@@ -85,31 +85,68 @@ class ReportRead(BaseModel):
     overdue: bool = Field(
         description="Still open after `expected_resolution_at`: the city is late."
     )
+
+    @classmethod
+    def fields_of(cls, report: Report, lang: str) -> dict[str, Any]:
+        status = ReportStatus(report.status)
+        return {
+            "id": report.id,
+            "number": report.number,
+            "category": NamedRef.of(report.category, lang),
+            "location": Location(lat=report.lat, lon=report.lon),
+            "description": report.description,
+            "status": status,
+            "status_name": status_name(status, lang),
+            "unit": NamedRef.of(report.unit, lang) if report.unit else None,
+            "created_at": report.created_at,
+            "updated_at": report.updated_at,
+            "expected_resolution_at": report.expected_resolution_at,
+            "overdue": not status.is_closed
+            and utcnow() > report.expected_resolution_at,
+        }
+
+    @classmethod
+    def of(cls, report: Report, lang: str) -> Self:
+        return cls(**cls.fields_of(report, lang))
+
+
+class ReportRead(ReportSummary):
     status_history: list[StatusChangeRead] = Field(description="Oldest first.")
 
     @classmethod
-    def of(cls, report: Report, lang: str) -> ReportRead:
-        status = ReportStatus(report.status)
-        return cls(
-            id=report.id,
-            number=report.number,
-            category=NamedRef.of(report.category, lang),
-            location=Location(lat=report.lat, lon=report.lon),
-            description=report.description,
-            status=status,
-            status_name=status_name(status, lang),
-            unit=NamedRef.of(report.unit, lang) if report.unit else None,
-            created_at=report.created_at,
-            updated_at=report.updated_at,
-            expected_resolution_at=report.expected_resolution_at,
-            overdue=not status.is_closed and utcnow() > report.expected_resolution_at,
-            status_history=[
-                StatusChangeRead(
-                    status=ReportStatus(change.status),
-                    status_name=status_name(ReportStatus(change.status), lang),
-                    changed_at=change.changed_at,
-                    note=change.note,
-                )
-                for change in report.history
-            ],
-        )
+    def of(cls, report: Report, lang: str) -> Self:
+        history = [
+            StatusChangeRead(
+                status=ReportStatus(change.status),
+                status_name=status_name(ReportStatus(change.status), lang),
+                changed_at=change.changed_at,
+                note=change.note,
+            )
+            for change in report.history
+        ]
+        return cls(**cls.fields_of(report, lang), status_history=history)
+
+
+class NearbyReport(BaseModel):
+    id: uuid.UUID
+    number: str = Field(examples=["WRO-2026-000042"])
+    status: ReportStatus
+    distance_m: int = Field(
+        description="Metres from the given position.", examples=[40]
+    )
+    created_at: dt.datetime
+    description: str
+
+
+class ReportCreated(ReportRead):
+    possible_duplicates: list[NearbyReport] = Field(
+        description="Open reports of the same category close by (nearest first, at most 5): "
+        'the app can offer "me too" instead of a second report.'
+    )
+
+
+class ReportPage(BaseModel):
+    items: list[ReportSummary] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
