@@ -7,11 +7,17 @@ import signal
 import sys
 import time
 
+from dotenv import dotenv_values
+
 from devtools.stack import LocalStack, Ports
 
 
 def main() -> int:
-    stack = LocalStack(Ports.from_env(os.environ), os.environ)
+    # `.env` counts as the services' own settings do, with the real environment winning.
+    env = {k: v for k, v in dotenv_values(".env").items() if v is not None} | dict(
+        os.environ
+    )
+    stack = LocalStack(Ports.from_env(env), env)
     received: list[int] = []
     signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
     signal.signal(signal.SIGTERM, lambda signum, _frame: received.append(signum))

@@ -34,3 +34,51 @@ class UnknownCategory(AppError):
         "de": "Die Kategorie „{category}“ existiert nicht oder ist nicht aktiv. "
         "GET /v1/categories listet sie auf.",
     }
+
+
+class InvalidCursor(AppError):
+    status_code = 422
+    code = "invalid-cursor"
+    title = {
+        "pl": "Nieprawidłowy kursor strony",
+        "en": "Invalid page cursor",
+        "de": "Ungültiger Seiten-Cursor",
+    }
+    detail = {
+        "pl": "Użyj wartości next_cursor z poprzedniej strony bez zmian.",
+        "en": "Pass the next_cursor of the previous page unchanged.",
+        "de": "Übergeben Sie den next_cursor der vorigen Seite unverändert.",
+    }
+
+
+class InvalidBox(AppError):
+    status_code = 422
+    code = "invalid-bbox"
+    title = {
+        "pl": "Nieprawidłowy prostokąt mapy",
+        "en": "Invalid map box",
+        "de": "Ungültiger Kartenausschnitt",
+    }
+    detail = {
+        "pl": "bbox to cztery liczby: min_lon,min_lat,max_lon,max_lat (WGS 84), "
+        "z minimum nie większym niż maksimum.",
+        "en": "bbox is four numbers: min_lon,min_lat,max_lon,max_lat (WGS 84), "
+        "each minimum no greater than its maximum.",
+        "de": "bbox sind vier Zahlen: min_lon,min_lat,max_lon,max_lat (WGS 84), "
+        "jedes Minimum nicht größer als sein Maximum.",
+    }
+
+
+class InvalidStatus(AppError):
+    status_code = 422
+    code = "invalid-status"
+    title = {
+        "pl": "Nieznany status",
+        "en": "Unknown status",
+        "de": "Unbekannter Status",
+    }
+    detail = {
+        "pl": "Dozwolone statusy: {allowed}.",
+        "en": "Allowed statuses: {allowed}.",
+        "de": "Erlaubte Status: {allowed}.",
+    }

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
+from intake_service.reports.geo import box_around, distance_m
 from intake_service.reports.models import Report, ReportCounter
+from shared.contracts import ReportStatus
 
 
 async def next_number(session: AsyncSession, year: int) -> int:
@@ -38,3 +44,86 @@ async def get(
     if for_update:
         query = query.with_for_update(of=Report)
     return await session.scalar(query)
+
+
+@dataclass(frozen=True)
+class Box:
+    min_lat: float
+    max_lat: float
+    min_lon: float
+    max_lon: float
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """Where a page ends: the last report's creation time and id (newest first)."""
+
+    created_at: dt.datetime
+    id: uuid.UUID
+
+
+async def list_public(
+    session: AsyncSession,
+    *,
+    box: Box | None,
+    categories: Sequence[str],
+    statuses: Sequence[str],
+    since: dt.datetime | None,
+    after: PageKey | None,
+    limit: int,
+) -> list[Report]:
+    query = select(Report).options(raiseload(Report.history))
+    if box is not None:
+        query = query.where(
+            Report.lat.between(box.min_lat, box.max_lat),
+            Report.lon.between(box.min_lon, box.max_lon),
+        )
+    if categories:
+        query = query.where(Report.category_code.in_(categories))
+    if statuses:
+        query = query.where(Report.status.in_(statuses))
+    if since is not None:
+        query = query.where(Report.updated_at >= since)
+    if after is not None:
+        query = query.where(
+            or_(
+                Report.created_at < after.created_at,
+                and_(Report.created_at == after.created_at, Report.id < after.id),
+            )
+        )
+    query = query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def open_nearby(
+    session: AsyncSession,
+    *,
+    category: str,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    since: dt.datetime,
+    limit: int,
+    exclude: uuid.UUID | None = None,
+) -> list[tuple[Report, float]]:
+    """Open reports of `category` within `radius_m`, filed since `since`, nearest first."""
+    min_lat, max_lat, min_lon, max_lon = box_around(lat, lon, radius_m)
+    query = (
+        select(Report)
+        .options(raiseload(Report.history))
+        .where(
+            Report.category_code == category,
+            Report.lat.between(min_lat, max_lat),
+            Report.lon.between(min_lon, max_lon),
+            Report.status.not_in([s.value for s in ReportStatus if s.is_closed]),
+            Report.created_at >= since,
+        )
+    )
+    if exclude is not None:
+        query = query.where(Report.id != exclude)
+    candidates = [
+        (report, distance_m(lat, lon, report.lat, report.lon))
+        for report in (await session.scalars(query)).all()
+    ]
+    near = sorted((c for c in candidates if c[1] <= radius_m), key=lambda c: c[1])
+    return near[:limit]

@@ -5,12 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
 from intake_service.deps import LangDep, OptionalAccountDep, ServiceAreaDep, SettingsDep
 from intake_service.reports import service
-from intake_service.reports.schemas import ReportCreate, ReportRead
+from intake_service.reports.geojson import GEOJSON, feature_collection
+from intake_service.reports.schemas import (
+    NearbyReport,
+    ReportCreate,
+    ReportCreated,
+    ReportPage,
+    ReportRead,
+    ReportSummary,
+)
 from shared.deps import SessionDep
 from shared.errors import problem_responses
 
@@ -20,7 +29,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=ReportRead,
+    response_model=ReportCreated,
     summary="File a report",
     description="Stores a report of something broken at a position. With a valid bearer token "
     "the report is named and the resident is notified of every status change; without one it "
@@ -66,6 +75,112 @@ async def create_report(
     return JSONResponse(
         submitted.body, status_code=status.HTTP_201_CREATED, headers=headers
     )
+
+
+@router.get(
+    "",
+    response_model=ReportPage,
+    summary="List reports (JSON or GeoJSON for maps)",
+    description="Public reports, newest first, filtered by a map box, categories, statuses and "
+    "last change. Pages are keyset-based: pass `next_cursor` back as `cursor` (it stays stable "
+    "while new reports arrive). With `Accept: application/geo+json` the page is a GeoJSON "
+    "FeatureCollection of points (with `next_cursor` as a member). Never includes reporters.",
+    responses={
+        200: {
+            "content": {
+                GEOJSON: {
+                    "example": {
+                        "type": "FeatureCollection",
+                        "features": [
+                            {
+                                "type": "Feature",
+                                "geometry": {
+                                    "type": "Point",
+                                    "coordinates": [17.0326, 51.1097],
+                                },
+                                "properties": {
+                                    "number": "WRO-2026-000042",
+                                    "status": "received",
+                                },
+                            }
+                        ],
+                        "next_cursor": None,
+                    }
+                }
+            }
+        },
+        **problem_responses(422),
+    },
+)
+async def list_reports(
+    request: Request,
+    session: SessionDep,
+    lang: LangDep,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="Map box `min_lon,min_lat,max_lon,max_lat` (WGS 84).",
+            examples=["16.98,51.09,17.08,51.13"],
+        ),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        Query(
+            description="Category codes (repeat, or separate by commas).",
+            examples=["pothole"],
+        ),
+    ] = None,
+    status_: Annotated[
+        list[str] | None,
+        Query(
+            alias="status",
+            description="Statuses (repeat, or separate by commas).",
+            examples=["received,submitted,in_progress"],
+        ),
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Only reports changed at or after this time (with offset or Z)."
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page.")
+    ] = None,
+) -> Response:
+    reports, next_cursor = await service.list_reports(
+        session,
+        bbox=bbox,
+        category_codes=category or [],
+        statuses=status_ or [],
+        since=since,
+        cursor=cursor,
+        limit=limit,
+    )
+    items = [ReportSummary.of(report, lang) for report in reports]
+    if GEOJSON in request.headers.get("accept", ""):
+        return JSONResponse(feature_collection(items, next_cursor), media_type=GEOJSON)
+    page = ReportPage(items=items, next_cursor=next_cursor)
+    return JSONResponse(page.model_dump(mode="json"))
+
+
+@router.get(
+    "/nearby",
+    summary="Open reports near a position",
+    description="Before filing: open reports of the same category within the category's "
+    "duplicate radius (250 m unless the category says otherwise) from the last 30 days, "
+    'nearest first, at most 5. The app can offer "me too" instead of a second report.',
+    responses=problem_responses(422),
+)
+async def nearby_reports(
+    session: SessionDep,
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[51.1097])],
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[17.0326])],
+    category: Annotated[str, Query(examples=["pothole"])],
+) -> list[NearbyReport]:
+    found = await service.nearby(session, category_code=category, lat=lat, lon=lon)
+    return [NearbyReport.of(report, distance) for report, distance in found]
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -137,12 +138,31 @@ class NearbyReport(BaseModel):
     created_at: dt.datetime
     description: str
 
+    @classmethod
+    def of(cls, report: Report, distance: float) -> NearbyReport:
+        return cls(
+            id=report.id,
+            number=report.number,
+            status=ReportStatus(report.status),
+            distance_m=round(distance),
+            created_at=report.created_at,
+            description=report.description,
+        )
+
 
 class ReportCreated(ReportRead):
     possible_duplicates: list[NearbyReport] = Field(
         description="Open reports of the same category close by (nearest first, at most 5): "
         'the app can offer "me too" instead of a second report.'
     )
+
+    @classmethod
+    def created(
+        cls, report: Report, lang: str, *, duplicates: Sequence[tuple[Report, float]]
+    ) -> ReportCreated:
+        read = ReportRead.of(report, lang)
+        nearby = [NearbyReport.of(other, distance) for other, distance in duplicates]
+        return cls(**dict(read), possible_duplicates=nearby)
 
 
 class ReportPage(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,14 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_service.accounts.models import Account
 from intake_service.area.service import ServiceArea
 from intake_service.categories import service as categories
+from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
 from intake_service.idempotency import service as idempotency
 from intake_service.idempotency.exceptions import IdempotentRequestInProgress
 from intake_service.idempotency.service import IdempotentRequest
 from intake_service.reports import repository
-from intake_service.reports.exceptions import ReportNotFound, UnknownCategory
+from intake_service.reports.exceptions import (
+    InvalidBox,
+    InvalidStatus,
+    ReportNotFound,
+    UnknownCategory,
+)
 from intake_service.reports.models import Report, ReportStatusChange
-from intake_service.reports.schemas import ReportCreate, ReportRead
+from intake_service.reports.pagination import decode_cursor, encode_cursor
+from intake_service.reports.schemas import ReportCreate, ReportCreated
 from shared.contracts import Envelope, GeoPoint, ReportStatus, ReportSubmittedV1
 from shared.db import utcnow
 from shared.outbox import add_event
@@ -59,7 +67,16 @@ async def submit_report(
     report = await _new_report(
         session, data=data, reporter=reporter, number_prefix=number_prefix
     )
-    body = ReportRead.of(report, lang).model_dump(mode="json")
+    duplicates = await find_open_nearby(
+        session,
+        category=report.category,
+        lat=report.lat,
+        lon=report.lon,
+        exclude=report.id,
+    )
+    body = ReportCreated.created(report, lang, duplicates=duplicates).model_dump(
+        mode="json"
+    )
     if request is not None:
         idempotency.record_answer(
             session, request, status=201, body=body, resource_id=report.id
@@ -130,3 +147,94 @@ async def get_report(session: AsyncSession, report_id: uuid.UUID) -> Report:
     if report is None:
         raise ReportNotFound()
     return report
+
+
+DUPLICATE_WINDOW = dt.timedelta(days=30)
+MAX_DUPLICATES = 5
+
+
+async def find_open_nearby(
+    session: AsyncSession,
+    *,
+    category: Category,
+    lat: float,
+    lon: float,
+    exclude: uuid.UUID | None = None,
+) -> list[tuple[Report, float]]:
+    """Open reports of the category within its duplicate radius, last 30 days, nearest first."""
+    return await repository.open_nearby(
+        session,
+        category=category.code,
+        lat=lat,
+        lon=lon,
+        radius_m=category.duplicate_radius_m,
+        since=utcnow() - DUPLICATE_WINDOW,
+        limit=MAX_DUPLICATES,
+        exclude=exclude,
+    )
+
+
+async def nearby(
+    session: AsyncSession, *, category_code: str, lat: float, lon: float
+) -> list[tuple[Report, float]]:
+    category = await categories.get_active(session, category_code)
+    if category is None:
+        raise UnknownCategory(category=category_code)
+    return await find_open_nearby(session, category=category, lat=lat, lon=lon)
+
+
+def parse_box(bbox: str) -> repository.Box:
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in bbox.split(","))
+    except ValueError as exc:
+        raise InvalidBox() from exc
+    box = repository.Box(
+        min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon
+    )
+    if not (-90 <= min_lat <= max_lat <= 90 and -180 <= min_lon <= max_lon <= 180):
+        raise InvalidBox()
+    return box
+
+
+def parse_statuses(values: Sequence[str]) -> list[str]:
+    statuses = [
+        part.strip() for value in values for part in value.split(",") if part.strip()
+    ]
+    allowed = {s.value for s in ReportStatus}
+    if not set(statuses) <= allowed:
+        raise InvalidStatus(allowed=", ".join(sorted(allowed)))
+    return statuses
+
+
+async def list_reports(
+    session: AsyncSession,
+    *,
+    bbox: str | None,
+    category_codes: Sequence[str],
+    statuses: Sequence[str],
+    since: dt.datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Report], str | None]:
+    """One page of reports, newest first, and the cursor of the next page (None at the end)."""
+    reports = await repository.list_public(
+        session,
+        box=parse_box(bbox) if bbox else None,
+        categories=[
+            part.strip()
+            for value in category_codes
+            for part in value.split(",")
+            if part.strip()
+        ],
+        statuses=parse_statuses(statuses),
+        since=since,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    page, more = reports[:limit], len(reports) > limit
+    next_cursor = (
+        encode_cursor(repository.PageKey(page[-1].created_at, page[-1].id))
+        if more
+        else None
+    )
+    return page, next_cursor

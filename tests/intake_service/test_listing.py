@@ -1,0 +1,208 @@
+"""The public list, map boxes, GeoJSON, pages, nearby reports and likely duplicates."""
+
+import datetime as dt
+
+import pytest
+
+from shared.contracts import ReportStatus
+from tests.helpers import POTHOLE
+from tests.signed import status_event
+
+RYNEK = {"lat": 51.1097, "lon": 17.0326}
+
+
+def at(lat: float, lon: float, category: str = "pothole", text: str = "Dziura") -> dict:
+    return {
+        "category": category,
+        "location": {"lat": lat, "lon": lon},
+        "description": text,
+    }
+
+
+async def file(intake, body) -> dict:
+    response = await intake.post("/v1/reports", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def deliver(intake, body_and_headers):
+    body, headers = body_and_headers
+    assert (
+        await intake.post("/internal/events", content=body, headers=headers)
+    ).status_code == 202
+
+
+class TestPossibleDuplicates:
+    async def test_open_reports_close_by_are_listed_nearest_first(self, intake):
+        far = await file(intake, at(51.1097, 17.0390))  # ~450 m east: beyond 250 m
+        near = await file(intake, at(51.1099, 17.0326))  # ~22 m north
+        nearer = await file(intake, at(51.1098, 17.0326))  # ~11 m north
+        await file(
+            intake, at(51.1097, 17.0327, category="damaged_bench")
+        )  # other category
+        created = await file(intake, POTHOLE)
+        found = created["possible_duplicates"]
+        assert [d["id"] for d in found] == [nearer["id"], near["id"]]
+        assert far["id"] not in {d["id"] for d in found}
+        assert 5 <= found[0]["distance_m"] <= 20
+        assert found[0]["number"] == nearer["number"]
+
+    async def test_closed_reports_are_not_duplicates(self, intake):
+        first = await file(intake, POTHOLE)
+        await deliver(intake, status_event(first["id"], ReportStatus.RESOLVED, 1))
+        assert (await file(intake, POTHOLE))["possible_duplicates"] == []
+
+    async def test_at_most_five(self, intake):
+        for _ in range(7):
+            await file(intake, POTHOLE)
+        assert len((await file(intake, POTHOLE))["possible_duplicates"]) == 5
+
+    async def test_the_category_radius_applies(self, intake):
+        # Containers count as the same only within 50 m; this one is ~70 m away.
+        await file(intake, at(51.1097, 17.0336, category="overflowing_container"))
+        created = await file(
+            intake, at(51.1097, 17.0326, category="overflowing_container")
+        )
+        assert created["possible_duplicates"] == []
+
+
+class TestNearby:
+    async def test_before_filing_the_same_list_is_offered(self, intake):
+        existing = await file(intake, POTHOLE)
+        response = await intake.get(
+            "/v1/reports/nearby", params=RYNEK | {"category": "pothole"}
+        )
+        assert response.status_code == 200
+        assert [r["id"] for r in response.json()] == [existing["id"]]
+        assert response.json()[0]["distance_m"] == 0
+
+    async def test_unknown_category_and_bad_position_are_422(self, intake):
+        unknown = await intake.get(
+            "/v1/reports/nearby", params=RYNEK | {"category": "ufo"}
+        )
+        assert unknown.status_code == 422
+        assert unknown.json()["type"] == "urn:mam:problem:unknown-category"
+        bad = await intake.get(
+            "/v1/reports/nearby", params={"lat": 95, "lon": 17, "category": "pothole"}
+        )
+        assert bad.status_code == 422
+
+
+class TestList:
+    async def test_pages_walk_every_report_once_newest_first(self, intake):
+        ids = [(await file(intake, POTHOLE))["id"] for _ in range(5)]
+        seen, cursor = [], None
+        while True:
+            params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            page = (await intake.get("/v1/reports", params=params)).json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == list(reversed(ids))
+
+    async def test_a_report_filed_between_pages_does_not_shift_them(self, intake):
+        ids = [(await file(intake, POTHOLE))["id"] for _ in range(3)]
+        first = (await intake.get("/v1/reports", params={"limit": 2})).json()
+        await file(intake, POTHOLE)
+        second = (
+            await intake.get(
+                "/v1/reports", params={"limit": 2, "cursor": first["next_cursor"]}
+            )
+        ).json()
+        assert [i["id"] for i in first["items"] + second["items"]] == list(
+            reversed(ids)
+        )
+
+    async def test_filters_by_box_category_and_status(self, intake):
+        centre = await file(intake, POTHOLE)
+        bench = await file(intake, at(51.1097, 17.0326, category="damaged_bench"))
+        east = await file(intake, at(51.1000, 17.1200))
+        await deliver(intake, status_event(bench["id"], ReportStatus.IN_PROGRESS, 1))
+
+        def ids(response):
+            assert response.status_code == 200, response.text
+            return {item["id"] for item in response.json()["items"]}
+
+        box = {"bbox": "17.00,51.10,17.05,51.12"}
+        assert ids(await intake.get("/v1/reports", params=box)) == {
+            centre["id"],
+            bench["id"],
+        }
+        assert ids(
+            await intake.get(
+                "/v1/reports", params={"category": "damaged_bench,pothole"}
+            )
+        ) == {
+            centre["id"],
+            bench["id"],
+            east["id"],
+        }
+        assert ids(await intake.get("/v1/reports", params={"category": "pothole"})) == {
+            centre["id"],
+            east["id"],
+        }
+        assert ids(
+            await intake.get("/v1/reports", params={"status": "in_progress"})
+        ) == {bench["id"]}
+        assert ids(
+            await intake.get("/v1/reports", params=box | {"status": "received"})
+        ) == {centre["id"]}
+
+    async def test_since_keeps_what_changed_after(self, intake):
+        old = await file(intake, POTHOLE)
+        later = dt.datetime.now(dt.UTC)
+        new = await file(intake, POTHOLE)
+        await deliver(intake, status_event(old["id"], ReportStatus.IN_PROGRESS, 1))
+        since = (later).isoformat()
+        response = await intake.get("/v1/reports", params={"since": since})
+        assert {i["id"] for i in response.json()["items"]} == {old["id"], new["id"]}
+        future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+        assert (await intake.get("/v1/reports", params={"since": future})).json()[
+            "items"
+        ] == []
+
+    async def test_geojson_for_maps(self, intake):
+        created = await file(intake, POTHOLE)
+        response = await intake.get(
+            "/v1/reports", headers={"Accept": "application/geo+json"}
+        )
+        assert response.headers["content-type"].startswith("application/geo+json")
+        collection = response.json()
+        assert collection["type"] == "FeatureCollection"
+        [feature] = collection["features"]
+        assert feature["geometry"] == {
+            "type": "Point",
+            "coordinates": [RYNEK["lon"], RYNEK["lat"]],
+        }
+        assert feature["properties"]["number"] == created["number"]
+        assert collection["next_cursor"] is None
+
+    @pytest.mark.parametrize(
+        ("params", "problem"),
+        [
+            ({"bbox": "17,51,17.1"}, "invalid-bbox"),
+            ({"bbox": "17.1,51,17,51.2"}, "invalid-bbox"),
+            ({"bbox": "a,b,c,d"}, "invalid-bbox"),
+            ({"status": "lost"}, "invalid-status"),
+            ({"cursor": "not-a-cursor"}, "invalid-cursor"),
+            ({"since": "2026-11-28T10:00:00"}, "validation-failed"),
+            ({"limit": 0}, "validation-failed"),
+        ],
+    )
+    async def test_bad_parameters_are_named_problems(self, intake, params, problem):
+        response = await intake.get("/v1/reports", params=params)
+        assert response.status_code == 422
+        assert response.json()["type"] == f"urn:mam:problem:{problem}"
+
+    async def test_the_list_never_shows_reporters(self, intake):
+        from tests.helpers import register_and_sign_in
+
+        headers = await register_and_sign_in(
+            intake, "ukryta@example.org", name="Ukryta Osoba"
+        )
+        await intake.post("/v1/reports", json=POTHOLE, headers=headers)
+        for accept in ("application/json", "application/geo+json"):
+            text = (await intake.get("/v1/reports", headers={"Accept": accept})).text
+            assert "ukryta@example.org" not in text
+            assert "Ukryta Osoba" not in text
