@@ -5,7 +5,12 @@ from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import Notification
-from intake_service.reports.models import Report, ReportCounter, ReportStatusChange
+from intake_service.reports.models import (
+    Report,
+    ReportCounter,
+    ReportStatusChange,
+    ReportSupporter,
+)
 
 __all__ = [
     "AccessToken",
@@ -19,5 +24,6 @@ __all__ = [
     "Report",
     "ReportCounter",
     "ReportStatusChange",
+    "ReportSupporter",
     "Unit",
 ]

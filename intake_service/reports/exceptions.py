@@ -82,3 +82,37 @@ class InvalidStatus(AppError):
         "en": "Allowed statuses: {allowed}.",
         "de": "Erlaubte Status: {allowed}.",
     }
+
+
+class ReportClosed(AppError):
+    status_code = 409
+    code = "report-closed"
+    title = {
+        "pl": "Zgłoszenie jest już zamknięte",
+        "en": "The report is closed",
+        "de": "Die Meldung ist abgeschlossen",
+    }
+    detail = {
+        "pl": "Tego zgłoszenia nie można już poprzeć. Jeśli problem wrócił, wyślij nowe zgłoszenie.",
+        "en": "This report can no longer be supported. If the problem is back, file a new report.",
+        "de": "Diese Meldung kann nicht mehr unterstützt werden. Ist das Problem zurück, "
+        "senden Sie eine neue Meldung.",
+    }
+
+
+class DeviceIdRequired(AppError):
+    status_code = 400
+    code = "device-id-required"
+    title = {
+        "pl": "Brak identyfikatora urządzenia",
+        "en": "Device id required",
+        "de": "Geräte-ID erforderlich",
+    }
+    detail = {
+        "pl": "Bez zalogowania wyślij nagłówek X-Device-Id (8–100 znaków A–Z, a–z, 0–9, „-”, „_”), "
+        "aby poparcie liczyło się raz na urządzenie.",
+        "en": "When not signed in, send an X-Device-Id header (8-100 of A-Z, a-z, 0-9, '-', '_') "
+        "so that support counts once per device.",
+        "de": "Ohne Anmeldung senden Sie den Header X-Device-Id (8–100 Zeichen A–Z, a–z, 0–9, "
+        "„-“, „_“), damit die Unterstützung einmal pro Gerät zählt.",
+    }

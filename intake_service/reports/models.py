@@ -42,6 +42,8 @@ class Report(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     expected_resolution_at: Mapped[dt.datetime]
+    # Residents who said "me too" instead of filing again (kept here so lists need no count).
+    supporters_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     category: Mapped[Category] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
@@ -80,3 +82,24 @@ class ReportCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class ReportSupporter(Base):
+    """One "me too": once per account, or once per device for residents not signed in."""
+
+    __tablename__ = "report_supporters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    device_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime]
+
+    __table_args__ = (
+        UniqueConstraint("report_id", "account_id"),
+        UniqueConstraint("report_id", "device_id"),
+    )

@@ -12,9 +12,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
+from intake_service.accounts.models import Account
 from intake_service.reports.geo import box_around, distance_m
-from intake_service.reports.models import Report, ReportCounter
+from intake_service.reports.models import Report, ReportCounter, ReportSupporter
 from shared.contracts import ReportStatus
+from shared.db import utcnow
 
 
 async def next_number(session: AsyncSession, year: int) -> int:
@@ -127,3 +129,41 @@ async def open_nearby(
     ]
     near = sorted((c for c in candidates if c[1] <= radius_m), key=lambda c: c[1])
     return near[:limit]
+
+
+async def followers(session: AsyncSession, report: Report) -> list[Account]:
+    """Who hears about the report's changes: its named reporter and its named supporters."""
+    supporters = select(ReportSupporter.account_id).where(
+        ReportSupporter.report_id == report.id, ReportSupporter.account_id.is_not(None)
+    )
+    query = select(Account).where(
+        or_(Account.id == report.reporter_id, Account.id.in_(supporters))
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def add_supporter(
+    session: AsyncSession,
+    *,
+    report_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    device_id: str | None,
+) -> bool:
+    """Record the support unless this account or device gave it before; True when new."""
+    insert = (
+        postgresql.insert
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert
+    )
+    statement = (
+        insert(ReportSupporter)
+        .values(
+            report_id=report_id,
+            account_id=account_id,
+            device_id=device_id,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+        .returning(ReportSupporter.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None

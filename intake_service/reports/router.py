@@ -19,6 +19,7 @@ from intake_service.reports.schemas import (
     ReportPage,
     ReportRead,
     ReportSummary,
+    SupportRead,
 )
 from shared.deps import SessionDep
 from shared.errors import problem_responses
@@ -181,6 +182,47 @@ async def nearby_reports(
 ) -> list[NearbyReport]:
     found = await service.nearby(session, category_code=category, lat=lat, lon=lon)
     return [NearbyReport.of(report, distance) for report, distance in found]
+
+
+@router.post(
+    "/{report_id}/supporters",
+    response_model=SupportRead,
+    summary='Say "me too"',
+    description="Supports an open report instead of filing the same problem again. It counts "
+    "once per account, or once per device (`X-Device-Id`, the app's install id) for a resident "
+    "who is not signed in; a signed-in supporter is then told about every status change like "
+    "the reporter. 201 when counted now, 200 when it was counted before.",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "Counted before; nothing changed."},
+        **problem_responses(400, 401, 404, 409, 422),
+    },
+)
+async def support_report(
+    session: SessionDep,
+    account: OptionalAccountDep,
+    report_id: uuid.UUID,
+    x_device_id: Annotated[
+        str | None,
+        Header(
+            description="The app's install id; needed when not signed in.",
+            examples=["3b1f2c9e-7d7a-4f0e-9c55-0e1c5a0b2d11"],
+        ),
+    ] = None,
+) -> JSONResponse:
+    report, counted = await service.support_report(
+        session, report_id=report_id, account=account, device_id=x_device_id
+    )
+    answer = SupportRead(
+        report_id=report.id,
+        supporters=report.supporters_count,
+        counted=counted,
+        subscribed=account is not None,
+    )
+    return JSONResponse(
+        answer.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if counted else status.HTTP_200_OK,
+    )
 
 
 @router.get(

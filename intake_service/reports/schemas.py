@@ -87,6 +87,10 @@ class ReportSummary(BaseModel):
         description="Still open after `expected_resolution_at`: the city is late."
     )
 
+    supporters: int = Field(
+        description='How many residents said "me too".', examples=[3]
+    )
+
     @classmethod
     def fields_of(cls, report: Report, lang: str) -> dict[str, Any]:
         status = ReportStatus(report.status)
@@ -104,6 +108,7 @@ class ReportSummary(BaseModel):
             "expected_resolution_at": report.expected_resolution_at,
             "overdue": not status.is_closed
             and utcnow() > report.expected_resolution_at,
+            "supporters": report.supporters_count,
         }
 
     @classmethod
@@ -169,4 +174,17 @@ class ReportPage(BaseModel):
     items: list[ReportSummary] = Field(description="Newest first.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class SupportRead(BaseModel):
+    report_id: uuid.UUID
+    supporters: int = Field(
+        description='How many residents said "me too" so far.', examples=[4]
+    )
+    counted: bool = Field(
+        description="True when this call added the support; false when it was given before."
+    )
+    subscribed: bool = Field(
+        description="True for a signed-in resident, who is now told about every status change."
     )

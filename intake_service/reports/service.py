@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ from intake_service.idempotency.exceptions import IdempotentRequestInProgress
 from intake_service.idempotency.service import IdempotentRequest
 from intake_service.reports import repository
 from intake_service.reports.exceptions import (
+    DeviceIdRequired,
     InvalidBox,
     InvalidStatus,
+    ReportClosed,
     ReportNotFound,
     UnknownCategory,
 )
@@ -238,3 +241,38 @@ async def list_reports(
         else None
     )
     return page, next_cursor
+
+
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{8,100}")
+
+
+async def support_report(
+    session: AsyncSession,
+    *,
+    report_id: uuid.UUID,
+    account: Account | None,
+    device_id: str | None,
+) -> tuple[Report, bool]:
+    """Count a "me too" once per account (or device); returns the report and whether it is new.
+
+    A named supporter is told about the report's changes from now on, like its reporter.
+    """
+    if account is None and (device_id is None or not _DEVICE_ID.fullmatch(device_id)):
+        raise DeviceIdRequired()
+    report = await repository.get(session, report_id, for_update=True)
+    if report is None:
+        raise ReportNotFound()
+    if ReportStatus(report.status).is_closed:
+        raise ReportClosed()
+    if account is not None and account.id == report.reporter_id:
+        return report, False  # the reporter's own report counts them already
+    added = await repository.add_supporter(
+        session,
+        report_id=report.id,
+        account_id=account.id if account else None,
+        device_id=None if account else device_id,
+    )
+    if added:
+        report.supporters_count += 1
+    await session.commit()
+    return report, added

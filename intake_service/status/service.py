@@ -6,7 +6,6 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.accounts.models import Account
 from intake_service.categories.models import Unit
 from intake_service.db import InboxMessage
 from intake_service.notifications.service import notify_status_change
@@ -66,9 +65,8 @@ async def apply_status_change(
         )
     )
     news = change.status != previous or bool(change.note)
-    if report.reporter_id is not None and news and change.status not in _SILENT:
-        account = await session.get(Account, report.reporter_id)
-        if account is not None:
+    if news and change.status not in _SILENT:
+        for account in await repository.followers(session, report):
             notify_status_change(
                 session,
                 account=account,
