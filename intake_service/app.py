@@ -13,6 +13,7 @@ from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
 from intake_service.notifications.router import router as notifications_router
+from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
 from shared.deps import MAX_BODY_BYTES, health_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         categories_router,
         accounts_router,
         reports_router,
+        my_reports_router,
         notifications_router,
         status_router,
     ):

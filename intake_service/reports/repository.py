@@ -73,8 +73,14 @@ async def list_public(
     since: dt.datetime | None,
     after: PageKey | None,
     limit: int,
+    reporter_id: uuid.UUID | None = None,
 ) -> list[Report]:
-    query = select(Report).options(raiseload(Report.history))
+    """A page of reports, newest first; with `reporter_id`, that resident's own (with history)."""
+    query = select(Report)
+    if reporter_id is None:
+        query = query.options(raiseload(Report.history))
+    else:
+        query = query.where(Report.reporter_id == reporter_id)
     if box is not None:
         query = query.where(
             Report.lat.between(box.min_lat, box.max_lat),

@@ -9,10 +9,17 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from intake_service.deps import LangDep, OptionalAccountDep, ServiceAreaDep, SettingsDep
+from intake_service.deps import (
+    AccountDep,
+    LangDep,
+    OptionalAccountDep,
+    ServiceAreaDep,
+    SettingsDep,
+)
 from intake_service.reports import service
 from intake_service.reports.geojson import GEOJSON, feature_collection
 from intake_service.reports.schemas import (
+    MyReportPage,
     NearbyReport,
     ReportCreate,
     ReportCreated,
@@ -236,3 +243,37 @@ async def read_report(
     session: SessionDep, lang: LangDep, report_id: uuid.UUID
 ) -> ReportRead:
     return ReportRead.of(await service.get_report(session, report_id), lang)
+
+
+me_router = APIRouter(prefix="/v1/me", tags=["me"])
+
+
+@me_router.get(
+    "/reports",
+    summary="My reports",
+    description="The signed-in resident's own reports, newest first, in full detail with "
+    "their status history; keyset pages as in `GET /v1/reports`.",
+    responses=problem_responses(401, 422),
+)
+async def my_reports(
+    session: SessionDep,
+    lang: LangDep,
+    account: AccountDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page.")
+    ] = None,
+) -> MyReportPage:
+    reports, next_cursor = await service.list_reports(
+        session,
+        bbox=None,
+        category_codes=[],
+        statuses=[],
+        since=None,
+        cursor=cursor,
+        limit=limit,
+        reporter=account,
+    )
+    return MyReportPage(
+        items=[ReportRead.of(r, lang) for r in reports], next_cursor=next_cursor
+    )

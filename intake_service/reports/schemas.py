@@ -188,3 +188,12 @@ class SupportRead(BaseModel):
     subscribed: bool = Field(
         description="True for a signed-in resident, who is now told about every status change."
     )
+
+
+class MyReportPage(BaseModel):
+    items: list[ReportRead] = Field(
+        description="Newest first, each with its status history."
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )

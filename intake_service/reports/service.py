@@ -218,6 +218,7 @@ async def list_reports(
     since: dt.datetime | None,
     cursor: str | None,
     limit: int,
+    reporter: Account | None = None,
 ) -> tuple[list[Report], str | None]:
     """One page of reports, newest first, and the cursor of the next page (None at the end)."""
     reports = await repository.list_public(
@@ -233,6 +234,7 @@ async def list_reports(
         since=since,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
+        reporter_id=reporter.id if reporter else None,
     )
     page, more = reports[:limit], len(reports) > limit
     next_cursor = (

@@ -206,3 +206,36 @@ class TestList:
             text = (await intake.get("/v1/reports", headers={"Accept": accept})).text
             assert "ukryta@example.org" not in text
             assert "Ukryta Osoba" not in text
+
+
+class TestMyReports:
+    async def test_lists_only_my_reports_with_history(self, intake):
+        from tests.helpers import register_and_sign_in
+
+        mine = await register_and_sign_in(intake, "moje@example.org")
+        other = await register_and_sign_in(intake, "cudze@example.org")
+        own = [
+            (await intake.post("/v1/reports", json=POTHOLE, headers=mine)).json()["id"]
+            for _ in range(3)
+        ]
+        await intake.post("/v1/reports", json=POTHOLE, headers=other)
+        await file(intake, POTHOLE)
+        await deliver(intake, status_event(own[0], ReportStatus.IN_PROGRESS, 1))
+        first = (
+            await intake.get("/v1/me/reports", params={"limit": 2}, headers=mine)
+        ).json()
+        rest = (
+            await intake.get(
+                "/v1/me/reports", params={"cursor": first["next_cursor"]}, headers=mine
+            )
+        ).json()
+        items = first["items"] + rest["items"]
+        assert [i["id"] for i in items] == list(reversed(own))
+        assert [h["status"] for h in items[-1]["status_history"]] == [
+            "received",
+            "in_progress",
+        ]
+        assert rest["next_cursor"] is None
+
+    async def test_needs_a_signed_in_resident(self, intake):
+        assert (await intake.get("/v1/me/reports")).status_code == 401
