@@ -42,9 +42,12 @@ class AppError(Exception):
     }
     detail: ClassVar[Localized | None] = None
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(
+        self, *, errors: list[dict[str, Any]] | None = None, **params: Any
+    ) -> None:
         super().__init__(self.code)
         self.params = params
+        self.errors = errors
 
     def headers(self) -> dict[str, str] | None:
         return None
@@ -57,6 +60,11 @@ class AppError(Exception):
         }
         if self.detail is not None:
             problem["detail"] = pick(self.detail, lang).format(**self.params)
+        if self.errors is not None:
+            problem["errors"] = [
+                {**error, "message": pick(error["message"], lang)}
+                for error in self.errors
+            ]
         return problem
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_adapter.db import Base
@@ -30,6 +31,9 @@ class Case(Base):
     report_number: Mapped[str] = mapped_column(String(32))
     category: Mapped[str] = mapped_column(String(50), index=True)
     description: Mapped[str] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     lat: Mapped[float]
     lon: Mapped[float]
     submitted_at: Mapped[dt.datetime]

@@ -88,6 +88,7 @@ class CasePusher:
                     category=case.category,
                     unit=case.unit_code,
                     description=case.description,
+                    attributes=case.attributes,
                     lat=case.lat,
                     lon=case.lon,
                     reported_at=case.submitted_at,

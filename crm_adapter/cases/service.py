@@ -45,6 +45,7 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
         report_number=event.number,
         category=event.category,
         description=event.description,
+        attributes=dict(event.attributes),
         lat=event.location.lat,
         lon=event.location.lon,
         submitted_at=event.submitted_at,

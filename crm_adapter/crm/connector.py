@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,6 +39,7 @@ class CaseDraft:
     category: str
     unit: str
     description: str
+    attributes: Mapping[str, str | int | float | bool]
     lat: float
     lon: float
     reported_at: dt.datetime

@@ -98,6 +98,7 @@ class RestJsonConnector:
             "category": draft.category,
             "unit": draft.unit,
             "description": draft.description,
+            "attributes": dict(draft.attributes),
             "location": {"lat": draft.lat, "lon": draft.lon},
             "reported_at": draft.reported_at.isoformat(),
         }

@@ -65,6 +65,7 @@ class CaseCreate(BaseModel):
     category: str
     unit: str
     description: str = ""
+    attributes: dict[str, str | int | float | bool] = {}
     location: Location
     reported_at: dt.datetime | None = None
 
@@ -82,6 +83,7 @@ class Case(BaseModel):
     category: str
     unit: str
     description: str
+    attributes: dict[str, str | int | float | bool]
     location: Location
     status: CaseStatus
     version: int
@@ -126,6 +128,7 @@ class Store:
                 category=data.category,
                 unit=data.unit,
                 description=data.description,
+                attributes=data.attributes,
                 location=data.location,
                 status=CaseStatus.NEW,
                 version=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +35,12 @@ class Category(Base):
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     expected_resolution_hours: Mapped[int]
     # How close another open report of this category must be to count as a likely duplicate.
+    # Extra fields a report of this category carries, e.g. the lamp-post number:
+    # [{code, datatype (string|integer|number|boolean|choice), required, names, choices?,
+    #   max_length?}] (see categories/attributes.py).
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     duplicate_radius_m: Mapped[int] = mapped_column(default=250, server_default="250")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)

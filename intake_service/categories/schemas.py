@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, Field
 
 from intake_service.categories.models import Category, CategoryGroup, Unit
@@ -17,6 +19,44 @@ class NamedRef(BaseModel):
         return cls(code=item.code, name=pick(item.names, lang))
 
 
+class ChoiceRead(BaseModel):
+    code: str = Field(examples=["paper"])
+    name: str = Field(examples=["Papier"])
+
+
+class AttributeRead(BaseModel):
+    code: str = Field(
+        description="Key in the report's `attributes`.", examples=["waste_type"]
+    )
+    name: str = Field(
+        description="Label in the requested language.", examples=["Rodzaj odpadów"]
+    )
+    datatype: Literal["string", "integer", "number", "boolean", "choice"]
+    required: bool
+    max_length: int | None = Field(
+        default=None, description="For text: the longest allowed."
+    )
+    choices: list[ChoiceRead] | None = Field(
+        default=None, description="For `choice`: the allowed codes."
+    )
+
+    @classmethod
+    def of(cls, spec: dict[str, Any], lang: str) -> AttributeRead:
+        choices = spec.get("choices")
+        return cls(
+            code=spec["code"],
+            name=pick(spec["names"], lang),
+            datatype=spec["datatype"],
+            required=bool(spec.get("required")),
+            max_length=spec.get("max_length") if spec["datatype"] == "string" else None,
+            choices=[
+                ChoiceRead(code=c["code"], name=pick(c["names"], lang)) for c in choices
+            ]
+            if choices
+            else None,
+        )
+
+
 class CategoryRead(BaseModel):
     code: str = Field(
         description="Stable code to send when reporting.", examples=["pothole"]
@@ -26,6 +66,9 @@ class CategoryRead(BaseModel):
     )
     group: NamedRef = Field(description="The group the category is listed under.")
     unit: NamedRef = Field(description="The city unit that usually handles it.")
+    attributes: list[AttributeRead] = Field(
+        description="Extra fields a report of this category may or must carry."
+    )
     expected_resolution_hours: int = Field(
         description="The city's target time from report to resolution.", examples=[168]
     )
@@ -38,4 +81,5 @@ class CategoryRead(BaseModel):
             group=NamedRef.of(category.group, lang),
             unit=NamedRef.of(category.unit, lang),
             expected_resolution_hours=category.expected_resolution_hours,
+            attributes=[AttributeRead.of(spec, lang) for spec in category.attributes],
         )

@@ -63,6 +63,7 @@ async def seed_defaults(session: AsyncSession) -> int:
                     unit_code=item["unit"],
                     expected_resolution_hours=item["expected_resolution_hours"],
                     duplicate_radius_m=item.get("duplicate_radius_m", 250),
+                    attributes=item.get("attributes", []),
                     position=position,
                 )
             )

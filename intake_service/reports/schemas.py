@@ -7,7 +7,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 
 from intake_service.categories.schemas import NamedRef
 from intake_service.reports.models import Report
@@ -46,6 +55,15 @@ class ReportCreate(BaseModel):
         Field(description="A category code from GET /v1/categories.")
     )
     location: Location
+    attributes: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=50)],
+        StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, NO_NUL],
+    ] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="The category's extra fields (see `attributes` in GET /v1/categories).",
+        examples=[{"lamp_post_number": "L-1234"}],
+    )
     description: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
@@ -72,6 +90,9 @@ class ReportSummary(BaseModel):
     category: NamedRef
     location: Location
     description: str
+    attributes: dict[str, str | int | float | bool] = Field(
+        description="The category's extra fields given by the resident."
+    )
     status: ReportStatus
     status_name: str = Field(description="The status in the requested language.")
     unit: NamedRef | None = Field(
@@ -100,6 +121,7 @@ class ReportSummary(BaseModel):
             "category": NamedRef.of(report.category, lang),
             "location": Location(lat=report.lat, lon=report.lon),
             "description": report.description,
+            "attributes": report.attributes,
             "status": status,
             "status_name": status_name(status, lang),
             "unit": NamedRef.of(report.unit, lang) if report.unit else None,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_service.accounts.models import Account
 from intake_service.area.service import ServiceArea
 from intake_service.categories import service as categories
+from intake_service.categories.attributes import check_attributes
 from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
 from intake_service.idempotency import service as idempotency
@@ -116,6 +117,7 @@ async def _new_report(
         lat=data.location.lat,
         lon=data.location.lon,
         description=data.description,
+        attributes=check_attributes(category.attributes, data.attributes),
         reporter_id=reporter.id if reporter else None,
         status=ReportStatus.RECEIVED,
         created_at=now,
@@ -134,6 +136,7 @@ async def _new_report(
         category=category.code,
         location=GeoPoint(lat=report.lat, lon=report.lon),
         description=report.description,
+        attributes=report.attributes,
         submitted_at=now,
     )
     add_event(

@@ -56,6 +56,10 @@ class ReportSubmittedV1(_Contract):
     description: Text = Field(
         min_length=1, max_length=2000, description="The resident's description."
     )
+    attributes: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description='The category\'s extra fields, e.g. `{"lamp_post_number": "L-1234"}`.',
+    )
     submitted_at: AwareDatetime = Field(
         description="When intake accepted the report (UTC)."
     )

@@ -113,6 +113,10 @@ async def anonymous_container_round_trip(stack) -> None:
             "/v1/reports",
             json={
                 "category": "overflowing_container",
+                "attributes": {
+                    "waste_type": "paper",
+                    "container_address": "ul. Ruska 10",
+                },
                 "location": {"lat": 51.1079, "lon": 17.0385},
                 "description": "Pojemnik przepełniony od tygodnia",
             },
@@ -121,6 +125,11 @@ async def anonymous_container_round_trip(stack) -> None:
         report_id = created.json()["id"]
         case = await the_only_case(crm, report_id)
         assert case["unit"] == "ekosystem"
+        # The category's extra fields reach the CRM with the case.
+        assert case["attributes"] == {
+            "waste_type": "paper",
+            "container_address": "ul. Ruska 10",
+        }
         await crm.post(f"/api/cases/{case['case_id']}/status", json={"status": "DONE"})
         resolved = await status_of(intake, report_id, "resolved")
         assert resolved["unit"]["code"] == "ekosystem"

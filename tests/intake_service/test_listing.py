@@ -12,11 +12,14 @@ RYNEK = {"lat": 51.1097, "lon": 17.0326}
 
 
 def at(lat: float, lon: float, category: str = "pothole", text: str = "Dziura") -> dict:
-    return {
+    body = {
         "category": category,
         "location": {"lat": lat, "lon": lon},
         "description": text,
     }
+    if category == "overflowing_container":
+        body["attributes"] = {"waste_type": "mixed"}
+    return body
 
 
 async def file(intake, body) -> dict:
