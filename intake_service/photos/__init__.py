@@ -1,0 +1,1 @@
+"""Residents' photos: checking and re-encoding uploads, and where the results are kept."""
