@@ -13,6 +13,9 @@ from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
 from intake_service.notifications.router import router as notifications_router
+from intake_service.photos.router import router as photos_router
+from intake_service.photos.service import Photos
+from intake_service.photos.storage import LocalDiskStorage
 from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
@@ -46,6 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.service_area_file, settings.city_name
             )
             app.state.events_verifier = Verifier(settings.events_secrets())
+            app.state.photos = Photos(
+                LocalDiskStorage(settings.photo_dir),
+                concurrency=settings.photo_concurrency(),
+                max_side=settings.photo_max_side,
+                thumb_side=settings.photo_thumb_side,
+                max_pixels=settings.photo_max_megapixels * 1_000_000,
+            )
             yield
 
     app = FastAPI(
@@ -56,7 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=MAX_BODY_BYTES,
+        # Reports may come with photos.
+        overrides={("POST", "/v1/reports"): settings.photo_request_max_bytes},
+    )
     app.include_router(health_router)
     for router in (
         categories_router,
@@ -64,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         my_reports_router,
         notifications_router,
+        photos_router,
         status_router,
     ):
         app.include_router(router)

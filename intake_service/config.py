@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Self
 
@@ -21,6 +22,41 @@ class Settings(ServiceSettings):
     port: int = 8000
     photo_dir: Path | None = Field(
         default=None, description="Default `<data_dir>/photos`."
+    )
+    photo_max_bytes: int = Field(
+        default=15 * 1024 * 1024,
+        ge=1,
+        description="Largest photo file accepted (bytes); a bigger one is refused with 413 "
+        "while it is still being sent.",
+    )
+    photo_request_max_bytes: int = Field(
+        default=40 * 1024 * 1024,
+        ge=1,
+        description="Largest whole report with photos (bytes, multipart included).",
+    )
+    photo_max_count: int = Field(
+        default=3, ge=0, le=10, description="Photos per report."
+    )
+    photo_max_megapixels: int = Field(
+        default=40,
+        ge=1,
+        le=100,
+        description="Largest photo by pixel count; bigger ones (and decompression bombs) "
+        "are refused before they are decoded.",
+    )
+    photo_max_side: int = Field(
+        default=2048,
+        ge=320,
+        description="Stored photos are scaled down to this many pixels on the longer side.",
+    )
+    photo_thumb_side: int = Field(
+        default=320, ge=64, description="Longer side of thumbnails (pixels)."
+    )
+    photo_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Photos decoded at once (each may take some 150 MB while it is); "
+        "default: the number of CPUs.",
     )
     city_name: str = Field(
         default="Wrocław", description="Named in messages to residents."
@@ -55,6 +91,9 @@ class Settings(ServiceSettings):
         if self.photo_dir is None:
             self.photo_dir = self.data_dir / "photos"
         return self
+
+    def photo_concurrency(self) -> int:
+        return self.photo_workers or os.cpu_count() or 1
 
     def events_secrets(self) -> list[str]:
         return secrets_of(self.events_secret, self.events_secret_previous)

@@ -11,6 +11,7 @@ from intake_service.accounts import service as accounts
 from intake_service.accounts.models import Account
 from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
+from intake_service.photos.service import Photos
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated
 from shared.i18n import negotiate
@@ -24,6 +25,11 @@ def get_settings(request: Request) -> Settings:
 def get_service_area(request: Request) -> ServiceArea:
     area: ServiceArea = request.app.state.service_area
     return area
+
+
+def get_photos(request: Request) -> Photos:
+    photos: Photos = request.app.state.photos
+    return photos
 
 
 def get_language(
@@ -41,6 +47,7 @@ def get_language(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LangDep = Annotated[str, Depends(get_language)]
 ServiceAreaDep = Annotated[ServiceArea, Depends(get_service_area)]
+PhotosDep = Annotated[Photos, Depends(get_photos)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from `POST /v1/auth/token`."

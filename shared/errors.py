@@ -250,19 +250,29 @@ class BodyLimitMiddleware:
     """413 problem+json for a request body over `max_bytes`, before it fills memory.
 
     A declared Content-Length over the limit is refused unread; a body that grows past it
-    while streaming stops there.
+    while streaming stops there. `overrides` sets other limits for (method, path) pairs,
+    e.g. an upload endpoint.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = dict(overrides or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.overrides.get(
+            (scope["method"], scope["path"].rstrip("/") or "/"), self.max_bytes
+        )
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > max_bytes:
             lang = request_language(Request(scope))
             body = {
                 "type": "about:blank",
@@ -278,7 +288,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise StarletteHTTPException(413)
             return message
 

@@ -38,6 +38,7 @@ from tests.databases import (
     postgres_required,
     sqlite_databases,
 )
+from tests.helpers import serve
 
 assert intake_service.models
 assert crm_adapter.models
@@ -142,16 +143,6 @@ def adapter_settings(clean_databases: Databases, tmp_path: Path) -> AdapterSetti
     )
 
 
-async def _running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client,
-    ):
-        yield client
-
-
 @pytest.fixture
 def intake_app(intake_settings: IntakeSettings) -> FastAPI:
     return create_intake(intake_settings)
@@ -160,7 +151,7 @@ def intake_app(intake_settings: IntakeSettings) -> FastAPI:
 @pytest.fixture
 async def intake(intake_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of a running intake app (lifespan started, no background loops)."""
-    async for client in _running(intake_app):
+    async for client in serve(intake_app):
         yield client
 
 
@@ -171,7 +162,7 @@ def adapter_app(adapter_settings: AdapterSettings) -> FastAPI:
 
 @pytest.fixture
 async def adapter(adapter_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _running(adapter_app):
+    async for client in serve(adapter_app):
         yield client
 
 
@@ -204,6 +195,6 @@ def crm_simulator_app() -> FastAPI:
 @pytest.fixture
 async def crm_simulator(crm_simulator_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The CRM simulator, in process (its webhooks go nowhere here)."""
-    async for client in _running(crm_simulator_app):
+    async for client in serve(crm_simulator_app):
         client.headers["Authorization"] = f"Bearer {DEV_SECRETS['crm_api_key']}"
         yield client

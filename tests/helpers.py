@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import httpx
+from fastapi import FastAPI
 
 T = TypeVar("T")
 
@@ -29,6 +30,17 @@ async def eventually(
             return last
         await asyncio.sleep(POLL_INTERVAL)
     raise AssertionError(f"{what} not reached within {within} s (last: {last!r})")
+
+
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app in process, its lifespan started."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client,
+    ):
+        yield client
 
 
 PASSWORD = "kolorowe-tramwaje-42"

@@ -107,3 +107,18 @@ class PhotoTooLarge(PhotoRejected):
         self, *, max_megapixels: int, max_side: int, name: str | None = None
     ) -> None:
         super().__init__(name, max_megapixels=max_megapixels, max_side=max_side)
+
+
+class PhotoNotFound(AppError):
+    status_code = 404
+    code = "photo-not-found"
+    title = {
+        "pl": "Nie ma takiego zdjęcia",
+        "en": "Photo not found",
+        "de": "Foto nicht gefunden",
+    }
+    detail = {
+        "pl": "Zdjęcie o tym identyfikatorze nie istnieje.",
+        "en": "There is no photo with this id.",
+        "de": "Es gibt kein Foto mit dieser Kennung.",
+    }

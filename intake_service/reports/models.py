@@ -16,11 +16,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intake_service.accounts.models import Account
 from intake_service.categories.models import Category, Unit
 from intake_service.db import Base
+from intake_service.photos.models import Photo
 
 
 class Report(Base):
@@ -49,9 +52,19 @@ class Report(Base):
     expected_resolution_at: Mapped[dt.datetime]
     # Residents who said "me too" instead of filing again (kept here so lists need no count).
     supporters_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Where `lat`/`lon` came from: the resident's device, or the first photo's GPS EXIF.
+    location_source: Mapped[str] = mapped_column(
+        String(10), default="device", server_default="device"
+    )
+    # A named resident's choice to show their display name on the public report.
+    show_name: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     category: Mapped[Category] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+    reporter: Mapped[Account | None] = relationship(lazy="joined")
+    photos: Mapped[list[Photo]] = relationship(
+        order_by="Photo.position", lazy="selectin", cascade="all, delete-orphan"
+    )
     history: Mapped[list[ReportStatusChange]] = relationship(
         order_by="ReportStatusChange.id", lazy="selectin", cascade="all, delete-orphan"
     )

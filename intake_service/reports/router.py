@@ -13,15 +13,20 @@ from intake_service.deps import (
     AccountDep,
     LangDep,
     OptionalAccountDep,
+    PhotosDep,
     ServiceAreaDep,
     SettingsDep,
 )
 from intake_service.reports import service
+from intake_service.reports.form import (
+    parse_report,
+    read_report_request,
+    report_request_body,
+)
 from intake_service.reports.geojson import GEOJSON, feature_collection
 from intake_service.reports.schemas import (
     MyReportPage,
     NearbyReport,
-    ReportCreate,
     ReportCreated,
     ReportPage,
     ReportRead,
@@ -43,25 +48,33 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     "the report is named and the resident is notified of every status change; without one it "
     "is anonymous. The report is handed to the CRM in the background: it starts as `received` "
     "and becomes `submitted` once the responsible unit's CRM has the case.\n\n"
-    "Send an `Idempotency-Key` (1-255 of `A-Za-z0-9_-`, e.g. a UUID made when the resident "
-    "pressed *send*) so that retries on a bad network never file twice: a retry with the same "
-    "key and body gets the first answer (with `Idempotent-Replayed: true`) and creates nothing; "
-    "the same key with another body is a 422; while the first is still running, a 409. Keys "
-    "are kept for 7 days per account (or for anonymous reports).",
+    "**Photos.** Send `multipart/form-data` with a `report` part (the same JSON) and up to 3 "
+    "`photos` files: JPEG, PNG, WebP or HEIC (recognised by their content, not their name), "
+    "each at most 15 MB, 40 MB in all. They are stored upright, scaled to at most 2048 px, "
+    "re-encoded as JPEG and stripped of all metadata (EXIF, GPS, camera). A report without "
+    "`location` takes the first photo's GPS position and says so in `location_source`.\n\n"
+    "**Retries.** Send an `Idempotency-Key` (1-255 of `A-Za-z0-9_-`, e.g. a UUID made when "
+    "the resident pressed *send*) so that retries on a bad network never file twice: a retry "
+    "with the same key and body (photos included) gets the first answer (with "
+    "`Idempotent-Replayed: true`) and creates nothing; the same key with another body is a "
+    "422; while the first is still running, a 409. Keys are kept for 7 days per account (or "
+    "for anonymous reports).",
     responses={
         201: {
             "headers": {"Idempotent-Replayed": {"description": "`true` on a replay."}}
         },
-        **problem_responses(400, 401, 409, 413, 422),
+        **problem_responses(400, 401, 409, 413, 415, 422),
     },
+    openapi_extra={"requestBody": report_request_body()},
 )
 async def create_report(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     area: ServiceAreaDep,
+    photos: PhotosDep,
     lang: LangDep,
     account: OptionalAccountDep,
-    data: ReportCreate,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -70,15 +83,26 @@ async def create_report(
         ),
     ] = None,
 ) -> JSONResponse:
-    submitted = await service.submit_report(
-        session,
-        data=data,
-        reporter=account,
-        number_prefix=settings.report_number_prefix,
-        area=area,
-        lang=lang,
-        idempotency_key=idempotency_key,
+    form = await read_report_request(
+        request,
+        max_photos=settings.photo_max_count,
+        max_photo_bytes=settings.photo_max_bytes,
     )
+    try:
+        data = parse_report(form)
+        submitted = await service.submit_report(
+            session,
+            data=data,
+            uploads=form.photos,
+            photos=photos,
+            reporter=account,
+            number_prefix=settings.report_number_prefix,
+            area=area,
+            lang=lang,
+            idempotency_key=idempotency_key,
+        )
+    finally:
+        await form.close()
     headers = {"Idempotent-Replayed": "true"} if submitted.replayed else {}
     return JSONResponse(
         submitted.body, status_code=status.HTTP_201_CREATED, headers=headers

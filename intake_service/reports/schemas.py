@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -19,6 +20,7 @@ from pydantic import (
 )
 
 from intake_service.categories.schemas import NamedRef
+from intake_service.photos.models import Photo
 from intake_service.reports.models import Report
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
@@ -35,6 +37,13 @@ class Location(BaseModel):
     lon: float = Field(
         ge=-180, le=180, description="Longitude (WGS 84).", examples=[17.0326]
     )
+
+
+class LocationSource(StrEnum):
+    DEVICE = "device"
+    """Sent by the resident's app."""
+    PHOTO = "photo"
+    """Read from the GPS position stored in the first photo (the report had none)."""
 
 
 class ReportCreate(BaseModel):
@@ -54,7 +63,11 @@ class ReportCreate(BaseModel):
     category: Annotated[str, StringConstraints(min_length=1, max_length=50), NO_NUL] = (
         Field(description="A category code from GET /v1/categories.")
     )
-    location: Location
+    location: Location | None = Field(
+        default=None,
+        description="Where the problem is. Required, unless the report is sent with photos "
+        "and the first one carries its GPS position (then that is used).",
+    )
     attributes: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=50)],
         StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, NO_NUL],
@@ -69,6 +82,36 @@ class ReportCreate(BaseModel):
         StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
         NO_NUL,
     ] = Field(description="What is wrong, 1 to 2000 characters.")
+    show_name: StrictBool = Field(
+        default=False,
+        description="Show the signed-in resident's display name on the public report "
+        "(hidden by default; ignored for anonymous reports).",
+    )
+
+
+class PhotoRead(BaseModel):
+    id: uuid.UUID
+    url: str = Field(
+        description="The photo (JPEG, at most 2048 px), relative to this service.",
+        examples=["/v1/photos/5b0c7a52-4a86-4c1e-9a6e-0d3f3c8f1a10"],
+    )
+    thumbnail_url: str = Field(
+        description="Its thumbnail (at most 320 px).",
+        examples=["/v1/photos/5b0c7a52-4a86-4c1e-9a6e-0d3f3c8f1a10?size=thumb"],
+    )
+    width: int = Field(examples=[2048])
+    height: int = Field(examples=[1536])
+
+    @classmethod
+    def of(cls, photo: Photo) -> Self:
+        url = f"/v1/photos/{photo.id}"
+        return cls(
+            id=photo.id,
+            url=url,
+            thumbnail_url=f"{url}?size=thumb",
+            width=photo.width,
+            height=photo.height,
+        )
 
 
 class StatusChangeRead(BaseModel):
@@ -89,6 +132,9 @@ class ReportSummary(BaseModel):
     )
     category: NamedRef
     location: Location
+    location_source: LocationSource = Field(
+        description="`photo` when the position was taken from the first photo's GPS data."
+    )
     description: str
     attributes: dict[str, str | int | float | bool] = Field(
         description="The category's extra fields given by the resident."
@@ -111,6 +157,11 @@ class ReportSummary(BaseModel):
     supporters: int = Field(
         description='How many residents said "me too".', examples=[3]
     )
+    photos: list[PhotoRead] = Field(description="In the resident's order.")
+    reported_by: str | None = Field(
+        description="The reporter's display name, only when they chose to show it.",
+        examples=[None],
+    )
 
     @classmethod
     def fields_of(cls, report: Report, lang: str) -> dict[str, Any]:
@@ -120,6 +171,7 @@ class ReportSummary(BaseModel):
             "number": report.number,
             "category": NamedRef.of(report.category, lang),
             "location": Location(lat=report.lat, lon=report.lon),
+            "location_source": LocationSource(report.location_source),
             "description": report.description,
             "attributes": report.attributes,
             "status": status,
@@ -131,6 +183,10 @@ class ReportSummary(BaseModel):
             "overdue": not status.is_closed
             and utcnow() > report.expected_resolution_at,
             "supporters": report.supporters_count,
+            "photos": [PhotoRead.of(photo) for photo in report.photos],
+            "reported_by": report.reporter.display_name
+            if report.show_name and report.reporter is not None
+            else None,
         }
 
     @classmethod

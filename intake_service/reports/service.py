@@ -21,6 +21,8 @@ from intake_service.db import OutboxEvent
 from intake_service.idempotency import service as idempotency
 from intake_service.idempotency.exceptions import IdempotentRequestInProgress
 from intake_service.idempotency.service import IdempotentRequest
+from intake_service.photos.service import NewPhoto, Photos
+from intake_service.photos.upload import Upload, location_missing
 from intake_service.reports import repository
 from intake_service.reports.exceptions import (
     DeviceIdRequired,
@@ -32,7 +34,12 @@ from intake_service.reports.exceptions import (
 )
 from intake_service.reports.models import Report, ReportStatusChange
 from intake_service.reports.pagination import decode_cursor, encode_cursor
-from intake_service.reports.schemas import ReportCreate, ReportCreated
+from intake_service.reports.schemas import (
+    Location,
+    LocationSource,
+    ReportCreate,
+    ReportCreated,
+)
 from shared.contracts import Envelope, GeoPoint, ReportStatus, ReportSubmittedV1
 from shared.db import utcnow
 from shared.outbox import add_event
@@ -50,81 +57,162 @@ async def submit_report(
     session: AsyncSession,
     *,
     data: ReportCreate,
+    uploads: Sequence[Upload] = (),
+    photos: Photos,
     reporter: Account | None,
     number_prefix: str,
     area: ServiceArea,
     lang: str,
     idempotency_key: str | None,
 ) -> Submitted:
-    """Store the report, its hand-over event and the answer under the idempotency key, all in
-    one transaction; a retry with the same key gets the first answer and creates nothing."""
+    """Store the report, its photos, its hand-over event and the answer under the idempotency
+    key; a retry with the same key gets the first answer and creates nothing.
+
+    Photos are decoded with no transaction open (on SQLite an open one would hold the
+    database's write lock for seconds) and written to storage before the report's rows are
+    committed: a crash in between leaves an orphan file, never a report without its photo.
+    """
     request = None
     if idempotency_key is not None:
         request = IdempotentRequest(
             scope=f"{reporter.id if reporter else 'anonymous'} POST /v1/reports",
             key=idempotency.parse_key(idempotency_key),
-            fingerprint=idempotency.fingerprint(data.model_dump(mode="json")),
+            fingerprint=_fingerprint(data, uploads),
         )
         if (stored := await idempotency.find_answer(session, request)) is not None:
             return Submitted(body=stored.body, replayed=True)
-    area.check(data.location.lat, data.location.lon)
-    report = await _new_report(
-        session, data=data, reporter=reporter, number_prefix=number_prefix
-    )
-    duplicates = await find_open_nearby(
-        session,
-        category=report.category,
-        lat=report.lat,
-        lon=report.lon,
-        exclude=report.id,
-    )
-    body = ReportCreated.created(report, lang, duplicates=duplicates).model_dump(
-        mode="json"
-    )
-    if request is not None:
-        idempotency.record_answer(
-            session, request, status=201, body=body, resource_id=report.id
-        )
+    category = await _active_category(session, data.category)
+    attributes = check_attributes(category.attributes, data.attributes)
+    if data.location is not None:
+        area.check(data.location.lat, data.location.lon)
+    new_photos: list[NewPhoto] = []
+    location, location_source = data.location, LocationSource.DEVICE
+    if uploads:
+        # Ends the checks' transaction; nothing was written, and nothing loaded is expired.
+        await session.commit()
+        new_photos = await photos.process(uploads)
+        if location is None:
+            location, location_source = (
+                _location_from(new_photos[0]),
+                LocationSource.PHOTO,
+            )
+            area.check(location.lat, location.lon)
+        await photos.store(new_photos)
+    if location is None:
+        raise location_missing()
+    committing = False
     try:
+        # Another request with the same key may have finished while photos were decoded.
+        if (
+            uploads
+            and request is not None
+            and (stored := await idempotency.find_answer(session, request))
+        ):
+            await photos.discard(new_photos)
+            return Submitted(body=stored.body, replayed=True)
+        report = await _new_report(
+            session,
+            data=data,
+            category=category,
+            attributes=attributes,
+            location=location,
+            location_source=location_source,
+            photos=new_photos,
+            reporter=reporter,
+            number_prefix=number_prefix,
+        )
+        duplicates = await find_open_nearby(
+            session,
+            category=report.category,
+            lat=report.lat,
+            lon=report.lon,
+            exclude=report.id,
+        )
+        body = ReportCreated.created(report, lang, duplicates=duplicates).model_dump(
+            mode="json"
+        )
+        if request is not None:
+            idempotency.record_answer(
+                session, request, status=201, body=body, resource_id=report.id
+            )
+        committing = True
         await session.commit()
     except IntegrityError:
         # On PostgreSQL a concurrent request with the same key committed first.
         await session.rollback()
+        await photos.discard(new_photos)
         if request is None:
             raise
         if (stored := await idempotency.find_answer(session, request)) is None:
             raise IdempotentRequestInProgress() from None
         return Submitted(body=stored.body, replayed=True)
+    except BaseException:
+        # After a failed commit the rows may still have been stored: keep the files then.
+        if not committing:
+            await photos.discard(new_photos)
+        raise
     return Submitted(body=body, replayed=False)
+
+
+def _fingerprint(data: ReportCreate, uploads: Sequence[Upload]) -> str:
+    report = data.model_dump(mode="json")
+    if not uploads:
+        return idempotency.fingerprint(report)
+    return idempotency.fingerprint(
+        {"report": report, "photos": [upload.sha256 for upload in uploads]}
+    )
+
+
+def _location_from(photo: NewPhoto) -> Location:
+    if photo.processed.gps is None:
+        raise location_missing()
+    lat, lon = photo.processed.gps
+    return Location(lat=lat, lon=lon)
+
+
+async def _active_category(session: AsyncSession, code: str) -> Category:
+    category = await categories.get_active(session, code)
+    if category is None:
+        raise UnknownCategory(category=code)
+    return category
 
 
 async def _new_report(
     session: AsyncSession,
     *,
     data: ReportCreate,
+    category: Category,
+    attributes: dict[str, Any],
+    location: Location,
+    location_source: LocationSource,
+    photos: Sequence[NewPhoto],
     reporter: Account | None,
     number_prefix: str,
 ) -> Report:
-    category = await categories.get_active(session, data.category)
-    if category is None:
-        raise UnknownCategory(category=data.category)
     now = utcnow()
     serial = await repository.next_number(session, now.year)
+    report_id = uuid.uuid4()
     report = Report(
-        id=uuid.uuid4(),
+        id=report_id,
         number=f"{number_prefix}-{now.year}-{serial:06d}",
         category=category,
-        lat=data.location.lat,
-        lon=data.location.lon,
+        lat=location.lat,
+        lon=location.lon,
+        location_source=location_source,
         description=data.description,
-        attributes=check_attributes(category.attributes, data.attributes),
+        attributes=attributes,
         reporter_id=reporter.id if reporter else None,
+        reporter=reporter,
+        show_name=data.show_name and reporter is not None,
         status=ReportStatus.RECEIVED,
         created_at=now,
         updated_at=now,
         expected_resolution_at=now
         + dt.timedelta(hours=category.expected_resolution_hours),
         unit=None,
+        photos=[
+            photo.row(report_id, position, now) for position, photo in enumerate(photos)
+        ],
         history=[
             ReportStatusChange(status=ReportStatus.RECEIVED, sequence=0, changed_at=now)
         ],
@@ -137,6 +225,7 @@ async def _new_report(
         location=GeoPoint(lat=report.lat, lon=report.lon),
         description=report.description,
         attributes=report.attributes,
+        photo_ids=[photo.id for photo in photos],
         submitted_at=now,
     )
     add_event(

@@ -60,6 +60,12 @@ class ReportSubmittedV1(_Contract):
         default_factory=dict,
         description='The category\'s extra fields, e.g. `{"lamp_post_number": "L-1234"}`.',
     )
+    photo_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=10,
+        description="The report's photos in the resident's order, as intake's photo ids "
+        "(JPEG without metadata at intake's `GET /v1/photos/{id}`).",
+    )
     submitted_at: AwareDatetime = Field(
         description="When intake accepted the report (UTC)."
     )

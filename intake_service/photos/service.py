@@ -1,0 +1,101 @@
+"""Turning uploads into stored photos, and reading them back."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.photos.exceptions import PhotoRejected
+from intake_service.photos.models import Photo, photo_key
+from intake_service.photos.processing import ProcessedPhoto, process_photo
+from intake_service.photos.storage import PhotoStorage
+from intake_service.photos.upload import Upload
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """A processed upload with the id it is stored under."""
+
+    id: uuid.UUID
+    processed: ProcessedPhoto
+
+    def row(self, report_id: uuid.UUID, position: int, now: dt.datetime) -> Photo:
+        processed = self.processed
+        return Photo(
+            id=self.id,
+            report_id=report_id,
+            position=position,
+            content_type=processed.content_type,
+            width=processed.width,
+            height=processed.height,
+            thumb_width=processed.thumb_width,
+            thumb_height=processed.thumb_height,
+            size_bytes=len(processed.image),
+            sha256=processed.sha256,
+            created_at=now,
+        )
+
+
+class Photos:
+    """Decoding (in worker threads, a bounded number at once) and the photo store."""
+
+    def __init__(
+        self,
+        storage: PhotoStorage,
+        *,
+        concurrency: int,
+        max_side: int,
+        thumb_side: int,
+        max_pixels: int,
+    ) -> None:
+        self.storage = storage
+        self._slots = asyncio.Semaphore(concurrency)
+        self._process = partial(
+            process_photo,
+            max_side=max_side,
+            thumb_side=thumb_side,
+            max_pixels=max_pixels,
+        )
+
+    async def process(self, uploads: Sequence[Upload]) -> list[NewPhoto]:
+        """Each upload decoded, checked and re-encoded; the first bad one is refused by name."""
+        photos = []
+        for upload in uploads:
+            async with self._slots:
+                try:
+                    processed = await asyncio.to_thread(self._read_and_process, upload)
+                except PhotoRejected as rejected:
+                    raise rejected.named(upload.filename) from None
+            photos.append(NewPhoto(id=uuid.uuid4(), processed=processed))
+        return photos
+
+    def _read_and_process(self, upload: Upload) -> ProcessedPhoto:
+        return self._process(upload.read())
+
+    async def store(self, photos: Sequence[NewPhoto]) -> None:
+        """Each photo and thumbnail durably written; call before committing their rows."""
+        for photo in photos:
+            image = photo.processed
+            await self.storage.put(photo_key(photo.id), image.image, image.content_type)
+            await self.storage.put(
+                photo_key(photo.id, thumbnail=True), image.thumbnail, image.content_type
+            )
+
+    async def discard(self, photos: Sequence[NewPhoto]) -> None:
+        """Remove stored files whose rows were never committed."""
+        for photo in photos:
+            await self.storage.delete(photo_key(photo.id))
+            await self.storage.delete(photo_key(photo.id, thumbnail=True))
+
+    async def read(self, photo: Photo, *, thumbnail: bool) -> bytes | None:
+        return await self.storage.get(photo_key(photo.id, thumbnail=thumbnail))
+
+
+async def get_photo(session: AsyncSession, photo_id: uuid.UUID) -> Photo | None:
+    return await session.get(Photo, photo_id)

@@ -1,0 +1,115 @@
+"""The body of `POST /v1/reports`: JSON, or multipart with the JSON and photos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from intake_service.photos.upload import REPORT_PART, ReportForm, read_report_form
+from intake_service.reports.schemas import ReportCreate
+from shared.deps import MAX_BODY_BYTES
+from shared.errors import AppError
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported-media-type"
+    title = {
+        "pl": "Nieobsługiwany typ treści",
+        "en": "Unsupported content type",
+        "de": "Nicht unterstützter Inhaltstyp",
+    }
+    detail = {
+        "pl": "Wyślij zgłoszenie jako application/json albo, ze zdjęciami, "
+        "jako multipart/form-data.",
+        "en": "Send the report as application/json or, with photos, "
+        "as multipart/form-data.",
+        "de": "Senden Sie die Meldung als application/json oder, mit Fotos, "
+        "als multipart/form-data.",
+    }
+
+
+async def read_report_request(
+    request: Request, *, max_photos: int, max_photo_bytes: int
+) -> ReportForm:
+    """The report's JSON and its photos, read by the body's declared type."""
+    media_type = request.headers.get("content-type", "").partition(";")[0]
+    media_type = media_type.strip().lower()
+    if media_type == "multipart/form-data":
+        return await read_report_form(
+            request.headers,
+            request.stream(),
+            max_photos=max_photos,
+            max_photo_bytes=max_photo_bytes,
+        )
+    # A client that sends JSON without saying so is served as before.
+    if media_type in ("", "application/json") or media_type.endswith("+json"):
+        return ReportForm(report=await _read_json(request))
+    raise UnsupportedMediaType()
+
+
+async def _read_json(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it grows past a JSON body's limit."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise StarletteHTTPException(413)
+    return bytes(body)
+
+
+def parse_report(form: ReportForm) -> ReportCreate:
+    """The report's fields, checked strictly; field errors point into the `report` part."""
+    try:
+        return ReportCreate.model_validate_json(form.report)
+    except ValidationError as invalid:
+        prefix: tuple[str, ...] = ("body", REPORT_PART) if form.multipart else ("body",)
+        errors = [
+            {**error, "loc": (*prefix, *error["loc"])} for error in invalid.errors()
+        ]
+        raise RequestValidationError(errors) from None
+
+
+def report_request_body() -> dict[str, Any]:
+    """The OpenAPI request body: the JSON alone, or multipart with photos."""
+    schema = ReportCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    example = schema["examples"][0]
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": schema, "example": example},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [REPORT_PART],
+                    "properties": {
+                        REPORT_PART: {
+                            "type": "string",
+                            "description": "The report as JSON (the same as the "
+                            "application/json body).",
+                            "contentMediaType": "application/json",
+                        },
+                        "photos": {
+                            "type": "array",
+                            "maxItems": 3,
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "0 to 3 photos: JPEG, PNG, WebP or HEIC, "
+                            "at most 15 MB each.",
+                        },
+                    },
+                },
+                "encoding": {
+                    REPORT_PART: {"contentType": "application/json"},
+                    "photos": {
+                        "contentType": "image/jpeg, image/png, image/webp, image/heic"
+                    },
+                },
+                "example": {REPORT_PART: example, "photos": []},
+            },
+        },
+    }
