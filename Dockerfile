@@ -8,6 +8,7 @@ COPY intake_service ./intake_service
 COPY crm_adapter ./crm_adapter
 COPY devtools ./devtools
 RUN pip install --no-cache-dir -c constraints.txt -e .
+RUN pybabel compile
 RUN useradd --create-home mam && mkdir -p /data && chown mam /data
 USER mam
 ENV MAM_DATA_DIR=/data

@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 S ?= intake_service
+CATALOGS := $(wildcard shared/locale/*/LC_MESSAGES/mam.po)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-pg check fmt lock migrate revision schemas up down logs clean bench
+.PHONY: messages-extract messages-update messages-compile
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +19,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install everything (pinned by constraints.txt)
+install: $(STAMP) $(CATALOGS:.po=.mo) ## create .venv, install everything (pinned by constraints.txt), compile the catalogs
+
+# A catalog is compiled again when its .po is newer than its .mo.
+%.mo: %.po | $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
 
 run: install ## migrate and start intake :8000, adapter :8001, CRM simulator :8002 (Ctrl-C stops)
 	$(BIN)/python -m devtools.run
@@ -63,6 +69,15 @@ logs: ## follow docker compose logs
 
 clean: ## remove .venv and local data (./var)
 	rm -rf $(VENV) var
+
+messages-extract: $(STAMP) ## collect the texts marked N_("...") into shared/locale/mam.pot
+	$(BIN)/pybabel extract
+
+messages-update: $(STAMP) ## merge mam.pot into each language's mam.po (new texts untranslated, never fuzzy)
+	$(BIN)/pybabel update
+
+messages-compile: $(STAMP) ## compile every language's mam.po into mam.mo
+	$(BIN)/pybabel compile --statistics
 
 bench: install ## measure report → CRM → notification latency and process memory on the real stack
 	$(BIN)/python -m devtools.bench --reports 100

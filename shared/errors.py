@@ -19,7 +19,8 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.i18n import Localized, negotiate, pick
+from shared.i18n import N_, negotiate, translate
+from shared.validation_messages import validation_message
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +31,15 @@ TYPE_PREFIX = "urn:mam:problem:"
 class AppError(Exception):
     """An expected failure with its HTTP status; subclasses set `code`, `status_code` and texts.
 
-    `detail` may hold `{placeholders}` filled from the keyword arguments.
+    `title` and `detail` are English msgids marked with `N_`, and so is the `message` of each
+    entry in `errors`; `body` translates them. `detail` and the messages may hold
+    `{placeholders}` filled from the keyword arguments.
     """
 
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad-request"
-    title: ClassVar[Localized] = {
-        "pl": "Błędne żądanie",
-        "en": "Bad request",
-        "de": "Ungültige Anfrage",
-    }
-    detail: ClassVar[Localized | None] = None
+    title: ClassVar[str] = N_("Bad request")
+    detail: ClassVar[str | None] = None
 
     def __init__(
         self, *, errors: list[dict[str, Any]] | None = None, **params: Any
@@ -55,14 +54,14 @@ class AppError(Exception):
     def body(self, lang: str) -> dict[str, Any]:
         problem: dict[str, Any] = {
             "type": TYPE_PREFIX + self.code,
-            "title": pick(self.title, lang),
+            "title": translate(self.title, lang),
             "status": self.status_code,
         }
         if self.detail is not None:
-            problem["detail"] = pick(self.detail, lang).format(**self.params)
+            problem["detail"] = translate(self.detail, lang, **self.params)
         if self.errors is not None:
             problem["errors"] = [
-                {**error, "message": pick(error["message"], lang)}
+                {**error, "message": translate(error["message"], lang, **self.params)}
                 for error in self.errors
             ]
         return problem
@@ -71,16 +70,10 @@ class AppError(Exception):
 class NotAuthenticated(AppError):
     status_code = 401
     code = "not-authenticated"
-    title = {
-        "pl": "Wymagane zalogowanie",
-        "en": "Authentication required",
-        "de": "Anmeldung erforderlich",
-    }
-    detail = {
-        "pl": "Brak ważnego tokenu dostępu albo token wygasł. Zaloguj się ponownie.",
-        "en": "The access token is missing, invalid or expired. Please sign in again.",
-        "de": "Das Zugriffstoken fehlt, ist ungültig oder abgelaufen. Bitte erneut anmelden.",
-    }
+    title = N_("Authentication required")
+    detail = N_(
+        "The access token is missing, invalid or expired. Please sign in again."
+    )
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="mam"'}
@@ -89,50 +82,24 @@ class NotAuthenticated(AppError):
 class BadSignature(AppError):
     status_code = 401
     code = "bad-signature"
-    title = {
-        "pl": "Błędny podpis",
-        "en": "Invalid signature",
-        "de": "Ungültige Signatur",
-    }
-    detail = {
-        "pl": "Podpis żądania jest nieprawidłowy, przeterminowany albo go brak.",
-        "en": "The request's signature is missing, invalid or outside the time tolerance.",
-        "de": "Die Signatur der Anfrage fehlt, ist ungültig oder außerhalb der Zeittoleranz.",
-    }
+    title = N_("Invalid signature")
+    detail = N_(
+        "The request's signature is missing, invalid or outside the time tolerance."
+    )
 
 
 class ValidationFailed(AppError):
     status_code = 422
     code = "validation-failed"
-    title = {
-        "pl": "Nieprawidłowe dane",
-        "en": "The request is not valid",
-        "de": "Die Anfrage ist ungültig",
-    }
-    detail = {
-        "pl": "Popraw wskazane pola i spróbuj ponownie.",
-        "en": "Correct the listed fields and try again.",
-        "de": "Bitte korrigieren Sie die genannten Felder und versuchen Sie es erneut.",
-    }
+    title = N_("The request is not valid")
+    detail = N_("Correct the listed fields and try again.")
 
 
-_HTTP_TITLES: Mapping[int, Localized] = {
-    404: {"pl": "Nie znaleziono", "en": "Not found", "de": "Nicht gefunden"},
-    413: {
-        "pl": "Treść żądania jest za duża",
-        "en": "Request body too large",
-        "de": "Anfrage zu groß",
-    },
-    405: {
-        "pl": "Metoda niedozwolona",
-        "en": "Method not allowed",
-        "de": "Methode nicht erlaubt",
-    },
-    500: {
-        "pl": "Błąd wewnętrzny serwera",
-        "en": "Internal server error",
-        "de": "Interner Serverfehler",
-    },
+_HTTP_TITLES: Mapping[int, str] = {
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    413: N_("Request body too large"),
+    500: N_("Internal server error"),
 }
 
 
@@ -150,7 +117,8 @@ def problem_response(
     )
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _field_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
+    """Each offending field: where, pydantic's error type as `code`, a message in `lang`."""
     fields = []
     for error in exc.errors():
         # The first element says where the value came from (body, query, header, path).
@@ -159,7 +127,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             {
                 "field": ".".join(location[1:]) or location[0] if location else "",
                 "in": location[0] if location else "body",
-                "message": error.get("msg", ""),
+                "message": validation_message(error, lang),
                 "code": error.get("type", ""),
             }
         )
@@ -175,8 +143,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        body = ValidationFailed().body(request_language(request))
-        body["errors"] = _field_errors(exc)
+        lang = request_language(request)
+        body = ValidationFailed().body(lang)
+        body["errors"] = _field_errors(exc, lang)
         return problem_response(422, body)
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -185,7 +154,7 @@ def install_error_handlers(app: FastAPI) -> None:
         title = _HTTP_TITLES.get(exc.status_code)
         body: dict[str, Any] = {
             "type": "about:blank",
-            "title": pick(title, lang) if title else str(exc.detail),
+            "title": translate(title, lang) if title else str(exc.detail),
             "status": exc.status_code,
         }
         return problem_response(exc.status_code, body, exc.headers)
@@ -203,7 +172,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         body = {
             "type": "about:blank",
-            "title": pick(_HTTP_TITLES[500], request_language(request)),
+            "title": translate(_HTTP_TITLES[500], request_language(request)),
             "status": 500,
         }
         return problem_response(500, body)
@@ -276,7 +245,7 @@ class BodyLimitMiddleware:
             lang = request_language(Request(scope))
             body = {
                 "type": "about:blank",
-                "title": pick(_HTTP_TITLES[413], lang),
+                "title": translate(_HTTP_TITLES[413], lang),
                 "status": 413,
             }
             await problem_response(413, body)(scope, receive, send)

@@ -1,14 +1,65 @@
-"""The three languages residents see, and choosing one from a request."""
+"""The three languages residents see, choosing one from a request, and translating texts.
+
+Texts in code are English msgids marked with `N_` and translated when shown, with
+`translate`. The gettext catalogs (domain `mam`) live in `shared/locale`: `make
+messages-extract messages-update` brings them up to date with the code and `make
+messages-compile` (part of `make install`) compiles them. Translated data (category and
+unit names) is not in the catalogs: it carries its own `Localized` texts.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 
 LANGUAGES: tuple[str, ...] = ("pl", "en", "de")
 DEFAULT_LANGUAGE = "pl"
 
+LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "mam"
+
 Localized = Mapping[str, str]
-"""A text in every language of `LANGUAGES`, keyed by language code."""
+"""Translated data: a text in every language of `LANGUAGES`, keyed by language code."""
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction (pybabel looks for `N_`); `translate` shows it."""
+    return message
+
+
+def translate(message: str, lang: str, /, **params: object) -> str:
+    """`message` (an English msgid) in `lang`, with its `{placeholders}` filled from `params`.
+
+    A message the catalogs do not know comes back as it is; without `params` it is not
+    formatted, so braces in it stay.
+    """
+    text = _translations(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).gettext(
+        message
+    )
+    return text.format(**params) if params else text
+
+
+@functools.cache
+def _translations(lang: str) -> Translations:
+    """The catalog of `lang`: its `.mo`, or its `.po` compiled here if the `.mo` is stale."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as compiled:
+            return Translations(compiled, domain=DOMAIN)
+    # A fresh checkout, or a catalog edited after `make messages-compile`.
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=lang, domain=DOMAIN)
+    compiled_in_memory = BytesIO()
+    write_mo(compiled_in_memory, catalog)
+    compiled_in_memory.seek(0)
+    return Translations(compiled_in_memory, domain=DOMAIN)
 
 
 def negotiate(accept_language: str | None, explicit: str | None = None) -> str:
@@ -34,7 +85,7 @@ def negotiate(accept_language: str | None, explicit: str | None = None) -> str:
 
 
 def pick(text: Localized, lang: str) -> str:
-    """The text in `lang`, falling back to the default language."""
+    """Translated data in `lang`, falling back to the default language."""
     return text.get(lang) or text[DEFAULT_LANGUAGE]
 
 

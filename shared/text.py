@@ -6,10 +6,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from shared.i18n import N_
+
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(N_("The text must not contain NUL characters."))
     return value
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from shared.contracts import Envelope
 from shared.errors import AppError, BadSignature
+from shared.i18n import N_
 from shared.signing import SignatureError, Verifier, has_signature_headers
 
 MAX_BODY = 64 * 1024
@@ -18,26 +19,14 @@ MAX_BODY = 64 * 1024
 class MissingSignature(AppError):
     status_code = 400
     code = "missing-signature"
-    title = {
-        "pl": "Brak podpisu",
-        "en": "Signature headers missing",
-        "de": "Signatur-Header fehlen",
-    }
-    detail = {
-        "pl": "Wymagane nagłówki: webhook-id, webhook-timestamp, webhook-signature.",
-        "en": "Required headers: webhook-id, webhook-timestamp, webhook-signature.",
-        "de": "Erforderliche Header: webhook-id, webhook-timestamp, webhook-signature.",
-    }
+    title = N_("Signature headers missing")
+    detail = N_("Required headers: webhook-id, webhook-timestamp, webhook-signature.")
 
 
 class BodyTooLarge(AppError):
     status_code = 413
     code = "body-too-large"
-    title = {
-        "pl": "Treść żądania jest za duża",
-        "en": "Request body too large",
-        "de": "Anfrage zu groß",
-    }
+    title = N_("Request body too large")
 
 
 @dataclass(frozen=True)
@@ -74,16 +63,8 @@ def signed_message(verifier: str) -> Callable[[Request], Awaitable[SignedMessage
 class InvalidEvent(AppError):
     status_code = 422
     code = "invalid-event"
-    title = {
-        "pl": "Nieprawidłowe zdarzenie",
-        "en": "Invalid event",
-        "de": "Ungültiges Ereignis",
-    }
-    detail = {
-        "pl": "Treść nie jest kopertą zdarzenia w znanej wersji: {reason}",
-        "en": "The body is not an event envelope of a known version: {reason}",
-        "de": "Der Inhalt ist kein Ereignis-Umschlag einer bekannten Version: {reason}",
-    }
+    title = N_("Invalid event")
+    detail = N_("The body is not an event envelope of a known version: {reason}")
 
 
 def parse_envelope(body: bytes) -> Envelope:

@@ -1,15 +1,94 @@
-"""Every text a resident can see exists in Polish, English and German."""
+"""Every text a resident can see is in the catalogs, translated, and the catalogs are current."""
 
 import importlib
 import pkgutil
+from pathlib import Path
+from string import Formatter
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
 
 import crm_adapter
 import intake_service
 import shared
+from intake_service.categories.attributes import _MESSAGES as ATTRIBUTE_MESSAGES
 from intake_service.status.texts import STATUS_CHANGED, STATUS_NAMES, UNIT_NOTE
 from shared.contracts import ReportStatus
 from shared.errors import _HTTP_TITLES, AppError
-from shared.i18n import missing_languages
+from shared.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
+from shared.validation_messages import _MESSAGES as VALIDATION_MESSAGES
+from tests.helpers import POTHOLE
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATED = ("pl", "de")
+"""English is the msgids themselves: its catalog stays untranslated."""
+
+
+def read_catalog(path: Path) -> Catalog:
+    with path.open("rb") as file:
+        return read_po(file)
+
+
+def messages(catalog: Catalog) -> list[Message]:
+    """The catalog's messages without its header; none has plural forms."""
+    found = [message for message in catalog if message.id]
+    assert all(isinstance(m.id, str) and isinstance(m.string, str) for m in found)
+    return found
+
+
+def msgids(catalog: Catalog) -> set[str]:
+    return {str(message.id) for message in messages(catalog)}
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in Formatter().parse(text) if field is not None}
+
+
+@pytest.fixture(scope="module")
+def template() -> Catalog:
+    return read_catalog(LOCALE_DIR / f"{DOMAIN}.pot")
+
+
+def catalog_of(lang: str) -> Catalog:
+    return read_catalog(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po")
+
+
+def test_the_template_is_up_to_date_with_the_code(template, tmp_path, monkeypatch):
+    # The same extraction as `make messages-extract` (its settings are in pyproject.toml).
+    monkeypatch.chdir(ROOT)
+    extracted = tmp_path / "mam.pot"
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-o", str(extracted)])
+    fresh = msgids(read_catalog(extracted))
+    assert fresh - msgids(template) == set(), (
+        "run: make messages-extract messages-update"
+    )
+    assert msgids(template) - fresh == set(), (
+        "run: make messages-extract messages-update"
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_catalog_has_exactly_the_templates_messages(template, lang):
+    assert msgids(catalog_of(lang)) == msgids(template), "run: make messages-update"
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_message_is_translated(lang):
+    for message in messages(catalog_of(lang)):
+        assert message.string, (lang, message.id)
+        assert not message.fuzzy, (lang, message.id)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_translations_keep_the_placeholders(lang):
+    for message in messages(catalog_of(lang)):
+        if message.string:
+            assert placeholders(str(message.string)) == placeholders(str(message.id)), (
+                lang,
+                message.id,
+            )
 
 
 def all_subclasses(cls):
@@ -27,19 +106,80 @@ def import_everything():
                 importlib.import_module(module.name)
 
 
-def test_every_error_is_translated():
+def test_every_error_text_is_a_catalog_message(template):
     import_everything()
     errors = [AppError, *all_subclasses(AppError)]
     assert len(errors) > 5
+    known = msgids(template)
     for error in errors:
-        assert missing_languages(error.title) == set(), error.__name__
-        if error.detail is not None:
-            assert missing_languages(error.detail) == set(), error.__name__
-    for status, title in _HTTP_TITLES.items():
-        assert missing_languages(title) == set(), status
+        for text in (error.title, error.detail):
+            assert text is None or text in known, error.__name__
+    assert set(_HTTP_TITLES.values()) <= known
 
 
-def test_every_status_and_notification_text_is_translated():
+def test_every_status_notification_and_field_message_is_a_catalog_message(template):
     assert set(STATUS_NAMES) == set(ReportStatus)
-    for text in [*STATUS_NAMES.values(), STATUS_CHANGED, UNIT_NOTE]:
-        assert missing_languages(text) == set()
+    texts = {
+        *STATUS_NAMES.values(),
+        STATUS_CHANGED,
+        UNIT_NOTE,
+        *ATTRIBUTE_MESSAGES.values(),
+        *VALIDATION_MESSAGES.values(),
+    }
+    assert texts - msgids(template) == set()
+
+
+@pytest.mark.parametrize(
+    ("headers", "required", "too_long"),
+    [
+        (
+            {},
+            "To pole jest wymagane.",
+            "Tekst jest za długi (maksymalna długość: 2000).",
+        ),
+        (
+            {"Accept-Language": "de-DE,de;q=0.9"},
+            "Dieses Feld ist erforderlich.",
+            "Der Text ist zu lang (Höchstlänge: 2000).",
+        ),
+        (
+            {"Accept-Language": "en"},
+            "This field is required.",
+            "The text is too long (maximum length: 2000).",
+        ),
+    ],
+)
+async def test_validation_errors_speak_the_residents_language(
+    intake, headers, required, too_long
+):
+    report = {k: v for k, v in POTHOLE.items() if k != "category"}
+    response = await intake.post(
+        "/v1/reports", json=report | {"description": "x" * 2001}, headers=headers
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    errors = {e["field"]: e for e in response.json()["errors"]}
+    assert errors["category"] == {
+        "field": "category",
+        "in": "body",
+        "code": "missing",
+        "message": required,
+    }
+    assert errors["description"] == {
+        "field": "description",
+        "in": "body",
+        "code": "string_too_long",
+        "message": too_long,
+    }
+
+
+async def test_our_validators_messages_are_translated_too(intake):
+    response = await intake.post(
+        "/v1/reports",
+        json=POTHOLE | {"description": "dziura\x00"},
+        headers={"Accept-Language": "de"},
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["code"] == "value_error"
+    assert error["message"] == "Der Text darf keine NUL-Zeichen enthalten."

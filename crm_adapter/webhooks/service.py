@@ -8,22 +8,15 @@ from crm_adapter.cases.service import apply_crm_change
 from crm_adapter.crm.connector import CrmConnector
 from crm_adapter.db import InboxMessage
 from shared.errors import AppError
+from shared.i18n import N_
 from shared.inbox import handle_once
 
 
 class InvalidWebhook(AppError):
     status_code = 422
     code = "invalid-webhook"
-    title = {
-        "pl": "Nieprawidłowy webhook",
-        "en": "Invalid webhook",
-        "de": "Ungültiger Webhook",
-    }
-    detail = {
-        "pl": "Treść nie jest zmianą statusu w formacie tego CRM: {reason}",
-        "en": "The body is not a status change in this CRM's format: {reason}",
-        "de": "Der Inhalt ist keine Statusänderung im Format dieses CRM: {reason}",
-    }
+    title = N_("Invalid webhook")
+    detail = N_("The body is not a status change in this CRM's format: {reason}")
 
 
 async def receive_webhook(

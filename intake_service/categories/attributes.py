@@ -6,51 +6,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.errors import ValidationFailed
-from shared.i18n import Localized
+from shared.i18n import N_
 
 AttributeValue = str | int | float | bool
 
-_MESSAGES: Mapping[str, Localized] = {
-    "unknown": {
-        "pl": "Ta kategoria nie ma takiego atrybutu.",
-        "en": "This category has no such attribute.",
-        "de": "Diese Kategorie hat kein solches Attribut.",
-    },
-    "missing": {
-        "pl": "To pole jest wymagane w tej kategorii.",
-        "en": "This field is required in this category.",
-        "de": "Dieses Feld ist in dieser Kategorie erforderlich.",
-    },
-    "string": {
-        "pl": "Oczekiwano tekstu.",
-        "en": "Text expected.",
-        "de": "Text erwartet.",
-    },
-    "integer": {
-        "pl": "Oczekiwano liczby całkowitej.",
-        "en": "A whole number expected.",
-        "de": "Ganze Zahl erwartet.",
-    },
-    "number": {
-        "pl": "Oczekiwano liczby.",
-        "en": "A number expected.",
-        "de": "Zahl erwartet.",
-    },
-    "boolean": {
-        "pl": "Oczekiwano true albo false.",
-        "en": "true or false expected.",
-        "de": "true oder false erwartet.",
-    },
-    "choice": {
-        "pl": "Wybierz jedną z dozwolonych wartości (GET /v1/categories).",
-        "en": "Choose one of the allowed values (GET /v1/categories).",
-        "de": "Wählen Sie einen der erlaubten Werte (GET /v1/categories).",
-    },
-    "too_long": {
-        "pl": "Za długi tekst.",
-        "en": "Text too long.",
-        "de": "Text zu lang.",
-    },
+_MESSAGES: Mapping[str, str] = {
+    "unknown": N_("This category has no such attribute."),
+    "missing": N_("This field is required in this category."),
+    "string": N_("Text expected."),
+    "integer": N_("A whole number expected."),
+    "number": N_("A number expected."),
+    "boolean": N_("true or false expected."),
+    "choice": N_("Choose one of the allowed values (GET /v1/categories)."),
+    "too_long": N_("Text too long."),
 }
 
 

@@ -19,6 +19,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from intake_service.photos.exceptions import PhotoRejected
 from shared.errors import AppError, ValidationFailed
+from shared.i18n import N_
 
 REPORT_PART = "report"
 PHOTOS_PART = "photos"
@@ -29,36 +30,21 @@ MAX_REPORT_PART_BYTES = 64 * 1024
 class MalformedForm(AppError):
     status_code = 400
     code = "malformed-form"
-    title = {
-        "pl": "Nieczytelny formularz",
-        "en": "Malformed form data",
-        "de": "Fehlerhafte Formulardaten",
-    }
-    detail = {
-        "pl": "Treści multipart/form-data nie da się odczytać.",
-        "en": "The multipart/form-data body cannot be read.",
-        "de": "Der multipart/form-data-Inhalt kann nicht gelesen werden.",
-    }
+    title = N_("Malformed form data")
+    detail = N_("The multipart/form-data body cannot be read.")
 
 
 class PhotoFileTooLarge(PhotoRejected):
     status_code = 413
     code = "photo-file-too-large"
-    title = {
-        "pl": "Za duży plik zdjęcia",
-        "en": "Photo file too large",
-        "de": "Fotodatei zu groß",
-    }
-    detail = {
-        "pl": "Zdjęcie może mieć najwyżej {max_mb} MB.",
-        "en": "A photo may be at most {max_mb} MB.",
-        "de": "Ein Foto darf höchstens {max_mb} MB groß sein.",
-    }
+    title = N_("Photo file too large")
+    detail = N_("A photo may be at most {max_mb} MB.")
 
 
-def _part_error(name: str, code: str, message: dict[str, str]) -> ValidationFailed:
+def _part_error(name: str, code: str, message: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(
-        errors=[{"field": name, "in": "body", "code": code, "message": message}]
+        errors=[{"field": name, "in": "body", "code": code, "message": message}],
+        **params,
     )
 
 
@@ -66,11 +52,8 @@ def too_many_photos(max_photos: int) -> ValidationFailed:
     return _part_error(
         PHOTOS_PART,
         "too_many_photos",
-        {
-            "pl": f"Najwyżej {max_photos} zdjęcia w jednym zgłoszeniu.",
-            "en": f"At most {max_photos} photos per report.",
-            "de": f"Höchstens {max_photos} Fotos pro Meldung.",
-        },
+        N_("At most {max_photos} photos per report."),
+        max_photos=max_photos,
     )
 
 
@@ -78,11 +61,7 @@ def _unexpected_part(name: str) -> ValidationFailed:
     return _part_error(
         name[:100],
         "extra_forbidden",
-        {
-            "pl": "Nieznana część formularza: dozwolone są tylko „report” i „photos”.",
-            "en": "Unknown form part: only 'report' and 'photos' are allowed.",
-            "de": "Unbekannter Formularteil: erlaubt sind nur „report“ und „photos“.",
-        },
+        N_("Unknown form part: only 'report' and 'photos' are allowed."),
     )
 
 
@@ -90,11 +69,7 @@ def _photo_not_a_file() -> ValidationFailed:
     return _part_error(
         PHOTOS_PART,
         "file_expected",
-        {
-            "pl": "Zdjęcie musi zostać przesłane jako plik.",
-            "en": "A photo must be sent as a file.",
-            "de": "Ein Foto muss als Datei gesendet werden.",
-        },
+        N_("A photo must be sent as a file."),
     )
 
 
@@ -102,11 +77,7 @@ def _report_missing() -> ValidationFailed:
     return _part_error(
         REPORT_PART,
         "missing",
-        {
-            "pl": "Brak części „report” z danymi zgłoszenia (JSON).",
-            "en": "The 'report' part with the report's JSON is missing.",
-            "de": "Der Teil „report“ mit den Daten der Meldung (JSON) fehlt.",
-        },
+        N_("The 'report' part with the report's JSON is missing."),
     )
 
 
@@ -114,13 +85,9 @@ def location_missing() -> ValidationFailed:
     return _part_error(
         "location",
         "missing",
-        {
-            "pl": "Podaj położenie albo dołącz jako pierwsze zdjęcie z zapisaną pozycją GPS.",
-            "en": "Give the location, or attach as the first photo one that has its GPS "
-            "position.",
-            "de": "Geben Sie den Ort an oder fügen Sie als erstes Foto eines mit "
-            "GPS-Position bei.",
-        },
+        N_(
+            "Give the location, or attach as the first photo one that has its GPS position."
+        ),
     )
 
 
@@ -227,11 +194,7 @@ def _report_too_large() -> ValidationFailed:
     return _part_error(
         REPORT_PART,
         "string_too_long",
-        {
-            "pl": "Część „report” może mieć najwyżej 64 KB.",
-            "en": "The 'report' part may be at most 64 KB.",
-            "de": "Der Teil „report“ darf höchstens 64 KB groß sein.",
-        },
+        N_("The 'report' part may be at most 64 KB."),
     )
 
 

@@ -13,24 +13,16 @@ from intake_service.photos.upload import REPORT_PART, ReportForm, read_report_fo
 from intake_service.reports.schemas import ReportCreate
 from shared.deps import MAX_BODY_BYTES
 from shared.errors import AppError
+from shared.i18n import N_
 
 
 class UnsupportedMediaType(AppError):
     status_code = 415
     code = "unsupported-media-type"
-    title = {
-        "pl": "Nieobsługiwany typ treści",
-        "en": "Unsupported content type",
-        "de": "Nicht unterstützter Inhaltstyp",
-    }
-    detail = {
-        "pl": "Wyślij zgłoszenie jako application/json albo, ze zdjęciami, "
-        "jako multipart/form-data.",
-        "en": "Send the report as application/json or, with photos, "
-        "as multipart/form-data.",
-        "de": "Senden Sie die Meldung als application/json oder, mit Fotos, "
-        "als multipart/form-data.",
-    }
+    title = N_("Unsupported content type")
+    detail = N_(
+        "Send the report as application/json or, with photos, as multipart/form-data."
+    )
 
 
 async def read_report_request(

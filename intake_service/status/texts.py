@@ -5,52 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.contracts import ReportStatus
-from shared.i18n import Localized, pick
+from shared.i18n import N_, translate
 
-STATUS_NAMES: Mapping[ReportStatus, Localized] = {
-    ReportStatus.RECEIVED: {"pl": "przyjęte", "en": "received", "de": "eingegangen"},
-    ReportStatus.SUBMITTED: {
-        "pl": "przekazane do jednostki",
-        "en": "passed to the responsible unit",
-        "de": "an die zuständige Stelle übergeben",
-    },
-    ReportStatus.IN_PROGRESS: {
-        "pl": "w realizacji",
-        "en": "in progress",
-        "de": "in Bearbeitung",
-    },
-    ReportStatus.RESOLVED: {"pl": "załatwione", "en": "resolved", "de": "erledigt"},
-    ReportStatus.REJECTED: {"pl": "odrzucone", "en": "rejected", "de": "abgelehnt"},
-    ReportStatus.REOPENED: {
-        "pl": "ponownie otwarte",
-        "en": "reopened",
-        "de": "wieder eröffnet",
-    },
+STATUS_NAMES: Mapping[ReportStatus, str] = {
+    # TRANSLATORS: a report's status, as in "Your report ... is now {status}."
+    ReportStatus.RECEIVED: N_("received"),
+    ReportStatus.SUBMITTED: N_("passed to the responsible unit"),
+    ReportStatus.IN_PROGRESS: N_("in progress"),
+    ReportStatus.RESOLVED: N_("resolved"),
+    ReportStatus.REJECTED: N_("rejected"),
+    ReportStatus.REOPENED: N_("reopened"),
 }
 
-STATUS_CHANGED: Localized = {
-    "pl": "Zgłoszenie {number} ({category}) ma nowy status: {status}.",
-    "en": "Your report {number} ({category}) is now {status}.",
-    "de": "Ihre Meldung {number} ({category}) hat einen neuen Status: {status}.",
-}
+STATUS_CHANGED = N_("Your report {number} ({category}) is now {status}.")
 
-UNIT_NOTE: Localized = {
-    "pl": "Informacja od jednostki: {note}",
-    "en": "Note from the unit: {note}",
-    "de": "Hinweis der zuständigen Stelle: {note}",
-}
+UNIT_NOTE = N_("Note from the unit: {note}")
 
 
 def status_name(status: ReportStatus, lang: str) -> str:
-    return pick(STATUS_NAMES[status], lang)
+    return translate(STATUS_NAMES[status], lang)
 
 
 def status_changed_text(
     *, number: str, category: str, status: ReportStatus, note: str | None, lang: str
 ) -> str:
-    text = pick(STATUS_CHANGED, lang).format(
-        number=number, category=category, status=status_name(status, lang)
+    text = translate(
+        STATUS_CHANGED,
+        lang,
+        number=number,
+        category=category,
+        status=status_name(status, lang),
     )
     if note:
-        text += " " + pick(UNIT_NOTE, lang).format(note=note)
+        text += " " + translate(UNIT_NOTE, lang, note=note)
     return text

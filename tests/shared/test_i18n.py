@@ -1,6 +1,14 @@
-import pytest
+import io
+import os
+import shutil
+from pathlib import Path
 
-from shared.i18n import missing_languages, negotiate, pick
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from shared import i18n
+from shared.i18n import missing_languages, negotiate, pick, translate
 
 
 class TestNegotiate:
@@ -28,3 +36,54 @@ class TestPick:
 
     def test_missing_languages(self):
         assert missing_languages({"pl": "a", "en": "b"}) == {"de"}
+
+
+class TestTranslate:
+    def test_translates_then_fills_the_placeholders(self):
+        assert translate("Allowed statuses: {allowed}.", "de", allowed="{x}") == (
+            "Erlaubte Status: {x}."
+        )
+        assert translate("Not found", "pl") == "Nie znaleziono"
+
+    def test_english_is_the_msgid(self):
+        assert translate("Not found", "en") == "Not found"
+
+    def test_an_unknown_message_stays_as_it_is_and_unformatted(self):
+        assert translate("not ours {x}", "de") == "not ours {x}"
+
+    def test_an_unsupported_language_gets_polish(self):
+        assert translate("Not found", "fr") == "Nie znaleziono"
+
+
+def compile_po(text: str, mo: Path) -> None:
+    with mo.open("wb") as compiled:
+        write_mo(compiled, read_po(io.BytesIO(text.encode())))
+
+
+class TestCatalogLoading:
+    @pytest.fixture
+    def messages(self, tmp_path, monkeypatch):
+        """A copy of the catalogs without compiled files, used instead of the real ones."""
+        copy = tmp_path / "locale"
+        shutil.copytree(i18n.LOCALE_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
+        monkeypatch.setattr(i18n, "LOCALE_DIR", copy)
+        i18n._translations.cache_clear()
+        yield copy / "de" / "LC_MESSAGES"
+        i18n._translations.cache_clear()
+
+    def test_without_a_compiled_catalog_the_po_is_read(self, messages):
+        assert not (messages / "mam.mo").exists()
+        assert translate("Not found", "de") == "Nicht gefunden"
+
+    def test_a_po_edited_after_compiling_wins_over_the_stale_mo(self, messages):
+        po, mo = messages / "mam.po", messages / "mam.mo"
+        compile_po(po.read_text(), mo)
+        po.write_text(po.read_text().replace("Nicht gefunden", "Nirgends"))
+        os.utime(mo, (1_000_000, 1_000_000))
+        assert translate("Not found", "de") == "Nirgends"
+
+    def test_a_current_mo_is_used(self, messages):
+        po, mo = messages / "mam.po", messages / "mam.mo"
+        compile_po(po.read_text().replace("Nicht gefunden", "Nirgends"), mo)
+        os.utime(po, (1_000_000, 1_000_000))
+        assert translate("Not found", "de") == "Nirgends"
