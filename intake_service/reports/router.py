@@ -26,6 +26,8 @@ from intake_service.reports.form import (
 from intake_service.reports.geojson import GEOJSON, feature_collection
 from intake_service.reports.schemas import (
     MyReportPage,
+    MyReportRead,
+    MyReportUpdate,
     NearbyReport,
     ReportCreated,
     ReportPage,
@@ -299,5 +301,25 @@ async def my_reports(
         reporter=account,
     )
     return MyReportPage(
-        items=[ReportRead.of(r, lang) for r in reports], next_cursor=next_cursor
+        items=[MyReportRead.of(r, lang) for r in reports], next_cursor=next_cursor
     )
+
+
+@me_router.patch(
+    "/reports/{report_id}",
+    summary="Change my report's settings",
+    description="Shows or hides the resident's display name on one of their own reports. "
+    "Another resident's report is a 404, as if it did not exist.",
+    responses=problem_responses(401, 404, 422),
+)
+async def update_my_report(
+    session: SessionDep,
+    lang: LangDep,
+    account: AccountDep,
+    report_id: uuid.UUID,
+    change: MyReportUpdate,
+) -> MyReportRead:
+    report = await service.set_show_name(
+        session, report_id=report_id, reporter=account, show_name=change.show_name
+    )
+    return MyReportRead.of(report, lang)

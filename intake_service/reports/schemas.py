@@ -268,8 +268,30 @@ class SupportRead(BaseModel):
     )
 
 
+class MyReportRead(ReportRead):
+    """One of the resident's own reports, with the choices only they see."""
+
+    show_name: bool = Field(
+        description="Whether the resident's display name is shown on the public report."
+    )
+
+    @classmethod
+    def of(cls, report: Report, lang: str) -> Self:
+        return cls(**dict(ReportRead.of(report, lang)), show_name=report.show_name)
+
+
+class MyReportUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"show_name": False}]}
+    )
+
+    show_name: StrictBool = Field(
+        description="Show (true) or hide (false) your display name on the public report."
+    )
+
+
 class MyReportPage(BaseModel):
-    items: list[ReportRead] = Field(
+    items: list[MyReportRead] = Field(
         description="Newest first, each with its status history."
     )
     next_cursor: str | None = Field(

@@ -370,3 +370,15 @@ async def support_report(
         report.supporters_count += 1
     await session.commit()
     return report, added
+
+
+async def set_show_name(
+    session: AsyncSession, *, report_id: uuid.UUID, reporter: Account, show_name: bool
+) -> Report:
+    """Show or hide the reporter's name on their report; others' reports are not found."""
+    report = await repository.get(session, report_id, for_update=True)
+    if report is None or report.reporter_id != reporter.id:
+        raise ReportNotFound()
+    report.show_name = show_name
+    await session.commit()
+    return report

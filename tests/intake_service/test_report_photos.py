@@ -455,3 +455,25 @@ class TestShownName:
             assert public.json()["reported_by"] == expected
         listed = (await intake.get("/v1/reports")).json()["items"]
         assert sorted(filter(None, (r["reported_by"] for r in listed))) == ["Ola"]
+
+    async def test_the_reporter_can_hide_their_name_later_and_only_they_can(
+        self, intake
+    ):
+        ola = await register_and_sign_in(intake, "ola@example.org", name="Ola")
+        ewa = await register_and_sign_in(intake, "ewa@example.org", name="Ewa")
+        created = await intake.post(
+            "/v1/reports", json=POTHOLE | {"show_name": True}, headers=ola
+        )
+        url = f"/v1/me/reports/{created.json()['id']}"
+        assert (
+            await intake.patch(url, json={"show_name": False}, headers=ewa)
+        ).status_code == 404
+        assert (await intake.patch(url, json={"show_name": False})).status_code == 401
+        hidden = await intake.patch(url, json={"show_name": False}, headers=ola)
+        assert hidden.status_code == 200
+        assert hidden.json()["show_name"] is False
+        public = await intake.get(f"/v1/reports/{created.json()['id']}")
+        assert public.json()["reported_by"] is None
+        mine = (await intake.get("/v1/me/reports", headers=ola)).json()["items"]
+        assert [r["show_name"] for r in mine] == [False]
+        assert "show_name" not in public.json()
