@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from intake_service.notifications.models import Notification
 from shared.db import make_engine
 from tests.helpers import POTHOLE, eventually, register_and_sign_in
+from tests.images import RED, WROCLAW, assert_pixels_only, encode, gps_exif, with_corner
 
 pytestmark = pytest.mark.e2e
 
@@ -145,3 +147,35 @@ async def anonymous_container_round_trip(stack) -> None:
     finally:
         await engine.dispose()
     assert count == 0
+
+
+async def test_photos_travel_over_the_network_and_oversized_ones_are_cut_off(stack):
+    photo = encode(with_corner((1600, 1200), RED), "JPEG", exif=gps_exif(*WROCLAW))
+    report = {k: v for k, v in POTHOLE.items() if k != "location"}
+    async with stack.intake_client() as intake, stack.crm_client() as crm:
+        created = await intake.post(
+            "/v1/reports",
+            files=[
+                ("report", (None, json.dumps(report), "application/json")),
+                ("photos", ("IMG_1.jpg", photo, "image/jpeg")),
+            ],
+        )
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert body["location_source"] == "photo"
+        served = await intake.get(body["photos"][0]["url"])
+        assert served.status_code == 200
+        assert_pixels_only(served.content)
+        assert (await the_only_case(crm, body["id"]))["category"] == "pothole"
+
+        # 16 MB of "photo": refused with a problem, not a broken connection.
+        huge = b"\xff\xd8\xff" + bytes(16 * 1024 * 1024)
+        refused = await intake.post(
+            "/v1/reports",
+            files=[
+                ("report", (None, json.dumps(POTHOLE), "application/json")),
+                ("photos", ("huge.jpg", huge, "image/jpeg")),
+            ],
+        )
+        assert refused.status_code == 413
+        assert refused.json()["type"].endswith("photo-file-too-large")
