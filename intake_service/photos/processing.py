@@ -223,7 +223,8 @@ def _gps(image: Image.Image) -> tuple[float, float] | None:
     # Receivers without a fix write zeros; (0, 0) is open sea, not a report location.
     if latitude == 0 and longitude == 0:
         return None
-    return latitude, longitude
+    # Seven decimals are a centimetre: more is the noise of the degrees-minutes-seconds sum.
+    return round(latitude, 7), round(longitude, 7)
 
 
 def _degrees(tags: Mapping[int, Any], value_tag: int, ref_tag: int) -> float | None:

@@ -77,6 +77,12 @@ async def read_photo(
     return Response(data, media_type=photo.content_type, headers=headers)
 
 
+# HEAD, for caches that check before they fetch; the same operation, so not listed again.
+router.add_api_route(
+    "/{photo_id}", read_photo, methods=["HEAD"], include_in_schema=False
+)
+
+
 def _matches(if_none_match: str, etag: str) -> bool:
     """RFC 9110 weak comparison, as If-None-Match asks for."""
     if if_none_match.strip() == "*":
