@@ -14,6 +14,7 @@ from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.webhooks.router import router as webhooks_router
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import BodyLimitMiddleware, install_error_handlers
+from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    document_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(health_router)
     app.include_router(intake_events_router)

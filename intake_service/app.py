@@ -21,6 +21,7 @@ from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import BodyLimitMiddleware, install_error_handlers
+from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    document_errors(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=MAX_BODY_BYTES,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -76,4 +76,7 @@ async def get_account(
 
 
 OptionalAccountDep = Annotated[Account | None, Depends(get_optional_account)]
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
+"""`openapi_extra` of an operation that takes `OptionalAccountDep`: the token may be left out
+(it is added to the bearer requirement FastAPI lists)."""
 AccountDep = Annotated[Account, Depends(get_account)]

@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
@@ -146,6 +146,20 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _error(description: str) -> dict[str, Any]:
+    """An error answer as this CRM gives it: plain JSON with a `detail` text."""
+    schema = {"type": "object", "properties": {"detail": {"type": "string"}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+UNAUTHORIZED = {401: _error("Missing or wrong API key.")}
+NO_CASE = {404: _error("No case with this id.")}
+BAD_BODY = {400: _error("The body cannot be decoded.")}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     store = Store()
@@ -214,6 +228,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(check_key)],
         tags=["cases"],
         summary="Create a case",
+        responses={**UNAUTHORIZED, **BAD_BODY},
         description="Opens a case in status NEW. Like many real CRMs it does not deduplicate: "
         "creating twice with the same external_ref gives two cases.",
     )
@@ -225,6 +240,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(check_key)],
         tags=["cases"],
         summary="Find cases",
+        responses=UNAUTHORIZED,
         description="All cases, or those with the given external reference, oldest first.",
     )
     async def list_cases(
@@ -241,6 +257,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(check_key)],
         tags=["cases"],
         summary="Read a case",
+        responses={**UNAUTHORIZED, **NO_CASE},
         description="One case with its status history.",
     )
     async def read_case(case_id: str) -> Case:
@@ -251,6 +268,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(check_key)],
         tags=["cases"],
         summary="Change a case's status",
+        responses={**UNAUTHORIZED, **NO_CASE, **BAD_BODY},
         description="What a field worker does. The change is sent to the webhook URL as a "
         "signed webhook in the background, retried until the receiver acknowledges it.",
     )

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from intake_service.deps import (
+    OPTIONAL_AUTH,
     AccountDep,
     LangDep,
     OptionalAccountDep,
@@ -37,6 +37,7 @@ from intake_service.reports.schemas import (
 )
 from shared.deps import SessionDep
 from shared.errors import problem_responses
+from shared.params import Timestamp
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -67,7 +68,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
         },
         **problem_responses(400, 401, 409, 413, 415, 422),
     },
-    openapi_extra={"requestBody": report_request_body()},
+    openapi_extra={"requestBody": report_request_body(), **OPTIONAL_AUTH},
 )
 async def create_report(
     request: Request,
@@ -173,7 +174,7 @@ async def list_reports(
         ),
     ] = None,
     since: Annotated[
-        AwareDatetime | None,
+        Timestamp | None,
         Query(
             description="Only reports changed at or after this time (with offset or Z)."
         ),
@@ -211,7 +212,7 @@ async def nearby_reports(
     session: SessionDep,
     lat: Annotated[float, Query(ge=-90, le=90, examples=[51.1097])],
     lon: Annotated[float, Query(ge=-180, le=180, examples=[17.0326])],
-    category: Annotated[str, Query(examples=["pothole"])],
+    category: Annotated[str, Query(min_length=1, max_length=50, examples=["pothole"])],
 ) -> list[NearbyReport]:
     found = await service.nearby(session, category_code=category, lat=lat, lon=lon)
     return [NearbyReport.of(report, distance) for report, distance in found]
@@ -230,6 +231,7 @@ async def nearby_reports(
         200: {"description": "Counted before; nothing changed."},
         **problem_responses(400, 401, 404, 409, 422),
     },
+    openapi_extra=OPTIONAL_AUTH,
 )
 async def support_report(
     session: SessionDep,

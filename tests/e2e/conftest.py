@@ -26,6 +26,7 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class Stack:
     intake: str
+    adapter: str
     crm: str
     databases: Databases
 
@@ -55,6 +56,7 @@ def start_stack(
         ) as local:
             yield Stack(
                 intake=local.url("intake"),
+                adapter=local.url("adapter"),
                 crm=local.url("crm-simulator"),
                 databases=databases,
             )

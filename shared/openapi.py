@@ -1,0 +1,89 @@
+"""OpenAPI completeness: the errors any request can get, listed on every operation, with examples.
+
+Routes list the errors of their own use case (`problem_responses(404, 409)`); the ones that
+come from the framework are added here for every operation that can meet them: 400 (a body
+that cannot be decoded), 413 (a body over the limit) and 422 (a body or parameter that does not
+validate) wherever there is a body or parameters, and 500 everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from shared.errors import PROBLEM_JSON, TYPE_PREFIX, problem_responses
+
+_EXAMPLES: dict[int, dict[str, Any]] = {
+    400: {
+        "type": "about:blank",
+        "title": "Błędne żądanie",
+        "status": 400,
+    },
+    401: {
+        "type": f"{TYPE_PREFIX}not-authenticated",
+        "title": "Wymagane zalogowanie",
+        "status": 401,
+        "detail": "Brak ważnego tokenu dostępu albo token wygasł. Zaloguj się ponownie.",
+    },
+    413: {
+        "type": "about:blank",
+        "title": "Treść żądania jest za duża",
+        "status": 413,
+    },
+    422: {
+        "type": f"{TYPE_PREFIX}validation-failed",
+        "title": "Nieprawidłowe dane",
+        "status": 422,
+        "detail": "Popraw wskazane pola i spróbuj ponownie.",
+        "errors": [
+            {
+                "field": "description",
+                "in": "body",
+                "code": "string_too_long",
+                "message": "Najwyżej 2000 znaków.",
+            }
+        ],
+    },
+    500: {
+        "type": "about:blank",
+        "title": "Błąd wewnętrzny serwera",
+        "status": 500,
+    },
+}
+
+_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make `app.openapi()` list on every operation each error it can return, with examples."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            for item in spec.get("paths", {}).values():
+                for method, operation in item.items():
+                    if method in _METHODS:
+                        _complete(operation)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _complete(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    codes = {500}
+    if "requestBody" in operation:
+        codes |= {400, 413, 422}
+    if operation.get("parameters"):
+        codes.add(422)
+    for code, response in problem_responses(*sorted(codes)).items():
+        responses.setdefault(str(code), response)
+    for code, response in responses.items():
+        problem = response.get("content", {}).get(PROBLEM_JSON)
+        example = _EXAMPLES.get(int(code)) if code.isdigit() else None
+        if problem is not None and example is not None:
+            problem.setdefault("example", example)
