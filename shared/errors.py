@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.i18n import N_, negotiate, translate
@@ -96,6 +97,7 @@ class ValidationFailed(AppError):
 
 
 _HTTP_TITLES: Mapping[int, str] = {
+    400: N_("The request body cannot be read"),
     404: N_("Not found"),
     405: N_("Method not allowed"),
     413: N_("Request body too large"),
@@ -134,6 +136,16 @@ def _field_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]
     return fields
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
@@ -157,7 +169,10 @@ def install_error_handlers(app: FastAPI) -> None:
             "title": translate(title, lang) if title else str(exc.detail),
             "status": exc.status_code,
         }
-        return problem_response(exc.status_code, body, exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem_response(exc.status_code, body, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The type and where it happened, not the message: a database error's message can

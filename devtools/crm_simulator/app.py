@@ -18,9 +18,12 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devtools.crm_simulator.config import Settings
+from shared.errors import allowed_methods
 from shared.signing import Signer
 
 logger = logging.getLogger(__name__)
@@ -155,9 +158,11 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-UNAUTHORIZED = {401: _error("Missing or wrong API key.")}
-NO_CASE = {404: _error("No case with this id.")}
-BAD_BODY = {400: _error("The body cannot be decoded.")}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: _error("Missing or wrong API key.")
+}
+NO_CASE: dict[int | str, dict[str, Any]] = {404: _error("No case with this id.")}
+BAD_BODY: dict[int | str, dict[str, Any]] = {400: _error("The body cannot be decoded.")}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -185,6 +190,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "as a signed webhook (Standard Webhooks) to the adapter.",
         lifespan=lifespan,
     )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            headers["Allow"] = allowed_methods(request)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=headers
+        )
 
     def check_key(authorization: Annotated[str | None, Header()] = None) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else ""
