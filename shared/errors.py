@@ -205,29 +205,58 @@ _DESCRIPTIONS = {
     404: "Not found.",
     409: "Conflicts with the current state.",
     413: "The request body is too large.",
+    415: "The body's content type or a file's format is not accepted.",
     422: "The request is not valid; `errors` lists the offending fields.",
+    429: "Too many requests; `Retry-After` says when to try again.",
+    500: "Something failed on our side; nothing was half-stored.",
 }
 
 
-def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the given error statuses, all RFC 9457 problem details."""
-    schema = {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object"}},
-        },
-    }
-    return {
-        code: {
-            "description": _DESCRIPTIONS.get(code, "Error."),
-            "content": {PROBLEM_JSON: {"schema": schema}},
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def problem_responses(
+    *errors: int | type[AppError],
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses`, all RFC 9457 problem details, for statuses or error classes.
+
+    An error class adds a named example (its `type`, English title and detail) under its
+    status, so the docs show each problem an operation can return.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        status = error if isinstance(error, int) else error.status_code
+        response = responses.setdefault(
+            status,
+            {
+                "description": _DESCRIPTIONS.get(status, "Error."),
+                "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+            },
+        )
+        if isinstance(error, int):
+            continue
+        example: dict[str, Any] = {
+            "type": TYPE_PREFIX + error.code,
+            "title": error.title,
+            "status": status,
         }
-        for code in codes
-    }
+        if error.detail is not None:
+            example["detail"] = error.detail
+        content = response["content"][PROBLEM_JSON]
+        content.setdefault("examples", {})[error.code] = {
+            "summary": error.title,
+            "value": example,
+        }
+    return responses
 
 
 class BodyLimitMiddleware:

@@ -8,6 +8,7 @@ validate) wherever there is a body or parameters, and 500 everywhere.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +68,7 @@ def document_errors(app: FastAPI) -> None:
                 for method, operation in item.items():
                     if method in _METHODS:
                         _complete(operation)
+            _drop_unused_validation_schemas(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 
@@ -81,9 +83,20 @@ def _complete(operation: dict[str, Any]) -> None:
     if operation.get("parameters"):
         codes.add(422)
     for code, response in problem_responses(*sorted(codes)).items():
-        responses.setdefault(str(code), response)
+        # FastAPI lists its own 422 shape (`HTTPValidationError`); ours is a problem.
+        listed = responses.get(str(code), {})
+        if PROBLEM_JSON not in listed.get("content", {}):
+            responses[str(code)] = response
     for code, response in responses.items():
         problem = response.get("content", {}).get(PROBLEM_JSON)
         example = _EXAMPLES.get(int(code)) if code.isdigit() else None
-        if problem is not None and example is not None:
+        if problem is not None and example is not None and "examples" not in problem:
             problem.setdefault("example", example)
+
+
+def _drop_unused_validation_schemas(spec: dict[str, Any]) -> None:
+    """FastAPI's own 422 schemas, once no operation refers to them any more."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(spec["paths"]):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)

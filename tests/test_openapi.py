@@ -55,3 +55,32 @@ def test_every_json_request_body_has_an_example(service):
         ):
             missing.append(name)
     assert missing == []
+
+
+@pytest.mark.parametrize("service", ["intake", "adapter"])
+def test_every_error_response_is_a_problem_with_an_example(service):
+    app = APPS[service]()
+    missing = []
+    for name, op in operations(app):
+        errors = {code: r for code, r in op["responses"].items() if code >= "400"}
+        assert "500" in errors, name
+        for code, response in errors.items():
+            problem = response.get("content", {}).get("application/problem+json", {})
+            if not (problem.get("example") or problem.get("examples")):
+                missing.append(f"{name} {code}")
+    assert missing == []
+
+
+def test_operations_name_the_problems_of_their_use_case():
+    spec = APPS["intake"]().openapi()
+    create = spec["paths"]["/v1/reports"]["post"]["responses"]
+    examples = {
+        code: set(r["content"]["application/problem+json"].get("examples", {}))
+        for code, r in create.items()
+        if code >= "400"
+    }
+    assert {"unknown-category", "outside-service-area", "photo-damaged"} <= examples[
+        "422"
+    ]
+    assert {"photo-unsupported-type", "unsupported-media-type"} <= examples["415"]
+    assert "idempotent-request-in-progress" in examples["409"]

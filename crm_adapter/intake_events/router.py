@@ -8,8 +8,14 @@ from fastapi import APIRouter, Depends, Response, status
 
 from crm_adapter.intake_events import service
 from shared.deps import SessionDep
-from shared.errors import problem_responses
-from shared.webhooks import SignedMessage, signed_message
+from shared.errors import BadSignature, ValidationFailed, problem_responses
+from shared.webhooks import (
+    BodyTooLarge,
+    InvalidEvent,
+    MissingSignature,
+    SignedMessage,
+    signed_message,
+)
 
 router = APIRouter(tags=["internal"])
 
@@ -24,7 +30,9 @@ router = APIRouter(tags=["internal"])
     "the event; a redelivered event id is acknowledged with 202 and changes nothing.",
     responses={
         202: {"description": "Stored (or already stored)."},
-        **problem_responses(400, 401, 413, 422),
+        **problem_responses(
+            MissingSignature, BadSignature, BodyTooLarge, InvalidEvent, ValidationFailed
+        ),
     },
 )
 async def receive_event(

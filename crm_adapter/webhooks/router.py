@@ -8,9 +8,15 @@ from fastapi import APIRouter, Depends, Response, status
 
 from crm_adapter.deps import CrmConnectorDep
 from crm_adapter.webhooks import service
+from crm_adapter.webhooks.service import InvalidWebhook
 from shared.deps import SessionDep
-from shared.errors import problem_responses
-from shared.webhooks import SignedMessage, signed_message
+from shared.errors import BadSignature, ValidationFailed, problem_responses
+from shared.webhooks import (
+    BodyTooLarge,
+    MissingSignature,
+    SignedMessage,
+    signed_message,
+)
 
 router = APIRouter(tags=["crm"])
 
@@ -32,7 +38,13 @@ router = APIRouter(tags=["crm"])
     "```",
     responses={
         202: {"description": "Stored (or already stored)."},
-        **problem_responses(400, 401, 413, 422),
+        **problem_responses(
+            MissingSignature,
+            BadSignature,
+            BodyTooLarge,
+            InvalidWebhook,
+            ValidationFailed,
+        ),
     },
 )
 async def receive_crm_webhook(

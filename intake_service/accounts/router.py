@@ -7,6 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, status
 
 from intake_service.accounts import service
+from intake_service.accounts.exceptions import EmailTaken, InvalidCredentials
 from intake_service.accounts.schemas import (
     AccountCreate,
     AccountRead,
@@ -15,7 +16,7 @@ from intake_service.accounts.schemas import (
 )
 from intake_service.deps import SettingsDep
 from shared.deps import SessionDep
-from shared.errors import problem_responses
+from shared.errors import ValidationFailed, problem_responses
 
 router = APIRouter(tags=["accounts"])
 
@@ -26,7 +27,7 @@ router = APIRouter(tags=["accounts"])
     summary="Create a resident account",
     description="Registers a resident. Reports filed with the account's token are named: the "
     "resident is told about every status change in the language chosen here.",
-    responses=problem_responses(409, 422),
+    responses=problem_responses(EmailTaken, ValidationFailed),
 )
 async def create_account(session: SessionDep, data: AccountCreate) -> AccountRead:
     return AccountRead.model_validate(await service.register(session, data=data))
@@ -36,7 +37,7 @@ async def create_account(session: SessionDep, data: AccountCreate) -> AccountRea
     "/v1/auth/token",
     summary="Sign in",
     description="Exchanges e-mail and password for an opaque bearer access token.",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(InvalidCredentials, ValidationFailed),
 )
 async def create_token(
     session: SessionDep, settings: SettingsDep, data: TokenRequest

@@ -10,7 +10,7 @@ from intake_service.deps import AccountDep
 from intake_service.notifications import service
 from intake_service.notifications.schemas import NotificationList, NotificationRead
 from shared.deps import SessionDep
-from shared.errors import problem_responses
+from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/me", tags=["me"])
     summary="My notifications",
     description="The signed-in resident's notifications about their reports, newest first, "
     "each in the language of the account.",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(NotAuthenticated, ValidationFailed),
 )
 async def list_notifications(
     session: SessionDep,

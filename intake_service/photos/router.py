@@ -11,7 +11,7 @@ from intake_service.deps import PhotosDep
 from intake_service.photos import service
 from intake_service.photos.exceptions import PhotoNotFound
 from shared.deps import SessionDep
-from shared.errors import problem_responses
+from shared.errors import ValidationFailed, problem_responses
 
 router = APIRouter(prefix="/v1/photos", tags=["photos"])
 
@@ -40,7 +40,7 @@ CACHE_CONTROL = "public, max-age=86400"
             },
         },
         304: {"description": "The copy named by `If-None-Match` is current."},
-        **problem_responses(404, 422),
+        **problem_responses(PhotoNotFound, ValidationFailed),
     },
 )
 async def read_photo(

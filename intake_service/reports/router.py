@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from intake_service.area.exceptions import OutsideServiceArea
 from intake_service.deps import (
     OPTIONAL_AUTH,
     AccountDep,
@@ -17,8 +18,29 @@ from intake_service.deps import (
     ServiceAreaDep,
     SettingsDep,
 )
+from intake_service.idempotency.exceptions import (
+    IdempotencyKeyReused,
+    IdempotentRequestInProgress,
+    InvalidIdempotencyKey,
+)
+from intake_service.photos.exceptions import (
+    DamagedPhoto,
+    PhotoTooLarge,
+    UnsupportedPhotoType,
+)
+from intake_service.photos.upload import MalformedForm, PhotoFileTooLarge
 from intake_service.reports import service
+from intake_service.reports.exceptions import (
+    DeviceIdRequired,
+    InvalidBox,
+    InvalidCursor,
+    InvalidStatus,
+    ReportClosed,
+    ReportNotFound,
+    UnknownCategory,
+)
 from intake_service.reports.form import (
+    UnsupportedMediaType,
     parse_report,
     read_report_request,
     report_request_body,
@@ -36,7 +58,7 @@ from intake_service.reports.schemas import (
     SupportRead,
 )
 from shared.deps import SessionDep
-from shared.errors import problem_responses
+from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.params import Timestamp
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -66,7 +88,22 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
         201: {
             "headers": {"Idempotent-Replayed": {"description": "`true` on a replay."}}
         },
-        **problem_responses(400, 401, 409, 413, 415, 422),
+        **problem_responses(
+            MalformedForm,
+            InvalidIdempotencyKey,
+            NotAuthenticated,
+            IdempotentRequestInProgress,
+            PhotoFileTooLarge,
+            413,
+            UnsupportedMediaType,
+            UnsupportedPhotoType,
+            ValidationFailed,
+            UnknownCategory,
+            OutsideServiceArea,
+            DamagedPhoto,
+            PhotoTooLarge,
+            IdempotencyKeyReused,
+        ),
     },
     openapi_extra={"requestBody": report_request_body(), **OPTIONAL_AUTH},
 )
@@ -144,7 +181,7 @@ async def create_report(
                 }
             }
         },
-        **problem_responses(422),
+        **problem_responses(ValidationFailed, InvalidBox, InvalidStatus, InvalidCursor),
     },
 )
 async def list_reports(
@@ -206,7 +243,7 @@ async def list_reports(
     description="Before filing: open reports of the same category within the category's "
     "duplicate radius (250 m unless the category says otherwise) from the last 30 days, "
     'nearest first, at most 5. The app can offer "me too" instead of a second report.',
-    responses=problem_responses(422),
+    responses=problem_responses(ValidationFailed, UnknownCategory),
 )
 async def nearby_reports(
     session: SessionDep,
@@ -229,7 +266,13 @@ async def nearby_reports(
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"description": "Counted before; nothing changed."},
-        **problem_responses(400, 401, 404, 409, 422),
+        **problem_responses(
+            DeviceIdRequired,
+            NotAuthenticated,
+            ReportNotFound,
+            ReportClosed,
+            ValidationFailed,
+        ),
     },
     openapi_extra=OPTIONAL_AUTH,
 )
@@ -265,7 +308,7 @@ async def support_report(
     summary="Read a report",
     description="The public view of a report with its status history. It never includes who "
     "filed it.",
-    responses=problem_responses(404, 422),
+    responses=problem_responses(ReportNotFound, ValidationFailed),
 )
 async def read_report(
     session: SessionDep, lang: LangDep, report_id: uuid.UUID
@@ -281,7 +324,7 @@ me_router = APIRouter(prefix="/v1/me", tags=["me"])
     summary="My reports",
     description="The signed-in resident's own reports, newest first, in full detail with "
     "their status history; keyset pages as in `GET /v1/reports`.",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(NotAuthenticated, ValidationFailed, InvalidCursor),
 )
 async def my_reports(
     session: SessionDep,
@@ -312,7 +355,7 @@ async def my_reports(
     summary="Change my report's settings",
     description="Shows or hides the resident's display name on one of their own reports. "
     "Another resident's report is a 404, as if it did not exist.",
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(NotAuthenticated, ReportNotFound, ValidationFailed),
 )
 async def update_my_report(
     session: SessionDep,
