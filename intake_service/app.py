@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.service_area_file, settings.city_name
             )
             app.state.events_verifier = Verifier(settings.events_secrets())
+            app.state.mailer = settings.mailer()
             app.state.photos = Photos(
                 LocalDiskStorage(settings.photo_dir),
                 concurrency=settings.photo_concurrency(),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from intake_service.area.service import DEFAULT_AREA_FILE
+from intake_service.mail.sender import FolderMailer, Mailer, SmtpMailer
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 
 
@@ -58,6 +59,22 @@ class Settings(ServiceSettings):
         description="Photos decoded at once (each may take some 150 MB while it is); "
         "default: the number of CPUs.",
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for e-mail; unset, mails are written as .eml files into "
+        "`<data_dir>/mail` instead.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="`starttls` (port 587), `tls` (port 465) or `none` (local relays only).",
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = Field(
+        default="MAM Wrocław <no-reply@localhost>",
+        description="The From of every e-mail sent to residents.",
+    )
     city_name: str = Field(
         default="Wrocław", description="Named in messages to residents."
     )
@@ -91,6 +108,19 @@ class Settings(ServiceSettings):
         if self.photo_dir is None:
             self.photo_dir = self.data_dir / "photos"
         return self
+
+    def mailer(self) -> Mailer:
+        if self.smtp_host is None:
+            return FolderMailer(self.data_dir / "mail")
+        return SmtpMailer(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password.get_secret_value()
+            if self.smtp_password
+            else None,
+        )
 
     def photo_concurrency(self) -> int:
         return self.photo_workers or os.cpu_count() or 1

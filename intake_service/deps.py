@@ -11,6 +11,7 @@ from intake_service.accounts import service as accounts
 from intake_service.accounts.models import Account
 from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
+from intake_service.mail.sender import Mailer
 from intake_service.photos.service import Photos
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated
@@ -32,6 +33,11 @@ def get_photos(request: Request) -> Photos:
     return photos
 
 
+def get_mailer(request: Request) -> Mailer:
+    mailer: Mailer = request.app.state.mailer
+    return mailer
+
+
 def get_language(
     lang: Annotated[
         str | None,
@@ -48,6 +54,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 LangDep = Annotated[str, Depends(get_language)]
 ServiceAreaDep = Annotated[ServiceArea, Depends(get_service_area)]
 PhotosDep = Annotated[Photos, Depends(get_photos)]
+MailerDep = Annotated[Mailer, Depends(get_mailer)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from `POST /v1/auth/token`."

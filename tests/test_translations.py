@@ -14,7 +14,13 @@ import crm_adapter
 import intake_service
 import shared
 from intake_service.categories.attributes import _MESSAGES as ATTRIBUTE_MESSAGES
-from intake_service.status.texts import STATUS_CHANGED, STATUS_NAMES, UNIT_NOTE
+from intake_service.notifications.texts import (
+    FEEDBACK_REQUESTED,
+    STATUS_CHANGED,
+    TITLE,
+    UNIT_NOTE,
+)
+from intake_service.status.texts import STATUS_NAMES
 from shared.contracts import ReportStatus
 from shared.errors import _HTTP_TITLES, AppError
 from shared.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
@@ -123,6 +129,8 @@ def test_every_status_notification_and_field_message_is_a_catalog_message(templa
         *STATUS_NAMES.values(),
         STATUS_CHANGED,
         UNIT_NOTE,
+        FEEDBACK_REQUESTED,
+        TITLE,
         *ATTRIBUTE_MESSAGES.values(),
         *VALIDATION_MESSAGES.values(),
     }

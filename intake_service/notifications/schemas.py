@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake_service.notifications.models import Notification, NotificationKind
+from intake_service.notifications.texts import notification_text, notification_title
 from shared.contracts import ReportStatus
 
 
 class NotificationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
+    kind: NotificationKind = Field(
+        description="`status_changed`, or `feedback_requested` once the report is closed "
+        "(answer with `POST /v1/reports/{id}/feedback`)."
+    )
     report_id: uuid.UUID
-    status: ReportStatus = Field(description="The report's new status.")
+    report_number: str = Field(examples=["WRO-2026-000042"])
+    status: ReportStatus = Field(description="The report's status it tells about.")
+    title: str = Field(
+        description="A short heading in the resident's language.",
+        examples=["Zgłoszenie WRO-2026-000042"],
+    )
     text: str = Field(
-        description="What happened, in the resident's language.",
+        description="What happened, in the resident's language, with the unit's note.",
         examples=[
             "Zgłoszenie WRO-2026-000042 (Dziura w jezdni) ma nowy status: w realizacji."
         ],
@@ -25,6 +35,47 @@ class NotificationRead(BaseModel):
     created_at: dt.datetime
     read_at: dt.datetime | None
 
+    @classmethod
+    def of(cls, notification: Notification, lang: str) -> Self:
+        report = notification.report
+        return cls(
+            id=notification.id,
+            kind=NotificationKind(notification.kind),
+            report_id=notification.report_id,
+            report_number=report.number,
+            status=ReportStatus(notification.status),
+            title=notification_title(report, lang),
+            text=notification_text(notification, report, lang),
+            created_at=notification.created_at,
+            read_at=notification.read_at,
+        )
+
 
 class NotificationList(BaseModel):
     items: list[NotificationRead] = Field(description="Newest first.")
+    unread_count: int = Field(
+        description="Unread notifications in all (not only on this page).", examples=[2]
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for older ones; null on the last page."
+    )
+
+
+class MarkRead(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"ids": ["0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10"]}, {}]
+        },
+    )
+
+    ids: list[uuid.UUID] | None = Field(
+        default=None,
+        max_length=200,
+        description="The notifications to mark read; leave out to mark all read.",
+    )
+
+
+class MarkedRead(BaseModel):
+    marked: int = Field(description="How many were unread and are read now.")
+    unread_count: int = Field(description="Unread notifications left.")

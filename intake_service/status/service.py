@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.categories.models import Unit
 from intake_service.db import InboxMessage
-from intake_service.notifications.service import notify_status_change
+from intake_service.notifications.models import NotificationKind
+from intake_service.notifications.service import add_notification
 from intake_service.reports import repository
 from intake_service.reports.models import ReportStatusChange
 from shared.contracts import Event, ReportStatus, ReportStatusChangedV1
@@ -67,10 +68,11 @@ async def apply_status_change(
     news = change.status != previous or bool(change.note)
     if news and change.status not in _SILENT:
         for account in await repository.followers(session, report):
-            notify_status_change(
+            add_notification(
                 session,
                 account=account,
                 report=report,
+                kind=NotificationKind.STATUS_CHANGED,
                 sequence=change.sequence,
                 status=change.status,
                 note=change.note,

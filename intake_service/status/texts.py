@@ -1,4 +1,4 @@
-"""Resident-facing names of statuses and the texts of status notifications."""
+"""Resident-facing names of statuses."""
 
 from __future__ import annotations
 
@@ -17,25 +17,6 @@ STATUS_NAMES: Mapping[ReportStatus, str] = {
     ReportStatus.REOPENED: N_("reopened"),
 }
 
-STATUS_CHANGED = N_("Your report {number} ({category}) is now {status}.")
-
-UNIT_NOTE = N_("Note from the unit: {note}")
-
 
 def status_name(status: ReportStatus, lang: str) -> str:
     return translate(STATUS_NAMES[status], lang)
-
-
-def status_changed_text(
-    *, number: str, category: str, status: ReportStatus, note: str | None, lang: str
-) -> str:
-    text = translate(
-        STATUS_CHANGED,
-        lang,
-        number=number,
-        category=category,
-        status=status_name(status, lang),
-    )
-    if note:
-        text += " " + translate(UNIT_NOTE, lang, note=note)
-    return text

@@ -61,7 +61,7 @@ class TestToken:
         headers = await register_and_sign_in(intake, "ola@example.org")
         response = await intake.get("/v1/me/notifications", headers=headers)
         assert response.status_code == 200
-        assert response.json() == {"items": []}
+        assert response.json() == {"items": [], "unread_count": 0, "next_cursor": None}
 
     async def test_wrong_password_is_a_401(self, intake):
         await intake.post("/v1/accounts", json=NEW_ACCOUNT)
