@@ -75,6 +75,24 @@ class Settings(ServiceSettings):
         default="MAM Wrocław <no-reply@localhost>",
         description="The From of every e-mail sent to residents.",
     )
+    push_fcm_credentials_file: Path | None = Field(
+        default=None,
+        description="Firebase service account JSON: push to Android and web apps (and iOS "
+        "when APNs is not set) through FCM HTTP v1. Unset, pushes are only logged.",
+    )
+    push_fcm_url: str = Field(default="https://fcm.googleapis.com")
+    push_apns_key_file: Path | None = Field(
+        default=None,
+        description="APNs auth key (.p8) for pushing to iOS apps directly; with "
+        "PUSH_APNS_KEY_ID, PUSH_APNS_TEAM_ID and PUSH_APNS_TOPIC (the app's bundle id).",
+    )
+    push_apns_key_id: str | None = None
+    push_apns_team_id: str | None = None
+    push_apns_topic: str | None = None
+    push_apns_url: str = Field(
+        default="https://api.push.apple.com",
+        description="`https://api.sandbox.push.apple.com` for development builds.",
+    )
     city_name: str = Field(
         default="Wrocław", description="Named in messages to residents."
     )

@@ -4,7 +4,11 @@ from intake_service.accounts.models import AccessToken, Account
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
 from intake_service.idempotency.models import IdempotencyRecord
-from intake_service.notifications.models import Notification
+from intake_service.notifications.models import (
+    Device,
+    Notification,
+    NotificationDelivery,
+)
 from intake_service.photos.models import Photo
 from intake_service.reports.models import (
     Report,
@@ -20,7 +24,9 @@ __all__ = [
     "CategoryGroup",
     "IdempotencyRecord",
     "InboxMessage",
+    "Device",
     "Notification",
+    "NotificationDelivery",
     "OutboxEvent",
     "Photo",
     "Report",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -25,6 +25,8 @@ class Runtime:
     client: httpx.AsyncClient
     wakeups: Wakeups
     loops: LoopGroup = field(default_factory=LoopGroup)
+    closing: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Closed after the loops stop (clients the loops made for themselves)."""
 
 
 StartLoops = Callable[[Runtime], None]
@@ -45,10 +47,13 @@ async def open_runtime(
     try:
         if start_loops is not None:
             start_loops(runtime)
-            runtime.loops.spawn("wakeup.listen", listen(engine, wakeups))
+        # Loops here, and open notification streams, hear of other processes' commits.
+        runtime.loops.spawn("wakeup.listen", listen(engine, wakeups))
         yield runtime
     finally:
         await runtime.loops.stop()
+        for close in runtime.closing:
+            await close()
         await runtime.client.aclose()
         await engine.dispose()
 

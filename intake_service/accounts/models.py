@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, String, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake_service.db import Base
@@ -20,6 +20,11 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     lang: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[dt.datetime]
+    # Set once the resident proved they read the address; only then is e-mail sent to it.
+    email_verified_at: Mapped[dt.datetime | None]
+    # Channels besides the in-app feed, which is always on.
+    notify_push: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_email: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class AccessToken(Base):

@@ -60,3 +60,77 @@ class Notification(Base):
         # The feed, newest first, and its unread count.
         Index("ix_notifications_account_id_created_at", "account_id", "created_at"),
     )
+
+
+class Platform(StrEnum):
+    ANDROID = "android"
+    IOS = "ios"
+    WEB = "web"
+
+
+class Device(Base):
+    """A phone or browser that receives push notifications for an account."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(10))
+    # The push service's address of the app install (FCM registration token, APNs token).
+    token: Mapped[str] = mapped_column(String(4096))
+    created_at: Mapped[dt.datetime]
+    registered_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("platform", "token"),)
+
+
+class Channel(StrEnum):
+    PUSH = "push"
+    EMAIL = "email"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    SENT = "sent"
+    DEAD = "dead"
+    """Failed for good: the address is gone, or the retry budget is spent."""
+
+
+class NotificationDelivery(Base):
+    """A notification on its way through one channel (to one device, or by e-mail).
+
+    Written with the notification, claimed under a lease by the delivery loop, retried with
+    backoff; one row per notification, channel and device, so each is sent once.
+    """
+
+    __tablename__ = "notification_deliveries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    notification_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(10))
+    # Null for e-mail, and once the device is removed (the row stays as a record).
+    device_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    claim_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+    notification: Mapped[Notification] = relationship(lazy="raise")
+    device: Mapped[Device | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", "device_id"),
+        # What the delivery loop looks for: due rows by status and time.
+        Index("ix_notification_deliveries_status_next", "status", "next_attempt_at"),
+    )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from intake_service.deps import AccountDep
 from intake_service.notifications import service
+from intake_service.notifications.exceptions import DeviceNotFound
 from intake_service.notifications.schemas import (
+    DeviceRead,
+    DeviceRegister,
     MarkedRead,
     MarkRead,
     NotificationList,
@@ -73,3 +78,60 @@ async def mark_read(
     return MarkedRead(
         marked=marked, unread_count=await service.unread_count(session, account)
     )
+
+
+devices_router = APIRouter(prefix="/v1/me/devices", tags=["me"])
+
+
+@devices_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a device for push",
+    description="Registers this app install's push token (FCM for `android` and `web`, APNs "
+    "or FCM for `ios`) so that the resident's notifications are pushed to it. 201 when new, "
+    "200 when the token was known (it is then moved to this account). A token the push "
+    "service reports as gone is removed on its own.",
+    responses={
+        200: {"description": "Known already; now registered to this account."},
+        **problem_responses(NotAuthenticated, ValidationFailed),
+    },
+)
+async def register_device(
+    session: SessionDep, account: AccountDep, device: DeviceRegister
+) -> JSONResponse:
+    registered, created = await service.register_device(
+        session, account, platform=device.platform, token=device.token
+    )
+    return JSONResponse(
+        DeviceRead.model_validate(registered).model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+@devices_router.get(
+    "",
+    summary="My devices",
+    description="The devices that receive the resident's push notifications, most recently "
+    "registered first (tokens are not shown).",
+    responses=problem_responses(NotAuthenticated),
+)
+async def list_devices(session: SessionDep, account: AccountDep) -> list[DeviceRead]:
+    return [
+        DeviceRead.model_validate(d) for d in await service.devices_of(session, account)
+    ]
+
+
+@devices_router.delete(
+    "/{device_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Unregister a device",
+    description="Stops pushes to the device (e.g. on sign-out in the app). Another "
+    "resident's device is a 404.",
+    responses=problem_responses(NotAuthenticated, DeviceNotFound, ValidationFailed),
+)
+async def remove_device(
+    session: SessionDep, account: AccountDep, device_id: uuid.UUID
+) -> Response:
+    await service.remove_device(session, account, device_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

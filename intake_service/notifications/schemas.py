@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from intake_service.notifications.models import Notification, NotificationKind
+from intake_service.notifications.models import (
+    Notification,
+    NotificationKind,
+    Platform,
+)
 from intake_service.notifications.texts import notification_text, notification_title
 from shared.contracts import ReportStatus
 
@@ -79,3 +83,29 @@ class MarkRead(BaseModel):
 class MarkedRead(BaseModel):
     marked: int = Field(description="How many were unread and are read now.")
     unread_count: int = Field(description="Unread notifications left.")
+
+
+class DeviceRegister(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"platform": "android", "token": "dXNlcjEyMzpBUEE5MWJIZ3R5X2V4YW1wbGU"}
+            ]
+        },
+    )
+
+    platform: Platform = Field(description="`android`, `ios` or `web`.")
+    token: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=8, max_length=4096)
+    ] = Field(description="The push service's token of this app install.")
+
+
+class DeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    platform: Platform
+    registered_at: dt.datetime = Field(
+        description="When the token was last registered."
+    )

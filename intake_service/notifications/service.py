@@ -11,13 +11,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, raiseload
 
 from intake_service.accounts.models import Account
-from intake_service.notifications.models import Notification, NotificationKind
+from intake_service.notifications.exceptions import DeviceNotFound
+from intake_service.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    Device,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    Platform,
+)
 from intake_service.reports.models import Report
 from shared.contracts import ReportStatus
 from shared.db import utcnow
+from shared.wakeup import wake_after_commit
+
+DELIVERIES = "notification-deliveries"
+"""Wake-up of the delivery loop."""
+NOTIFICATIONS = "notifications"
+"""Wake-up of open notification streams."""
 
 
-def add_notification(
+async def add_notification(
     session: AsyncSession,
     *,
     account: Account,
@@ -27,7 +42,13 @@ def add_notification(
     status: ReportStatus,
     note: str | None = None,
 ) -> Notification:
-    """Add a notification to the caller's transaction: the one way residents are told."""
+    """Add a notification to the caller's transaction: the one way residents are told.
+
+    With it go its deliveries: a push to each of the account's devices and an e-mail to a
+    verified address, as the resident chose. The delivery loop and open streams are woken
+    when the transaction commits.
+    """
+    now = utcnow()
     notification = Notification(
         id=uuid.uuid4(),
         account_id=account.id,
@@ -36,9 +57,31 @@ def add_notification(
         sequence=sequence,
         status=status,
         note=note,
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(notification)
+    targets: list[tuple[Channel, uuid.UUID | None]] = []
+    if account.notify_push:
+        devices = select(Device.id).where(Device.account_id == account.id)
+        targets += [(Channel.PUSH, d) for d in (await session.scalars(devices)).all()]
+    if account.notify_email and account.email_verified_at is not None:
+        targets.append((Channel.EMAIL, None))
+    for channel, device_id in targets:
+        session.add(
+            NotificationDelivery(
+                id=uuid.uuid4(),
+                notification_id=notification.id,
+                channel=channel,
+                device_id=device_id,
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    if targets:
+        wake_after_commit(session, DELIVERIES)
+    wake_after_commit(session, NOTIFICATIONS)
     return notification
 
 
@@ -93,3 +136,52 @@ async def mark_read(
     result = await session.execute(statement.values(read_at=utcnow()))
     await session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def register_device(
+    session: AsyncSession, account: Account, *, platform: Platform, token: str
+) -> tuple[Device, bool]:
+    """The device with this token, now the account's; True when it is new.
+
+    A token names one app install; when another account registered it before (a shared or
+    handed-on phone), it moves to this one, so nobody gets another person's notifications.
+    """
+    now = utcnow()
+    device = await session.scalar(
+        select(Device).where(Device.platform == platform, Device.token == token)
+    )
+    created = device is None
+    if device is None:
+        device = Device(
+            id=uuid.uuid4(),
+            account_id=account.id,
+            platform=platform,
+            token=token,
+            created_at=now,
+            registered_at=now,
+        )
+        session.add(device)
+    else:
+        device.account_id = account.id
+        device.registered_at = now
+    await session.commit()
+    return device, created
+
+
+async def devices_of(session: AsyncSession, account: Account) -> list[Device]:
+    query = (
+        select(Device)
+        .where(Device.account_id == account.id)
+        .order_by(Device.registered_at.desc())
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def remove_device(
+    session: AsyncSession, account: Account, device_id: uuid.UUID
+) -> None:
+    device = await session.get(Device, device_id)
+    if device is None or device.account_id != account.id:
+        raise DeviceNotFound()
+    await session.delete(device)
+    await session.commit()

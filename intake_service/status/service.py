@@ -68,7 +68,7 @@ async def apply_status_change(
     news = change.status != previous or bool(change.note)
     if news and change.status not in _SILENT:
         for account in await repository.followers(session, report):
-            add_notification(
+            await add_notification(
                 session,
                 account=account,
                 report=report,

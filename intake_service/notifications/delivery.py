@@ -1,0 +1,238 @@
+"""The delivery loop: sends due notification deliveries through their channel, with retries.
+
+A delivery is claimed under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of
+workers share the work), sent with no transaction open, then marked sent, retried later with
+backoff and full jitter, or dead. A failing channel only delays its own rows: each delivery is
+sent on its own, so an e-mail server that is down never holds back a push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload, raiseload
+
+from intake_service.accounts.models import Account
+from intake_service.notifications.channels import (
+    DeliveryFailed,
+    EmailSender,
+    Outgoing,
+    PushSender,
+)
+from intake_service.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    Device,
+    Notification,
+    NotificationDelivery,
+    Platform,
+)
+from intake_service.notifications.texts import notification_text, notification_title
+from intake_service.reports.models import Report
+from shared.background import for_each_concurrently
+from shared.db import utcnow
+from shared.retry import Backoff
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A claimed delivery with what sending it needs, read before the network call."""
+
+    id: uuid.UUID
+    token: uuid.UUID
+    attempts: int
+    created_at: dt.datetime
+    channel: Channel
+    address: str | None
+    platform: Platform | None
+    message: Outgoing
+
+
+class DeliveryLoop:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        push: dict[Platform, PushSender],
+        email: EmailSender,
+        backoff: Backoff,
+        lease: dt.timedelta = dt.timedelta(seconds=120),
+        batch_size: int = 50,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._push = push
+        self._email = email
+        self._backoff = backoff
+        self._lease = lease
+        self._batch_size = batch_size
+
+    async def run_once(self) -> int:
+        """Send what is due; returns how many deliveries were claimed."""
+        tasks = await self._claim()
+        await for_each_concurrently(tasks, self._send)
+        return len(tasks)
+
+    async def _claim(self) -> list[_Task]:
+        m = NotificationDelivery
+        now = utcnow()
+        token = uuid.uuid4()
+        due = or_(
+            and_(m.status == DeliveryStatus.PENDING, m.next_attempt_at <= now),
+            and_(m.status == DeliveryStatus.IN_FLIGHT, m.lease_until < now),
+        )
+        query = (
+            select(m)
+            .where(due)
+            .order_by(m.next_attempt_at)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True, of=m)
+        )
+        async with self._sessionmaker() as session:
+            rows = list((await session.scalars(query)).all())
+            for row in rows:
+                row.status = DeliveryStatus.IN_FLIGHT
+                row.lease_until = now + self._lease
+                row.claim_token = token
+                row.attempts += 1
+            await session.commit()
+            return [await self._task(session, row, token) for row in rows]
+
+    async def _task(
+        self, session: AsyncSession, row: NotificationDelivery, token: uuid.UUID
+    ) -> _Task:
+        notification = await session.scalar(
+            select(Notification)
+            .where(Notification.id == row.notification_id)
+            .options(
+                joinedload(Notification.report).options(
+                    raiseload(Report.history), raiseload(Report.photos)
+                )
+            )
+        )
+        assert notification is not None  # deliveries go with their notification
+        account = await session.get(Account, notification.account_id)
+        device = await session.get(Device, row.device_id) if row.device_id else None
+        assert account is not None
+        report = notification.report
+        lang = account.lang
+        message = Outgoing(
+            delivery_id=str(row.id),
+            title=notification_title(report, lang),
+            text=notification_text(notification, report, lang),
+            data={
+                "notification_id": str(notification.id),
+                "report_id": str(report.id),
+                "kind": notification.kind,
+            },
+            collapse_key=f"report-{report.id}",
+        )
+        await session.commit()
+        channel = Channel(row.channel)
+        if channel is Channel.EMAIL:
+            address: str | None = account.email
+        else:
+            address = device.token if device else None
+        return _Task(
+            id=row.id,
+            token=token,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            channel=channel,
+            address=address,
+            platform=Platform(device.platform) if device else None,
+            message=message,
+        )
+
+    async def _send(self, task: _Task) -> None:
+        try:
+            async with asyncio.timeout(self._lease.total_seconds() / 2):
+                await self._deliver(task)
+        except DeliveryFailed as failure:
+            await self._failed(task, failure)
+        except TimeoutError:
+            await self._failed(task, DeliveryFailed("attempt timed out"))
+        else:
+            await self._finish(task, status=DeliveryStatus.SENT)
+            logger.info(
+                "notification.sent",
+                extra={"delivery_id": str(task.id), "channel": task.channel},
+            )
+
+    async def _deliver(self, task: _Task) -> None:
+        if task.address is None:
+            raise DeliveryFailed("the device was removed", permanent=True)
+        if task.channel is Channel.EMAIL:
+            await self._email.send(task.address, task.message)
+            return
+        assert task.platform is not None
+        await self._push[task.platform].send(task.address, task.message)
+
+    async def _failed(self, task: _Task, failure: DeliveryFailed) -> None:
+        now = utcnow()
+        error = str(failure)[:2048]
+        if failure.gone:
+            await self._forget_device(task)
+        if failure.permanent or now - task.created_at > self._backoff.budget:
+            await self._finish(task, status=DeliveryStatus.DEAD, error=error)
+            logger.error(
+                "notification.dead",
+                extra={"delivery_id": str(task.id), "channel": task.channel},
+            )
+            return
+        delay = self._backoff.delay(task.attempts, failure.retry_after)
+        await self._finish(
+            task,
+            status=DeliveryStatus.PENDING,
+            error=error,
+            next_attempt_at=now + dt.timedelta(seconds=delay),
+        )
+        logger.warning(
+            "notification.retry",
+            extra={"delivery_id": str(task.id), "attempt": task.attempts},
+        )
+
+    async def _forget_device(self, task: _Task) -> None:
+        """The app was uninstalled: its token is dropped and not used again."""
+        async with self._sessionmaker() as session:
+            delivery = await session.get(NotificationDelivery, task.id)
+            if delivery is not None and delivery.device_id is not None:
+                device = await session.get(Device, delivery.device_id)
+                if device is not None:
+                    await session.delete(device)
+            await session.commit()
+
+    async def _finish(
+        self,
+        task: _Task,
+        *,
+        status: DeliveryStatus,
+        error: str | None = None,
+        next_attempt_at: dt.datetime | None = None,
+    ) -> None:
+        m = NotificationDelivery
+        values: dict[str, object] = {
+            "status": status,
+            "lease_until": None,
+            "claim_token": None,
+        }
+        if status is DeliveryStatus.SENT:
+            values["sent_at"] = utcnow()
+        if error is not None:
+            values["last_error"] = error
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        async with self._sessionmaker() as session:
+            await session.execute(
+                update(m)
+                .where(m.id == task.id, m.claim_token == task.token)
+                .values(**values)
+            )
+            await session.commit()
