@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         start_loops = worker.loops(settings) if settings.run_worker else None
         async with open_runtime(settings.database_url, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
+            app.state.wakeups = runtime.wakeups
             app.state.service_area = load_service_area(
                 settings.service_area_file, settings.city_name
             )

@@ -10,8 +10,10 @@ PostgreSQL delivers only on commit, so loops in other processes (workers, other 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import event, text
@@ -28,16 +30,31 @@ _PENDING = "wakeups_pending"
 class Wakeups:
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
+        self._subscribers: dict[str, set[asyncio.Event]] = {}
 
     def event(self, name: str) -> asyncio.Event:
+        """The one event of a loop (the loop clears it when it starts a pass)."""
         return self._events.setdefault(name, asyncio.Event())
+
+    @contextlib.contextmanager
+    def subscription(self, name: str) -> Iterator[asyncio.Event]:
+        """An event of its own for each listener (an open stream), set on every wake-up."""
+        event = asyncio.Event()
+        listeners = self._subscribers.setdefault(name, set())
+        listeners.add(event)
+        try:
+            yield event
+        finally:
+            listeners.discard(event)
 
     def notify(self, name: str) -> None:
         self.event(name).set()
+        for listener in self._subscribers.get(name, ()):
+            listener.set()
 
     def notify_all(self) -> None:
-        for wakeup in self._events.values():
-            wakeup.set()
+        for name in {*self._events, *self._subscribers}:
+            self.notify(name)
 
 
 def _set(flag: asyncio.Event, *_args: Any) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.deps import AccountDep
 from intake_service.notifications import service
@@ -24,6 +27,7 @@ from intake_service.reports.pagination import decode_cursor, encode_cursor
 from intake_service.reports.repository import PageKey
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
+from shared.wakeup import Wakeups
 
 router = APIRouter(prefix="/v1/me/notifications", tags=["me"])
 
@@ -62,6 +66,57 @@ async def list_notifications(
         unread_count=await service.unread_count(session, account),
         next_cursor=next_cursor,
     )
+
+
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    summary="My notifications as they happen (Server-Sent Events)",
+    description="A `text/event-stream` that stays open. It opens with an event `ready` "
+    "(`data`: the unread count); then each new notification is sent as an "
+    "event `notification` whose `data` is the notification (as in the feed) and whose `id` "
+    "is its id, within moments of the status change, whichever server process received it. "
+    "Comments keep the connection alive. On reconnecting, browsers send `Last-Event-ID` "
+    "and get what they missed; without it the stream starts with the next notification.",
+    responses=problem_responses(NotAuthenticated),
+)
+async def stream_notifications(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="The id of the last event received, to resume after it.",
+        ),
+    ] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    account_id, lang = account.id, account.lang
+    position = await service.stream_start(session, account_id, last_event_id)
+    unread = await service.unread_count(session, account)
+    # Nothing is held while the stream is open: no transaction, no connection.
+    await session.commit()
+    yield ServerSentEvent(event="ready", data={"unread_count": unread})
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    wakeups: Wakeups = request.app.state.wakeups
+    with wakeups.subscription(service.NOTIFICATIONS) as woken:
+        while True:
+            woken.clear()
+            async with sessionmaker() as reading:
+                news = await service.newer_than(reading, account_id, position)
+                await reading.commit()
+            for notification in news:
+                yield ServerSentEvent(
+                    event="notification",
+                    id=str(notification.id),
+                    data=NotificationRead.of(notification, lang).model_dump(
+                        mode="json"
+                    ),
+                )
+                position = (notification.created_at, notification.id)
+            if len(news) < service.STREAM_BATCH:
+                await woken.wait()
 
 
 @router.post(

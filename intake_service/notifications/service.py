@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, raiseload
 
@@ -85,6 +85,18 @@ async def add_notification(
     return notification
 
 
+def _with_reports() -> Select[Notification]:
+    return (
+        select(Notification)
+        .join(Notification.report)
+        .options(
+            contains_eager(Notification.report).options(
+                raiseload(Report.history), raiseload(Report.photos)
+            )
+        )
+    )
+
+
 async def feed(
     session: AsyncSession,
     account: Account,
@@ -94,13 +106,7 @@ async def feed(
 ) -> list[Notification]:
     """The account's notifications, newest first, each with its report."""
     query = (
-        select(Notification)
-        .join(Notification.report)
-        .options(
-            contains_eager(Notification.report).options(
-                raiseload(Report.history), raiseload(Report.photos)
-            )
-        )
+        _with_reports()
         .where(Notification.account_id == account.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
@@ -114,6 +120,51 @@ async def feed(
                 & (Notification.id < notification_id)
             )
         )
+    return list((await session.scalars(query)).unique().all())
+
+
+STREAM_BATCH = 100
+Position = tuple[dt.datetime, uuid.UUID]
+"""Where a stream stands: the last notification sent (creation time, id)."""
+
+
+async def stream_start(
+    session: AsyncSession, account_id: uuid.UUID, last_event_id: str | None
+) -> Position | None:
+    """Resume after the notification the client saw last, or start after the newest."""
+    query = select(Notification.created_at, Notification.id).where(
+        Notification.account_id == account_id
+    )
+    seen: uuid.UUID | None = None
+    if last_event_id:
+        try:
+            seen = uuid.UUID(last_event_id)
+        except ValueError:
+            seen = None
+    if seen is not None:
+        row = (await session.execute(query.where(Notification.id == seen))).first()
+        if row is not None:
+            return (row.created_at, row.id)
+    newest = query.order_by(Notification.created_at.desc(), Notification.id.desc())
+    row = (await session.execute(newest.limit(1))).first()
+    return (row.created_at, row.id) if row is not None else None
+
+
+async def newer_than(
+    session: AsyncSession, account_id: uuid.UUID, position: Position | None
+) -> list[Notification]:
+    """The account's notifications after `position`, oldest first."""
+    query = _with_reports().where(Notification.account_id == account_id)
+    if position is not None:
+        created_at, notification_id = position
+        query = query.where(
+            (Notification.created_at > created_at)
+            | (
+                (Notification.created_at == created_at)
+                & (Notification.id > notification_id)
+            )
+        )
+    query = query.order_by(Notification.created_at, Notification.id).limit(STREAM_BATCH)
     return list((await session.scalars(query)).unique().all())
 
 

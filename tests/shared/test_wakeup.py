@@ -57,3 +57,21 @@ async def test_another_process_is_woken_through_postgresql(backend, intake_setti
                 await task
         await listener_engine.dispose()
         await writer_engine.dispose()
+
+
+async def test_every_subscriber_hears_each_wakeup_and_leaves_cleanly():
+    wakeups = Wakeups()
+    with wakeups.subscription("notifications") as first:
+        with wakeups.subscription("notifications") as second:
+            wakeups.notify("notifications")
+            assert first.is_set()
+            assert second.is_set()
+            # A loop's own event is set too, and clearing one listener leaves the rest.
+            assert wakeups.event("notifications").is_set()
+            first.clear()
+            assert second.is_set()
+        wakeups.notify("notifications")
+        assert first.is_set()
+    first.clear()
+    wakeups.notify("notifications")
+    assert not first.is_set()

@@ -1,0 +1,78 @@
+"""An open notification stream hears of a status change within seconds, and resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.e2e.test_flow import the_only_case
+from tests.helpers import POTHOLE, eventually, register_and_sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+async def events(lines: AsyncIterator[str]) -> AsyncIterator[dict]:
+    """Server-Sent Events as dicts (`event`, `id`, `data` parsed), comments skipped."""
+    event: dict = {}
+    async for line in lines:
+        if not line:
+            if "data" in event:
+                yield event
+            event = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            event[field] = json.loads(value) if field == "data" else value
+
+
+async def next_event(stream: AsyncIterator[dict], kind: str) -> dict:
+    async with asyncio.timeout(15):
+        async for event in stream:
+            if event.get("event") == kind:
+                return event
+    raise AssertionError(f"the stream ended before a {kind} event")
+
+
+async def test_stream_delivers_changes_and_resumes_after_the_last_seen(stack):
+    async with stack.intake_client() as intake, stack.crm_client() as crm:
+        headers = await register_and_sign_in(
+            intake, f"sse-{uuid.uuid4().hex[:8]}@example.org"
+        )
+        report = (
+            await intake.post("/v1/reports", json=POTHOLE, headers=headers)
+        ).json()
+        case = await the_only_case(crm, report["id"])
+        url = "/v1/me/notifications/stream"
+
+        async with intake.stream("GET", url, headers=headers, timeout=30) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            stream = events(response.aiter_lines())
+            assert (await next_event(stream, "ready"))["data"] == {"unread_count": 0}
+            await crm.post(
+                f"/api/cases/{case['case_id']}/status",
+                json={"status": "IN_PROGRESS", "note": "Ekipa w drodze"},
+            )
+            first = await next_event(stream, "notification")
+        assert first["data"]["status"] == "in_progress"
+        assert first["data"]["report_id"] == report["id"]
+        assert "Ekipa w drodze" in first["data"]["text"]
+        assert first["id"] == first["data"]["id"]
+
+        # While nobody listens, the case is closed; a reconnect gets what it missed.
+        await crm.post(f"/api/cases/{case['case_id']}/status", json={"status": "DONE"})
+
+        async def resolved():
+            feed = (await intake.get("/v1/me/notifications", headers=headers)).json()
+            return feed["unread_count"] >= 2
+
+        await eventually(resolved, what="the closing notification")
+        resume = {**headers, "Last-Event-ID": first["id"]}
+        async with intake.stream("GET", url, headers=resume, timeout=30) as response:
+            stream = events(response.aiter_lines())
+            missed = await next_event(stream, "notification")
+        assert missed["data"]["status"] == "resolved"
+        assert missed["id"] != first["id"]
