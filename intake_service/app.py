@@ -17,6 +17,7 @@ from intake_service.notifications.router import router as notifications_router
 from intake_service.photos.router import router as photos_router
 from intake_service.photos.service import Photos
 from intake_service.photos.storage import LocalDiskStorage
+from intake_service.privacy.router import router as privacy_router
 from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         my_reports_router,
         notifications_router,
         devices_router,
+        privacy_router,
         photos_router,
         status_router,
     ):

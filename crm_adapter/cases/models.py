@@ -36,6 +36,8 @@ class Case(Base):
     )
     lat: Mapped[float]
     lon: Mapped[float]
+    # The reporter's name, e-mail and language, only with their consent; gone on erasure.
+    reporter_contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     submitted_at: Mapped[dt.datetime]
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     connector: Mapped[str | None] = mapped_column(String(50))

@@ -92,6 +92,7 @@ class CasePusher:
                     lat=case.lat,
                     lon=case.lon,
                     reported_at=case.submitted_at,
+                    reporter=case.reporter_contact,
                 )
                 claims.append(_Claim(case.id, case.attempts, case.connector, draft))
             await session.commit()

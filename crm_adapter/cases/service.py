@@ -16,6 +16,7 @@ from crm_adapter.db import OutboxEvent
 from crm_adapter.routing.service import resolve_unit
 from shared.contracts import (
     Envelope,
+    ReporterErasedV1,
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
@@ -48,6 +49,9 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
         attributes=dict(event.attributes),
         lat=event.location.lat,
         lon=event.location.lon,
+        reporter_contact=event.reporter_contact.model_dump()
+        if event.reporter_contact
+        else None,
         submitted_at=event.submitted_at,
         unit_code=unit.code if unit else None,
         connector=unit.connector if unit else None,
@@ -138,3 +142,14 @@ async def apply_crm_change(
         case.status = status
         emit_status(session, case, note=change.note, changed_at=change.changed_at)
     return None
+
+
+async def forget_reporter(session: AsyncSession, event: ReporterErasedV1) -> None:
+    """Drop the reporter's contact data from the case (in the caller's transaction)."""
+    case = await session.scalar(
+        select(Case).where(Case.report_id == event.report_id).with_for_update()
+    )
+    if case is not None and case.reporter_contact is not None:
+        case.reporter_contact = None
+        case.updated_at = utcnow()
+        logger.info("case.reporter_erased", extra={"report_id": str(event.report_id)})

@@ -43,6 +43,8 @@ class CaseDraft:
     lat: float
     lon: float
     reported_at: dt.datetime
+    reporter: Mapping[str, str] | None = None
+    """Name, e-mail and language, only when the resident agreed to share them."""
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,8 @@ class RestJsonConnector:
             "location": {"lat": draft.lat, "lon": draft.lon},
             "reported_at": draft.reported_at.isoformat(),
         }
+        if draft.reporter:
+            payload["reporter"] = dict(draft.reporter)
         response = await self._request("POST", "/api/cases", json=payload)
         return self._case(response)
 

@@ -71,6 +71,9 @@ class CaseCreate(BaseModel):
     attributes: dict[str, str | int | float | bool] = {}
     location: Location
     reported_at: dt.datetime | None = None
+    reporter: dict[str, str] | None = Field(
+        default=None, description="Who to contact, when the resident agreed."
+    )
 
 
 class HistoryEntry(BaseModel):
@@ -88,6 +91,7 @@ class Case(BaseModel):
     description: str
     attributes: dict[str, str | int | float | bool]
     location: Location
+    reporter: dict[str, str] | None = None
     status: CaseStatus
     version: int
     created_at: dt.datetime
@@ -133,6 +137,7 @@ class Store:
                 description=data.description,
                 attributes=data.attributes,
                 location=data.location,
+                reporter=data.reporter,
                 status=CaseStatus.NEW,
                 version=1,
                 created_at=now,

@@ -58,6 +58,8 @@ class Report(Base):
     )
     # A named resident's choice to show their display name on the public report.
     show_name: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The reporter agreed to pass their name and e-mail to the city unit's CRM.
+    share_contact: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     category: Mapped[Category] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")

@@ -87,6 +87,12 @@ class ReportCreate(BaseModel):
         description="Show the signed-in resident's display name on the public report "
         "(hidden by default; ignored for anonymous reports).",
     )
+    share_contact: StrictBool = Field(
+        default=False,
+        description="Pass the signed-in resident's name and verified e-mail to the city "
+        "unit's CRM, so that a field worker can ask about the problem. Without this consent "
+        "the CRM never learns who reported it.",
+    )
 
 
 class PhotoRead(BaseModel):
@@ -274,10 +280,17 @@ class MyReportRead(ReportRead):
     show_name: bool = Field(
         description="Whether the resident's display name is shown on the public report."
     )
+    share_contact: bool = Field(
+        description="Whether the resident's name and e-mail went to the city unit's CRM."
+    )
 
     @classmethod
     def of(cls, report: Report, lang: str) -> Self:
-        return cls(**dict(ReportRead.of(report, lang)), show_name=report.show_name)
+        return cls(
+            **dict(ReportRead.of(report, lang)),
+            show_name=report.show_name,
+            share_contact=report.share_contact,
+        )
 
 
 class MyReportUpdate(BaseModel):

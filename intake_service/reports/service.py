@@ -40,7 +40,13 @@ from intake_service.reports.schemas import (
     ReportCreate,
     ReportCreated,
 )
-from shared.contracts import Envelope, GeoPoint, ReportStatus, ReportSubmittedV1
+from shared.contracts import (
+    Envelope,
+    GeoPoint,
+    ReporterContact,
+    ReportStatus,
+    ReportSubmittedV1,
+)
 from shared.db import utcnow
 from shared.outbox import add_event
 
@@ -192,6 +198,16 @@ async def _new_report(
     now = utcnow()
     serial = await repository.next_number(session, now.year)
     report_id = uuid.uuid4()
+    # Only with consent, and only an address the resident proved is theirs.
+    contact = (
+        ReporterContact(
+            name=reporter.display_name, email=reporter.email, lang=reporter.lang
+        )
+        if data.share_contact
+        and reporter is not None
+        and reporter.email_verified_at is not None
+        else None
+    )
     report = Report(
         id=report_id,
         number=f"{number_prefix}-{now.year}-{serial:06d}",
@@ -204,6 +220,7 @@ async def _new_report(
         reporter_id=reporter.id if reporter else None,
         reporter=reporter,
         show_name=data.show_name and reporter is not None,
+        share_contact=contact is not None,
         status=ReportStatus.RECEIVED,
         created_at=now,
         updated_at=now,
@@ -226,6 +243,7 @@ async def _new_report(
         description=report.description,
         attributes=report.attributes,
         photo_ids=[photo.id for photo in photos],
+        reporter_contact=contact,
         submitted_at=now,
     )
     add_event(

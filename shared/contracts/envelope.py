@@ -7,10 +7,15 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.contracts.reports import ReportStatusChangedV1, ReportSubmittedV1
+from shared.contracts.reports import (
+    ReporterErasedV1,
+    ReportStatusChangedV1,
+    ReportSubmittedV1,
+)
 
 Event = Annotated[
-    ReportSubmittedV1 | ReportStatusChangedV1, Field(discriminator="type")
+    ReportSubmittedV1 | ReportStatusChangedV1 | ReporterErasedV1,
+    Field(discriminator="type"),
 ]
 
 

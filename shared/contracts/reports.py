@@ -37,6 +37,20 @@ class GeoPoint(_Contract):
     lon: float = Field(ge=-180, le=180, description="Longitude in degrees (WGS 84).")
 
 
+class ReporterContact(_Contract):
+    """Who to contact about a report; sent only when the resident agreed to share it."""
+
+    name: Text = Field(min_length=1, max_length=100, description="Display name.")
+    email: Text = Field(
+        min_length=3, max_length=320, description="A verified e-mail address."
+    )
+    lang: Text = Field(
+        min_length=2,
+        max_length=2,
+        description="The resident's language (`pl`, `en`, `de`).",
+    )
+
+
 class ReportSubmittedV1(_Contract):
     """A resident's report was stored by intake and must become a CRM case."""
 
@@ -65,6 +79,11 @@ class ReportSubmittedV1(_Contract):
         max_length=10,
         description="The report's photos in the resident's order, as intake's photo ids "
         "(JPEG without metadata at intake's `GET /v1/photos/{id}`).",
+    )
+    reporter_contact: ReporterContact | None = Field(
+        default=None,
+        description="The reporter's contact data, only when they agreed to pass it to the "
+        "city unit (`share_contact`); never otherwise.",
     )
     submitted_at: AwareDatetime = Field(
         description="When intake accepted the report (UTC)."
@@ -107,3 +126,15 @@ class ReportStatusChangedV1(_Contract):
         description="The CRM's own status code, unmapped.",
     )
     changed_at: AwareDatetime = Field(description="When the change happened (UTC).")
+
+
+class ReporterErasedV1(_Contract):
+    """The reporter erased their account: their contact data must go wherever it went.
+
+    Sent for each report whose contact data was shared; the adapter drops what it stored
+    and asks the CRM to erase the contact on the case where the connector can.
+    """
+
+    type: Literal["report.reporter_erased.v1"] = "report.reporter_erased.v1"
+    report_id: uuid.UUID = Field(description="Intake's id of the report.")
+    erased_at: AwareDatetime = Field(description="When the account was erased (UTC).")

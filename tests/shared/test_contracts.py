@@ -20,6 +20,8 @@ def test_public_names_are_pinned():
         "ReportStatus",
         "ReportStatusChangedV1",
         "ReportSubmittedV1",
+        "ReporterContact",
+        "ReporterErasedV1",
     ]
 
 

@@ -1,0 +1,1 @@
+"""A resident's personal data: exporting it, erasing it, and retention."""

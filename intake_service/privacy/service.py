@@ -1,0 +1,124 @@
+"""Exporting everything stored about a resident, and erasing it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.accounts.models import Account
+from intake_service.db import OutboxEvent
+from intake_service.idempotency.models import IdempotencyRecord
+from intake_service.notifications.models import Device
+from intake_service.notifications.schemas import DeviceRead, NotificationRead
+from intake_service.notifications.service import STREAM_BATCH, newer_than
+from intake_service.reports.models import Report, ReportSupporter
+from intake_service.reports.schemas import MyReportRead
+from shared.contracts import Envelope, ReporterErasedV1
+from shared.db import utcnow
+from shared.outbox import add_event
+
+logger = logging.getLogger(__name__)
+
+
+async def export(session: AsyncSession, account: Account) -> dict[str, Any]:
+    """Everything stored about the account, as JSON-ready data (GDPR Art. 15 and 20)."""
+    lang = account.lang
+    reports = (
+        await session.scalars(
+            select(Report)
+            .where(Report.reporter_id == account.id)
+            .order_by(Report.created_at)
+        )
+    ).all()
+    supported = (
+        await session.scalars(
+            select(ReportSupporter.report_id).where(
+                ReportSupporter.account_id == account.id
+            )
+        )
+    ).all()
+    notifications = []
+    position = None
+    while batch := await newer_than(session, account.id, position):
+        notifications += [NotificationRead.of(n, lang) for n in batch]
+        position = (batch[-1].created_at, batch[-1].id)
+        if len(batch) < STREAM_BATCH:
+            break
+    devices = (
+        await session.scalars(select(Device).where(Device.account_id == account.id))
+    ).all()
+    await session.commit()
+    return {
+        "exported_at": utcnow().isoformat(),
+        "account": {
+            "id": str(account.id),
+            "email": account.email,
+            "email_verified_at": account.email_verified_at,
+            "display_name": account.display_name,
+            "lang": account.lang,
+            "notification_channels": {
+                "push": account.notify_push,
+                "email": account.notify_email,
+            },
+            "created_at": account.created_at,
+        },
+        "reports": [MyReportRead.of(report, lang) for report in reports],
+        "supported_reports": [str(report_id) for report_id in supported],
+        "notifications": notifications,
+        "devices": [DeviceRead.model_validate(device) for device in devices],
+    }
+
+
+async def erase(session: AsyncSession, account: Account) -> int:
+    """Erase the account and everything personal; its reports stay, detached from it.
+
+    One transaction: the reports lose their reporter, "me too"s their supporter, and the
+    tokens, devices, notifications and remembered answers go with the account. For each
+    report whose contact data went to the CRM an event asks the adapter to erase it there.
+    Returns how many reports were detached.
+    """
+    now = utcnow()
+    reports = list(
+        (
+            await session.scalars(
+                select(Report)
+                .where(Report.reporter_id == account.id)
+                .with_for_update(of=Report)
+            )
+        ).all()
+    )
+    for report in reports:
+        if report.share_contact:
+            add_event(
+                session,
+                OutboxEvent,
+                Envelope(
+                    occurred_at=now,
+                    source="intake",
+                    event=ReporterErasedV1(report_id=report.id, erased_at=now),
+                ),
+                aggregate_id=report.id,
+            )
+        report.reporter_id = None
+        report.show_name = False
+        report.share_contact = False
+    await session.execute(
+        update(ReportSupporter)
+        .where(ReportSupporter.account_id == account.id)
+        .values(account_id=None)
+    )
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.scope.startswith(f"{account.id} ")
+        )
+    )
+    account_id = account.id
+    await session.delete(account)
+    await session.commit()
+    logger.info(
+        "account.erased", extra={"account_id": str(account_id), "reports": len(reports)}
+    )
+    return len(reports)
