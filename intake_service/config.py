@@ -93,6 +93,17 @@ class Settings(ServiceSettings):
         default="https://api.push.apple.com",
         description="`https://api.sandbox.push.apple.com` for development builds.",
     )
+    retention_inactive_account_days: int = Field(
+        default=730,
+        ge=30,
+        description="Accounts with no sign-in and no report for this long are erased by "
+        "`python -m intake_service retention`.",
+    )
+    retention_closed_report_days: int = Field(
+        default=365,
+        ge=1,
+        description="Reports closed this long ago lose every link to a person.",
+    )
     city_name: str = Field(
         default="Wrocław", description="Named in messages to residents."
     )

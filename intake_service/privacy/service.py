@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -91,20 +92,7 @@ async def erase(session: AsyncSession, account: Account) -> int:
         ).all()
     )
     for report in reports:
-        if report.share_contact:
-            add_event(
-                session,
-                OutboxEvent,
-                Envelope(
-                    occurred_at=now,
-                    source="intake",
-                    event=ReporterErasedV1(report_id=report.id, erased_at=now),
-                ),
-                aggregate_id=report.id,
-            )
-        report.reporter_id = None
-        report.show_name = False
-        report.share_contact = False
+        detach_reporter(session, report, now)
     await session.execute(
         update(ReportSupporter)
         .where(ReportSupporter.account_id == account.id)
@@ -122,3 +110,22 @@ async def erase(session: AsyncSession, account: Account) -> int:
         "account.erased", extra={"account_id": str(account_id), "reports": len(reports)}
     )
     return len(reports)
+
+
+def detach_reporter(session: AsyncSession, report: Report, now: dt.datetime) -> None:
+    """The report keeps its content and loses its reporter; contact data shared with the
+    CRM is to be erased there too (an event to the adapter, in the caller's transaction)."""
+    if report.share_contact:
+        add_event(
+            session,
+            OutboxEvent,
+            Envelope(
+                occurred_at=now,
+                source="intake",
+                event=ReporterErasedV1(report_id=report.id, erased_at=now),
+            ),
+            aggregate_id=report.id,
+        )
+    report.reporter_id = None
+    report.show_name = False
+    report.share_contact = False

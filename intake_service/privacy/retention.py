@@ -1,0 +1,124 @@
+"""Retention: personal data is not kept longer than it serves the resident.
+
+`python -m intake_service retention`, run daily by a scheduler (cron, a Kubernetes CronJob):
+- accounts with no sign-in and no report for `retention_inactive_account_days` are erased
+  exactly as if the resident had asked (`DELETE /v1/me`);
+- reports closed more than `retention_closed_report_days` ago lose every link to a person (the
+  reporter, the supporters' accounts, a shown name, contact data shared with the CRM), and
+  keep what the city needs (category, place, description, photos, history);
+- idempotency records past their expiry are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from intake_service.accounts.models import AccessToken, Account
+from intake_service.idempotency.models import IdempotencyRecord
+from intake_service.privacy.service import detach_reporter, erase
+from intake_service.reports.models import Report, ReportSupporter
+from shared.contracts import ReportStatus
+from shared.db import utcnow
+
+logger = logging.getLogger(__name__)
+
+CLOSED = [status.value for status in ReportStatus if status.is_closed]
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    accounts_erased: int
+    reports_anonymized: int
+    idempotency_records_deleted: int
+
+
+async def run_retention(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    inactive_account_days: int,
+    closed_report_days: int,
+    now: dt.datetime | None = None,
+) -> RetentionResult:
+    """One pass, in short transactions (a batch at a time), safe to run again."""
+    now = now or utcnow()
+    accounts = await _erase_inactive_accounts(
+        sessionmaker, now - dt.timedelta(days=inactive_account_days)
+    )
+    reports = await _anonymize_closed_reports(
+        sessionmaker, now - dt.timedelta(days=closed_report_days), now
+    )
+    async with sessionmaker() as session:
+        purged = await session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now)
+        )
+        await session.commit()
+    result = RetentionResult(accounts, reports, int(purged.rowcount))  # type: ignore[attr-defined]
+    logger.info("retention.done", extra=result.__dict__)
+    return result
+
+
+async def _erase_inactive_accounts(
+    sessionmaker: async_sessionmaker[AsyncSession], cutoff: dt.datetime
+) -> int:
+    recent_sign_in = exists().where(
+        AccessToken.account_id == Account.id, AccessToken.created_at >= cutoff
+    )
+    recent_report = exists().where(
+        Report.reporter_id == Account.id, Report.created_at >= cutoff
+    )
+    query = (
+        select(Account)
+        .where(Account.created_at < cutoff, ~recent_sign_in, ~recent_report)
+        .limit(BATCH)
+    )
+    erased = 0
+    while True:
+        async with sessionmaker() as session:
+            accounts = list((await session.scalars(query)).all())
+            for account in accounts:
+                await erase(session, account)
+            await session.commit()
+        erased += len(accounts)
+        if len(accounts) < BATCH:
+            return erased
+
+
+async def _anonymize_closed_reports(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    cutoff: dt.datetime,
+    now: dt.datetime,
+) -> int:
+    supporters = exists().where(
+        ReportSupporter.report_id == Report.id, ReportSupporter.account_id.is_not(None)
+    )
+    query = (
+        select(Report)
+        .where(
+            Report.status.in_(CLOSED),
+            Report.updated_at < cutoff,
+            Report.reporter_id.is_not(None) | supporters,
+        )
+        .limit(BATCH)
+        .with_for_update(of=Report)
+    )
+    anonymized = 0
+    while True:
+        async with sessionmaker() as session:
+            reports = list((await session.scalars(query)).all())
+            for report in reports:
+                detach_reporter(session, report, now)
+                await session.execute(
+                    update(ReportSupporter)
+                    .where(ReportSupporter.report_id == report.id)
+                    .values(account_id=None)
+                )
+            await session.commit()
+        anonymized += len(reports)
+        if len(reports) < BATCH:
+            return anonymized

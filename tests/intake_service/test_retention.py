@@ -1,0 +1,124 @@
+"""Retention: inactive accounts erased, old closed reports detached from people."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from sqlalchemy import func, select, update
+
+from intake_service.accounts.models import AccessToken, Account
+from intake_service.db import OutboxEvent
+from intake_service.idempotency.models import IdempotencyRecord
+from intake_service.privacy.retention import run_retention
+from intake_service.reports.models import Report, ReportSupporter
+from shared.contracts import ReportStatus
+from shared.db import make_engine, make_sessionmaker, utcnow
+from tests.helpers import POTHOLE, register_and_sign_in
+from tests.signed import status_event
+
+LONG_AGO = utcnow() - dt.timedelta(days=1000)
+
+
+@pytest.fixture
+async def database(intake_settings):
+    engine = make_engine(intake_settings.database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def age_account(database, email: str) -> None:
+    async with database() as session:
+        account = await session.scalar(select(Account).where(Account.email == email))
+        account.created_at = LONG_AGO
+        await session.execute(
+            update(AccessToken)
+            .where(AccessToken.account_id == account.id)
+            .values(created_at=LONG_AGO)
+        )
+        await session.execute(
+            update(Report)
+            .where(Report.reporter_id == account.id)
+            .values(created_at=LONG_AGO)
+        )
+        await session.commit()
+
+
+async def retention(database):
+    return await run_retention(
+        database, inactive_account_days=730, closed_report_days=365
+    )
+
+
+async def test_inactive_accounts_are_erased_and_active_ones_kept(intake, database):
+    sleeper = await register_and_sign_in(intake, "sleeper@example.org")
+    await register_and_sign_in(intake, "active@example.org")
+    report = (await intake.post("/v1/reports", json=POTHOLE, headers=sleeper)).json()
+    await age_account(database, "sleeper@example.org")
+
+    result = await retention(database)
+
+    assert result.accounts_erased == 1
+    async with database() as session:
+        emails = (await session.scalars(select(Account.email))).all()
+        assert emails == ["active@example.org"]
+        kept = await session.get(Report, uuid.UUID(report["id"]))
+        assert kept is not None
+        assert kept.reporter_id is None
+    assert (await retention(database)).accounts_erased == 0
+
+
+async def test_old_closed_reports_lose_their_people_and_keep_their_content(
+    intake, database
+):
+    anna = await register_and_sign_in(intake, "anna@example.org")
+    ewa = await register_and_sign_in(intake, "ewa@example.org")
+    old = (await intake.post("/v1/reports", json=POTHOLE, headers=anna)).json()
+    fresh = (await intake.post("/v1/reports", json=POTHOLE, headers=anna)).json()
+    await intake.post(f"/v1/reports/{old['id']}/supporters", headers=ewa)
+    for report in (old, fresh):
+        body, headers = status_event(report["id"], ReportStatus.RESOLVED, 1)
+        await intake.post("/internal/events", content=body, headers=headers)
+    async with database() as session:
+        await session.execute(
+            update(Report)
+            .where(Report.id == uuid.UUID(old["id"]))
+            .values(updated_at=utcnow() - dt.timedelta(days=400), share_contact=True)
+        )
+        session.add(
+            IdempotencyRecord(
+                scope="anonymous POST /v1/reports",
+                key="stale",
+                request_fingerprint="0" * 64,
+                response_status=201,
+                response_body="{}",
+                created_at=LONG_AGO,
+                expires_at=LONG_AGO,
+            )
+        )
+        await session.commit()
+
+    result = await retention(database)
+
+    assert (result.reports_anonymized, result.idempotency_records_deleted) == (1, 1)
+    mine = (await intake.get("/v1/me/reports", headers=anna)).json()["items"]
+    assert [r["id"] for r in mine] == [fresh["id"]]
+    public = (await intake.get(f"/v1/reports/{old['id']}")).json()
+    assert (public["description"], public["supporters"]) == (POTHOLE["description"], 1)
+    async with database() as session:
+        linked = await session.scalar(
+            select(func.count())
+            .select_from(ReportSupporter)
+            .where(ReportSupporter.account_id.is_not(None))
+        )
+        assert linked == 0
+        erased = (
+            await session.scalars(
+                select(OutboxEvent.payload).where(
+                    OutboxEvent.event_type == "report.reporter_erased.v1"
+                )
+            )
+        ).all()
+    assert [json.loads(p)["event"]["report_id"] for p in erased] == [old["id"]]
