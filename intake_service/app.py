@@ -13,6 +13,7 @@ from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
 from intake_service.notifications.router import router as notifications_router
+from intake_service.operators.router import router as operators_router
 from intake_service.photos.router import router as photos_router
 from intake_service.photos.service import Photos
 from intake_service.photos.storage import LocalDiskStorage
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications_router,
         photos_router,
         status_router,
+        operators_router,
     ):
         app.include_router(router)
 

@@ -5,6 +5,7 @@ from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import Notification
+from intake_service.operators.models import OperatorAction, OperatorKey
 from intake_service.photos.models import Photo
 from intake_service.reports.models import (
     Report,
@@ -21,6 +22,8 @@ __all__ = [
     "IdempotencyRecord",
     "InboxMessage",
     "Notification",
+    "OperatorAction",
+    "OperatorKey",
     "OutboxEvent",
     "Photo",
     "Report",
