@@ -20,6 +20,8 @@ from intake_service.photos.storage import LocalDiskStorage
 from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
+from intake_service.surveys.router import operator_router as operator_surveys_router
+from intake_service.surveys.router import router as surveys_router
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import BodyLimitMiddleware, install_error_handlers
 from shared.openapi import document_errors
@@ -84,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications_router,
         photos_router,
         status_router,
+        surveys_router,
         operators_router,
+        operator_surveys_router,
     ):
         app.include_router(router)
 

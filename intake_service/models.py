@@ -13,6 +13,13 @@ from intake_service.reports.models import (
     ReportStatusChange,
     ReportSupporter,
 )
+from intake_service.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyParticipant,
+    SurveyQuestion,
+    SurveyResponse,
+)
 
 __all__ = [
     "AccessToken",
@@ -30,5 +37,10 @@ __all__ = [
     "ReportCounter",
     "ReportStatusChange",
     "ReportSupporter",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyParticipant",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Unit",
 ]
