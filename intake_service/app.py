@@ -12,6 +12,8 @@ from intake_service.accounts.router import router as accounts_router
 from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
+from intake_service.ideas.router import operator_router as operator_ideas_router
+from intake_service.ideas.router import router as ideas_router
 from intake_service.notifications.router import router as notifications_router
 from intake_service.operators.router import router as operators_router
 from intake_service.photos.router import router as photos_router
@@ -87,8 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         photos_router,
         status_router,
         surveys_router,
+        ideas_router,
         operators_router,
         operator_surveys_router,
+        operator_ideas_router,
     ):
         app.include_router(router)
 

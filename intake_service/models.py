@@ -3,6 +3,7 @@
 from intake_service.accounts.models import AccessToken, Account
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
+from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import Notification
 from intake_service.operators.models import OperatorAction, OperatorKey
@@ -27,6 +28,7 @@ __all__ = [
     "Category",
     "CategoryGroup",
     "IdempotencyRecord",
+    "Idea",
     "InboxMessage",
     "Notification",
     "OperatorAction",
