@@ -12,8 +12,11 @@ from intake_service.accounts.router import router as accounts_router
 from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
+from intake_service.ideas.router import operator_router as operator_ideas_router
+from intake_service.ideas.router import router as ideas_router
 from intake_service.notifications.router import devices_router
 from intake_service.notifications.router import router as notifications_router
+from intake_service.operators.router import router as operators_router
 from intake_service.photos.router import router as photos_router
 from intake_service.photos.service import Photos
 from intake_service.photos.storage import LocalDiskStorage
@@ -21,6 +24,8 @@ from intake_service.privacy.router import router as privacy_router
 from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
+from intake_service.surveys.router import operator_router as operator_surveys_router
+from intake_service.surveys.router import router as surveys_router
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import BodyLimitMiddleware, install_error_handlers
 from shared.openapi import document_errors
@@ -89,6 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_router,
         photos_router,
         status_router,
+        surveys_router,
+        ideas_router,
+        operators_router,
+        operator_surveys_router,
+        operator_ideas_router,
     ):
         app.include_router(router)
 

@@ -12,10 +12,12 @@ from intake_service.accounts.models import Account
 from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
 from intake_service.mail.sender import Mailer
+from intake_service.operators.service import IntakeOperatorKeys
 from intake_service.photos.service import Photos
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated
 from shared.i18n import negotiate
+from shared.operators import Operator, Role, require_operator
 
 
 def get_settings(request: Request) -> Settings:
@@ -87,3 +89,17 @@ OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 """`openapi_extra` of an operation that takes `OptionalAccountDep`: the token may be left out
 (it is added to the bearer requirement FastAPI lists)."""
 AccountDep = Annotated[Account, Depends(get_account)]
+
+
+def get_operator_keys(session: SessionDep, settings: SettingsDep) -> IntakeOperatorKeys:
+    return IntakeOperatorKeys(session=session, configured=settings.operator_keys)
+
+
+OperatorReadDep = Annotated[
+    Operator, Depends(require_operator(Role.READ, get_operator_keys))
+]
+"""The operator acting with a key of any role (`X-API-Key`); 401 without a valid one."""
+OperatorManageDep = Annotated[
+    Operator, Depends(require_operator(Role.MANAGE, get_operator_keys))
+]
+"""The operator acting with a `manage` key; 403 for a `read` key."""

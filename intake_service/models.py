@@ -3,18 +3,27 @@
 from intake_service.accounts.models import AccessToken, Account
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
+from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import (
     Device,
     Notification,
     NotificationDelivery,
 )
+from intake_service.operators.models import OperatorAction, OperatorKey
 from intake_service.photos.models import Photo
 from intake_service.reports.models import (
     Report,
     ReportCounter,
     ReportStatusChange,
     ReportSupporter,
+)
+from intake_service.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyParticipant,
+    SurveyQuestion,
+    SurveyResponse,
 )
 
 __all__ = [
@@ -23,15 +32,23 @@ __all__ = [
     "Category",
     "CategoryGroup",
     "IdempotencyRecord",
+    "Idea",
     "InboxMessage",
     "Device",
     "Notification",
     "NotificationDelivery",
+    "OperatorAction",
+    "OperatorKey",
     "OutboxEvent",
     "Photo",
     "Report",
     "ReportCounter",
     "ReportStatusChange",
     "ReportSupporter",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyParticipant",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Unit",
 ]

@@ -46,6 +46,7 @@ _MESSAGES: Mapping[str, str] = {
     "datetime_parsing": N_("Not a valid date and time (ISO 8601)."),
     "datetime_from_date_parsing": N_("Not a valid date and time (ISO 8601)."),
     "datetime_type": N_("Not a valid date and time (ISO 8601)."),
+    "timezone_aware": N_("Give the time with its offset, e.g. +01:00, or Z for UTC."),
     "url_parsing": N_("Not a valid URL."),
 }
 

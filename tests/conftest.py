@@ -38,7 +38,7 @@ from tests.databases import (
     postgres_required,
     sqlite_databases,
 )
-from tests.helpers import serve
+from tests.helpers import OPERATOR_KEYS, serve
 
 assert intake_service.models
 assert crm_adapter.models
@@ -130,6 +130,7 @@ def intake_settings(clean_databases: Databases, tmp_path: Path) -> IntakeSetting
         database_url=clean_databases.intake,
         data_dir=tmp_path,
         run_worker=False,
+        operator_keys=OPERATOR_KEYS,
     )
 
 

@@ -10,6 +10,8 @@ from typing import TypeVar
 import httpx
 from fastapi import FastAPI
 
+from shared.operators import ConfiguredKey, Role, hash_key
+
 T = TypeVar("T")
 
 POLL_INTERVAL = 0.05
@@ -67,3 +69,14 @@ POTHOLE = {
     "location": {"lat": 51.1097, "lon": 17.0326},
     "description": "Głęboka dziura na prawym pasie",
 }
+
+
+# Operator keys every test app knows from its settings (as INTAKE_OPERATOR_KEYS would give).
+MANAGE_KEY = "mam_op_test-only-manage-4f1d2b8e9c0a7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f"
+READ_KEY = "mam_op_test-only-read-9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c"
+MANAGE = {"X-API-Key": MANAGE_KEY}
+READ = {"X-API-Key": READ_KEY}
+OPERATOR_KEYS = [
+    ConfiguredKey(name="city-manager", role=Role.MANAGE, sha256=hash_key(MANAGE_KEY)),
+    ConfiguredKey(name="city-analyst", role=Role.READ, sha256=hash_key(READ_KEY)),
+]

@@ -11,7 +11,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_ports
 
 
 class Inbox:
@@ -56,7 +56,7 @@ class Inbox:
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
     """A running SMTP server on a free loopback port and its inbox."""
     inbox = Inbox()
-    port = free_port()
+    [port] = free_ports(1)
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

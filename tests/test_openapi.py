@@ -84,3 +84,25 @@ def test_operations_name_the_problems_of_their_use_case():
     ]
     assert {"photo-unsupported-type", "unsupported-media-type"} <= examples["415"]
     assert "idempotent-request-in-progress" in examples["409"]
+
+
+def test_operator_operations_and_only_they_need_an_operator_key():
+    app = APPS["intake"]()
+    spec = app.openapi()
+    scheme = spec["components"]["securitySchemes"]["OperatorKey"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == (
+        "apiKey",
+        "header",
+        "X-API-Key",
+    )
+    operator_operations = 0
+    for name, op in operations(app):
+        security = op.get("security", [])
+        if name.split()[1].startswith("/v1/operator/"):
+            operator_operations += 1
+            assert security == [{"OperatorKey": []}], name
+            examples = op["responses"]["401"]["content"]["application/problem+json"]
+            assert "operator-not-authenticated" in examples["examples"], name
+        else:
+            assert {"OperatorKey": []} not in security, name
+    assert operator_operations == 10

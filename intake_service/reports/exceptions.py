@@ -53,13 +53,3 @@ class ReportClosed(AppError):
         "This report can no longer be supported. If the problem is back, file a new "
         "report."
     )
-
-
-class DeviceIdRequired(AppError):
-    status_code = 400
-    code = "device-id-required"
-    title = N_("Device id required")
-    detail = N_(
-        "When not signed in, send an X-Device-Id header (8-100 of A-Z, a-z, 0-9, '-', "
-        "'_') so that support counts once per device."
-    )

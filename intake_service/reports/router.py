@@ -18,6 +18,7 @@ from intake_service.deps import (
     ServiceAreaDep,
     SettingsDep,
 )
+from intake_service.devices import DeviceIdRequired
 from intake_service.idempotency.exceptions import (
     IdempotencyKeyReused,
     IdempotentRequestInProgress,
@@ -31,7 +32,6 @@ from intake_service.photos.exceptions import (
 from intake_service.photos.upload import MalformedForm, PhotoFileTooLarge
 from intake_service.reports import service
 from intake_service.reports.exceptions import (
-    DeviceIdRequired,
     InvalidBox,
     InvalidCursor,
     InvalidStatus,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from intake_service.categories import service as categories
 from intake_service.categories.attributes import check_attributes
 from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
+from intake_service.devices import device_to_count
 from intake_service.idempotency import service as idempotency
 from intake_service.idempotency.exceptions import IdempotentRequestInProgress
 from intake_service.idempotency.service import IdempotentRequest
@@ -25,7 +25,6 @@ from intake_service.photos.service import NewPhoto, Photos
 from intake_service.photos.upload import Upload, location_missing
 from intake_service.reports import repository
 from intake_service.reports.exceptions import (
-    DeviceIdRequired,
     InvalidBox,
     InvalidStatus,
     ReportClosed,
@@ -355,9 +354,6 @@ async def list_reports(
     return page, next_cursor
 
 
-_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{8,100}")
-
-
 async def support_report(
     session: AsyncSession,
     *,
@@ -369,8 +365,7 @@ async def support_report(
 
     A named supporter is told about the report's changes from now on, like its reporter.
     """
-    if account is None and (device_id is None or not _DEVICE_ID.fullmatch(device_id)):
-        raise DeviceIdRequired()
+    device = device_to_count(account, device_id)
     report = await repository.get(session, report_id, for_update=True)
     if report is None:
         raise ReportNotFound()
@@ -382,7 +377,7 @@ async def support_report(
         session,
         report_id=report.id,
         account_id=account.id if account else None,
-        device_id=None if account else device_id,
+        device_id=device,
     )
     if added:
         report.supporters_count += 1

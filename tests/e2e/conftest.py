@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Iterator
@@ -17,10 +18,13 @@ from tests.conftest import new_databases
 from tests.databases import Databases
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports: all sockets stay open until each has its own port."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,8 @@ class Stack:
 def start_stack(
     backend: str, folder: Path, *, separate_workers: bool
 ) -> Iterator[Stack]:
-    ports = Ports(intake=free_port(), adapter=free_port(), crm=free_port())
+    intake, adapter, crm = free_ports(3)
+    ports = Ports(intake=intake, adapter=adapter, crm=crm)
     own = ("INTAKE_", "ADAPTER_", "CRM_SIM_", "MAM_")
     for databases in new_databases(backend, folder / "db", "e2e"):
         env = {k: v for k, v in os.environ.items() if not k.startswith(own)} | {

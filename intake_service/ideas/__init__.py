@@ -1,0 +1,1 @@
+"""Residents' ideas for the city or the app, read by operators without who sent them."""

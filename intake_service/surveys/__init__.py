@@ -1,0 +1,1 @@
+"""Surveys operators publish and residents answer once, anonymously in the results."""
