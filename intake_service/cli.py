@@ -1,4 +1,4 @@
-"""Intake's command line: `api`, `worker`, `migrate` and `operator-key`."""
+"""Intake's command line: `api`, `worker`, `migrate`, `operator-key` and `retention`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from intake_service.app import create_app
 from intake_service.config import Settings
 from intake_service.migrations import migrate
 from intake_service.operators.cli import COMMAND as OPERATOR_KEY
+from intake_service.privacy.retention import COMMAND as RETENTION
 from shared import cli
 
 
@@ -23,6 +24,6 @@ def main(
         create_app=create_app,
         loops=worker.loops,
         migrate=migrate,
-        commands=[OPERATOR_KEY],
+        commands=[OPERATOR_KEY, RETENTION],
         argv=argv,
     )

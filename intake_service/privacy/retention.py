@@ -11,19 +11,25 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import datetime as dt
+import json
 import logging
+import sys
 from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.accounts.models import AccessToken, Account
+from intake_service.config import Settings
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.privacy.service import detach_reporter, erase
 from intake_service.reports.models import Report, ReportSupporter
+from shared.cli import Command
 from shared.contracts import ReportStatus
-from shared.db import utcnow
+from shared.db import make_engine, make_sessionmaker, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +128,26 @@ async def _anonymize_closed_reports(
         anonymized += len(reports)
         if len(reports) < BATCH:
             return anonymized
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        result = await run_retention(
+            make_sessionmaker(engine),
+            inactive_account_days=settings.retention_inactive_account_days,
+            closed_report_days=settings.retention_closed_report_days,
+        )
+    finally:
+        await engine.dispose()
+    sys.stdout.write(json.dumps(dataclasses.asdict(result)) + "\n")
+    return 0
+
+
+COMMAND = Command(
+    name="retention",
+    help="erase inactive accounts and detach old closed reports from people "
+    "(run daily by a scheduler)",
+    configure=lambda parser: None,
+    run=_run,
+)

@@ -1,37 +1,11 @@
 """Operator keys: from the settings or the command line, roles, revocation, the audit log."""
 
-import asyncio
-
-import pytest
 from sqlalchemy import select
 
-import shared.cli
-from intake_service.cli import main
 from intake_service.operators.models import OperatorKey
 from tests.helpers import MANAGE, READ, register_and_sign_in
 
 ACTIONS = "/v1/operator/actions"
-
-
-@pytest.fixture
-def cli(intake_settings, monkeypatch, capsys):
-    """Runs `python -m intake_service …` in process on the test database; (status, out, err)."""
-    # The command would set up the process's logging; the test runner owns it here.
-    monkeypatch.setattr(shared.cli, "configure_logging", lambda **_: None)
-
-    async def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            await asyncio.to_thread(
-                main, list(argv), settings_factory=lambda: intake_settings
-            )
-            status = 0
-        except SystemExit as exit_:
-            status = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
 
 
 class TestOperatorKeys:

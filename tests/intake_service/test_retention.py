@@ -122,3 +122,15 @@ async def test_old_closed_reports_lose_their_people_and_keep_their_content(
             )
         ).all()
     assert [json.loads(p)["event"]["report_id"] for p in erased] == [old["id"]]
+
+
+async def test_the_command_a_scheduler_runs(intake, database, cli):
+    await register_and_sign_in(intake, "sleeper@example.org")
+    await age_account(database, "sleeper@example.org")
+    status, out, _ = await cli("retention")
+    assert status == 0
+    assert json.loads(out) == {
+        "accounts_erased": 1,
+        "reports_anonymized": 0,
+        "idempotency_records_deleted": 0,
+    }
