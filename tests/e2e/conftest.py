@@ -33,6 +33,8 @@ class Stack:
     adapter: str
     crm: str
     databases: Databases
+    logs: Path
+    """Each process's log file (`intake.log`, `adapter.log`, `crm-simulator.log`, ...)."""
 
     def crm_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -64,6 +66,7 @@ def start_stack(
                 adapter=local.url("adapter"),
                 crm=local.url("crm-simulator"),
                 databases=databases,
+                logs=folder / "logs",
             )
 
 
