@@ -18,7 +18,6 @@ import asyncio
 import functools
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from devtools.stack import LocalStack, Ports, running
+from devtools.stack import LocalStack, Ports, free_ports, running
 from shared.settings import DEV_SECRETS
 
 POLL = 0.005
@@ -37,12 +36,6 @@ REPORT = {
     "location": {"lat": 51.1097, "lon": 17.0326},
     "description": "Benchmark pothole",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _until(
@@ -151,7 +144,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.bench")
     parser.add_argument("--reports", type=int, default=100)
     args = parser.parse_args()
-    ports = Ports(intake=_free_port(), adapter=_free_port(), crm=_free_port())
+    intake, adapter, crm = free_ports(3)
+    ports = Ports(intake=intake, adapter=adapter, crm=crm)
     with tempfile.TemporaryDirectory() as folder:
         env = {
             k: v

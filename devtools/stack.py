@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,15 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports: all sockets stay open until each has its own port."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 @dataclass(frozen=True)

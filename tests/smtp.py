@@ -11,7 +11,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.e2e.conftest import free_ports
+from devtools.stack import free_ports
 
 
 class Inbox:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,19 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devtools.stack import Ports, running
+from devtools.stack import Ports, free_ports, running
 from shared.settings import DEV_SECRETS
 from tests.conftest import new_databases
 from tests.databases import Databases
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports: all sockets stay open until each has its own port."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 @dataclass(frozen=True)
