@@ -103,11 +103,13 @@ class DeliveryLoop:
                 row.claim_token = token
                 row.attempts += 1
             await session.commit()
-            return [await self._task(session, row, token) for row in rows]
+            tasks = [await self._task(session, row, token) for row in rows]
+        return [task for task in tasks if task is not None]
 
     async def _task(
         self, session: AsyncSession, row: NotificationDelivery, token: uuid.UUID
-    ) -> _Task:
+    ) -> _Task | None:
+        """What sending needs; None when the resident erased their account meanwhile."""
         notification = await session.scalar(
             select(Notification)
             .where(Notification.id == row.notification_id)
@@ -117,10 +119,15 @@ class DeliveryLoop:
                 )
             )
         )
-        assert notification is not None  # deliveries go with their notification
-        account = await session.get(Account, notification.account_id)
+        account = (
+            await session.get(Account, notification.account_id)
+            if notification
+            else None
+        )
+        if notification is None or account is None:
+            await session.commit()
+            return None
         device = await session.get(Device, row.device_id) if row.device_id else None
-        assert account is not None
         report = notification.report
         lang = account.lang
         message = Outgoing(
