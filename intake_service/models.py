@@ -1,6 +1,6 @@
 """Every ORM model of intake, imported in one place for Alembic and the tests."""
 
-from intake_service.accounts.models import AccessToken, Account
+from intake_service.accounts.models import AccessToken, Account, EmailCode, TokenFamily
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
 from intake_service.idempotency.models import IdempotencyRecord
@@ -12,12 +12,15 @@ from intake_service.reports.models import (
     ReportStatusChange,
     ReportSupporter,
 )
+from intake_service.throttling.models import AttemptCounter
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AttemptCounter",
     "Category",
     "CategoryGroup",
+    "EmailCode",
     "IdempotencyRecord",
     "InboxMessage",
     "Notification",
@@ -27,5 +30,6 @@ __all__ = [
     "ReportCounter",
     "ReportStatusChange",
     "ReportSupporter",
+    "TokenFamily",
     "Unit",
 ]

@@ -29,6 +29,8 @@ class Stack:
     adapter: str
     crm: str
     databases: Databases
+    mail_dir: Path
+    """Where intake's default folder mailer writes the mails (verification codes)."""
 
     def crm_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -59,6 +61,7 @@ def start_stack(
                 adapter=local.url("adapter"),
                 crm=local.url("crm-simulator"),
                 databases=databases,
+                mail_dir=folder / "data" / "mail",
             )
 
 
