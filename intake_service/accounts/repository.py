@@ -67,6 +67,10 @@ async def consume_code(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def delete_codes(session: AsyncSession, account_id: uuid.UUID) -> None:
+    await session.execute(delete(EmailCode).where(EmailCode.account_id == account_id))
+
+
 async def account_of_access_token(
     session: AsyncSession, token_hash: str, now: dt.datetime
 ) -> tuple[Account, uuid.UUID] | None:

@@ -271,6 +271,8 @@ async def reset_password(
         await session.rollback()
         raise CodeExpired()
     await repository.set_password(session, account_id, password_hash, now)
+    # Verified now: a verification code still pending has nothing left to do.
+    await repository.delete_codes(session, account_id)
     await repository.delete_families(session, account_id, only_dead_at=None)
     await throttle.clear(session, limits.signin_of_account(settings, data.email))
     await session.commit()
