@@ -123,7 +123,8 @@ async def verify_email(
     summary="Send a new verification code",
     description="Mails a new code to an unverified account's address; the previous code is "
     "void from then on. At most one mail a minute goes to an account: asking again sooner "
-    "sends nothing. " + NO_ENUMERATION,
+    "sends nothing, unless the last code is void already (expired or entered wrongly too "
+    "often). " + NO_ENUMERATION,
     responses={
         202: {"description": "A code is on its way if the address needs one."},
         **throttled_responses(ValidationFailed),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, cast
 
 from pydantic import (
     BaseModel,
@@ -112,7 +112,7 @@ class AccountRead(BaseModel):
             id=account.id,
             email=account.email,
             display_name=account.display_name,
-            lang=account.lang,  # type: ignore[arg-type]
+            lang=cast(Language, account.lang),
             email_verified=account.email_verified_at is not None,
             notification_channels=NotificationChannels(
                 push=account.notify_push, email=account.notify_email
