@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts.models import (
@@ -26,6 +26,14 @@ async def by_email(session: AsyncSession, email: str) -> Account | None:
     return await session.scalar(
         select(Account).where(Account.email_key == email_key(email))
     )
+
+
+async def credentials(session: AsyncSession, email: str) -> Row[uuid.UUID, str] | None:
+    """The account's id and password hash."""
+    query = select(Account.id, Account.password_hash).where(
+        Account.email_key == email_key(email)
+    )
+    return (await session.execute(query)).first()
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:

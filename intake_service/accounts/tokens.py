@@ -17,7 +17,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts import limits, repository
@@ -88,10 +87,7 @@ async def sign_in(
     account_limit = limits.signin_of_account(settings, data.email)
     client_limit = limits.signin_of_client(settings, client)
     await throttle.check(session, account_limit, client_limit)
-    query = select(Account.id, Account.password_hash).where(
-        Account.email_key == repository.email_key(data.email)
-    )
-    account = (await session.execute(query)).first()
+    account = await repository.credentials(session, data.email)
     # End the read before verifying, so no lock is held through Argon2.
     await session.rollback()
     valid, new_hash = await verify_password(
@@ -109,16 +105,16 @@ async def sign_in(
             stored.password_hash = new_hash
     # Families that expired are of no use to anyone: they go at the next sign-in.
     await repository.delete_families(session, account.id, only_dead_at=now)
+    family_id = uuid.uuid4()
+    refresh_token = _new_refresh_token(family_id)
     family = TokenFamily(
-        id=uuid.uuid4(),
+        id=family_id,
         account_id=account.id,
-        refresh_hash="",
+        refresh_hash=_sha256(refresh_token),
         refresh_expires_at=now
         + dt.timedelta(seconds=settings.refresh_token_ttl_seconds),
         created_at=now,
     )
-    refresh_token = _new_refresh_token(family.id)
-    family.refresh_hash = _sha256(refresh_token)
     session.add(family)
     await session.flush()
     access_token = _add_access_token(session, family.id, now, settings)
