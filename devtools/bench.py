@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import email
+import email.policy
 import functools
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -76,7 +80,18 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def measure(stack: LocalStack, count: int) -> dict[str, object]:
+def _code_mailed_to(mail_dir: Path, address: str) -> str:
+    """The code in the newest mail to `address` that the folder mailer wrote."""
+    for path in sorted(mail_dir.glob("*.eml"), reverse=True):
+        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if mail["To"] == address and isinstance(mail, EmailMessage):
+            found = re.search(r"^\s*(\d{6})\s*$", mail.get_content(), re.MULTILINE)
+            if found:
+                return found.group(1)
+    raise LookupError(f"no code mailed in {mail_dir}")
+
+
+async def measure(stack: LocalStack, count: int, mail_dir: Path) -> dict[str, object]:
     crm_headers = {"Authorization": f"Bearer {DEV_SECRETS['crm_api_key']}"}
     async with (
         httpx.AsyncClient(base_url=stack.url("intake")) as intake,
@@ -84,20 +99,25 @@ async def measure(stack: LocalStack, count: int) -> dict[str, object]:
             base_url=stack.url("crm-simulator"), headers=crm_headers
         ) as crm,
     ):
-        email = f"bench-{time.time_ns()}@example.org"
+        address = f"bench-{time.time_ns()}@example.org"
         password = "benchmark-password-1"
         await intake.post(
             "/v1/accounts",
             json={
-                "email": email,
+                "email": address,
                 "password": password,
                 "display_name": "Bench",
                 "lang": "en",
             },
         )
+        # Only a verified address hears about its reports: read the code from the mail.
+        await intake.post(
+            "/v1/accounts/verification",
+            json={"email": address, "code": _code_mailed_to(mail_dir, address)},
+        )
         token = (
             await intake.post(
-                "/v1/auth/token", json={"email": email, "password": password}
+                "/v1/auth/token", json={"email": address, "password": password}
             )
         ).json()
         auth = {"Authorization": f"Bearer {token['access_token']}"}
@@ -157,7 +177,7 @@ def main() -> int:
         env.setdefault("ADAPTER_LOG_LEVEL", "WARNING")
         env["CRM_SIM_LOG_LEVEL"] = "WARNING"
         with running(ports, env, log_dir=Path(folder) / "logs") as stack:
-            result = asyncio.run(measure(stack, args.reports))
+            result = asyncio.run(measure(stack, args.reports, Path(folder) / "mail"))
     database = (
         "postgresql"
         if "postgresql" in os.environ.get("INTAKE_DATABASE_URL", "")

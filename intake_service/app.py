@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from intake_service import worker
+from intake_service.accounts.router import me_router as account_me_router
 from intake_service.accounts.router import router as accounts_router
 from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         categories_router,
         accounts_router,
+        account_me_router,
         reports_router,
         my_reports_router,
         notifications_router,

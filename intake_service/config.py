@@ -131,12 +131,68 @@ class Settings(ServiceSettings):
         default=None,
         description="The previous secret, still accepted while it is rotated out.",
     )
-    access_token_ttl_seconds: int = Field(default=3600, ge=60)
     operator_keys: list[ConfiguredKey] = Field(
         default=[],
         description="Operator keys given here rather than made with `python -m intake_service "
         'operator-key create`: a JSON list of {"name", "role" (read or manage), "sha256" (hex '
         "SHA-256 of the key)}; the keys themselves are never written here.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["intake_secret_key"]),
+        description="Key of the keyed hashes (HMAC-SHA256) in which e-mail codes and "
+        "rate-limit keys (addresses, IP addresses) are stored; any long random text.",
+    )
+    access_token_ttl_seconds: int = Field(
+        default=15 * 60, ge=60, description="Lifetime of access tokens."
+    )
+    refresh_token_ttl_seconds: int = Field(
+        default=30 * 24 * 3600,
+        ge=300,
+        description="Lifetime of each refresh token; every refresh hands out a new one.",
+    )
+    email_code_ttl_seconds: int = Field(
+        default=15 * 60,
+        ge=60,
+        description="How long a verification or password reset code is valid.",
+    )
+    email_code_max_tries: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong entries after which a code is void and a new one is needed.",
+    )
+    email_code_resend_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Least time between two mailed codes to one account.",
+    )
+    throttle_window_seconds: int = Field(
+        default=15 * 60,
+        ge=1,
+        description="The window the throttle limits below count in.",
+    )
+    throttle_signin_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins per e-mail address and window; a success clears them.",
+    )
+    throttle_signin_per_client: int = Field(
+        default=20, ge=1, description="Failed sign-ins per IP address and window."
+    )
+    throttle_codes_per_account: int = Field(
+        default=10,
+        ge=1,
+        description="Wrong verification or reset codes per e-mail address and window.",
+    )
+    throttle_codes_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Wrong verification or reset codes per IP address and window.",
+    )
+    throttle_mails_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Registrations, code resends and reset requests per IP address and "
+        "window.",
     )
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from intake_service.accounts import service as accounts
+from intake_service.accounts import tokens
 from intake_service.accounts.models import Account
 from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
@@ -40,6 +40,12 @@ def get_mailer(request: Request) -> Mailer:
     return mailer
 
 
+def get_client_address(request: Request) -> str:
+    """The client's IP address (behind a reverse proxy, run uvicorn with `--proxy-headers`
+    and `--forwarded-allow-ips` so that this is the resident's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
 def get_language(
     lang: Annotated[
         str | None,
@@ -57,10 +63,20 @@ LangDep = Annotated[str, Depends(get_language)]
 ServiceAreaDep = Annotated[ServiceArea, Depends(get_service_area)]
 PhotosDep = Annotated[Photos, Depends(get_photos)]
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
+ClientDep = Annotated[str, Depends(get_client_address)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from `POST /v1/auth/token`."
 )
+
+
+async def get_bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The bearer token as sent (for signing out); checked by the use case."""
+    if credentials is None:
+        raise NotAuthenticated()
+    return credentials.credentials
 
 
 async def get_optional_account(
@@ -70,7 +86,7 @@ async def get_optional_account(
     """The signed-in resident, or None without a token; a bad or expired token is a 401."""
     if credentials is None:
         return None
-    account = await accounts.authenticate_token(session, credentials.credentials)
+    account = await tokens.authenticate_token(session, credentials.credentials)
     if account is None:
         raise NotAuthenticated()
     return account
@@ -103,3 +119,4 @@ OperatorManageDep = Annotated[
     Operator, Depends(require_operator(Role.MANAGE, get_operator_keys))
 ]
 """The operator acting with a `manage` key; 403 for a `read` key."""
+BearerTokenDep = Annotated[str, Depends(get_bearer_token)]

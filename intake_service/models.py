@@ -1,6 +1,6 @@
 """Every ORM model of intake, imported in one place for Alembic and the tests."""
 
-from intake_service.accounts.models import AccessToken, Account
+from intake_service.accounts.models import AccessToken, Account, EmailCode, TokenFamily
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
 from intake_service.ideas.models import Idea
@@ -25,12 +25,15 @@ from intake_service.surveys.models import (
     SurveyQuestion,
     SurveyResponse,
 )
+from intake_service.throttling.models import AttemptCounter
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AttemptCounter",
     "Category",
     "CategoryGroup",
+    "EmailCode",
     "IdempotencyRecord",
     "Idea",
     "InboxMessage",
@@ -50,5 +53,6 @@ __all__ = [
     "SurveyParticipant",
     "SurveyQuestion",
     "SurveyResponse",
+    "TokenFamily",
     "Unit",
 ]

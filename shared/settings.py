@@ -24,6 +24,7 @@ DEV_SECRETS = {
     "adapter_to_intake": _dev_secret("adapter-to-intake"),
     "crm_webhooks": _dev_secret("crm-webhooks"),
     "crm_api_key": "mam-development-only-crm-api-key",
+    "intake_secret_key": "mam-development-only-intake-secret-key",
 }
 """Secrets that make `make run` work with no configuration; refused in production."""
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
@@ -34,34 +38,127 @@ async def eventually(
     raise AssertionError(f"{what} not reached within {within} s (last: {last!r})")
 
 
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+class AppClient(httpx.AsyncClient):
+    """An HTTP client of an app in process; `app` is there to look at its settings."""
+
+    def __init__(self, app: FastAPI, address: str = "127.0.0.1") -> None:
+        """`address` is the client's IP address the app sees."""
+        super().__init__(
+            transport=httpx.ASGITransport(app=app, client=(address, 50000)),
+            base_url="http://test",
+        )
+        self.app = app
+
+
+async def serve(app: FastAPI) -> AsyncIterator[AppClient]:
     """An HTTP client of the app in process, its lifespan started."""
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client,
-    ):
+    async with app.router.lifespan_context(app), AppClient(app) as client:
         yield client
 
 
 PASSWORD = "kolorowe-tramwaje-42"
 
+Mailbox = Callable[[], Sequence[EmailMessage]]
+"""The mails received so far, oldest first."""
 
-async def register_and_sign_in(
-    client: httpx.AsyncClient, email: str, *, lang: str = "pl", name: str = "Anna"
-) -> dict[str, str]:
-    """Create an account and return the Authorization header of a fresh token."""
+
+def mails_in(folder: Path) -> list[EmailMessage]:
+    """The `.eml` files a folder mailer wrote, oldest first (their names start with the time)."""
+    mails = []
+    for path in sorted(folder.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        mails.append(message)
+    return mails
+
+
+def folder_mailbox(folder: Path) -> Mailbox:
+    return lambda: mails_in(folder)
+
+
+def app_mailbox(client: httpx.AsyncClient) -> Mailbox:
+    """The mail folder of an app in process that uses the default folder mailer."""
+    assert isinstance(client, AppClient), "pass a mailbox for a client over the network"
+    settings = client.app.state.settings
+    assert settings.smtp_host is None, "pass the SMTP server's inbox as mailbox"
+    return folder_mailbox(settings.data_dir / "mail")
+
+
+def mails_to(mailbox: Mailbox, address: str) -> list[EmailMessage]:
+    """The mails to `address`, in any case."""
+    return [m for m in mailbox() if str(m["To"]).lower() == address.lower()]
+
+
+def code_in(message: EmailMessage) -> str:
+    """The 6-digit code a mail carries (on a line of its own)."""
+    text = message.get_content()
+    codes = re.findall(r"^\s*(\d{6})\s*$", text, flags=re.MULTILINE)
+    assert len(codes) == 1, text
+    return str(codes[0])
+
+
+def latest_code(mailbox: Mailbox, address: str) -> str:
+    mails = mails_to(mailbox, address)
+    assert mails, f"no mail to {address}"
+    return code_in(mails[-1])
+
+
+async def register(
+    client: httpx.AsyncClient,
+    email: str,
+    *,
+    lang: str = "pl",
+    name: str = "Anna",
+    password: str = PASSWORD,
+) -> dict[str, Any]:
     created = await client.post(
         "/v1/accounts",
-        json={"email": email, "password": PASSWORD, "display_name": name, "lang": lang},
+        json={"email": email, "password": password, "display_name": name, "lang": lang},
     )
     assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    return body
+
+
+async def verify(client: httpx.AsyncClient, email: str, mailbox: Mailbox) -> None:
+    verified = await client.post(
+        "/v1/accounts/verification",
+        json={"email": email, "code": latest_code(mailbox, email)},
+    )
+    assert verified.status_code == 204, verified.text
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> dict[str, Any]:
+    """The token pair of a new sign-in."""
     token = await client.post(
-        "/v1/auth/token", json={"email": email, "password": PASSWORD}
+        "/v1/auth/token", json={"email": email, "password": password}
     )
     assert token.status_code == 200, token.text
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+    body: dict[str, Any] = token.json()
+    return body
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+async def register_and_sign_in(
+    client: httpx.AsyncClient,
+    email: str,
+    *,
+    lang: str = "pl",
+    name: str = "Anna",
+    verified: bool = True,
+    mailbox: Mailbox | None = None,
+) -> dict[str, str]:
+    """Create an account, verify its address with the mailed code (unless `verified` is
+    false) and return the Authorization header of a fresh access token."""
+    await register(client, email, lang=lang, name=name)
+    if verified:
+        await verify(client, email, mailbox or app_mailbox(client))
+    return bearer((await sign_in(client, email))["access_token"])
 
 
 POTHOLE = {

@@ -106,3 +106,35 @@ def test_operator_operations_and_only_they_need_an_operator_key():
         else:
             assert {"OperatorKey": []} not in security, name
     assert operator_operations == 10
+
+
+def test_account_operations_name_their_problems_and_retry_after():
+    paths = APPS["intake"]().openapi()["paths"]
+
+    def problems(path: str, method: str = "post") -> dict[str, set[str]]:
+        responses = paths[path][method]["responses"]
+        return {
+            code: set(r["content"]["application/problem+json"].get("examples", {}))
+            for code, r in responses.items()
+            if code >= "400"
+        }
+
+    throttled = [
+        "/v1/accounts",
+        "/v1/accounts/verification",
+        "/v1/accounts/verification/resend",
+        "/v1/auth/token",
+        "/v1/auth/password-reset",
+        "/v1/auth/password-reset/confirm",
+    ]
+    for path in throttled:
+        assert "too-many-attempts" in problems(path)["429"], path
+        assert "Retry-After" in paths[path]["post"]["responses"]["429"]["headers"]
+    assert "email-taken" in problems("/v1/accounts")["409"]
+    assert {"invalid-code", "code-expired"} <= problems("/v1/accounts/verification")[
+        "400"
+    ]
+    assert "invalid-credentials" in problems("/v1/auth/token")["401"]
+    assert "invalid-refresh-token" in problems("/v1/auth/refresh")["401"]
+    assert paths["/v1/auth/logout"]["post"]["security"] == [{"HTTPBearer": []}]
+    assert set(paths["/v1/me"]) == {"get", "patch", "delete"}

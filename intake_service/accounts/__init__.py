@@ -1,1 +1,2 @@
-"""Resident accounts, passwords and access tokens."""
+"""Resident accounts: registration and e-mail verification, sign-in with rotating tokens,
+password reset, and the resident's own settings."""

@@ -30,15 +30,19 @@ async def hash_password(password: str) -> str:
     )
 
 
-def _verify(password: str, password_hash: str | None) -> bool:
+def _verify(password: str, password_hash: str | None) -> tuple[bool, str | None]:
     if password_hash is None:
         # An unknown account costs the same time as a known one, so timing reveals nothing.
         _hasher().verify(password, _dummy_hash())
-        return False
-    return _hasher().verify(password, password_hash)
+        return False, None
+    return _hasher().verify_and_update(password, password_hash)
 
 
-async def verify_password(password: str, password_hash: str | None) -> bool:
+async def verify_password(
+    password: str, password_hash: str | None
+) -> tuple[bool, str | None]:
+    """Whether the password is right, and its new hash if the stored one's parameters are
+    outdated (the hash is then to be stored in its place)."""
     return await asyncio.get_running_loop().run_in_executor(
         _pool, _verify, password, password_hash
     )

@@ -1,7 +1,7 @@
 """Retention: personal data is not kept longer than it serves the resident.
 
 `python -m intake_service retention`, run daily by a scheduler (cron, a Kubernetes CronJob):
-- accounts with no sign-in and no report for `retention_inactive_account_days` are erased
+- accounts with no sign-in (nor token refresh) and no report for `retention_inactive_account_days` are erased
   exactly as if the resident had asked (`DELETE /v1/me`);
 - reports closed more than `retention_closed_report_days` ago lose every link to a person (the
   reporter, the supporters' accounts, a shown name, contact data shared with the CRM), and
@@ -19,10 +19,10 @@ import logging
 import sys
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_service.accounts.models import AccessToken, Account
+from intake_service.accounts.models import Account, TokenFamily
 from intake_service.config import Settings
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.privacy.service import detach_reporter, erase
@@ -73,7 +73,8 @@ async def _erase_inactive_accounts(
     sessionmaker: async_sessionmaker[AsyncSession], cutoff: dt.datetime
 ) -> int:
     recent_sign_in = exists().where(
-        AccessToken.account_id == Account.id, AccessToken.created_at >= cutoff
+        TokenFamily.account_id == Account.id,
+        func.coalesce(TokenFamily.refreshed_at, TokenFamily.created_at) >= cutoff,
     )
     recent_report = exists().where(
         Report.reporter_id == Account.id, Report.created_at >= cutoff

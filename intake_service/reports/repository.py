@@ -138,12 +138,14 @@ async def open_nearby(
 
 
 async def followers(session: AsyncSession, report: Report) -> list[Account]:
-    """Who hears about the report's changes: its named reporter and its named supporters."""
+    """Who hears about the report's changes: its named reporter and its named supporters,
+    once their e-mail address is verified."""
     supporters = select(ReportSupporter.account_id).where(
         ReportSupporter.report_id == report.id, ReportSupporter.account_id.is_not(None)
     )
     query = select(Account).where(
-        or_(Account.id == report.reporter_id, Account.id.in_(supporters))
+        or_(Account.id == report.reporter_id, Account.id.in_(supporters)),
+        Account.email_verified_at.is_not(None),
     )
     return list((await session.scalars(query)).all())
 

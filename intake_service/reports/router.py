@@ -70,8 +70,8 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     response_model=ReportCreated,
     summary="File a report",
     description="Stores a report of something broken at a position. With a valid bearer token "
-    "the report is named and the resident is notified of every status change; without one it "
-    "is anonymous. The report is handed to the CRM in the background: it starts as `received` "
+    "the report is named and the resident is notified of every status change once their "
+    "e-mail address is verified (before that, of none); without one it is anonymous. The report is handed to the CRM in the background: it starts as `received` "
     "and becomes `submitted` once the responsible unit's CRM has the case.\n\n"
     "**Photos.** Send `multipart/form-data` with a `report` part (the same JSON) and up to 3 "
     "`photos` files: JPEG, PNG, WebP or HEIC (recognised by their content, not their name), "
@@ -262,7 +262,7 @@ async def nearby_reports(
     description="Supports an open report instead of filing the same problem again. It counts "
     "once per account, or once per device (`X-Device-Id`, the app's install id) for a resident "
     "who is not signed in; a signed-in supporter is then told about every status change like "
-    "the reporter. 201 when counted now, 200 when it was counted before.",
+    "the reporter, once their e-mail address is verified. 201 when counted now, 200 when it was counted before.",
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"description": "Counted before; nothing changed."},

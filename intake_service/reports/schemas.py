@@ -270,7 +270,8 @@ class SupportRead(BaseModel):
         description="True when this call added the support; false when it was given before."
     )
     subscribed: bool = Field(
-        description="True for a signed-in resident, who is now told about every status change."
+        description="True for a signed-in resident, who is now told about every status "
+        "change (from the verification of their e-mail address on)."
     )
 
 

@@ -24,6 +24,8 @@ class Stack:
     databases: Databases
     logs: Path
     """Each process's log file (`intake.log`, `adapter.log`, `crm-simulator.log`, ...)."""
+    mail_dir: Path
+    """Where intake's default folder mailer writes the mails (verification codes)."""
 
     def crm_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -56,6 +58,7 @@ def start_stack(
                 crm=local.url("crm-simulator"),
                 databases=databases,
                 logs=folder / "logs",
+                mail_dir=folder / "data" / "mail",
             )
 
 

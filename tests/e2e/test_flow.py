@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from intake_service.notifications.models import Notification
 from shared.db import make_engine
-from tests.helpers import POTHOLE, eventually, register_and_sign_in
+from tests.helpers import POTHOLE, eventually, folder_mailbox, register_and_sign_in
 from tests.images import RED, WROCLAW, assert_pixels_only, encode, gps_exif, with_corner
 
 pytestmark = pytest.mark.e2e
@@ -42,8 +42,13 @@ async def status_of(intake, report_id: str, wanted: str) -> dict:
 @pytest.mark.parametrize("lang", ["pl", "de"])
 async def test_named_pothole_goes_round_trip_and_the_resident_is_told(stack, lang):
     async with stack.intake_client() as intake, stack.crm_client() as crm:
+        # The resident reads the code from the mail (a file of the default folder mailer)
+        # and verifies the address: only then are they told about their reports.
         headers = await register_and_sign_in(
-            intake, f"{lang}-{uuid.uuid4().hex[:8]}@example.org", lang=lang
+            intake,
+            f"{lang}-{uuid.uuid4().hex[:8]}@example.org",
+            lang=lang,
+            mailbox=folder_mailbox(stack.mail_dir),
         )
         created = await intake.post("/v1/reports", json=POTHOLE, headers=headers)
         assert created.status_code == 201, created.text

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.e2e.test_flow import status_of, the_only_case
-from tests.helpers import POTHOLE, eventually
+from tests.helpers import POTHOLE, eventually, folder_mailbox, verify
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +30,7 @@ async def test_no_e_mail_name_password_text_or_token_is_logged(stack):
             },
         )
         assert created.status_code == 201, created.text
+        await verify(intake, email, folder_mailbox(stack.mail_dir))
         token = (
             await intake.post(
                 "/v1/auth/token", json={"email": email, "password": password}

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.e2e.test_flow import the_only_case
-from tests.helpers import POTHOLE, eventually, register_and_sign_in
+from tests.helpers import POTHOLE, eventually, folder_mailbox, register_and_sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,9 @@ async def next_event(stream: AsyncIterator[dict], kind: str) -> dict:
 async def test_stream_delivers_changes_and_resumes_after_the_last_seen(stack):
     async with stack.intake_client() as intake, stack.crm_client() as crm:
         headers = await register_and_sign_in(
-            intake, f"sse-{uuid.uuid4().hex[:8]}@example.org"
+            intake,
+            f"sse-{uuid.uuid4().hex[:8]}@example.org",
+            mailbox=folder_mailbox(stack.mail_dir),
         )
         report = (
             await intake.post("/v1/reports", json=POTHOLE, headers=headers)

@@ -6,7 +6,7 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from crm_adapter.cases.models import Case
 from intake_service.accounts.models import Account
@@ -14,7 +14,7 @@ from intake_service.db import OutboxEvent
 from intake_service.notifications.models import Notification
 from intake_service.reports.models import ReportSupporter
 from shared.contracts import Envelope, ReportStatus
-from shared.db import make_engine, make_sessionmaker, utcnow
+from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from tests.helpers import POTHOLE, register_and_sign_in
 from tests.signed import signed, status_event
@@ -28,16 +28,8 @@ async def database(intake_settings):
 
 
 async def resident(intake, database, email="anna@example.org", *, verified=True):
-    headers = await register_and_sign_in(intake, email, name="Anna")
-    if verified:
-        async with database() as session:
-            await session.execute(
-                update(Account)
-                .where(Account.email == email)
-                .values(email_verified_at=utcnow())
-            )
-            await session.commit()
-    return headers
+    """A resident who verified their address with the mailed code (unless `verified`)."""
+    return await register_and_sign_in(intake, email, name="Anna", verified=verified)
 
 
 async def events(database, kind: str) -> list[dict]:

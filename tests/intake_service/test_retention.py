@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from intake_service.accounts.models import AccessToken, Account
+from intake_service.accounts.models import Account, TokenFamily
 from intake_service.db import OutboxEvent
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.privacy.retention import run_retention
@@ -34,9 +34,9 @@ async def age_account(database, email: str) -> None:
         account = await session.scalar(select(Account).where(Account.email == email))
         account.created_at = LONG_AGO
         await session.execute(
-            update(AccessToken)
-            .where(AccessToken.account_id == account.id)
-            .values(created_at=LONG_AGO)
+            update(TokenFamily)
+            .where(TokenFamily.account_id == account.id)
+            .values(created_at=LONG_AGO, refreshed_at=None)
         )
         await session.execute(
             update(Report)

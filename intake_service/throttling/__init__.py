@@ -1,0 +1,1 @@
+"""Counting attempts per account or client in the database, so limits hold across replicas."""
