@@ -3,6 +3,8 @@
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.reports import (
     GeoPoint,
+    ReportCommentAddedV1,
+    ReportReopenRequestedV1,
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
@@ -12,6 +14,8 @@ __all__ = [
     "Envelope",
     "Event",
     "GeoPoint",
+    "ReportCommentAddedV1",
+    "ReportReopenRequestedV1",
     "ReportStatus",
     "ReportStatusChangedV1",
     "ReportSubmittedV1",

@@ -7,10 +7,19 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.contracts.reports import ReportStatusChangedV1, ReportSubmittedV1
+from shared.contracts.reports import (
+    ReportCommentAddedV1,
+    ReportReopenRequestedV1,
+    ReportStatusChangedV1,
+    ReportSubmittedV1,
+)
 
 Event = Annotated[
-    ReportSubmittedV1 | ReportStatusChangedV1, Field(discriminator="type")
+    ReportSubmittedV1
+    | ReportStatusChangedV1
+    | ReportReopenRequestedV1
+    | ReportCommentAddedV1,
+    Field(discriminator="type"),
 ]
 
 
