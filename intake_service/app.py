@@ -12,6 +12,7 @@ from intake_service.accounts.router import router as accounts_router
 from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
+from intake_service.feedback.router import router as feedback_router
 from intake_service.notifications.router import router as notifications_router
 from intake_service.photos.router import router as photos_router
 from intake_service.photos.service import Photos
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         reports_router,
         my_reports_router,
+        feedback_router,
         notifications_router,
         photos_router,
         status_router,

@@ -3,6 +3,7 @@
 from intake_service.accounts.models import AccessToken, Account
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
+from intake_service.feedback.models import Feedback
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import Notification
 from intake_service.photos.models import Photo
@@ -18,6 +19,7 @@ __all__ = [
     "Account",
     "Category",
     "CategoryGroup",
+    "Feedback",
     "IdempotencyRecord",
     "InboxMessage",
     "Notification",

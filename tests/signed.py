@@ -33,6 +33,7 @@ def status_event(
     *,
     unit: str | None = "zdium",
     note: str | None = None,
+    reopen_id: uuid.UUID | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """A status change as the adapter would send it to intake."""
     now = dt.datetime.now(dt.UTC)
@@ -48,6 +49,7 @@ def status_event(
             crm_case_id="CRM-000001",
             crm_status="X",
             changed_at=now,
+            reopen_id=reopen_id,
         ),
     )
     return signed(envelope, DEV_SECRETS["adapter_to_intake"])

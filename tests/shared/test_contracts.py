@@ -95,6 +95,9 @@ class TestEnvelope:
         assert parsed.event.type == "report.reopen_requested.v1"
         # The answer's `reopen_id` is an optional addition within v1.
         answer = ReportStatusChangedV1(
-            report_id=uuid.uuid4(), status=ReportStatus.REOPENED, sequence=4, changed_at=now
+            report_id=uuid.uuid4(),
+            status=ReportStatus.REOPENED,
+            sequence=4,
+            changed_at=now,
         )
         assert answer.reopen_id is None
