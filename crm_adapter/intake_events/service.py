@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.cases.service import open_case
+from crm_adapter.cases.service import add_comment, open_case, request_reopen
 from crm_adapter.db import InboxMessage
-from shared.contracts import Event, ReportSubmittedV1
+from shared.contracts import (
+    Event,
+    ReportCommentAddedV1,
+    ReportReopenRequestedV1,
+    ReportSubmittedV1,
+)
 from shared.inbox import receive_envelope
 
 
 async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
-    """Store the event under its id and open the case; False when it was here already."""
+    """Store the event under its id and act on it; False when it was here already."""
 
     async def handle(event: Event) -> str | None:
-        if not isinstance(event, ReportSubmittedV1):
-            return f"not handled here: {event.type}"
-        await open_case(session, event)
-        return None
+        if isinstance(event, ReportSubmittedV1):
+            await open_case(session, event)
+            return None
+        if isinstance(event, ReportReopenRequestedV1):
+            return await request_reopen(session, event)
+        if isinstance(event, ReportCommentAddedV1):
+            return await add_comment(session, event)
+        return f"not handled here: {event.type}"
 
     return await receive_envelope(session, InboxMessage, body=body, handler=handle)
