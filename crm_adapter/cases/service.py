@@ -152,28 +152,25 @@ async def apply_crm_change(
         case.crm_case_id = change.case_id
         case.state = CaseState.CREATED
         wake_after_commit(session, FORWARDER)
-    if status == case.status and await _echoes_reopen(session, case, change.note):
-        # Our own reopen coming back: intake has shown it since the resident asked.
-        logger.info("case.reopen_confirmed", extra={"report_id": str(case.report_id)})
-        return None
-    if status != case.status or change.note:
+    # The CRM may quote the reporter's own words back (a reopen's note is their comment):
+    # they are not the unit's note, and the CRM confirming our reopen is no news to intake.
+    note = await _unit_note(session, case, change.note)
+    if status != case.status or note:
         case.status = status
-        emit_status(session, case, note=change.note, changed_at=change.changed_at)
+        emit_status(session, case, note=note, changed_at=change.changed_at)
     return None
 
 
-async def _echoes_reopen(session: AsyncSession, case: Case, note: str | None) -> bool:
-    """Whether a change to the case's own status `reopened` is the CRM confirming the
-    reporter's latest reopen (without a note, or with their comment as its note)."""
-    if case.status != ReportStatus.REOPENED:
-        return False
-    reopen = await session.scalar(
-        select(CaseAction)
-        .where(CaseAction.case_id == case.id, CaseAction.kind == ActionKind.REOPEN)
-        .order_by(CaseAction.seq.desc())
+async def _unit_note(session: AsyncSession, case: Case, note: str | None) -> str | None:
+    """The CRM's note, unless it is only what the case's reporter asked it with."""
+    if not note:
+        return None
+    quoted = await session.scalar(
+        select(CaseAction.seq)
+        .where(CaseAction.case_id == case.id, CaseAction.comment == note)
         .limit(1)
     )
-    return reopen is not None and note in (None, reopen.comment)
+    return None if quoted is not None else note
 
 
 async def _case_of_report(session: AsyncSession, report_id: uuid.UUID) -> Case | None:

@@ -144,6 +144,33 @@ class TestCrmWebhook:
             ("in_progress", 3, None),
         ]
 
+    async def test_the_reporters_words_never_come_back_as_the_units_note(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        await hook(adapter, case_id=crm_id, external_ref=ref, status="DONE", version=2)
+        body, headers = reopen_event(uuid.UUID(ref), comment="Nadal jest")
+        await adapter.post("/internal/events", content=body, headers=headers)
+        # A field worker moved the case before the CRM took our reopen; then it did.
+        await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="IN_PROGRESS", version=3
+        )
+        await hook(
+            adapter,
+            case_id=crm_id,
+            external_ref=ref,
+            status="REOPENED",
+            version=4,
+            note="Nadal jest",
+        )
+        events = await sent_events(adapter_session)
+        assert [(e.status, e.note) for e in events] == [
+            ("resolved", None),
+            ("reopened", None),
+            ("in_progress", None),
+            ("reopened", None),
+        ]
+
     async def test_an_older_version_is_ignored(self, adapter, adapter_session, case_id):
         crm_id, ref = case_id
         await hook(adapter, case_id=crm_id, external_ref=ref, status="DONE", version=5)
