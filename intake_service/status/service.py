@@ -4,7 +4,13 @@ Order. The adapter numbers each report's changes (`sequence`, from 1) and intake
 in that order, ignoring any at or below `Report.status_sequence`. Intake's own changes stay
 out of that numbering: in the history they count down from 0 (`received` is 0, each reopen by
 the reporter one less), so they never collide with the adapter's under the unique
-(report_id, sequence), and they never move `status_sequence`.
+(report_id, sequence), and they never move `status_sequence`. A change that neither changes
+the status nor brings a note is recorded as seen and adds nothing to the history.
+
+Asking. A change that closes an open report (to `resolved` or `rejected`) asks its named
+reporter, not its supporters, whether it was really fixed, in the same transaction and keyed
+by the change's sequence; a note on a closed report, or a move from one closed status to the
+other, is not a new closing and asks nothing.
 
 Reopening. When the reporter says a resolved report is not fixed, intake shows it `reopened`
 at once, writes `report.reopen_requested.v1` to its outbox and keeps the reopen's id in
@@ -14,7 +20,9 @@ reopen. So until the adapter's answer arrives (a change carrying the same `reope
 first it sends after taking the reopen, with a sequence above all before it) every change is
 set aside: its sequence is recorded as seen, its status, note and notifications are not. The
 answer ends the wait, and from then on changes apply by sequence as always, so the reopen
-neither is undone by an older change nor holds up the CRM's later ones.
+neither is undone by an older change nor holds up the CRM's later ones. (The wait ends only
+with the answer: a reopen that never reaches the adapter, dead in intake's outbox, holds the
+report at `reopened` until an operator replays it.)
 """
 
 from __future__ import annotations
