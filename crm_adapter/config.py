@@ -46,7 +46,8 @@ class Settings(ServiceSettings):
     case_lease_seconds: float = Field(
         default=120.0,
         gt=0,
-        description="How long one attempt to create a case may take.",
+        description="How long one attempt to create a case, or to pass a reopen or a "
+        "comment to it, may take.",
     )
 
     def events_secrets(self) -> list[str]:

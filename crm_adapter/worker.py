@@ -1,4 +1,5 @@
-"""The adapter's background loops: the case pusher and the outbox relay to intake."""
+"""The adapter's background loops: the case pusher, the forwarder of reporters' reopens and
+comments, and the outbox relay to intake."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import datetime as dt
 
 import httpx
 
+from crm_adapter.cases.forwarder import ActionForwarder
 from crm_adapter.cases.pusher import CasePusher
-from crm_adapter.cases.service import PUSHER
+from crm_adapter.cases.service import FORWARDER, PUSHER
 from crm_adapter.config import Settings
 from crm_adapter.crm.connector import CrmConnector
 from crm_adapter.crm.rest_json import RestJsonConnector
@@ -32,11 +34,19 @@ def connectors(
 
 def loops(settings: Settings) -> StartLoops:
     def start(runtime: Runtime) -> None:
+        crm = connectors(settings, runtime.client)
+        lease = dt.timedelta(seconds=settings.case_lease_seconds)
         pusher = CasePusher(
             sessionmaker=runtime.sessionmaker,
-            connectors=connectors(settings, runtime.client),
+            connectors=crm,
             backoff=settings.backoff(),
-            lease=dt.timedelta(seconds=settings.case_lease_seconds),
+            lease=lease,
+        )
+        forwarder = ActionForwarder(
+            sessionmaker=runtime.sessionmaker,
+            connectors=crm,
+            backoff=settings.backoff(),
+            lease=lease,
         )
         relay = OutboxRelay(
             sessionmaker=runtime.sessionmaker,
@@ -51,6 +61,12 @@ def loops(settings: Settings) -> StartLoops:
             "adapter.cases",
             pusher.run_once,
             wakeup=runtime.wakeups.event(PUSHER),
+            interval=interval,
+        )
+        runtime.loops.start(
+            "adapter.case_actions",
+            forwarder.run_once,
+            wakeup=runtime.wakeups.event(FORWARDER),
             interval=interval,
         )
         runtime.loops.start(

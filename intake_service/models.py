@@ -3,6 +3,7 @@
 from intake_service.accounts.models import AccessToken, Account, EmailCode, TokenFamily
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
+from intake_service.feedback.models import Feedback
 from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "Category",
     "CategoryGroup",
     "EmailCode",
+    "Feedback",
     "IdempotencyRecord",
     "Idea",
     "InboxMessage",

@@ -9,6 +9,8 @@ import uuid
 from shared.contracts import (
     Envelope,
     GeoPoint,
+    ReportCommentAddedV1,
+    ReportReopenRequestedV1,
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
@@ -33,6 +35,7 @@ def status_event(
     *,
     unit: str | None = "zdium",
     note: str | None = None,
+    reopen_id: uuid.UUID | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """A status change as the adapter would send it to intake."""
     now = dt.datetime.now(dt.UTC)
@@ -48,6 +51,7 @@ def status_event(
             crm_case_id="CRM-000001",
             crm_status="X",
             changed_at=now,
+            reopen_id=reopen_id,
         ),
     )
     return signed(envelope, DEV_SECRETS["adapter_to_intake"])
@@ -68,6 +72,49 @@ def submitted_event(
             location=GeoPoint(lat=51.1097, lon=17.0326),
             description="Głęboka dziura",
             submitted_at=now,
+        ),
+    )
+    return signed(envelope, DEV_SECRETS["intake_to_adapter"])
+
+
+def reopen_event(
+    report_id: uuid.UUID,
+    *,
+    reopen_id: uuid.UUID | None = None,
+    comment: str | None = "Dziura nadal jest",
+) -> tuple[bytes, dict[str, str]]:
+    """A reporter's reopen as intake would send it to the adapter."""
+    now = dt.datetime.now(dt.UTC)
+    envelope = Envelope(
+        occurred_at=now,
+        source="intake",
+        event=ReportReopenRequestedV1(
+            report_id=report_id,
+            reopen_id=reopen_id or uuid.uuid4(),
+            comment=comment,
+            rating=2,
+            after_sequence=3,
+            requested_at=now,
+        ),
+    )
+    return signed(envelope, DEV_SECRETS["intake_to_adapter"])
+
+
+def comment_event(
+    report_id: uuid.UUID, *, comment: str = "Nadal stoi na chodniku"
+) -> tuple[bytes, dict[str, str]]:
+    """A reporter's comment on a rejected report as intake would send it to the adapter."""
+    now = dt.datetime.now(dt.UTC)
+    envelope = Envelope(
+        occurred_at=now,
+        source="intake",
+        event=ReportCommentAddedV1(
+            report_id=report_id,
+            comment_id=uuid.uuid4(),
+            comment=comment,
+            fixed=False,
+            rating=1,
+            added_at=now,
         ),
     )
     return signed(envelope, DEV_SECRETS["intake_to_adapter"])

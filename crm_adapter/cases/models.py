@@ -1,4 +1,4 @@
-"""The adapter's record of each report's CRM case."""
+"""The adapter's record of each report's CRM case, and what residents ask of it later."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_adapter.db import Base
@@ -54,3 +63,45 @@ class Case(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+class ActionKind(enum.StrEnum):
+    REOPEN = "reopen"  # the reporter says it is not fixed: reopen the CRM case
+    COMMENT = "comment"  # the reporter's comment on a case they cannot reopen
+
+
+class ActionState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its turn (the case's creation, earlier actions) or retrying
+    DONE = "done"  # the CRM took it
+    DEAD = (
+        "dead"  # the CRM refused it, or the retry budget ran out: held for an operator
+    )
+
+
+class CaseAction(Base):
+    """A request from the reporter to pass to the CRM case, in the order they came."""
+
+    __tablename__ = "case_actions"
+
+    # Orders the actions of one case; a case's actions reach the CRM one after the other.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    )
+    # Intake's id of the reopen or comment; the CRM's idempotency key for it.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    requested_at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    done_at: Mapped[dt.datetime | None]

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import Case, CaseState
-from crm_adapter.cases.service import emit_status
+from crm_adapter.cases.service import FORWARDER, emit_status
 from crm_adapter.crm.connector import (
     CaseDraft,
     CrmCase,
@@ -32,6 +32,7 @@ from shared.background import for_each_concurrently
 from shared.contracts import ReportStatus
 from shared.db import utcnow
 from shared.retry import Backoff
+from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,8 @@ class CasePusher:
                     or ReportStatus.SUBMITTED
                 )
                 emit_status(session, case, note=None, changed_at=case.updated_at)
+            # Reopens and comments waiting for the case can go now.
+            wake_after_commit(session, FORWARDER)
             await session.commit()
         logger.info(
             "case.created",

@@ -1,4 +1,5 @@
-"""Opening cases for submitted reports, and applying the CRM's status changes to them."""
+"""Opening cases for submitted reports, applying the CRM's status changes to them, and
+queuing what reporters ask of them later (reopens, comments) for the CRM."""
 
 from __future__ import annotations
 
@@ -9,14 +10,22 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.cases.models import Case, CaseState
+from crm_adapter.cases.models import (
+    ActionKind,
+    ActionState,
+    Case,
+    CaseAction,
+    CaseState,
+)
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
 from crm_adapter.db import OutboxEvent
 from crm_adapter.routing.service import resolve_unit
 from shared.contracts import (
     Envelope,
+    ReportCommentAddedV1,
     ReporterErasedV1,
+    ReportReopenRequestedV1,
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
@@ -29,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 PUSHER = "cases"
 """Name of the case pusher loop's wake-up."""
+FORWARDER = "case_actions"
+"""Name of the wake-up of the loop passing reopens and comments to the CRM."""
 
 
 async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
@@ -74,7 +85,12 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
 
 
 def emit_status(
-    session: AsyncSession, case: Case, *, note: str | None, changed_at: dt.datetime
+    session: AsyncSession,
+    case: Case,
+    *,
+    note: str | None,
+    changed_at: dt.datetime,
+    reopen_id: uuid.UUID | None = None,
 ) -> None:
     """Tell intake the case's current status, as the next version of it."""
     case.status_version += 1
@@ -88,6 +104,7 @@ def emit_status(
         crm_case_id=case.crm_case_id,
         crm_status=case.crm_status,
         changed_at=changed_at,
+        reopen_id=reopen_id,
     )
     add_event(
         session,
@@ -138,9 +155,121 @@ async def apply_crm_change(
     if case.crm_case_id is None:
         case.crm_case_id = change.case_id
         case.state = CaseState.CREATED
-    if status != case.status or change.note:
+        wake_after_commit(session, FORWARDER)
+    # The CRM may quote the reporter's own words back (a reopen's note is their comment):
+    # they are not the unit's note, and the CRM confirming our reopen is no news to intake.
+    note = await _unit_note(session, case, change.note)
+    if status != case.status or note:
         case.status = status
-        emit_status(session, case, note=change.note, changed_at=change.changed_at)
+        emit_status(session, case, note=note, changed_at=change.changed_at)
+    return None
+
+
+async def _unit_note(session: AsyncSession, case: Case, note: str | None) -> str | None:
+    """The CRM's note, unless it is only what the case's reporter asked it with."""
+    if not note:
+        return None
+    quoted = await session.scalar(
+        select(CaseAction.seq)
+        .where(CaseAction.case_id == case.id, CaseAction.comment == note)
+        .limit(1)
+    )
+    return None if quoted is not None else note
+
+
+async def _case_of_report(session: AsyncSession, report_id: uuid.UUID) -> Case | None:
+    return await session.scalar(
+        select(Case).where(Case.report_id == report_id).with_for_update()
+    )
+
+
+def _queue(
+    session: AsyncSession,
+    case: Case,
+    *,
+    action_id: uuid.UUID,
+    kind: ActionKind,
+    comment: str | None,
+    rating: int,
+    requested_at: dt.datetime,
+) -> None:
+    now = utcnow()
+    session.add(
+        CaseAction(
+            id=action_id,
+            case_id=case.id,
+            kind=kind,
+            comment=comment,
+            rating=rating,
+            requested_at=requested_at,
+            state=ActionState.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    wake_after_commit(session, FORWARDER)
+
+
+async def request_reopen(
+    session: AsyncSession, event: ReportReopenRequestedV1
+) -> str | None:
+    """Record the reporter's reopen on the case, queue it for the CRM, and answer intake.
+
+    The answer is a status change `reopened` carrying the event's `reopen_id`, sent at once
+    (not when the CRM has it): intake sets aside every change until it gets it, and the
+    changes this adapter sends from now on know of the reopen. Returns why the reopen could
+    not be taken, or None.
+    """
+    case = await _case_of_report(session, event.report_id)
+    if case is None:
+        return f"no case for report {event.report_id}"
+    if await session.scalar(
+        select(CaseAction.seq).where(CaseAction.id == event.reopen_id)
+    ):
+        return None  # the same reopen, in an envelope of its own: taken already
+    _queue(
+        session,
+        case,
+        action_id=event.reopen_id,
+        kind=ActionKind.REOPEN,
+        comment=event.comment,
+        rating=event.rating,
+        requested_at=event.requested_at,
+    )
+    case.status = ReportStatus.REOPENED
+    case.updated_at = utcnow()
+    emit_status(
+        session,
+        case,
+        note=None,
+        changed_at=event.requested_at,
+        reopen_id=event.reopen_id,
+    )
+    logger.info("case.reopen_requested", extra={"report_id": str(case.report_id)})
+    return None
+
+
+async def add_comment(session: AsyncSession, event: ReportCommentAddedV1) -> str | None:
+    """Queue the reporter's comment for the CRM case; returns why it could not, or None."""
+    case = await _case_of_report(session, event.report_id)
+    if case is None:
+        return f"no case for report {event.report_id}"
+    if await session.scalar(
+        select(CaseAction.seq).where(CaseAction.id == event.comment_id)
+    ):
+        return None
+    _queue(
+        session,
+        case,
+        action_id=event.comment_id,
+        kind=ActionKind.COMMENT,
+        comment=event.comment,
+        rating=event.rating,
+        requested_at=event.added_at,
+    )
+    logger.info("case.comment_added", extra={"report_id": str(case.report_id)})
     return None
 
 

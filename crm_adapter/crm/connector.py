@@ -74,4 +74,17 @@ class CrmConnector(Protocol):
 
     async def find_case(self, external_ref: uuid.UUID) -> CrmCase | None: ...
 
+    async def reopen(
+        self, case_id: str, *, comment: str | None, request_id: uuid.UUID
+    ) -> None:
+        """Reopen the case: its reporter says it is not fixed. `request_id` is the same on
+        every attempt, so a CRM that honours it reopens once however often it is sent."""
+        ...
+
+    async def add_comment(
+        self, case_id: str, *, comment: str, request_id: uuid.UUID
+    ) -> None:
+        """Add the reporter's comment to the case, without changing its status."""
+        ...
+
     def parse_webhook(self, body: bytes) -> CrmStatusChange: ...

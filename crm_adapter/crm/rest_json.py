@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
@@ -68,13 +69,18 @@ class RestJsonConnector:
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
 
     async def _request(
-        self, method: str, path: str, **kwargs: object
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **kwargs: object,
     ) -> httpx.Response:
         try:
             response = await self._client.request(
                 method,
                 self._base_url + path,
-                headers=self._headers,
+                headers=self._headers | (headers or {}),
                 timeout=self._timeout,
                 **kwargs,  # type: ignore[arg-type]
             )
@@ -106,6 +112,26 @@ class RestJsonConnector:
             payload["reporter"] = dict(draft.reporter)
         response = await self._request("POST", "/api/cases", json=payload)
         return self._case(response)
+
+    async def reopen(
+        self, case_id: str, *, comment: str | None, request_id: uuid.UUID
+    ) -> None:
+        await self._request(
+            "POST",
+            f"/api/cases/{quote(case_id, safe='')}/reopen",
+            json={"comment": comment},
+            headers={"idempotency-key": str(request_id)},
+        )
+
+    async def add_comment(
+        self, case_id: str, *, comment: str, request_id: uuid.UUID
+    ) -> None:
+        await self._request(
+            "POST",
+            f"/api/cases/{quote(case_id, safe='')}/comments",
+            json={"comment": comment},
+            headers={"idempotency-key": str(request_id)},
+        )
 
     async def find_case(self, external_ref: uuid.UUID) -> CrmCase | None:
         response = await self._request(

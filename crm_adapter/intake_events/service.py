@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.cases.service import forget_reporter, open_case
+from crm_adapter.cases.service import (
+    add_comment,
+    forget_reporter,
+    open_case,
+    request_reopen,
+)
 from crm_adapter.db import InboxMessage
-from shared.contracts import Event, ReporterErasedV1, ReportSubmittedV1
+from shared.contracts import (
+    Event,
+    ReportCommentAddedV1,
+    ReporterErasedV1,
+    ReportReopenRequestedV1,
+    ReportSubmittedV1,
+)
 from shared.inbox import receive_envelope
 
 
@@ -17,6 +28,10 @@ async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
         if isinstance(event, ReportSubmittedV1):
             await open_case(session, event)
             return None
+        if isinstance(event, ReportReopenRequestedV1):
+            return await request_reopen(session, event)
+        if isinstance(event, ReportCommentAddedV1):
+            return await add_comment(session, event)
         if isinstance(event, ReporterErasedV1):
             await forget_reporter(session, event)
             return None

@@ -82,6 +82,11 @@ class HistoryEntry(BaseModel):
     changed_at: dt.datetime
 
 
+class CaseComment(BaseModel):
+    comment: str
+    added_at: dt.datetime
+
+
 class Case(BaseModel):
     case_id: str
     external_ref: str
@@ -97,6 +102,9 @@ class Case(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     history: list[HistoryEntry]
+    comments: list[CaseComment] = Field(
+        default_factory=list, description="Comments from the public, oldest first."
+    )
 
 
 class StatusChange(BaseModel):
@@ -108,6 +116,24 @@ class StatusChange(BaseModel):
 
     status: CaseStatus
     note: str | None = Field(default=None, max_length=2000)
+
+
+class Reopen(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"comment": "Dziura nadal jest, zasypano ją tylko piaskiem."}]
+        }
+    )
+
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"comment": "Nadal stoi na chodniku."}]}
+    )
+
+    comment: str = Field(min_length=1, max_length=2000)
 
 
 class WebhookDelivery(BaseModel):
@@ -123,6 +149,8 @@ class Store:
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
         self.deliveries: dict[str, WebhookDelivery] = {}
+        # Idempotency keys of the requests that changed a case, and the case each changed.
+        self.requests: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
     async def create(self, data: CaseCreate) -> Case:
@@ -168,6 +196,14 @@ UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
 }
 NO_CASE: dict[int | str, dict[str, Any]] = {404: _error("No case with this id.")}
 BAD_BODY: dict[int | str, dict[str, Any]] = {400: _error("The body cannot be decoded.")}
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="The caller's id of this request: a repeat changes nothing.",
+    ),
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -282,6 +318,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def read_case(case_id: str) -> Case:
         return get_case(case_id)
 
+    def set_status(
+        request: Request, case: Case, status: CaseStatus, note: str | None
+    ) -> None:
+        """Change the case's status and send the change as a webhook in the background."""
+        now = _now()
+        case.status = status
+        case.version += 1
+        case.updated_at = now
+        case.history.append(HistoryEntry(status=status, note=note, changed_at=now))
+        update_id = str(uuid.uuid4())
+        payload = {
+            "update_id": update_id,
+            "case_id": case.case_id,
+            "external_ref": case.external_ref,
+            "status": status.value,
+            "note": note,
+            "version": case.version,
+            "changed_at": now.isoformat(),
+        }
+        delivery = WebhookDelivery(
+            update_id=update_id,
+            case_id=case.case_id,
+            status=status,
+            attempts=0,
+            delivered=False,
+            last_error=None,
+        )
+        store.deliveries[update_id] = delivery
+        task = asyncio.create_task(
+            deliver(request, delivery, json.dumps(payload).encode())
+        )
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def first_time(case: Case, idempotency_key: str | None) -> bool:
+        """False when a request with this key changed the case before."""
+        if idempotency_key is None:
+            return True
+        if store.requests.get(idempotency_key) == case.case_id:
+            return False
+        store.requests[idempotency_key] = case.case_id
+        return True
+
     @app.post(
         "/api/cases/{case_id}/status",
         dependencies=[Depends(check_key)],
@@ -295,37 +374,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         case_id: str, change: StatusChange, request: Request
     ) -> Case:
         case = get_case(case_id)
-        now = _now()
-        case.status = change.status
-        case.version += 1
-        case.updated_at = now
-        case.history.append(
-            HistoryEntry(status=change.status, note=change.note, changed_at=now)
-        )
-        update_id = str(uuid.uuid4())
-        payload = {
-            "update_id": update_id,
-            "case_id": case.case_id,
-            "external_ref": case.external_ref,
-            "status": change.status.value,
-            "note": change.note,
-            "version": case.version,
-            "changed_at": now.isoformat(),
-        }
-        delivery = WebhookDelivery(
-            update_id=update_id,
-            case_id=case.case_id,
-            status=change.status,
-            attempts=0,
-            delivered=False,
-            last_error=None,
-        )
-        store.deliveries[update_id] = delivery
-        task = asyncio.create_task(
-            deliver(request, delivery, json.dumps(payload).encode())
-        )
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        set_status(request, case, change.status, change.note)
+        return case
+
+    @app.post(
+        "/api/cases/{case_id}/reopen",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Reopen a case",
+        responses={**UNAUTHORIZED, **NO_CASE, **BAD_BODY},
+        description="The reporter says it is not fixed: the case goes to REOPENED, whatever "
+        "its status, with the comment as the note of the change, and the change is sent as "
+        "a signed webhook like any other. A repeat with the same `Idempotency-Key` returns "
+        "the case unchanged.",
+    )
+    async def reopen_case(
+        case_id: str,
+        reopen: Reopen,
+        request: Request,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Case:
+        case = get_case(case_id)
+        if first_time(case, idempotency_key):
+            set_status(request, case, CaseStatus.REOPENED, reopen.comment)
+        return case
+
+    @app.post(
+        "/api/cases/{case_id}/comments",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Comment on a case",
+        responses={**UNAUTHORIZED, **NO_CASE, **BAD_BODY},
+        description="Adds a comment from the public to the case without changing its "
+        "status (no webhook). A repeat with the same `Idempotency-Key` adds nothing.",
+    )
+    async def comment_case(
+        case_id: str,
+        comment: CommentCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Case:
+        case = get_case(case_id)
+        if first_time(case, idempotency_key):
+            case.comments.append(CaseComment(comment=comment.comment, added_at=_now()))
         return case
 
     @app.get(

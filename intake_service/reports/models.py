@@ -45,6 +45,15 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     # The sequence of the last status change applied (0: none yet); older changes are ignored.
     status_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The sequence of the change that closed the report (resolved or rejected), null while it
+    # is open: the closing its reporter is asked about, and answers once.
+    closed_sequence: Mapped[int | None] = mapped_column(BigInteger)
+    # The reporter reopened the report and the adapter has not answered yet: changes it sent
+    # before it knew are set aside (see `intake_service.status.service`).
+    pending_reopen_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The reporter's latest answer to "was it really fixed?", until the report is closed
+    # again (public, unlike the rest of the answer; kept here so lists need no join).
+    feedback_fixed: Mapped[bool | None]
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     crm_case_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime]
@@ -91,7 +100,11 @@ class ReportStatusChange(Base):
     sequence: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[dt.datetime]
+    # A change the reporter made (a reopen): its note is their comment, shown only to them.
+    by_reporter: Mapped[bool] = mapped_column(default=False, server_default=false())
 
+    # Changes from the adapter carry its sequence (1, 2, ...); intake's own count down from 0
+    # (`received` is 0, each reopen by the reporter one less), so the two never collide.
     __table_args__ = (UniqueConstraint("report_id", "sequence"),)
 
 

@@ -21,7 +21,7 @@ from pydantic import (
 
 from intake_service.categories.schemas import NamedRef
 from intake_service.photos.models import Photo
-from intake_service.reports.models import Report
+from intake_service.reports.models import Report, ReportStatusChange
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
 from shared.db import utcnow
@@ -125,7 +125,26 @@ class StatusChangeRead(BaseModel):
     status_name: str = Field(description="The status in the requested language.")
     changed_at: dt.datetime
     note: str | None = Field(
-        default=None, description="The unit's note, if it gave one."
+        default=None,
+        description="The unit's note, if it gave one; on a reopen by the reporter, their "
+        "comment, shown only to them.",
+    )
+
+    @classmethod
+    def of(cls, change: ReportStatusChange, lang: str, *, reporter: bool) -> Self:
+        status = ReportStatus(change.status)
+        return cls(
+            status=status,
+            status_name=status_name(status, lang),
+            changed_at=change.changed_at,
+            note=change.note if reporter or not change.by_reporter else None,
+        )
+
+
+class PublicFeedback(BaseModel):
+    fixed: bool = Field(
+        description="Whether the reporter says it was really fixed (`false` reopened a "
+        "resolved report)."
     )
 
 
@@ -168,6 +187,11 @@ class ReportSummary(BaseModel):
         description="The reporter's display name, only when they chose to show it.",
         examples=[None],
     )
+    feedback: PublicFeedback | None = Field(
+        description='The reporter\'s answer to "was it really fixed?" once they gave one, '
+        "until the report is closed again; never their comment, rating or name.",
+        examples=[None],
+    )
 
     @classmethod
     def fields_of(cls, report: Report, lang: str) -> dict[str, Any]:
@@ -193,6 +217,9 @@ class ReportSummary(BaseModel):
             "reported_by": report.reporter.display_name
             if report.show_name and report.reporter is not None
             else None,
+            "feedback": None
+            if report.feedback_fixed is None
+            else PublicFeedback(fixed=report.feedback_fixed),
         }
 
     @classmethod
@@ -200,21 +227,23 @@ class ReportSummary(BaseModel):
         return cls(**cls.fields_of(report, lang))
 
 
+def _history(report: Report, lang: str, *, reporter: bool) -> list[StatusChangeRead]:
+    """`reporter`: read by its reporter, who sees their own comments in it."""
+    return [
+        StatusChangeRead.of(change, lang, reporter=reporter)
+        for change in report.history
+    ]
+
+
 class ReportRead(ReportSummary):
     status_history: list[StatusChangeRead] = Field(description="Oldest first.")
 
     @classmethod
     def of(cls, report: Report, lang: str) -> Self:
-        history = [
-            StatusChangeRead(
-                status=ReportStatus(change.status),
-                status_name=status_name(ReportStatus(change.status), lang),
-                changed_at=change.changed_at,
-                note=change.note,
-            )
-            for change in report.history
-        ]
-        return cls(**cls.fields_of(report, lang), status_history=history)
+        return cls(
+            **cls.fields_of(report, lang),
+            status_history=_history(report, lang, reporter=False),
+        )
 
 
 class NearbyReport(BaseModel):
@@ -288,7 +317,8 @@ class MyReportRead(ReportRead):
     @classmethod
     def of(cls, report: Report, lang: str) -> Self:
         return cls(
-            **dict(ReportRead.of(report, lang)),
+            **cls.fields_of(report, lang),
+            status_history=_history(report, lang, reporter=True),
             show_name=report.show_name,
             share_contact=report.share_contact,
         )

@@ -1,4 +1,29 @@
-"""Applying status changes from the adapter: the report, its history, then notifications."""
+"""Applying status changes from the adapter: the report, its history, then notifications.
+
+Order. The adapter numbers each report's changes (`sequence`, from 1) and intake applies them
+in that order, ignoring any at or below `Report.status_sequence`. Intake's own changes stay
+out of that numbering: in the history they count down from 0 (`received` is 0, each reopen by
+the reporter one less), so they never collide with the adapter's under the unique
+(report_id, sequence), and they never move `status_sequence`. A change that neither changes
+the status nor brings a note is recorded as seen and adds nothing to the history.
+
+Asking. A change that closes an open report (to `resolved` or `rejected`) asks its named
+reporter, not its supporters, whether it was really fixed, in the same transaction and keyed
+by the change's sequence; a note on a closed report, or a move from one closed status to the
+other, is not a new closing and asks nothing.
+
+Reopening. When the reporter says a resolved report is not fixed, intake shows it `reopened`
+at once, writes `report.reopen_requested.v1` to its outbox and keeps the reopen's id in
+`Report.pending_reopen_id`. Changes the adapter sent before it took that event may still be
+on their way, with sequences above the one the resident saw: applied, they would undo the
+reopen. So until the adapter's answer arrives (a change carrying the same `reopen_id`, the
+first it sends after taking the reopen, with a sequence above all before it) every change is
+set aside: its sequence is recorded as seen, its status, note and notifications are not. The
+answer ends the wait, and from then on changes apply by sequence as always, so the reopen
+neither is undone by an older change nor holds up the CRM's later ones. (The wait ends only
+with the answer: a reopen that never reaches the adapter, dead in intake's outbox, holds the
+report at `reopened` until an operator replays it.)
+"""
 
 from __future__ import annotations
 
@@ -11,7 +36,7 @@ from intake_service.db import InboxMessage
 from intake_service.notifications.models import NotificationKind
 from intake_service.notifications.service import add_notification
 from intake_service.reports import repository
-from intake_service.reports.models import ReportStatusChange
+from intake_service.reports.models import Report, ReportStatusChange
 from shared.contracts import Event, ReportStatus, ReportStatusChangedV1
 from shared.db import utcnow
 from shared.inbox import receive_envelope
@@ -49,34 +74,40 @@ async def apply_status_change(
             extra={"report_id": str(report.id), "sequence": change.sequence},
         )
         return None
-    previous = ReportStatus(report.status)
-    report.status = change.status
-    report.status_sequence = change.sequence
     if change.unit and await session.get(Unit, change.unit) is not None:
         report.unit_code = change.unit
     if change.crm_case_id:
         report.crm_case_id = change.crm_case_id
-    report.updated_at = utcnow()
-    report.history.append(
-        ReportStatusChange(
-            status=change.status,
-            sequence=change.sequence,
-            note=change.note,
-            changed_at=change.changed_at,
-        )
-    )
-    news = change.status != previous or bool(change.note)
-    if news and change.status not in _SILENT:
-        for account in await repository.followers(session, report):
-            await add_notification(
-                session,
-                account=account,
-                report=report,
-                kind=NotificationKind.STATUS_CHANGED,
-                sequence=change.sequence,
-                status=change.status,
-                note=change.note,
+    report.status_sequence = change.sequence
+    if report.pending_reopen_id is not None:
+        if change.reopen_id != report.pending_reopen_id:
+            logger.info(
+                "status.set_aside_for_reopen",
+                extra={"report_id": str(report.id), "sequence": change.sequence},
             )
+            return None
+        report.pending_reopen_id = None
+    previous = ReportStatus(report.status)
+    news = change.status != previous or bool(change.note)
+    report.status = change.status
+    if change.status.is_closed:
+        if not previous.is_closed:
+            report.closed_sequence = change.sequence
+            report.feedback_fixed = None
+    else:
+        report.closed_sequence = None
+    if news:
+        report.updated_at = utcnow()
+        report.history.append(
+            ReportStatusChange(
+                status=change.status,
+                sequence=change.sequence,
+                note=change.note,
+                changed_at=change.changed_at,
+            )
+        )
+    if news and change.status not in _SILENT:
+        await _notify(session, report, change)
     logger.info(
         "status.applied",
         extra={
@@ -86,3 +117,34 @@ async def apply_status_change(
         },
     )
     return None
+
+
+async def _notify(
+    session: AsyncSession, report: Report, change: ReportStatusChangedV1
+) -> None:
+    for account in await repository.followers(session, report):
+        await add_notification(
+            session,
+            account=account,
+            report=report,
+            kind=NotificationKind.STATUS_CHANGED,
+            sequence=change.sequence,
+            status=change.status,
+            note=change.note,
+        )
+    reporter = report.reporter
+    # Only a verified reporter is told anything (see `repository.followers`).
+    if (
+        report.closed_sequence == change.sequence
+        and reporter is not None
+        and reporter.email_verified_at is not None
+    ):
+        # Closed now (not only a note on a closed report): was it really fixed?
+        await add_notification(
+            session,
+            account=reporter,
+            report=report,
+            kind=NotificationKind.FEEDBACK_REQUESTED,
+            sequence=change.sequence,
+            status=change.status,
+        )

@@ -3,8 +3,10 @@
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.reports import (
     GeoPoint,
+    ReportCommentAddedV1,
     ReporterContact,
     ReporterErasedV1,
+    ReportReopenRequestedV1,
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
@@ -16,6 +18,8 @@ __all__ = [
     "GeoPoint",
     "ReporterContact",
     "ReporterErasedV1",
+    "ReportCommentAddedV1",
+    "ReportReopenRequestedV1",
     "ReportStatus",
     "ReportStatusChangedV1",
     "ReportSubmittedV1",

@@ -8,13 +8,19 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts.reports import (
+    ReportCommentAddedV1,
     ReporterErasedV1,
+    ReportReopenRequestedV1,
     ReportStatusChangedV1,
     ReportSubmittedV1,
 )
 
 Event = Annotated[
-    ReportSubmittedV1 | ReportStatusChangedV1 | ReporterErasedV1,
+    ReportSubmittedV1
+    | ReportStatusChangedV1
+    | ReportReopenRequestedV1
+    | ReportCommentAddedV1
+    | ReporterErasedV1,
     Field(discriminator="type"),
 ]
 

@@ -126,6 +126,77 @@ class ReportStatusChangedV1(_Contract):
         description="The CRM's own status code, unmapped.",
     )
     changed_at: AwareDatetime = Field(description="When the change happened (UTC).")
+    reopen_id: uuid.UUID | None = Field(
+        default=None,
+        description="Set on the adapter's answer to a `report.reopen_requested.v1`: that "
+        "event's `reopen_id`. Every change with a lower sequence was sent before the adapter "
+        "knew of the reopen; intake sets such changes aside while it waits for this answer.",
+    )
+
+
+_COMMENT_LIMIT = 2000
+
+
+class ReportReopenRequestedV1(_Contract):
+    """The reporter says a resolved report is not fixed: the CRM case must be reopened.
+
+    Intake has already shown the report as `reopened` to residents: a change of its own, made
+    outside the adapter's sequence. Changes the adapter sent before it took this event may
+    still be on their way and would undo that, so intake sets aside every change until the
+    adapter's answer arrives: a `report.status_changed.v1` with this `reopen_id`, whose
+    sequence is above all the adapter sent before. From that answer on, intake applies changes
+    by sequence as always. The event follows the report's earlier events in intake's outbox,
+    so the adapter always has the case by then; the CRM gets the reopen after the case exists.
+    """
+
+    type: Literal["report.reopen_requested.v1"] = "report.reopen_requested.v1"
+    report_id: uuid.UUID = Field(description="Intake's id of the report.")
+    reopen_id: uuid.UUID = Field(
+        description="Id of this reopen: the adapter's answer carries it back, and the CRM "
+        "gets it as the idempotency key of the reopen."
+    )
+    comment: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=_COMMENT_LIMIT,
+        description="Why the resident says it is not fixed, in their words (for the CRM).",
+    )
+    rating: int = Field(
+        ge=1, le=5, description="The resident's rating of how it was handled, 1 to 5."
+    )
+    after_sequence: int = Field(
+        ge=0,
+        le=2**63 - 1,
+        description="The sequence of the last status change intake had applied when the "
+        "resident answered: the resolution they disagree with.",
+    )
+    requested_at: AwareDatetime = Field(
+        description="When the resident reopened the report (UTC)."
+    )
+
+
+class ReportCommentAddedV1(_Contract):
+    """The reporter commented on a closed report without reopening it: a note for the CRM case.
+
+    Sent when a resident says a rejected report is not fixed: residents cannot reopen what the
+    unit rejected, but the unit hears their comment.
+    """
+
+    type: Literal["report.comment_added.v1"] = "report.comment_added.v1"
+    report_id: uuid.UUID = Field(description="Intake's id of the report.")
+    comment_id: uuid.UUID = Field(
+        description="Id of this comment; the CRM gets it as an idempotency key."
+    )
+    comment: Text = Field(
+        min_length=1,
+        max_length=_COMMENT_LIMIT,
+        description="The resident's comment, in their words.",
+    )
+    fixed: bool = Field(description="The resident's answer to: was it really fixed?")
+    rating: int = Field(
+        ge=1, le=5, description="The resident's rating of how it was handled, 1 to 5."
+    )
+    added_at: AwareDatetime = Field(description="When the resident commented (UTC).")
 
 
 class ReporterErasedV1(_Contract):

@@ -2,9 +2,10 @@ import uuid
 
 from sqlalchemy import func, select
 
-from crm_adapter.cases.models import Case
-from crm_adapter.db import InboxMessage
-from tests.signed import submitted_event
+from crm_adapter.cases.models import Case, CaseAction
+from crm_adapter.db import InboxMessage, OutboxEvent
+from shared.contracts import Envelope, ReportStatusChangedV1
+from tests.signed import comment_event, reopen_event, submitted_event
 
 
 async def deliver(adapter, body_and_headers):
@@ -63,3 +64,83 @@ class TestReceiveSubmittedReport:
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
         assert await adapter_session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def status_events(adapter_session) -> list[ReportStatusChangedV1]:
+    payloads = (
+        await adapter_session.scalars(
+            select(OutboxEvent.payload).order_by(OutboxEvent.seq)
+        )
+    ).all()
+    events = [Envelope.model_validate_json(p).event for p in payloads]
+    assert all(isinstance(e, ReportStatusChangedV1) for e in events)
+    return events  # type: ignore[return-value]
+
+
+class TestReceiveReopen:
+    async def test_recorded_once_on_the_case_and_answered_at_once(
+        self, adapter, adapter_session
+    ):
+        report_id = uuid.uuid4()
+        await deliver(adapter, submitted_event("pothole", report_id))
+        reopen_id = uuid.uuid4()
+        event = reopen_event(report_id, reopen_id=reopen_id, comment="Nadal jest")
+        assert (await deliver(adapter, event)).status_code == 202
+        assert (await deliver(adapter, event)).status_code == 202
+        # The same reopen in an envelope of its own (a replay) is taken once too.
+        again = reopen_event(report_id, reopen_id=reopen_id, comment="Nadal jest")
+        assert (await deliver(adapter, again)).status_code == 202
+
+        [action] = (await adapter_session.scalars(select(CaseAction))).all()
+        assert (
+            action.id,
+            action.kind,
+            action.comment,
+            action.rating,
+            action.state,
+        ) == (
+            reopen_id,
+            "reopen",
+            "Nadal jest",
+            2,
+            "pending",
+        )
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (action.case_id, case.status) == (case.id, "reopened")
+        [answer] = await status_events(adapter_session)
+        assert (answer.status, answer.reopen_id, answer.sequence, answer.note) == (
+            "reopened",
+            reopen_id,
+            case.status_version,
+            None,
+        )
+
+    async def test_without_a_case_it_is_kept_for_an_operator(
+        self, adapter, adapter_session
+    ):
+        report_id = uuid.uuid4()
+        assert (await deliver(adapter, reopen_event(report_id))).status_code == 202
+        kept = await adapter_session.scalar(select(InboxMessage))
+        assert kept is not None
+        assert (kept.handled_at, kept.last_error) == (
+            None,
+            f"no case for report {report_id}",
+        )
+        assert await adapter_session.scalar(select(CaseAction)) is None
+        assert await status_events(adapter_session) == []
+
+    async def test_a_comment_is_queued_and_changes_no_status(
+        self, adapter, adapter_session
+    ):
+        report_id = uuid.uuid4()
+        await deliver(adapter, submitted_event("pothole", report_id))
+        event = comment_event(report_id, comment="Nadal stoi")
+        await deliver(adapter, event)
+        await deliver(adapter, event)
+        [action] = (await adapter_session.scalars(select(CaseAction))).all()
+        assert (action.kind, action.comment) == ("comment", "Nadal stoi")
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert case.status == "received"
+        assert await status_events(adapter_session) == []

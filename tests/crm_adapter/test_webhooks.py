@@ -13,7 +13,7 @@ from devtools.crm_simulator.app import CaseStatus
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
-from tests.signed import crm_webhook, submitted_event
+from tests.signed import crm_webhook, reopen_event, submitted_event
 
 FOREIGN_SECRET = "whsec_" + base64.b64encode(b"not-the-crm-secret-at-all").decode()
 
@@ -105,6 +105,71 @@ class TestCrmWebhook:
         case = await adapter_session.scalar(select(Case))
         assert case is not None
         assert case.crm_version == 2
+
+    async def test_the_crm_confirming_a_reopen_is_not_passed_on_again(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        await hook(adapter, case_id=crm_id, external_ref=ref, status="DONE", version=2)
+        reopen_id = uuid.uuid4()
+        body, headers = reopen_event(
+            uuid.UUID(ref), reopen_id=reopen_id, comment="Nadal jest"
+        )
+        await adapter.post("/internal/events", content=body, headers=headers)
+        # The CRM reopens the case as asked, with the comment as its note.
+        await hook(
+            adapter,
+            case_id=crm_id,
+            external_ref=ref,
+            status="REOPENED",
+            version=3,
+            note="Nadal jest",
+        )
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.status, case.crm_status, case.crm_version) == (
+            "reopened",
+            "REOPENED",
+            3,
+        )
+        await adapter_session.rollback()  # end the read, to see what comes next
+        # The unit's next change is passed on as always.
+        await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="IN_PROGRESS", version=4
+        )
+        events = await sent_events(adapter_session)
+        assert [(e.status, e.sequence, e.reopen_id) for e in events] == [
+            ("resolved", 1, None),
+            ("reopened", 2, reopen_id),
+            ("in_progress", 3, None),
+        ]
+
+    async def test_the_reporters_words_never_come_back_as_the_units_note(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        await hook(adapter, case_id=crm_id, external_ref=ref, status="DONE", version=2)
+        body, headers = reopen_event(uuid.UUID(ref), comment="Nadal jest")
+        await adapter.post("/internal/events", content=body, headers=headers)
+        # A field worker moved the case before the CRM took our reopen; then it did.
+        await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="IN_PROGRESS", version=3
+        )
+        await hook(
+            adapter,
+            case_id=crm_id,
+            external_ref=ref,
+            status="REOPENED",
+            version=4,
+            note="Nadal jest",
+        )
+        events = await sent_events(adapter_session)
+        assert [(e.status, e.note) for e in events] == [
+            ("resolved", None),
+            ("reopened", None),
+            ("in_progress", None),
+            ("reopened", None),
+        ]
 
     async def test_an_older_version_is_ignored(self, adapter, adapter_session, case_id):
         crm_id, ref = case_id

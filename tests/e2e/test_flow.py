@@ -85,13 +85,19 @@ async def test_named_pothole_goes_round_trip_and_the_resident_is_told(stack, lan
             "resolved",
         ]
 
-        async def two_notifications():
+        async def three_notifications():
             items = (await intake.get("/v1/me/notifications", headers=headers)).json()[
                 "items"
             ]
-            return items if len(items) == 2 else None
+            return items if len(items) == 3 else None
 
-        items = await eventually(two_notifications, what="two notifications")
+        everything = await eventually(three_notifications, what="three notifications")
+        # Closing the report also asks its reporter whether it was really fixed.
+        asked = [n for n in everything if n["kind"] == "feedback_requested"]
+        assert [(n["status"], n["report_id"]) for n in asked] == [
+            ("resolved", report_id)
+        ]
+        items = [n for n in everything if n["kind"] == "status_changed"]
         category, in_progress_name, resolved_name = EXPECTED_TEXTS[lang]
         assert [n["status"] for n in items] == ["resolved", "in_progress"]
         assert all(n["report_id"] == report_id for n in items)

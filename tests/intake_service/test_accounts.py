@@ -351,7 +351,11 @@ class TestNotificationsWaitForVerification:
         body, signed = status_event(report_id, ReportStatus.RESOLVED, 2)
         await intake.post("/internal/events", content=body, headers=signed)
         feed = (await intake.get("/v1/me/notifications", headers=anna)).json()
-        assert [n["status"] for n in feed["items"]] == ["resolved"]
-        assert "erledigt" in feed["items"][0]["text"]
+        # The change, and the question whether it was really fixed.
+        assert [(n["kind"], n["status"]) for n in feed["items"]] == [
+            ("feedback_requested", "resolved"),
+            ("status_changed", "resolved"),
+        ]
+        assert "erledigt" in feed["items"][1]["text"]
         assert await notifications(intake, ola) == ["resolved", "in_progress"]
         assert await notifications(intake, kim) == []

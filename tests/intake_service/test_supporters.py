@@ -69,12 +69,17 @@ class TestSupport:
         await intake.post(f"/v1/reports/{report_id}/supporters", headers=supporter)
         body, signed = status_event(report_id, ReportStatus.RESOLVED, 1)
         await intake.post("/internal/events", content=body, headers=signed)
-        for headers, word in ((reporter, "załatwione"), (supporter, "erledigt")):
+        for headers, word, kinds in (
+            (reporter, "załatwione", ["feedback_requested", "status_changed"]),
+            (supporter, "erledigt", ["status_changed"]),
+        ):
             items = (await intake.get("/v1/me/notifications", headers=headers)).json()[
                 "items"
             ]
-            assert len(items) == 1
-            assert word in items[0]["text"]
+            # Only the reporter is also asked whether it was really fixed.
+            assert sorted(n["kind"] for n in items) == kinds
+            changed = [n for n in items if n["kind"] == "status_changed"]
+            assert word in changed[0]["text"]
 
     async def test_anonymous_support_needs_a_device_id(self, intake):
         report_id = await file(intake)

@@ -5,6 +5,8 @@ import shared.contracts
 from shared.contracts import (
     Envelope,
     GeoPoint,
+    ReportCommentAddedV1,
+    ReportReopenRequestedV1,
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
@@ -17,6 +19,8 @@ def test_public_names_are_pinned():
         "Envelope",
         "Event",
         "GeoPoint",
+        "ReportCommentAddedV1",
+        "ReportReopenRequestedV1",
         "ReportStatus",
         "ReportStatusChangedV1",
         "ReportSubmittedV1",
@@ -32,7 +36,13 @@ def test_committed_json_schema_is_up_to_date():
 
 
 def test_every_field_is_documented():
-    for model in (ReportSubmittedV1, ReportStatusChangedV1, GeoPoint):
+    for model in (
+        ReportSubmittedV1,
+        ReportStatusChangedV1,
+        ReportReopenRequestedV1,
+        ReportCommentAddedV1,
+        GeoPoint,
+    ):
         undocumented = [
             n
             for n, f in model.model_fields.items()
@@ -67,3 +77,29 @@ class TestEnvelope:
             f'"submitted_at": "{now}", "photos_count": 2}}}}'
         )
         assert isinstance(Envelope.model_validate_json(body).event, ReportSubmittedV1)
+
+    def test_a_reopen_request_round_trips_and_older_receivers_read_the_answer(self):
+        now = dt.datetime.now(dt.UTC)
+        reopen = Envelope(
+            occurred_at=now,
+            source="intake",
+            event=ReportReopenRequestedV1(
+                report_id=uuid.uuid4(),
+                reopen_id=uuid.uuid4(),
+                comment="Nadal jest dziura",
+                rating=2,
+                after_sequence=3,
+                requested_at=now,
+            ),
+        )
+        parsed = Envelope.model_validate_json(reopen.model_dump_json())
+        assert parsed == reopen
+        assert parsed.event.type == "report.reopen_requested.v1"
+        # The answer's `reopen_id` is an optional addition within v1.
+        answer = ReportStatusChangedV1(
+            report_id=uuid.uuid4(),
+            status=ReportStatus.REOPENED,
+            sequence=4,
+            changed_at=now,
+        )
+        assert answer.reopen_id is None

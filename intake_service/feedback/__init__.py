@@ -1,0 +1,1 @@
+"""Residents' answers to "was it really fixed?" after their report is closed, and reopening."""
