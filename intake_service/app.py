@@ -13,6 +13,7 @@ from intake_service.accounts.router import router as accounts_router
 from intake_service.area.service import load_service_area
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
+from intake_service.feedback.router import operator_router as operator_feedback_router
 from intake_service.feedback.router import router as feedback_router
 from intake_service.ideas.router import operator_router as operator_ideas_router
 from intake_service.ideas.router import router as ideas_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operators_router,
         operator_surveys_router,
         operator_ideas_router,
+        operator_feedback_router,
     ):
         app.include_router(router)
 

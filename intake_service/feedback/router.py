@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
 
-from intake_service.deps import AccountDep
+from intake_service.deps import AccountDep, OperatorReadDep
 from intake_service.feedback import service
 from intake_service.feedback.exceptions import (
     FeedbackAlreadyGiven,
@@ -15,9 +18,13 @@ from intake_service.feedback.exceptions import (
     ReportNotClosed,
 )
 from intake_service.feedback.schemas import FeedbackCreate, FeedbackRead
+from intake_service.feedback.stats import feedback_summary
 from intake_service.reports.exceptions import ReportNotFound
+from shared.db import utcnow
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
+from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
+from shared.params import Timestamp
 
 router = APIRouter(prefix="/v1/reports", tags=["feedback"])
 
@@ -96,3 +103,59 @@ async def read_feedback(
         session, report_id=report_id, account=account
     )
     return FeedbackRead.of(feedback, edit_window=service.EDIT_WINDOW)
+
+
+operator_router = APIRouter(prefix="/v1/operator/feedback", tags=["operator"])
+
+
+class FeedbackFiguresRead(BaseModel):
+    code: str | None = Field(
+        description="The unit or category code; null for reports closed before a unit "
+        "was known.",
+        examples=["zdium"],
+    )
+    count: int = Field(description="Answers in the period.", examples=[120])
+    average_rating: float = Field(description="Mean rating, 1 to 5.", examples=[3.9])
+    not_fixed_share: float = Field(
+        description='Share of answers saying "not fixed", 0 to 1.', examples=[0.12]
+    )
+
+
+class FeedbackSummaryRead(BaseModel):
+    since: dt.datetime
+    until: dt.datetime
+    by_unit: list[FeedbackFiguresRead]
+    by_category: list[FeedbackFiguresRead]
+
+
+@operator_router.get(
+    "/summary",
+    summary="Residents' feedback per unit and category",
+    description="For answers given in `[since, until)` (default: the last 30 days): how "
+    "many, the average rating and the share of residents who said the problem was not "
+    "fixed, per responsible unit and per category. Needs a `read` operator key.",
+    responses=problem_responses(
+        OperatorNotAuthenticated, OperatorRoleMissing, ValidationFailed
+    ),
+)
+async def feedback_figures(
+    session: SessionDep,
+    operator: OperatorReadDep,
+    since: Annotated[
+        Timestamp | None,
+        Query(description="Start of the period (inclusive), with offset or Z."),
+    ] = None,
+    until: Annotated[
+        Timestamp | None,
+        Query(description="End of the period (exclusive); default now."),
+    ] = None,
+) -> FeedbackSummaryRead:
+    end = until or utcnow()
+    start = since or end - dt.timedelta(days=30)
+    summary = await feedback_summary(session, since=start, until=end)
+    return FeedbackSummaryRead(
+        since=summary.since,
+        until=summary.until,
+        by_unit=[FeedbackFiguresRead(**vars(f)) for f in summary.by_unit],
+        by_category=[FeedbackFiguresRead(**vars(f)) for f in summary.by_category],
+    )

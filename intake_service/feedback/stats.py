@@ -1,6 +1,6 @@
 """Operators' figures on residents' feedback: per unit and per category, for a period.
 
-Service layer only: the operators' HTTP endpoint, with its authentication, sits on top.
+`GET /v1/operator/feedback/summary` serves them to operators with a `read` key.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ router = APIRouter(prefix="/v1/me", tags=["me"])
     summary="Everything stored about me",
     description="The signed-in resident's data as one JSON document (GDPR articles 15 and "
     "20): the account, their reports in full, the reports they supported, their "
-    "notifications and devices. Sent as a file to save.",
+    "notifications, devices, feedback, ideas and which surveys they answered (answers "
+    "are stored without a name). Sent as a file to save.",
     responses={
         200: {
             "content": {
@@ -35,6 +36,9 @@ router = APIRouter(prefix="/v1/me", tags=["me"])
                         "supported_reports": [],
                         "notifications": [],
                         "devices": [],
+                        "feedback": [],
+                        "ideas": [],
+                        "surveys_answered": [],
                     }
                 }
             }

@@ -11,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts.models import Account
 from intake_service.db import OutboxEvent
+from intake_service.feedback.models import Feedback
+from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import Device
 from intake_service.notifications.schemas import DeviceRead, NotificationRead
 from intake_service.notifications.service import STREAM_BATCH, newer_than
 from intake_service.reports.models import Report, ReportSupporter
 from intake_service.reports.schemas import MyReportRead
+from intake_service.surveys.models import SurveyParticipant
 from shared.contracts import Envelope, ReporterErasedV1
 from shared.db import utcnow
 from shared.outbox import add_event
@@ -51,6 +54,25 @@ async def export(session: AsyncSession, account: Account) -> dict[str, Any]:
     devices = (
         await session.scalars(select(Device).where(Device.account_id == account.id))
     ).all()
+    feedback = (
+        await session.scalars(
+            select(Feedback)
+            .where(Feedback.account_id == account.id)
+            .order_by(Feedback.created_at)
+        )
+    ).all()
+    ideas = (
+        await session.scalars(
+            select(Idea).where(Idea.account_id == account.id).order_by(Idea.created_at)
+        )
+    ).all()
+    surveys = (
+        await session.scalars(
+            select(SurveyParticipant.survey_id).where(
+                SurveyParticipant.account_id == account.id
+            )
+        )
+    ).all()
     await session.commit()
     return {
         "exported_at": utcnow().isoformat(),
@@ -70,6 +92,32 @@ async def export(session: AsyncSession, account: Account) -> dict[str, Any]:
         "supported_reports": [str(report_id) for report_id in supported],
         "notifications": notifications,
         "devices": [DeviceRead.model_validate(device) for device in devices],
+        "feedback": [
+            {
+                "report_id": str(answer.report_id),
+                "fixed": answer.fixed,
+                "rating": answer.rating,
+                "comment": answer.comment,
+                "given_at": answer.created_at,
+                "changed_at": answer.updated_at,
+            }
+            for answer in feedback
+        ],
+        "ideas": [
+            {
+                "id": str(idea.id),
+                "text": idea.text,
+                "topic": idea.topic,
+                "category": idea.category_code,
+                "location": {"lat": idea.lat, "lon": idea.lon}
+                if idea.lat is not None
+                else None,
+                "sent_at": idea.created_at,
+            }
+            for idea in ideas
+        ],
+        # Which surveys were answered; the answers themselves are stored without a name.
+        "surveys_answered": [str(survey_id) for survey_id in surveys],
     }
 
 

@@ -1,4 +1,4 @@
-"""The operators' feedback figures (service layer; their endpoint comes with operator sign-in)."""
+"""The operators' feedback figures: the numbers, and the endpoint that serves them."""
 
 import datetime as dt
 import uuid
@@ -10,7 +10,7 @@ from intake_service.feedback.models import Feedback
 from intake_service.feedback.stats import FeedbackFigures, feedback_summary
 from shared.contracts import ReportStatus
 from shared.db import make_engine, make_sessionmaker
-from tests.helpers import POTHOLE, register_and_sign_in
+from tests.helpers import POTHOLE, READ, register_and_sign_in
 from tests.signed import status_event
 
 
@@ -154,3 +154,38 @@ class TestFeedbackSummary:
                 since=dt.datetime(2026, 11, 1),
                 until=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
             )
+
+
+class TestFeedbackSummaryEndpoint:
+    async def test_operators_read_the_figures_residents_do_not(self, intake):
+        headers = await register_and_sign_in(intake, "anna@example.org")
+        resolved = ReportStatus.RESOLVED
+        await answered(
+            intake,
+            headers,
+            POTHOLE,
+            unit="zdium",
+            status=resolved,
+            fixed=True,
+            rating=5,
+        )
+        await answered(
+            intake, headers, BENCH, unit="zdium", status=resolved, fixed=False, rating=2
+        )
+        url = "/v1/operator/feedback/summary"
+        figures = await intake.get(url, headers=READ)
+        assert figures.status_code == 200, figures.text
+        body = figures.json()
+        assert body["by_unit"] == [
+            {"code": "zdium", "count": 2, "average_rating": 3.5, "not_fixed_share": 0.5}
+        ]
+        assert [c["code"] for c in body["by_category"]] == ["damaged_bench", "pothole"]
+
+        later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+        empty = await intake.get(url, params={"since": later}, headers=READ)
+        assert empty.json()["by_unit"] == []
+        assert (await intake.get(url)).status_code == 401
+        assert (await intake.get(url, headers=headers)).status_code == 401
+        assert (
+            await intake.get(url, params={"since": "0.5"}, headers=READ)
+        ).status_code == 422

@@ -110,8 +110,17 @@ class TestExport:
         await intake.post(
             "/v1/me/devices", json={"platform": "ios", "token": "a" * 64}, headers=anna
         )
-        body, headers = status_event(report["id"], ReportStatus.IN_PROGRESS, 1)
+        body, headers = status_event(report["id"], ReportStatus.RESOLVED, 1)
         await intake.post("/internal/events", content=body, headers=headers)
+        await intake.post(
+            f"/v1/reports/{report['id']}/feedback",
+            json={"fixed": True, "rating": 4, "comment": "Dziękuję"},
+            headers=anna,
+        )
+        idea = await intake.post(
+            "/v1/ideas", json={"text": "Więcej ławek nad Odrą"}, headers=anna
+        )
+        assert idea.status_code == 201, idea.text
 
         response = await intake.get("/v1/me/export", headers=anna)
         assert response.status_code == 200
@@ -119,8 +128,12 @@ class TestExport:
         data = response.json()
         assert data["account"]["email"] == "anna@example.org"
         assert [r["id"] for r in data["reports"]] == [report["id"]]
-        assert data["reports"][0]["status_history"][-1]["status"] == "in_progress"
-        assert [n["report_id"] for n in data["notifications"]] == [report["id"]]
+        assert data["reports"][0]["status_history"][-1]["status"] == "resolved"
+        assert {n["report_id"] for n in data["notifications"]} == {report["id"]}
+        assert [(f["rating"], f["comment"]) for f in data["feedback"]] == [
+            (4, "Dziękuję")
+        ]
+        assert [i["text"] for i in data["ideas"]] == ["Więcej ławek nad Odrą"]
         assert [d["platform"] for d in data["devices"]] == ["ios"]
         assert "ewa@example.org" not in response.text
 
