@@ -152,6 +152,8 @@ class ActionForwarder:
             await connector.reopen(
                 claim.crm_case_id, comment=claim.comment, request_id=claim.action_id
             )
+        elif claim.kind == ActionKind.ERASE_CONTACT:
+            await connector.erase_contact(claim.crm_case_id, request_id=claim.action_id)
         else:
             assert claim.comment is not None
             await connector.add_comment(

@@ -68,6 +68,9 @@ class Case(Base):
 class ActionKind(enum.StrEnum):
     REOPEN = "reopen"  # the reporter says it is not fixed: reopen the CRM case
     COMMENT = "comment"  # the reporter's comment on a case they cannot reopen
+    ERASE_CONTACT = (
+        "erase_contact"  # the reporter erased their account: forget who they are
+    )
 
 
 class ActionState(enum.StrEnum):

@@ -36,6 +36,9 @@ from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
+ERASURE_IDS = uuid.UUID("6f1c3a52-9a0e-4d36-b1f7-2c8e5d4a9b10")
+"""Namespace of the erasure actions' ids (UUID 5 of the report id)."""
+
 PUSHER = "cases"
 """Name of the case pusher loop's wake-up."""
 FORWARDER = "case_actions"
@@ -190,7 +193,7 @@ def _queue(
     action_id: uuid.UUID,
     kind: ActionKind,
     comment: str | None,
-    rating: int,
+    rating: int | None,
     requested_at: dt.datetime,
 ) -> None:
     now = utcnow()
@@ -274,11 +277,27 @@ async def add_comment(session: AsyncSession, event: ReportCommentAddedV1) -> str
 
 
 async def forget_reporter(session: AsyncSession, event: ReporterErasedV1) -> None:
-    """Drop the reporter's contact data from the case (in the caller's transaction)."""
+    """Drop the reporter's contact data from the case, and ask the CRM to do the same.
+
+    The request goes through the case's actions like a reopen, after the earlier ones and
+    only once the case exists there; a case not created yet is created without the contact.
+    """
     case = await session.scalar(
         select(Case).where(Case.report_id == event.report_id).with_for_update()
     )
-    if case is not None and case.reporter_contact is not None:
-        case.reporter_contact = None
-        case.updated_at = utcnow()
-        logger.info("case.reporter_erased", extra={"report_id": str(event.report_id)})
+    if case is None or case.reporter_contact is None:
+        return
+    case.reporter_contact = None
+    case.updated_at = utcnow()
+    if case.state == CaseState.CREATED:
+        _queue(
+            session,
+            case,
+            # One erasure per report, however often the event is delivered.
+            action_id=uuid.uuid5(ERASURE_IDS, str(event.report_id)),
+            kind=ActionKind.ERASE_CONTACT,
+            comment=None,
+            rating=None,
+            requested_at=event.erased_at,
+        )
+    logger.info("case.reporter_erased", extra={"report_id": str(event.report_id)})

@@ -87,4 +87,10 @@ class CrmConnector(Protocol):
         """Add the reporter's comment to the case, without changing its status."""
         ...
 
+    async def erase_contact(self, case_id: str, *, request_id: uuid.UUID) -> None:
+        """Remove the reporter's contact data from the case (the resident erased their
+        account). A CRM that cannot do it answers so, and the action ends dead for an
+        operator to follow up by hand."""
+        ...
+
     def parse_webhook(self, body: bytes) -> CrmStatusChange: ...

@@ -133,6 +133,13 @@ class RestJsonConnector:
             headers={"idempotency-key": str(request_id)},
         )
 
+    async def erase_contact(self, case_id: str, *, request_id: uuid.UUID) -> None:
+        await self._request(
+            "DELETE",
+            f"/api/cases/{quote(case_id, safe='')}/reporter",
+            headers={"idempotency-key": str(request_id)},
+        )
+
     async def find_case(self, external_ref: uuid.UUID) -> CrmCase | None:
         response = await self._request(
             "GET", "/api/cases", params={"external_ref": str(external_ref)}

@@ -418,6 +418,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             case.comments.append(CaseComment(comment=comment.comment, added_at=_now()))
         return case
 
+    @app.delete(
+        "/api/cases/{case_id}/reporter",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Erase the reporter's contact data",
+        responses={**UNAUTHORIZED, **NO_CASE},
+        description="The resident erased their account: their name and e-mail are removed "
+        "from the case. Doing it again changes nothing.",
+    )
+    async def erase_reporter(case_id: str) -> Case:
+        case = get_case(case_id)
+        case.reporter = None
+        return case
+
     @app.get(
         "/api/webhooks",
         tags=["webhooks"],
