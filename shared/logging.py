@@ -39,6 +39,20 @@ class TextFormatter(logging.Formatter):
         return f"{line} {fields}" if fields else line
 
 
+class _AnonymousAccess(logging.Filter):
+    """uvicorn's access lines without the client's address and the query string.
+
+    An IP address is personal data, and a query can carry a resident's position.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _client, method, path, version, status = args
+            record.args = ("-", method, str(path).split("?", 1)[0], version, status)
+        return True
+
+
 def configure_logging(*, json_output: bool = False, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -51,3 +65,6 @@ def configure_logging(*, json_output: bool = False, level: str = "INFO") -> None
     root.setLevel(level.upper())
     # One line per request is uvicorn's access log; httpx's own would repeat each relay call.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _AnonymousAccess) for f in access.filters):
+        access.addFilter(_AnonymousAccess())

@@ -83,10 +83,14 @@ def _pair(access_token: str, refresh_token: str, settings: Settings) -> TokenPai
 async def sign_in(
     session: AsyncSession, *, data: TokenRequest, client: str, settings: Settings
 ) -> TokenPair:
-    """Check the password (failures counted per address and per client) and start a family."""
+    """Check the password (failures counted per address and per client) and start a family.
+
+    The attempt is counted before the password is checked, so guesses sent side by side
+    cannot all slip under the limit; a sign-in that succeeds is taken back off the counts.
+    """
     account_limit = limits.signin_of_account(settings, data.email)
     client_limit = limits.signin_of_client(settings, client)
-    await throttle.check(session, account_limit, client_limit)
+    await throttle.hit(session, account_limit, client_limit)
     account = await repository.credentials(session, data.email)
     # End the read before verifying, so no lock is held through Argon2.
     await session.rollback()
@@ -94,11 +98,10 @@ async def sign_in(
         data.password, account.password_hash if account else None
     )
     if not valid or account is None:
-        await throttle.count(session, account_limit, client_limit)
-        await session.commit()
         raise InvalidCredentials()
     now = utcnow()
     await throttle.clear(session, account_limit)
+    await throttle.forgive(session, client_limit)
     if new_hash is not None:
         stored = await session.get(Account, account.id)
         if stored is not None:

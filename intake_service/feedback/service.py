@@ -57,9 +57,16 @@ EDIT_WINDOW = dt.timedelta(days=7)
 async def _own_report(
     session: AsyncSession, report_id: uuid.UUID, account: Account
 ) -> Report:
-    """The account's own report, locked; anyone else's is not found, as if it did not exist."""
+    """The account's own report, locked; anyone else's is not found, as if it did not exist.
+
+    An unverified account's reports are not named yet (it was never asked): not found too.
+    """
     report = await reports.get(session, report_id, for_update=True)
-    if report is None or report.reporter_id != account.id:
+    if (
+        report is None
+        or report.reporter_id != account.id
+        or account.email_verified_at is None
+    ):
         raise ReportNotFound()
     return report
 

@@ -15,6 +15,7 @@ from intake_service.notifications.models import (
 )
 from intake_service.notifications.texts import notification_text, notification_title
 from shared.contracts import ReportStatus
+from shared.text import NO_NUL
 
 
 class NotificationRead(BaseModel):
@@ -97,7 +98,9 @@ class DeviceRegister(BaseModel):
 
     platform: Platform = Field(description="`android`, `ios` or `web`.")
     token: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=8, max_length=4096)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=8, max_length=4096),
+        NO_NUL,
     ] = Field(description="The push service's token of this app install.")
 
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, raiseload
 
@@ -198,25 +199,36 @@ async def register_device(
     handed-on phone), it moves to this one, so nobody gets another person's notifications.
     """
     now = utcnow()
-    device = await session.scalar(
-        select(Device).where(Device.platform == platform, Device.token == token)
-    )
-    created = device is None
-    if device is None:
-        device = Device(
-            id=uuid.uuid4(),
-            account_id=account.id,
-            platform=platform,
-            token=token,
-            created_at=now,
-            registered_at=now,
+    # Read before a possible rollback, which expires what the session loaded.
+    account_id = account.id
+    for attempt in range(2):
+        device = await session.scalar(
+            select(Device).where(Device.platform == platform, Device.token == token)
         )
-        session.add(device)
-    else:
-        device.account_id = account.id
-        device.registered_at = now
-    await session.commit()
-    return device, created
+        created = device is None
+        if device is None:
+            device = Device(
+                id=uuid.uuid4(),
+                account_id=account_id,
+                platform=platform,
+                token=token,
+                created_at=now,
+                registered_at=now,
+            )
+            session.add(device)
+        else:
+            device.account_id = account_id
+            device.registered_at = now
+        try:
+            await session.commit()
+        except IntegrityError:
+            # The same app registered twice at once and the other request won: use its row.
+            await session.rollback()
+            if attempt:
+                raise
+            continue
+        return device, created
+    raise AssertionError("unreachable")
 
 
 async def devices_of(session: AsyncSession, account: Account) -> list[Device]:

@@ -214,8 +214,11 @@ class ReportSummary(BaseModel):
             and utcnow() > report.expected_resolution_at,
             "supporters": report.supporters_count,
             "photos": [PhotoRead.of(photo) for photo in report.photos],
+            # A name is shown only once its owner proved who they are.
             "reported_by": report.reporter.display_name
-            if report.show_name and report.reporter is not None
+            if report.show_name
+            and report.reporter is not None
+            and report.reporter.email_verified_at is not None
             else None,
             "feedback": None
             if report.feedback_fixed is None

@@ -16,7 +16,7 @@ import ipaddress
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,4 +131,16 @@ async def clear(session: AsyncSession, *limits: Limit) -> None:
         delete(AttemptCounter).where(
             AttemptCounter.key.in_([item.key for item in limits])
         )
+    )
+
+
+async def forgive(session: AsyncSession, *limits: Limit) -> None:
+    """Take back one attempt counted against each limit (one that turned out fine)."""
+    await session.execute(
+        update(AttemptCounter)
+        .where(
+            AttemptCounter.key.in_([item.key for item in limits]),
+            AttemptCounter.count > 0,
+        )
+        .values(count=AttemptCounter.count - 1)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -70,6 +71,10 @@ async def test_no_e_mail_name_password_text_or_token_is_logged(stack):
             return feed.get("items")
 
         await eventually(told, what="the notification")
+        await intake.get(
+            "/v1/reports/nearby",
+            params={"lat": 51.1123456, "lon": 17.0456789, "category": "pothole"},
+        )
         await intake.get("/v1/me/export", headers=headers)
         assert (await intake.delete("/v1/me", headers=headers)).status_code == 204
 
@@ -83,3 +88,7 @@ async def test_no_e_mail_name_password_text_or_token_is_logged(stack):
         if secret in text
     ]
     assert leaks == []
+    # Nor the client's address, nor a position from a query string (access lines stay).
+    assert '"GET /v1/reports/nearby HTTP/1.1" 200' in logs["intake.log"]
+    assert "51.1123456" not in logs["intake.log"]
+    assert not re.search(r"127\.0\.0\.1:\d+ - ", "".join(logs.values()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -272,3 +273,19 @@ class TestDevices:
         bad = await register(intake, anna, "symbian", ANDROID)
         assert bad.status_code == 422
         assert [e["field"] for e in bad.json()["errors"]] == ["platform"]
+
+
+async def test_a_nul_in_a_device_token_is_a_field_error(intake, database):
+    anna = await verified_resident(intake, database)
+    response = await register(intake, anna, "android", "abc\x00defghijk")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["token"]
+
+
+async def test_the_same_token_registered_at_once_gives_one_device(intake, database):
+    anna = await verified_resident(intake, database)
+    answers = await asyncio.gather(
+        *(register(intake, anna, "android", ANDROID) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["id"] for a in answers}) == 1

@@ -65,3 +65,26 @@ async def test_another_residents_token_finds_nothing(intake, operation):
     assert mine.json()["comment"] == "Dobra robota"
     devices = (await intake.get("/v1/me/devices", headers=anna)).json()
     assert [d["id"] for d in devices] == [device["id"]]
+
+
+async def test_an_unverified_reporter_is_not_named_and_cannot_answer(intake):
+    ola = await register_and_sign_in(intake, "ola@example.org", verified=False)
+    report = (
+        await intake.post(
+            "/v1/reports", json=POTHOLE | {"show_name": True}, headers=ola
+        )
+    ).json()
+    assert (await intake.get(f"/v1/reports/{report['id']}")).json()[
+        "reported_by"
+    ] is None
+    body, signed = status_event(report["id"], ReportStatus.RESOLVED, 1)
+    await intake.post("/internal/events", content=body, headers=signed)
+    answer = await intake.post(
+        f"/v1/reports/{report['id']}/feedback",
+        json={"fixed": False, "rating": 1},
+        headers=ola,
+    )
+    assert answer.status_code == 404
+    assert (await intake.get(f"/v1/reports/{report['id']}")).json()[
+        "status"
+    ] == "resolved"

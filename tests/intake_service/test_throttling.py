@@ -1,5 +1,7 @@
 """Limits on failed sign-ins, wrong codes and mail requests, per address and per client."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -79,6 +81,14 @@ class TestSignInPerAccount:
         for _ in range(5):
             assert (await token(intake, "nobody@example.org", WRONG)).status_code == 401
         assert_throttled(await token(intake, "NOBODY@example.org", WRONG))
+
+    async def test_guesses_sent_side_by_side_do_not_slip_under_the_limit(self, intake):
+        await register(intake, EMAIL)
+        answers = await asyncio.gather(
+            *(token(intake, EMAIL, WRONG) for _ in range(12))
+        )
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [401] * 5 + [429] * 7
 
     async def test_a_successful_sign_in_clears_the_count(self, intake):
         await register(intake, EMAIL)
