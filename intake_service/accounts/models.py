@@ -29,6 +29,8 @@ class Account(Base):
     notify_push: Mapped[bool] = mapped_column(default=True, server_default=true())
     notify_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[dt.datetime]
+    # The last sign-in or token refresh: what retention measures inactivity by.
+    last_active_at: Mapped[dt.datetime | None]
 
 
 class TokenFamily(Base):

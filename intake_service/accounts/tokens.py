@@ -17,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts import limits, repository
@@ -102,9 +103,10 @@ async def sign_in(
     now = utcnow()
     await throttle.clear(session, account_limit)
     await throttle.forgive(session, client_limit)
-    if new_hash is not None:
-        stored = await session.get(Account, account.id)
-        if stored is not None:
+    stored = await session.get(Account, account.id)
+    if stored is not None:
+        stored.last_active_at = now
+        if new_hash is not None:
             stored.password_hash = new_hash
     # Families that expired are of no use to anyone: they go at the next sign-in.
     await repository.delete_families(session, account.id, only_dead_at=now)
@@ -152,6 +154,11 @@ async def refresh(
         await repository.delete_family(session, family.id)
         await session.commit()
         raise InvalidRefreshToken()
+    await session.execute(
+        update(Account)
+        .where(Account.id == family.account_id)
+        .values(last_active_at=now)
+    )
     new_refresh_token = _new_refresh_token(family.id)
     family.refresh_hash = _sha256(new_refresh_token)
     family.refresh_expires_at = now + dt.timedelta(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_service.accounts.models import Account, TokenFamily
+from intake_service.accounts.models import Account
 from intake_service.config import Settings
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.privacy.service import detach_reporter, erase
@@ -72,18 +72,13 @@ async def run_retention(
 async def _erase_inactive_accounts(
     sessionmaker: async_sessionmaker[AsyncSession], cutoff: dt.datetime
 ) -> int:
-    recent_sign_in = exists().where(
-        TokenFamily.account_id == Account.id,
-        func.coalesce(TokenFamily.refreshed_at, TokenFamily.created_at) >= cutoff,
-    )
+    # Signing out ends a sign-in but not the resident's use of the app: the account keeps
+    # the time of its last sign-in or refresh.
+    active = func.coalesce(Account.last_active_at, Account.created_at)
     recent_report = exists().where(
         Report.reporter_id == Account.id, Report.created_at >= cutoff
     )
-    query = (
-        select(Account)
-        .where(Account.created_at < cutoff, ~recent_sign_in, ~recent_report)
-        .limit(BATCH)
-    )
+    query = select(Account).where(active < cutoff, ~recent_report).limit(BATCH)
     erased = 0
     while True:
         async with sessionmaker() as session:

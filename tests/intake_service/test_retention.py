@@ -9,14 +9,14 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from intake_service.accounts.models import Account, TokenFamily
+from intake_service.accounts.models import Account
 from intake_service.db import OutboxEvent
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.privacy.retention import run_retention
 from intake_service.reports.models import Report, ReportSupporter
 from shared.contracts import ReportStatus
 from shared.db import make_engine, make_sessionmaker, utcnow
-from tests.helpers import POTHOLE, register_and_sign_in
+from tests.helpers import PASSWORD, POTHOLE, register_and_sign_in
 from tests.signed import status_event
 
 LONG_AGO = utcnow() - dt.timedelta(days=1000)
@@ -33,11 +33,7 @@ async def age_account(database, email: str) -> None:
     async with database() as session:
         account = await session.scalar(select(Account).where(Account.email == email))
         account.created_at = LONG_AGO
-        await session.execute(
-            update(TokenFamily)
-            .where(TokenFamily.account_id == account.id)
-            .values(created_at=LONG_AGO, refreshed_at=None)
-        )
+        account.last_active_at = LONG_AGO
         await session.execute(
             update(Report)
             .where(Report.reporter_id == account.id)
@@ -68,6 +64,22 @@ async def test_inactive_accounts_are_erased_and_active_ones_kept(intake, databas
         assert kept is not None
         assert kept.reporter_id is None
     assert (await retention(database)).accounts_erased == 0
+
+
+async def test_signing_out_is_not_leaving(intake, database):
+    """An old account used today, then signed out of, is kept."""
+    await register_and_sign_in(intake, "daily@example.org")
+    await age_account(database, "daily@example.org")
+    token = await intake.post(
+        "/v1/auth/token", json={"email": "daily@example.org", "password": PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert (await intake.post("/v1/auth/logout", headers=headers)).status_code == 204
+    assert (await retention(database)).accounts_erased == 0
+    again = await intake.post(
+        "/v1/auth/token", json={"email": "daily@example.org", "password": PASSWORD}
+    )
+    assert again.status_code == 200
 
 
 async def test_old_closed_reports_lose_their_people_and_keep_their_content(
