@@ -19,7 +19,7 @@ from crm_adapter.cases.models import (
 )
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
-from crm_adapter.db import OutboxEvent
+from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.routing.service import resolve_unit
 from shared.contracts import (
     Envelope,
@@ -29,6 +29,7 @@ from shared.contracts import (
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
+    without_contact,
 )
 from shared.db import utcnow
 from shared.outbox import add_event
@@ -289,6 +290,15 @@ async def forget_reporter(session: AsyncSession, event: ReporterErasedV1) -> Non
         return
     case.reporter_contact = None
     case.updated_at = utcnow()
+    # The copy of the hand-over kept in the inbox forgets the reporter too.
+    kept = await session.scalars(
+        select(InboxMessage).where(
+            InboxMessage.message_type == "report.submitted.v1",
+            InboxMessage.payload.contains(str(event.report_id)),
+        )
+    )
+    for message in kept:
+        message.payload = without_contact(message.payload)
     if case.state == CaseState.CREATED:
         _queue(
             session,

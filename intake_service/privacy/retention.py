@@ -114,7 +114,7 @@ async def _anonymize_closed_reports(
         async with sessionmaker() as session:
             reports = list((await session.scalars(query)).all())
             for report in reports:
-                detach_reporter(session, report, now)
+                await detach_reporter(session, report, now)
                 await session.execute(
                     update(ReportSupporter)
                     .where(ReportSupporter.report_id == report.id)

@@ -20,7 +20,7 @@ from intake_service.notifications.service import STREAM_BATCH, newer_than
 from intake_service.reports.models import Report, ReportSupporter
 from intake_service.reports.schemas import MyReportRead
 from intake_service.surveys.models import SurveyParticipant
-from shared.contracts import Envelope, ReporterErasedV1
+from shared.contracts import Envelope, ReporterErasedV1, without_contact
 from shared.db import utcnow
 from shared.outbox import add_event
 
@@ -140,7 +140,7 @@ async def erase(session: AsyncSession, account: Account) -> int:
         ).all()
     )
     for report in reports:
-        detach_reporter(session, report, now)
+        await detach_reporter(session, report, now)
     await session.execute(
         update(ReportSupporter)
         .where(ReportSupporter.account_id == account.id)
@@ -160,10 +160,21 @@ async def erase(session: AsyncSession, account: Account) -> int:
     return len(reports)
 
 
-def detach_reporter(session: AsyncSession, report: Report, now: dt.datetime) -> None:
+async def detach_reporter(
+    session: AsyncSession, report: Report, now: dt.datetime
+) -> None:
     """The report keeps its content and loses its reporter; contact data shared with the
-    CRM is to be erased there too (an event to the adapter, in the caller's transaction)."""
+    CRM is to be erased there too (an event to the adapter, in the caller's transaction),
+    and from the copy of the hand-over event kept here."""
     if report.share_contact:
+        handed_over = await session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.aggregate_id == report.id,
+                OutboxEvent.event_type == "report.submitted.v1",
+            )
+        )
+        for row in handed_over:
+            row.payload = without_contact(row.payload)
         add_event(
             session,
             OutboxEvent,

@@ -10,6 +10,7 @@ from shared.contracts.reports import (
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
+    without_contact,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "ReportStatus",
     "ReportStatusChangedV1",
     "ReportSubmittedV1",
+    "without_contact",
 ]

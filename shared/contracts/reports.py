@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 from typing import Literal
 
@@ -209,3 +210,16 @@ class ReporterErasedV1(_Contract):
     type: Literal["report.reporter_erased.v1"] = "report.reporter_erased.v1"
     report_id: uuid.UUID = Field(description="Intake's id of the report.")
     erased_at: AwareDatetime = Field(description="When the account was erased (UTC).")
+
+
+def without_contact(envelope_json: str) -> str:
+    """A stored `report.submitted.v1` envelope with its `reporter_contact` removed.
+
+    Kept copies of an event (outbox, inbox) must forget the reporter when they erase
+    their account, as the live data does.
+    """
+    envelope = json.loads(envelope_json)
+    event = envelope.get("event", {})
+    if event.get("reporter_contact") is not None:
+        event["reporter_contact"] = None
+    return json.dumps(envelope, ensure_ascii=False)

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from crm_adapter.cases.models import Case
+from crm_adapter.db import Base as AdapterBase
 from intake_service.accounts.models import Account
+from intake_service.db import Base as IntakeBase
 from intake_service.db import OutboxEvent
 from intake_service.notifications.models import Notification
 from intake_service.reports.models import ReportSupporter
@@ -73,7 +75,7 @@ class TestConsent:
         assert event["event"]["reporter_contact"] is None
 
     async def test_the_adapter_keeps_the_contact_and_drops_it_on_erasure(
-        self, intake, adapter, adapter_session, database
+        self, intake, adapter, adapter_session, intake_session, database
     ):
         anna = await resident(intake, database)
         await intake.post(
@@ -98,6 +100,15 @@ class TestConsent:
         await adapter_session.rollback()
         await adapter_session.refresh(case)
         assert case.reporter_contact is None
+        # No copy of the address is left anywhere, in either service's database.
+        for base, session in (
+            (IntakeBase, intake_session),
+            (AdapterBase, adapter_session),
+        ):
+            await session.rollback()
+            for table in base.metadata.sorted_tables:
+                rows = (await session.execute(select(table))).all()
+                assert "anna@example.org" not in repr(rows), table.name
 
 
 class TestExport:

@@ -26,6 +26,7 @@ def test_public_names_are_pinned():
         "ReportSubmittedV1",
         "ReporterContact",
         "ReporterErasedV1",
+        "without_contact",
     ]
 
 
