@@ -26,9 +26,11 @@ from intake_service.accounts.models import AccessToken, Account, TokenFamily
 from intake_service.accounts.passwords import verify_password
 from intake_service.accounts.schemas import TokenRequest
 from intake_service.config import Settings
+from intake_service.notifications.service import NOTIFICATIONS
 from intake_service.throttling import service as throttle
 from shared.db import utcnow
 from shared.errors import NotAuthenticated
+from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +182,8 @@ async def sign_out(session: AsyncSession, *, access_token: str) -> None:
         raise NotAuthenticated()
     account, family_id = found
     await repository.delete_family(session, family_id)
+    # Open notification streams re-check their tokens now, and this one's ends.
+    wake_after_commit(session, NOTIFICATIONS)
     await session.commit()
     logger.info(
         "auth.signed_out",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -11,7 +13,8 @@ from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_service.deps import AccountDep
+from intake_service.accounts.tokens import authenticate_token
+from intake_service.deps import AccountDep, BearerTokenDep
 from intake_service.notifications import service
 from intake_service.notifications.exceptions import DeviceNotFound
 from intake_service.notifications.schemas import (
@@ -30,6 +33,9 @@ from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.wakeup import Wakeups
 
 router = APIRouter(prefix="/v1/me/notifications", tags=["me"])
+
+TOKEN_RECHECK_SECONDS = 30.0
+"""How soon an open stream ends after its token was revoked, at the latest."""
 
 
 @router.get(
@@ -77,13 +83,15 @@ async def list_notifications(
     "event `notification` whose `data` is the notification (as in the feed) and whose `id` "
     "is its id, within moments of the status change, whichever server process received it. "
     "Comments keep the connection alive. On reconnecting, browsers send `Last-Event-ID` "
-    "and get what they missed; without it the stream starts with the next notification.",
+    "and get what they missed; without it the stream starts with the next notification. "
+    "The stream ends when the token is revoked (sign-out, password reset, erasure).",
     responses=problem_responses(NotAuthenticated),
 )
 async def stream_notifications(
     request: Request,
     session: SessionDep,
     account: AccountDep,
+    token: BearerTokenDep,
     last_event_id: Annotated[
         str | None,
         Header(
@@ -104,6 +112,10 @@ async def stream_notifications(
         while True:
             woken.clear()
             async with sessionmaker() as reading:
+                # Signed out, reset or erased since the stream opened: it ends here.
+                still = await authenticate_token(reading, token)
+                if still is None or still.id != account_id:
+                    return
                 news = await service.newer_than(reading, account_id, position)
                 await reading.commit()
             for notification in news:
@@ -116,7 +128,10 @@ async def stream_notifications(
                 )
                 position = (notification.created_at, notification.id)
             if len(news) < service.STREAM_BATCH:
-                await woken.wait()
+                # Woken by news, or after a while to see that the token still holds.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(TOKEN_RECHECK_SECONDS):
+                        await woken.wait()
 
 
 @router.post(

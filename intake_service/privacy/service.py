@@ -16,13 +16,18 @@ from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.models import Device
 from intake_service.notifications.schemas import DeviceRead, NotificationRead
-from intake_service.notifications.service import STREAM_BATCH, newer_than
+from intake_service.notifications.service import (
+    NOTIFICATIONS,
+    STREAM_BATCH,
+    newer_than,
+)
 from intake_service.reports.models import Report, ReportSupporter
 from intake_service.reports.schemas import MyReportRead
 from intake_service.surveys.models import SurveyParticipant
 from shared.contracts import Envelope, ReporterErasedV1, without_contact
 from shared.db import utcnow
 from shared.outbox import add_event
+from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +158,8 @@ async def erase(session: AsyncSession, account: Account) -> int:
     )
     account_id = account.id
     await session.delete(account)
+    # Open notification streams of the account see it gone and end.
+    wake_after_commit(session, NOTIFICATIONS)
     await session.commit()
     logger.info(
         "account.erased", extra={"account_id": str(account_id), "reports": len(reports)}

@@ -78,3 +78,24 @@ async def test_stream_delivers_changes_and_resumes_after_the_last_seen(stack):
             missed = await next_event(stream, "notification")
         assert missed["data"]["status"] == "resolved"
         assert missed["id"] != first["id"]
+
+
+async def test_signing_out_ends_an_open_stream(stack):
+    async with stack.intake_client() as intake:
+        headers = await register_and_sign_in(
+            intake,
+            f"sse-out-{uuid.uuid4().hex[:8]}@example.org",
+            mailbox=folder_mailbox(stack.mail_dir),
+        )
+        url = "/v1/me/notifications/stream"
+        async with intake.stream("GET", url, headers=headers, timeout=30) as response:
+            stream = events(response.aiter_lines())
+            await next_event(stream, "ready")
+            assert (
+                await intake.post("/v1/auth/logout", headers=headers)
+            ).status_code == 204
+            # The server closes the stream: iterating it comes to an end.
+            async with asyncio.timeout(15):
+                rest = [event async for event in stream]
+        assert [e for e in rest if e.get("event") == "notification"] == []
+        assert (await intake.get(url, headers=headers)).status_code == 401
