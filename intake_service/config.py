@@ -42,7 +42,8 @@ class Settings(ServiceSettings):
     photo_max_megapixels: int = Field(
         default=40,
         ge=1,
-        le=100,
+        # Pillow's own backstop refuses more than 50 MP before this check could allow it.
+        le=50,
         description="Largest photo by pixel count; bigger ones (and decompression bombs) "
         "are refused before they are decoded.",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -104,6 +104,34 @@ _HTTP_TITLES: Mapping[int, str] = {
     500: N_("Internal server error"),
 }
 
+# What the framework itself answers, with a stable type and a detail like our own errors.
+_HTTP_PROBLEMS: Mapping[int, tuple[str, str]] = {
+    400: ("unreadable-body", N_("The body is not valid JSON, or not text in UTF-8.")),
+    404: ("not-found", N_("There is nothing at this address.")),
+    405: ("method-not-allowed", N_("This address does not take this method.")),
+    413: (
+        "body-too-large",
+        N_("The request body is larger than this address accepts."),
+    ),
+    500: (
+        "internal-error",
+        N_("Something failed on our side and nothing was stored. Please try again."),
+    ),
+}
+
+
+def http_problem(status: int, lang: str) -> dict[str, Any]:
+    """The problem body of a status the framework answers (404, 405, 413, 500, ...)."""
+    body: dict[str, Any] = {"type": "about:blank", "status": status}
+    title = _HTTP_TITLES.get(status)
+    if title is not None:
+        body["title"] = translate(title, lang)
+    if status in _HTTP_PROBLEMS:
+        code, detail = _HTTP_PROBLEMS[status]
+        body["type"] = TYPE_PREFIX + code
+        body["detail"] = translate(detail, lang)
+    return body
+
 
 def request_language(request: Request) -> str:
     return negotiate(
@@ -139,10 +167,19 @@ def _field_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]
 def allowed_methods(request: Request) -> str:
     """Every method some route takes at this path (Starlette names only the first route's)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+
+    def collect(routes: Iterable[Any]) -> None:
+        for route in routes:
+            # Routers included without a prefix of their own carry their routes inside.
+            inner = getattr(getattr(route, "original_router", None), "routes", None)
+            if inner is not None:
+                collect(inner)
+                continue
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods.update(getattr(route, "methods", None) or ())
+
+    collect(request.app.router.routes)
     return ", ".join(sorted(methods))
 
 
@@ -163,12 +200,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         lang = request_language(request)
-        title = _HTTP_TITLES.get(exc.status_code)
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": translate(title, lang) if title else str(exc.detail),
-            "status": exc.status_code,
-        }
+        body = http_problem(exc.status_code, lang)
+        body.setdefault("title", str(exc.detail))
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
@@ -185,11 +218,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "trace": "".join(traceback.format_tb(exc.__traceback__)),
             },
         )
-        body = {
-            "type": "about:blank",
-            "title": translate(_HTTP_TITLES[500], request_language(request)),
-            "status": 500,
-        }
+        body = http_problem(500, request_language(request))
         return problem_response(500, body)
 
     app.add_exception_handler(AppError, on_app_error)
@@ -287,11 +316,7 @@ class BodyLimitMiddleware:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             lang = request_language(Request(scope))
-            body = {
-                "type": "about:blank",
-                "title": translate(_HTTP_TITLES[413], lang),
-                "status": 413,
-            }
+            body = http_problem(413, lang)
             await problem_response(413, body)(scope, receive, send)
             return
         received = 0

@@ -18,9 +18,10 @@ from shared.errors import PROBLEM_JSON, TYPE_PREFIX, problem_responses
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
     400: {
-        "type": "about:blank",
-        "title": "Błędne żądanie",
+        "type": f"{TYPE_PREFIX}unreadable-body",
+        "title": "Nie da się odczytać treści żądania",
         "status": 400,
+        "detail": "Treść nie jest poprawnym JSON-em albo tekstem w UTF-8.",
     },
     401: {
         "type": f"{TYPE_PREFIX}not-authenticated",
@@ -29,9 +30,10 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
         "detail": "Brak ważnego tokenu dostępu albo token wygasł. Zaloguj się ponownie.",
     },
     413: {
-        "type": "about:blank",
+        "type": f"{TYPE_PREFIX}body-too-large",
         "title": "Treść żądania jest za duża",
         "status": 413,
+        "detail": "Treść żądania jest większa, niż ten adres przyjmuje.",
     },
     422: {
         "type": f"{TYPE_PREFIX}validation-failed",
@@ -48,9 +50,11 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
         ],
     },
     500: {
-        "type": "about:blank",
+        "type": f"{TYPE_PREFIX}internal-error",
         "title": "Błąd wewnętrzny serwera",
         "status": 500,
+        "detail": "Coś nie zadziałało po naszej stronie i nic nie zostało zapisane. "
+        "Spróbuj ponownie.",
     },
 }
 

@@ -150,7 +150,21 @@ class TestReadReport:
         )
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["title"] == "Not found"
+        assert response.json() == {
+            "type": "urn:mam:problem:not-found",
+            "title": "Not found",
+            "status": 404,
+            "detail": "There is nothing at this address.",
+        }
+
+    async def test_a_wrong_method_names_the_allowed_ones_in_german(self, intake):
+        response = await intake.put("/v1/reports", headers={"Accept-Language": "de"})
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, POST"
+        assert response.json()["type"] == "urn:mam:problem:method-not-allowed"
+        assert (
+            response.json()["detail"] == "Diese Adresse nimmt diese Methode nicht an."
+        )
 
 
 class TestBodyLimit:
