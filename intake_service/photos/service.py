@@ -99,3 +99,26 @@ class Photos:
 
 async def get_photo(session: AsyncSession, photo_id: uuid.UUID) -> Photo | None:
     return await session.get(Photo, photo_id)
+
+
+async def sweep_orphans(
+    session: AsyncSession, storage: PhotoStorage, *, before: dt.datetime
+) -> int:
+    """Delete stored files written before `before` that no photo row refers to.
+
+    A crash between writing a photo and committing its report leaves such a file (never a
+    row without its file); this removes them. Returns how many files went.
+    """
+    orphans = []
+    for key in await storage.older_than(before):
+        name = key.rsplit("/", 1)[-1].removesuffix(".jpg").removesuffix("-thumb")
+        try:
+            photo_id = uuid.UUID(hex=name)
+        except ValueError:
+            continue
+        if await session.get(Photo, photo_id) is None:
+            orphans.append(key)
+    await session.commit()
+    for key in orphans:
+        await storage.delete(key)
+    return len(orphans)

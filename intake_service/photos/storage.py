@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import re
 import tempfile
@@ -21,6 +22,10 @@ class PhotoStorage(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
     async def delete(self, key: str) -> None: ...
+
+    async def older_than(self, moment: dt.datetime) -> list[str]:
+        """Keys of everything stored before `moment` (to find files nothing refers to)."""
+        ...
 
 
 class LocalDiskStorage:
@@ -53,9 +58,21 @@ class LocalDiskStorage:
 
     async def delete(self, key: str) -> None:
         # No directory fsync: a deletion lost in a crash leaves an orphan, which the
-        # daily clean-up removes (RELIABILITY.md §5.6).
+        # daily `python -m intake_service retention` removes.
         path = self.path_for(key)
         await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def older_than(self, moment: dt.datetime) -> list[str]:
+        return await asyncio.to_thread(self._older_than, moment.timestamp())
+
+    def _older_than(self, timestamp: float) -> list[str]:
+        keys = []
+        for path in self.root.rglob("*.jpg"):
+            if path.stat().st_mtime < timestamp:
+                # root/<folders>/<shard>/<name>: the key leaves the shard out.
+                folders = path.parent.parent.relative_to(self.root).parts
+                keys.append("/".join((*folders, path.name)))
+        return keys
 
     def _write(self, path: Path, data: bytes) -> None:
         self._make_folders(path.parent)

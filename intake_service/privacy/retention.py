@@ -6,7 +6,9 @@
 - reports closed more than `retention_closed_report_days` ago lose every link to a person (the
   reporter, the supporters' accounts, a shown name, contact data shared with the CRM), and
   keep what the city needs (category, place, description, photos, history);
-- idempotency records past their expiry are deleted.
+- idempotency records past their expiry are deleted;
+- photo files older than a day that no report refers to (left by a crash between storing
+  a photo and committing its report) are deleted.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from intake_service.accounts.models import Account
 from intake_service.config import Settings
 from intake_service.idempotency.models import IdempotencyRecord
+from intake_service.photos.service import sweep_orphans
+from intake_service.photos.storage import LocalDiskStorage, PhotoStorage
 from intake_service.privacy.service import detach_reporter, erase
 from intake_service.reports.models import Report, ReportSupporter
 from shared.cli import Command
@@ -42,6 +46,7 @@ class RetentionResult:
     accounts_erased: int
     reports_anonymized: int
     idempotency_records_deleted: int
+    orphan_photos_deleted: int = 0
 
 
 async def run_retention(
@@ -49,6 +54,7 @@ async def run_retention(
     *,
     inactive_account_days: int,
     closed_report_days: int,
+    photos: PhotoStorage | None = None,
     now: dt.datetime | None = None,
 ) -> RetentionResult:
     """One pass, in short transactions (a batch at a time), safe to run again."""
@@ -64,7 +70,19 @@ async def run_retention(
             delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now)
         )
         await session.commit()
-    result = RetentionResult(accounts, reports, int(purged.rowcount))  # type: ignore[attr-defined]
+    orphans = 0
+    if photos is not None:
+        async with sessionmaker() as session:
+            # A day's grace: a report may be committing with its photos right now.
+            orphans = await sweep_orphans(
+                session, photos, before=now - dt.timedelta(days=1)
+            )
+    result = RetentionResult(
+        accounts,
+        reports,
+        int(purged.rowcount),  # type: ignore[attr-defined]
+        orphans,
+    )
     logger.info("retention.done", extra=result.__dict__)
     return result
 
@@ -133,6 +151,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             make_sessionmaker(engine),
             inactive_account_days=settings.retention_inactive_account_days,
             closed_report_days=settings.retention_closed_report_days,
+            photos=LocalDiskStorage(settings.photo_dir or settings.data_dir / "photos"),
         )
     finally:
         await engine.dispose()

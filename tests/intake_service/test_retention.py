@@ -7,16 +7,20 @@ import json
 import uuid
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select, update
 
 from intake_service.accounts.models import Account
 from intake_service.db import OutboxEvent
 from intake_service.idempotency.models import IdempotencyRecord
+from intake_service.photos.models import photo_key
+from intake_service.photos.storage import LocalDiskStorage
 from intake_service.privacy.retention import run_retention
 from intake_service.reports.models import Report, ReportSupporter
 from shared.contracts import ReportStatus
 from shared.db import make_engine, make_sessionmaker, utcnow
 from tests.helpers import PASSWORD, POTHOLE, register_and_sign_in
+from tests.images import encode
 from tests.signed import status_event
 
 LONG_AGO = utcnow() - dt.timedelta(days=1000)
@@ -145,4 +149,35 @@ async def test_the_command_a_scheduler_runs(intake, database, cli):
         "accounts_erased": 1,
         "reports_anonymized": 0,
         "idempotency_records_deleted": 0,
+        "orphan_photos_deleted": 0,
     }
+
+
+async def test_photo_files_no_report_refers_to_are_swept(intake, intake_app, database):
+    store = LocalDiskStorage(intake_app.state.settings.photo_dir)
+    kept = (
+        await intake.post(
+            "/v1/reports",
+            files=[
+                ("report", (None, json.dumps(POTHOLE), "application/json")),
+                ("photos", ("a.png", encode(Image.new("RGB", (40, 30)), "PNG"), "")),
+            ],
+        )
+    ).json()["photos"][0]["id"]
+    orphan = uuid.uuid4()
+    await store.put(photo_key(orphan), b"\xff\xd8\xff", "image/jpeg")
+    await store.put(photo_key(orphan, thumbnail=True), b"\xff\xd8\xff", "image/jpeg")
+    tomorrow = utcnow() + dt.timedelta(days=2)
+
+    result = await run_retention(
+        database,
+        inactive_account_days=730,
+        closed_report_days=365,
+        photos=store,
+        now=tomorrow,
+    )
+
+    assert result.orphan_photos_deleted == 2
+    assert await store.get(photo_key(orphan)) is None
+    assert (await intake.get(f"/v1/photos/{kept}")).status_code == 200
+    assert (await intake.get(f"/v1/photos/{kept}?size=thumb")).status_code == 200
