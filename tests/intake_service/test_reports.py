@@ -3,8 +3,9 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
 from intake_service.reports.models import Report
 from shared.contracts import Envelope, ReportSubmittedV1
@@ -111,6 +112,28 @@ class TestSubmitReport:
         assert response.json()["type"] == "urn:mam:problem:unknown-category"
         assert "ufo_sighting" in response.json()["detail"]
         assert await count(intake_session, Report) == 0
+
+    async def test_an_inactive_category_takes_no_reports(self, intake, intake_db):
+        async def set_active(active: bool) -> None:
+            await intake_db.execute(
+                update(Category).where(Category.code == "pothole").values(active=active)
+            )
+            await intake_db.commit()
+
+        await set_active(False)
+        try:
+            response = await intake.post("/v1/reports", json=POTHOLE)
+        finally:
+            await set_active(True)  # categories are shared by every test
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:mam:problem:unknown-category"
+        assert (await intake.post("/v1/reports", json=POTHOLE)).status_code == 201
+
+    async def test_the_description_is_stored_trimmed(self, intake):
+        padded = POTHOLE | {"description": "  \n Dziura przy przejściu \t "}
+        created = (await intake.post("/v1/reports", json=padded)).json()
+        stored = (await intake.get(f"/v1/reports/{created['id']}")).json()
+        assert stored["description"] == "Dziura przy przejściu"
 
     async def test_a_bad_token_is_refused_rather_than_filed_anonymously(
         self, intake, intake_session
