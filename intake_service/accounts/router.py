@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts import service, tokens
 from intake_service.accounts.codes import send_code
@@ -26,6 +27,7 @@ from intake_service.accounts.schemas import (
     TokenRead,
     TokenRequest,
 )
+from intake_service.config import Settings
 from intake_service.deps import (
     AccountDep,
     BearerTokenDep,
@@ -33,6 +35,7 @@ from intake_service.deps import (
     MailerDep,
     SettingsDep,
 )
+from intake_service.mail.sender import Mailer
 from intake_service.throttling.exceptions import throttled_responses
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
@@ -138,16 +141,9 @@ async def resend_verification(
     background: BackgroundTasks,
     data: CodeRequest,
 ) -> Response:
-    found = await service.request_code(
-        session,
-        purpose=CodePurpose.VERIFY_EMAIL,
-        email=data.email,
-        client=client,
-        settings=settings,
+    return await _mail_code_after_answer(
+        session, settings, mailer, client, background, data, CodePurpose.VERIFY_EMAIL
     )
-    if found is not None:
-        background.add_task(send_code, mailer, *found)
-    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(
@@ -223,16 +219,9 @@ async def request_password_reset(
     background: BackgroundTasks,
     data: CodeRequest,
 ) -> Response:
-    found = await service.request_code(
-        session,
-        purpose=CodePurpose.RESET_PASSWORD,
-        email=data.email,
-        client=client,
-        settings=settings,
+    return await _mail_code_after_answer(
+        session, settings, mailer, client, background, data, CodePurpose.RESET_PASSWORD
     )
-    if found is not None:
-        background.add_task(send_code, mailer, *found)
-    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(
@@ -278,3 +267,21 @@ async def update_me(
     session: SessionDep, account: AccountDep, change: AccountUpdate
 ) -> AccountRead:
     return AccountRead.of(await service.update_account(session, account, change=change))
+
+
+async def _mail_code_after_answer(
+    session: AsyncSession,
+    settings: Settings,
+    mailer: Mailer,
+    client: str,
+    background: BackgroundTasks,
+    data: CodeRequest,
+    purpose: CodePurpose,
+) -> Response:
+    """202 whether or not the address has an account; the mail, if any, goes after it."""
+    found = await service.request_code(
+        session, purpose=purpose, email=data.email, client=client, settings=settings
+    )
+    if found is not None:
+        background.add_task(send_code, mailer, *found)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
