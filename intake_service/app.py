@@ -19,6 +19,9 @@ from intake_service.ideas.router import operator_router as operator_ideas_router
 from intake_service.ideas.router import router as ideas_router
 from intake_service.notifications.router import devices_router
 from intake_service.notifications.router import router as notifications_router
+from intake_service.open311.router import PREFIX as OPEN311
+from intake_service.open311.router import render_error as open311_error
+from intake_service.open311.router import router as open311_router
 from intake_service.operators.router import router as operators_router
 from intake_service.photos.router import router as photos_router
 from intake_service.photos.service import Photos
@@ -30,7 +33,7 @@ from intake_service.status.router import router as status_router
 from intake_service.surveys.router import operator_router as operator_surveys_router
 from intake_service.surveys.router import router as surveys_router
 from shared.deps import MAX_BODY_BYTES, health_router
-from shared.errors import BodyLimitMiddleware, install_error_handlers
+from shared.errors import BodyLimitMiddleware, error_forms, install_error_handlers
 from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(settings.database_url, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.wakeups = runtime.wakeups
+            app.state.http_client = runtime.client
             app.state.service_area = load_service_area(
                 settings.service_area_file, settings.city_name
             )
@@ -79,12 +83,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    error_forms(app)[OPEN311 + "/"] = open311_error
     document_errors(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=MAX_BODY_BYTES,
         # Reports may come with photos.
-        overrides={("POST", "/v1/reports"): settings.photo_request_max_bytes},
+        overrides={
+            ("POST", path): settings.photo_request_max_bytes
+            for path in (
+                "/v1/reports",
+                f"{OPEN311}/requests.xml",
+                f"{OPEN311}/requests.json",
+            )
+        },
     )
     app.include_router(health_router)
     for router in (
@@ -105,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operator_surveys_router,
         operator_ideas_router,
         operator_feedback_router,
+        open311_router,
     ):
         app.include_router(router)
 

@@ -1,4 +1,4 @@
-"""Intake's command line: `api`, `worker`, `migrate`, `operator-key` and `retention`."""
+"""Intake's command line: `api`, `worker`, `migrate`, `operator-key`, `open311-key` and `retention`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from intake_service import worker
 from intake_service.app import create_app
 from intake_service.config import Settings
 from intake_service.migrations import migrate
+from intake_service.open311.cli import COMMAND as OPEN311_KEY
 from intake_service.operators.cli import COMMAND as OPERATOR_KEY
 from intake_service.privacy.retention import COMMAND as RETENTION
 from shared import cli
@@ -24,6 +25,6 @@ def main(
         create_app=create_app,
         loops=worker.loops,
         migrate=migrate,
-        commands=[OPERATOR_KEY, RETENTION],
+        commands=[OPERATOR_KEY, OPEN311_KEY, RETENTION],
         argv=argv,
     )

@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from intake_service.area.service import DEFAULT_AREA_FILE
 from intake_service.mail.sender import FolderMailer, Mailer, SmtpMailer
+from shared.operators import ConfiguredKey
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 
 
@@ -116,6 +117,29 @@ class Settings(ServiceSettings):
     report_number_prefix: str = Field(
         default="WRO", pattern=r"^[A-Z]{2,8}$", description="Start of report numbers."
     )
+    open311_jurisdiction_id: str = Field(
+        default="wroclaw.pl",
+        description="The Open311 `jurisdiction_id` of this server; requests naming another "
+        "are answered 404 (it may also be left out).",
+    )
+    open311_service_type: Literal["realtime", "batch"] = Field(
+        default="realtime",
+        description="`realtime`: an Open311 POST answers the request's id at once; `batch`: "
+        "it answers a token, which resolves to the id once the city's CRM has the case.",
+    )
+    open311_api_keys: list[ConfiguredKey] = Field(
+        default=[],
+        description="Keys of the Open311 clients allowed to file requests, given by hash "
+        "rather than made with `python -m intake_service open311-key create`: a JSON list of "
+        '{"name", "sha256"}.',
+    )
+    open311_media_allow_private_hosts: bool = Field(
+        default=False,
+        description="Fetch an Open311 `media_url` even from a loopback or private address "
+        "(off: such URLs are refused, so that clients cannot make this server reach inside "
+        "the city's network).",
+    )
+    open311_media_timeout_seconds: float = Field(default=10.0, gt=0)
     adapter_url: str = Field(
         default="http://127.0.0.1:8001", description="Base URL of the CRM adapter."
     )

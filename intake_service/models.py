@@ -11,6 +11,7 @@ from intake_service.notifications.models import (
     Notification,
     NotificationDelivery,
 )
+from intake_service.open311.models import Open311Key
 from intake_service.operators.models import OperatorAction, OperatorKey
 from intake_service.photos.models import Photo
 from intake_service.reports.models import (
@@ -42,6 +43,7 @@ __all__ = [
     "Device",
     "Notification",
     "NotificationDelivery",
+    "Open311Key",
     "OperatorAction",
     "OperatorKey",
     "OutboxEvent",

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -134,9 +134,8 @@ def http_problem(status: int, lang: str) -> dict[str, Any]:
 
 
 def request_language(request: Request) -> str:
-    return negotiate(
-        request.headers.get("accept-language"), request.query_params.get("lang")
-    )
+    explicit = request.query_params.get("lang") or request.query_params.get("locale")
+    return negotiate(request.headers.get("accept-language"), explicit)
 
 
 def problem_response(
@@ -145,6 +144,33 @@ def problem_response(
     return JSONResponse(
         body, status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
+
+
+ProblemRenderer = Callable[[Request, int, dict[str, Any], Mapping[str, str]], Response]
+"""Answers a problem in another form than problem+json (e.g. Open311's `<errors>`), given the
+request, the status, the problem body (already in the request's language) and headers."""
+
+
+def error_forms(app: FastAPI) -> dict[str, ProblemRenderer]:
+    """The app's other error forms by path prefix: add one to answer errors under that prefix
+    in that form (every error: our own, validation, 404/405/413 and 500)."""
+    forms: dict[str, ProblemRenderer] = app.state._error_forms
+    return forms
+
+
+def _respond(
+    request: Request,
+    status: int,
+    body: dict[str, Any],
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    forms: Mapping[str, ProblemRenderer] = getattr(
+        request.app.state, "_error_forms", {}
+    )
+    for prefix, render in forms.items():
+        if request.url.path.startswith(prefix):
+            return render(request, status, body, headers or {})
+    return problem_response(status, body, headers)
 
 
 def _field_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
@@ -184,20 +210,25 @@ def allowed_methods(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
+    app.state._error_forms = {}
+
+    async def on_app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
-        return problem_response(
-            exc.status_code, exc.body(request_language(request)), exc.headers()
+        return _respond(
+            request,
+            exc.status_code,
+            exc.body(request_language(request)),
+            exc.headers(),
         )
 
-    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         lang = request_language(request)
         body = ValidationFailed().body(lang)
         body["errors"] = _field_errors(exc, lang)
-        return problem_response(422, body)
+        return _respond(request, 422, body)
 
-    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         lang = request_language(request)
         body = http_problem(exc.status_code, lang)
@@ -205,9 +236,9 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
-        return problem_response(exc.status_code, body, headers)
+        return _respond(request, exc.status_code, body, headers)
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         # The type and where it happened, not the message: a database error's message can
         # quote the row it failed on, and with it a resident's e-mail or description.
         logger.error(
@@ -219,7 +250,7 @@ def install_error_handlers(app: FastAPI) -> None:
             },
         )
         body = http_problem(500, request_language(request))
-        return problem_response(500, body)
+        return _respond(request, 500, body)
 
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
@@ -315,9 +346,9 @@ class BodyLimitMiddleware:
         )
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
-            lang = request_language(Request(scope))
-            body = http_problem(413, lang)
-            await problem_response(413, body)(scope, receive, send)
+            request = Request(scope)
+            body = http_problem(413, request_language(request))
+            await _respond(request, 413, body)(scope, receive, send)
             return
         received = 0
 

@@ -68,7 +68,11 @@ def document_errors(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = build()
-            for item in spec.get("paths", {}).values():
+            # Paths answering errors in a form of their own document them themselves.
+            own_forms = tuple(getattr(app.state, "_error_forms", {}))
+            for path, item in spec.get("paths", {}).items():
+                if own_forms and path.startswith(own_forms):
+                    continue
                 for method, operation in item.items():
                     if method in _METHODS:
                         _complete(operation)

@@ -146,6 +146,8 @@ class OperatorStore:
 
     key_model: type[OperatorKeyMixin]
     action_model: type[OperatorActionMixin]
+    kind: str = "operator_key"
+    """What the audit log calls these keys (`operator_key.create`, ...)."""
 
     def keys(
         self, session: AsyncSession, configured: Sequence[ConfiguredKey]
@@ -230,8 +232,8 @@ class OperatorStore:
         action = self.record(
             session,
             CLI_OPERATOR,
-            action="operator_key.create",
-            target_type="operator_key",
+            action=f"{self.kind}.create",
+            target_type=self.kind,
             target_id=name,
             details={"role": role.value},
         )
@@ -280,8 +282,8 @@ class OperatorStore:
         action = self.record(
             session,
             CLI_OPERATOR,
-            action="operator_key.revoke",
-            target_type="operator_key",
+            action=f"{self.kind}.revoke",
+            target_type=self.kind,
             target_id=name,
         )
         await commit(session, action)

@@ -68,7 +68,9 @@ class ConfiguredKey(BaseModel):
     name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)] = Field(
         description="Who acts with the key, as the audit log shows it."
     )
-    role: Role
+    role: Role = Field(
+        default=Role.READ, description="`read` (the default) or `manage`."
+    )
     sha256: Annotated[
         str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$"), AfterValidator(_lower_hex)
     ] = Field(description="Hex SHA-256 of the key, e.g. `printf %s KEY | sha256sum`.")

@@ -39,7 +39,7 @@ from tests.databases import (
     postgres_required,
     sqlite_databases,
 )
-from tests.helpers import OPERATOR_KEYS, serve
+from tests.helpers import OPEN311_KEYS, OPERATOR_KEYS, serve
 
 assert intake_service.models
 assert crm_adapter.models
@@ -139,6 +139,7 @@ def intake_settings(clean_databases: Databases, tmp_path: Path) -> IntakeSetting
         data_dir=tmp_path,
         run_worker=False,
         operator_keys=OPERATOR_KEYS,
+        open311_api_keys=OPEN311_KEYS,
     )
 
 

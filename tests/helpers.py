@@ -180,6 +180,10 @@ OPERATOR_KEYS = [
     ConfiguredKey(name="city-analyst", role=Role.READ, sha256=hash_key(READ_KEY)),
 ]
 
+# The Open311 client key every test intake knows (as INTAKE_OPEN311_API_KEYS would give).
+OPEN311_KEY = "mam_op_test-only-open311-1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e"
+OPEN311_KEYS = [ConfiguredKey(name="fixmystreet", sha256=hash_key(OPEN311_KEY))]
+
 
 def command_line(
     main: Callable[..., None],

@@ -69,6 +69,8 @@ async def submit_report(
     area: ServiceArea,
     lang: str,
     idempotency_key: str | None,
+    contact: ReporterContact | None = None,
+    channel: str = "POST /v1/reports",
 ) -> Submitted:
     """Store the report, its photos, its hand-over event and the answer under the idempotency
     key; a retry with the same key gets the first answer and creates nothing.
@@ -80,7 +82,7 @@ async def submit_report(
     request = None
     if idempotency_key is not None:
         request = IdempotentRequest(
-            scope=f"{reporter.id if reporter else 'anonymous'} POST /v1/reports",
+            scope=f"{reporter.id if reporter else 'anonymous'} {channel}",
             key=idempotency.parse_key(idempotency_key),
             fingerprint=_fingerprint(data, uploads),
         )
@@ -125,6 +127,7 @@ async def submit_report(
             photos=new_photos,
             reporter=reporter,
             number_prefix=number_prefix,
+            contact=contact,
         )
         duplicates = await find_open_nearby(
             session,
@@ -193,12 +196,14 @@ async def _new_report(
     photos: Sequence[NewPhoto],
     reporter: Account | None,
     number_prefix: str,
+    contact: ReporterContact | None = None,
 ) -> Report:
     now = utcnow()
     serial = await repository.next_number(session, now.year)
     report_id = uuid.uuid4()
-    # Only with consent, and only an address the resident proved is theirs.
-    contact = (
+    # Only with consent, and only an address the resident proved is theirs (or the contact an
+    # Open311 client sent for the CRM).
+    contact = contact or (
         ReporterContact(
             name=reporter.display_name, email=reporter.email, lang=reporter.lang
         )

@@ -1,0 +1,467 @@
+"""The Open311 GeoReport v2 server, driven as clients drive it: XML and JSON, parsed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+from xml.etree import ElementTree
+
+import defusedxml.ElementTree as SafeXml
+import pytest
+
+from shared.contracts import ReportStatus
+from tests.helpers import OPEN311_KEY
+from tests.images import encode, gps_exif, noise
+from tests.signed import status_event
+
+V2 = "/open311/v2"
+FORM = {
+    "api_key": OPEN311_KEY,
+    "service_code": "pothole",
+    "lat": "51.1097",
+    "long": "17.0326",
+    "description": "Deep pothole on the right lane",
+}
+
+
+def xml(response) -> ElementTree.Element:
+    assert response.headers["content-type"] == "text/xml; charset=utf-8"
+    assert response.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    return SafeXml.fromstring(response.content)
+
+
+def as_json(response):
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    return json.loads(response.content)
+
+
+def error_of(response, fmt: str) -> tuple[int, str]:
+    """The first Open311 error (code, description), read as a client reads it."""
+    if fmt == "xml":
+        root = xml(response)
+        assert root.tag == "errors"
+        error = root.find("error")
+        assert error is not None
+        return int(error.findtext("code") or 0), error.findtext("description") or ""
+    [first, *_] = as_json(response)
+    return first["code"], first["description"]
+
+
+def records(response, fmt: str) -> list[dict[str, str]]:
+    """Service requests as flat dicts of text, from either format."""
+    if fmt == "json":
+        return [{k: str(v) for k, v in item.items()} for item in as_json(response)]
+    root = xml(response)
+    assert root.tag == "service_requests"
+    return [{child.tag: child.text or "" for child in item} for item in root]
+
+
+async def file_request(intake, fmt: str = "xml", **changes) -> str:
+    response = await intake.post(f"{V2}/requests.{fmt}", data=FORM | changes)
+    assert response.status_code == 200, response.text
+    [record] = records(response, fmt)
+    return record["service_request_id"]
+
+
+@pytest.fixture(params=["xml", "json"])
+def fmt(request) -> str:
+    return str(request.param)
+
+
+class TestDiscoveryAndServices:
+    async def test_discovery_names_this_endpoint_and_both_formats(self, intake, fmt):
+        response = await intake.get(f"{V2}/discovery.{fmt}")
+        assert response.status_code == 200
+        if fmt == "xml":
+            endpoint = xml(response).find("endpoints/endpoint")
+            assert endpoint is not None
+            url = endpoint.findtext("url") or ""
+            formats = [f.text or "" for f in endpoint.findall("formats/format")]
+            spec = endpoint.findtext("specification") or ""
+        else:
+            [endpoint] = as_json(response)["endpoints"]
+            url, formats, spec = (
+                endpoint["url"],
+                endpoint["formats"],
+                endpoint["specification"],
+            )
+        assert url.endswith("/open311/v2")
+        assert formats == ["text/xml", "application/json"]
+        assert spec == "http://wiki.open311.org/GeoReport_v2"
+
+    async def test_services_are_the_categories_in_the_clients_language(
+        self, intake, fmt
+    ):
+        response = await intake.get(f"{V2}/services.{fmt}", params={"locale": "en"})
+        assert response.status_code == 200
+        if fmt == "xml":
+            services = {
+                s.findtext("service_code"): {c.tag: c.text for c in s}
+                for s in xml(response).findall("service")
+            }
+        else:
+            services = {s["service_code"]: s for s in as_json(response)}
+        assert services["pothole"]["service_name"] == "Pothole"
+        assert str(services["pothole"]["metadata"]).lower() == "false"
+        assert str(services["street_light_out"]["metadata"]).lower() == "true"
+        assert services["pothole"]["type"] == "realtime"
+        assert services["pothole"]["group"] == "Roads and street furniture"
+
+        polish = await intake.get(
+            f"{V2}/services.{fmt}", headers={"Accept-Language": "pl"}
+        )
+        assert "Dziura w jezdni" in polish.text
+
+    async def test_a_definition_lists_the_attributes_with_their_values(
+        self, intake, fmt
+    ):
+        response = await intake.get(
+            f"{V2}/services/overflowing_container.{fmt}", params={"locale": "en"}
+        )
+        assert response.status_code == 200
+        attributes: list[dict[str, Any]]
+        if fmt == "xml":
+            root = xml(response)
+            assert root.tag == "service_definition"
+            attributes = [
+                {
+                    "code": a.findtext("code"),
+                    "datatype": a.findtext("datatype"),
+                    "required": a.findtext("required"),
+                    "order": a.findtext("order"),
+                    "values": [v.findtext("key") for v in a.findall("values/value")],
+                }
+                for a in root.findall("attributes/attribute")
+            ]
+        else:
+            document = as_json(response)
+            assert document["service_code"] == "overflowing_container"
+            attributes = [
+                {
+                    "code": a["code"],
+                    "datatype": a["datatype"],
+                    "required": str(a["required"]).lower(),
+                    "order": str(a["order"]),
+                    "values": [v["key"] for v in a.get("values", [])],
+                }
+                for a in document["attributes"]
+            ]
+        waste = attributes[0]
+        assert waste["code"] == "waste_type"
+        assert waste["datatype"] == "singlevaluelist"
+        assert waste["required"] == "true"
+        assert waste["order"] == "1"
+        assert "glass" in waste["values"]
+        assert attributes[1]["code"] == "container_address"
+
+    async def test_unknown_service_or_jurisdiction_is_a_404_in_open311_form(
+        self, intake, fmt
+    ):
+        response = await intake.get(f"{V2}/services/no_such.{fmt}")
+        assert response.status_code == 404
+        code, description = error_of(response, fmt)
+        assert code == 404
+        assert "no_such" in description
+
+        other = await intake.get(
+            f"{V2}/services.{fmt}", params={"jurisdiction_id": "krakow.pl"}
+        )
+        assert other.status_code == 404
+        assert error_of(other, fmt)[0] == 404
+        ours = await intake.get(
+            f"{V2}/services.{fmt}", params={"jurisdiction_id": "wroclaw.pl"}
+        )
+        assert ours.status_code == 200
+
+    async def test_unknown_resources_and_formats_are_open311_404s(self, intake):
+        for path in ("/nothing.xml", "/services.html", "/requests/x/y.json"):
+            response = await intake.get(V2 + path)
+            assert response.status_code == 404, path
+            fmt = "json" if path.endswith(".json") else "xml"
+            assert error_of(response, fmt)[0] == 404
+
+
+class TestFilingRequests:
+    async def test_a_request_is_filed_as_a_report(self, intake, fmt):
+        response = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data=FORM | {"email": "jan@example.org", "first_name": "Jan"},
+            headers={"Accept-Language": "en"},
+        )
+        assert response.status_code == 200
+        [record] = records(response, fmt)
+        number = record["service_request_id"]
+        assert number.startswith("WRO-")
+        assert "Expected to be dealt with by" in record["service_notice"]
+        assert "token" not in record
+
+        # The same report, in the resident API and in Open311's own view.
+        found = await intake.get(f"{V2}/requests/{number}.{fmt}")
+        [again] = records(found, fmt)
+        assert again["status"] == "open"
+        assert again["service_code"] == "pothole"
+        assert float(again["lat"]) == pytest.approx(51.1097)
+        assert float(again["long"]) == pytest.approx(17.0326)
+        assert again["description"] == FORM["description"]
+        # Never who reported it.
+        assert "jan@example.org" not in found.text
+        assert "Jan" not in found.text
+
+    async def test_the_api_key_is_required_and_checked(self, intake, fmt):
+        for key in (None, "", "mam_op_wrong"):
+            data = {k: v for k, v in FORM.items() if k != "api_key"}
+            if key is not None:
+                data["api_key"] = key
+            response = await intake.post(f"{V2}/requests.{fmt}", data=data)
+            assert response.status_code == 403
+            assert error_of(response, fmt)[0] == 403
+
+    async def test_attributes_are_read_from_bracketed_keys(self, intake, fmt):
+        number = await file_request(
+            intake,
+            fmt,
+            service_code="overflowing_container",
+            **{
+                "attribute[waste_type]": "glass",
+                "attribute[container_address]": "Rynek 1",
+            },
+        )
+        response = await intake.get(
+            "/v1/reports", params={"category": "overflowing_container"}
+        )
+        [report] = response.json()["items"]
+        assert report["number"] == number
+
+        missing = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data=FORM | {"service_code": "overflowing_container"},
+        )
+        assert missing.status_code == 400
+        assert "attribute[waste_type]" in missing.text
+
+        wrong = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data=FORM
+            | {
+                "service_code": "overflowing_container",
+                "attribute[waste_type][]": "lava",
+            },
+        )
+        assert wrong.status_code == 400
+
+    async def test_bad_requests_are_400s_that_say_what_is_wrong(self, intake, fmt):
+        cases = {
+            "description": {"description": ""},
+            "lat and long": {"long": ""},
+            "lat": {"lat": "north"},
+        }
+        for needle, change in cases.items():
+            response = await intake.post(
+                f"{V2}/requests.{fmt}",
+                data=FORM | change,
+                headers={"Accept-Language": "en"},
+            )
+            assert response.status_code == 400, needle
+            assert needle in response.text, response.text
+
+        outside = await intake.post(
+            f"{V2}/requests.{fmt}", data=FORM | {"lat": "52.2297", "long": "21.0122"}
+        )
+        assert outside.status_code == 400
+        assert "Wrocław" in outside.text
+
+        no_geocoder = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data={k: v for k, v in FORM.items() if k not in ("lat", "long")}
+            | {"address_string": "Rynek 1, Wrocław"},
+            headers={"Accept-Language": "en"},
+        )
+        assert no_geocoder.status_code == 400
+        assert "lat and long" in error_of(no_geocoder, fmt)[1]
+
+        unknown = await intake.post(
+            f"{V2}/requests.{fmt}", data=FORM | {"service_code": "no_such"}
+        )
+        assert unknown.status_code == 404
+
+    async def test_errors_speak_the_clients_language(self, intake):
+        response = await intake.post(
+            f"{V2}/requests.xml",
+            data={k: v for k, v in FORM.items() if k != "api_key"},
+            headers={"Accept-Language": "de"},
+        )
+        assert response.status_code == 403
+        assert "gültiger api_key" in error_of(response, "xml")[1]
+
+    async def test_uploaded_media_becomes_the_requests_photo(self, intake, fmt):
+        image = encode(noise((64, 48)), "JPEG", exif=gps_exif(*WROCLAW_EXIF))
+        fields = {k: v for k, v in FORM.items() if k not in ("lat", "long")}
+        response = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data=fields,
+            files={"media": ("photo.jpg", image, "image/jpeg")},
+        )
+        assert response.status_code == 200, response.text
+        [record] = records(response, fmt)
+        found = await intake.get(f"{V2}/requests/{record['service_request_id']}.{fmt}")
+        [again] = records(found, fmt)
+        # The position came from the photo, and the photo is served without its GPS.
+        assert float(again["lat"]) == pytest.approx(51.1097, abs=0.01)
+        photo = await intake.get(again["media_url"])
+        assert photo.status_code == 200
+        assert photo.headers["content-type"] == "image/jpeg"
+        assert b"Exif" not in photo.content[:200]
+
+    async def test_a_media_url_on_a_private_address_is_not_fetched(self, intake, fmt):
+        response = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data=FORM | {"media_url": "http://127.0.0.1:1/photo.jpg"},
+            headers={"Accept-Language": "en"},
+        )
+        assert response.status_code == 400
+        assert "not a public one" in error_of(response, fmt)[1]
+        # Nothing was filed.
+        listed = await intake.get("/v1/reports")
+        assert listed.json()["items"] == []
+
+
+WROCLAW_EXIF = ((51.0, 6.0, 34.92), "N", (17.0, 1.0, 57.36), "E")
+
+
+class TestReadingRequests:
+    async def test_filters_dates_with_offsets_status_and_paging(self, intake, fmt):
+        first = await file_request(intake, fmt)
+        second = await file_request(intake, fmt, service_code="damaged_bench")
+        third = await file_request(intake, fmt)
+
+        async def ids(**params) -> list[str]:
+            response = await intake.get(f"{V2}/requests.{fmt}", params=params)
+            assert response.status_code == 200, response.text
+            return [r["service_request_id"] for r in records(response, fmt)]
+
+        assert await ids() == [third, second, first]
+        assert await ids(service_request_id=f"{first},{third}") == [third, first]
+        assert await ids(service_code="damaged_bench") == [second]
+        assert await ids(page_size="2") == [third, second]
+        assert await ids(page_size="2", page="2") == [first]
+        assert await ids(status="closed") == []
+        assert await ids(status="open") == [third, second, first]
+
+        now = dt.datetime.now(dt.UTC)
+        # A minute from now, written as Warsaw's winter time.
+        in_warsaw = now + dt.timedelta(hours=1, minutes=1)
+        later = in_warsaw.strftime("%Y-%m-%dT%H:%M:%S") + "+01:00"
+        earlier = (now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert await ids(start_date=earlier, end_date=later) == [third, second, first]
+        assert await ids(end_date=earlier) == []
+        # A "+" sent unencoded arrives as a space, and still counts as the offset.
+        response = await intake.get(
+            f"{V2}/requests.{fmt}?start_date={earlier}&end_date={later}"
+        )
+        assert [r["service_request_id"] for r in records(response, fmt)] == [
+            third,
+            second,
+            first,
+        ]
+
+    async def test_an_empty_answer_is_an_empty_list(self, intake, fmt):
+        response = await intake.get(f"{V2}/requests.{fmt}")
+        assert response.status_code == 200
+        if fmt == "xml":
+            root = xml(response)
+            assert root.tag == "service_requests"
+            assert list(root) == []
+        else:
+            assert as_json(response) == []
+
+    async def test_bad_filters_are_400s(self, intake, fmt):
+        for params in (
+            {"start_date": "yesterday"},
+            {"start_date": "2026-11-01T00:00:00"},  # no zone
+            {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
+            {"status": "pending"},
+            {"page": "0"},
+            {"page_size": "5000"},
+        ):
+            response = await intake.get(f"{V2}/requests.{fmt}", params=params)
+            assert response.status_code == 400, params
+            assert error_of(response, fmt)[0] == 400
+
+    async def test_an_unknown_request_is_a_404(self, intake, fmt):
+        response = await intake.get(f"{V2}/requests/WRO-2026-999999.{fmt}")
+        assert response.status_code == 404
+        assert "WRO-2026-999999" in error_of(response, fmt)[1]
+
+    async def test_status_unit_and_notes_follow_the_city(self, intake, fmt):
+        number = await file_request(intake, fmt)
+        report = (await intake.get("/v1/reports")).json()["items"][0]
+        for sequence, (status, note) in enumerate(
+            [
+                (ReportStatus.SUBMITTED, None),
+                (ReportStatus.IN_PROGRESS, "Ekipa w drodze"),
+                (ReportStatus.RESOLVED, "Załatane"),
+            ],
+            start=1,
+        ):
+            body, headers = status_event(report["id"], status, sequence, note=note)
+            delivered = await intake.post(
+                "/internal/events", content=body, headers=headers
+            )
+            assert delivered.status_code == 202
+
+        response = await intake.get(
+            f"{V2}/requests/{number}.{fmt}", params={"locale": "en"}
+        )
+        [record] = records(response, fmt)
+        assert record["status"] == "closed"
+        assert record["status_notes"] == "Załatane"
+        assert record["agency_responsible"] == "Roads and City Maintenance Board"
+
+        updates = await intake.get(f"{V2}/servicerequestupdates.{fmt}")
+        assert updates.status_code == 200
+        if fmt == "xml":
+            root = xml(updates)
+            assert root.tag == "service_request_updates"
+            items = [
+                {c.tag: c.text or "" for c in u} for u in root.findall("request_update")
+            ]
+        else:
+            items = as_json(updates)
+        mine = [u for u in items if u["service_request_id"] == number]
+        assert [u["status"] for u in mine] == ["open", "open", "in_progress", "fixed"]
+        assert mine[-1]["description"] == "Załatane"
+        assert mine[-1]["external_status_code"] == "resolved"
+        assert len({u["update_id"] for u in mine}) == 4
+
+
+class TestBatchMode:
+    @pytest.fixture
+    def intake_settings(self, intake_settings):
+        return intake_settings.model_copy(update={"open311_service_type": "batch"})
+
+    async def test_a_token_resolves_once_the_crm_has_the_request(self, intake, fmt):
+        services = await intake.get(f"{V2}/services.json")
+        assert {s["type"] for s in services.json()} == {"batch"}
+
+        response = await intake.post(f"{V2}/requests.{fmt}", data=FORM)
+        [answer] = records(response, fmt)
+        token = answer["token"]
+        assert "service_request_id" not in answer
+
+        waiting = await intake.get(f"{V2}/tokens/{token}.{fmt}")
+        [entry] = records(waiting, fmt)
+        assert entry == {"token": token}
+
+        body, headers = status_event(token, ReportStatus.SUBMITTED, 1)
+        assert (
+            await intake.post("/internal/events", content=body, headers=headers)
+        ).status_code == 202
+        resolved = await intake.get(f"{V2}/tokens/{token}.{fmt}")
+        [entry] = records(resolved, fmt)
+        assert entry["token"] == token
+        assert entry["service_request_id"].startswith("WRO-")
+
+        unknown = await intake.get(f"{V2}/tokens/{uuid.uuid4()}.{fmt}")
+        assert unknown.status_code == 404
