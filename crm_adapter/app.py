@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(settings.database_url, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.events_verifier = Verifier(settings.events_secrets())
-            app.state.crm_webhook_verifier = Verifier(settings.crm_webhook_secrets())
+            app.state.crm_webhook_verifier = Verifier(
+                settings.accepted_crm_webhook_secrets()
+            )
             app.state.crm_connector = worker.connectors(settings, runtime.client)[
                 RestJsonConnector.name
             ]

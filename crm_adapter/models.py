@@ -3,5 +3,15 @@
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.routing.models import Route, Unit
+from crm_adapter.statuses.models import HeldChange, StatusMapping
 
-__all__ = ["Case", "CaseAction", "InboxMessage", "OutboxEvent", "Route", "Unit"]
+__all__ = [
+    "Case",
+    "CaseAction",
+    "HeldChange",
+    "InboxMessage",
+    "OutboxEvent",
+    "Route",
+    "StatusMapping",
+    "Unit",
+]

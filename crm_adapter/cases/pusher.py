@@ -156,7 +156,7 @@ class CasePusher:
             if case.status_version == 0:
                 # Nothing told intake about this case yet (a webhook may have beaten us to it).
                 case.status = (
-                    canonical_status(claim.connector, crm_case.status)
+                    await canonical_status(session, claim.connector, crm_case.status)
                     or ReportStatus.SUBMITTED
                 )
                 emit_status(session, case, note=None, changed_at=case.updated_at)

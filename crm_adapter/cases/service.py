@@ -21,6 +21,7 @@ from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
 from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.routing.service import resolve_unit
+from crm_adapter.statuses.held import hold_change
 from shared.contracts import (
     Envelope,
     ReportCommentAddedV1,
@@ -139,8 +140,9 @@ async def apply_crm_change(
 ) -> str | None:
     """Apply the CRM's change to its case; returns why it could not be applied, or None.
 
-    A change that cannot be applied leaves the case as it was (only `last_error` says why),
-    so that the same change can be applied once an operator has fixed the cause.
+    A change that cannot be applied leaves the case as it was, so that the same change can
+    be applied once an operator has fixed the cause. A change whose code has no mapping is
+    held (`crm_adapter.statuses`) and counts as handled: the case only records the raw code.
     """
     case = await _find_case(session, change)
     if case is None:
@@ -148,11 +150,12 @@ async def apply_crm_change(
     if change.version is not None and change.version <= case.crm_version:
         logger.info("case.stale_change", extra={"report_id": str(case.report_id)})
         return None
-    status = canonical_status(case.connector or "", change.status)
+    status = await canonical_status(session, case.connector or "", change.status)
     if status is None:
-        case.last_error = f"unmapped CRM status {change.status!r}"
-        logger.warning("case.unmapped_status", extra={"report_id": str(case.report_id)})
-        return case.last_error
+        await hold_change(
+            session, case, change
+        )  # for an operator to map, never guessed
+        return None
     case.crm_version = change.version or case.crm_version
     case.crm_status = change.status
     case.updated_at = utcnow()

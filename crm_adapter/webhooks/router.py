@@ -52,5 +52,12 @@ async def receive_crm_webhook(
     connector: CrmConnectorDep,
     message: Annotated[SignedMessage, Depends(signed_message("crm_webhook_verifier"))],
 ) -> Response:
-    await service.receive_webhook(session, connector=connector, body=message.body)
+    change = service.parse_change(connector, message.body)
+    await service.receive_webhook(
+        session,
+        connector=connector,
+        change=change,
+        delivery_id=message.id,
+        payload=message.body.decode(),
+    )
     return Response(status_code=status.HTTP_202_ACCEPTED)
