@@ -2,6 +2,7 @@
 
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
+from crm_adapter.operators.models import OperatorAction, OperatorKey
 from crm_adapter.routing.models import Route, Unit
 from crm_adapter.statuses.models import HeldChange, StatusMapping
 
@@ -10,6 +11,8 @@ __all__ = [
     "CaseAction",
     "HeldChange",
     "InboxMessage",
+    "OperatorAction",
+    "OperatorKey",
     "OutboxEvent",
     "Route",
     "StatusMapping",
