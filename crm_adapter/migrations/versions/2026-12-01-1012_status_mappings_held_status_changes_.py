@@ -1,7 +1,7 @@
 """status mappings, held status changes, inbox delivery ids
 
 Revision ID: 994dfc60fbaa
-Revises: 44eaa63fcbb8
+Revises: 69b3841f5291
 Create Date: 2026-12-01 10:12:07.103966
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "994dfc60fbaa"
-down_revision: str | Sequence[str] | None = "44eaa63fcbb8"
+down_revision: str | Sequence[str] | None = "69b3841f5291"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
