@@ -76,8 +76,20 @@ class CaseCreate(BaseModel):
     )
 
 
+StatusCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z][A-Z0-9_]{0,49}$",
+        description="One of the built-in codes (NEW, ASSIGNED, IN_PROGRESS, SCHEDULED, DONE, "
+        "NOT_CITY_MATTER, DUPLICATE, CANNOT_FIX, REOPENED), or any other upper-case code, as "
+        "a city adds its own to its CRM (e.g. ON_HOLD).",
+        examples=["IN_PROGRESS"],
+    ),
+]
+
+
 class HistoryEntry(BaseModel):
-    status: CaseStatus
+    status: StatusCode
     note: str | None
     changed_at: dt.datetime
 
@@ -97,7 +109,7 @@ class Case(BaseModel):
     attributes: dict[str, str | int | float | bool]
     location: Location
     reporter: dict[str, str] | None = None
-    status: CaseStatus
+    status: StatusCode
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -114,7 +126,7 @@ class StatusChange(BaseModel):
         }
     )
 
-    status: CaseStatus
+    status: StatusCode
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -139,7 +151,7 @@ class CommentCreate(BaseModel):
 class WebhookDelivery(BaseModel):
     update_id: str
     case_id: str
-    status: CaseStatus
+    status: StatusCode
     attempts: int
     delivered: bool
     last_error: str | None
@@ -318,9 +330,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def read_case(case_id: str) -> Case:
         return get_case(case_id)
 
-    def set_status(
-        request: Request, case: Case, status: CaseStatus, note: str | None
-    ) -> None:
+    def set_status(request: Request, case: Case, status: str, note: str | None) -> None:
         """Change the case's status and send the change as a webhook in the background."""
         now = _now()
         case.status = status
@@ -332,7 +342,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "update_id": update_id,
             "case_id": case.case_id,
             "external_ref": case.external_ref,
-            "status": status.value,
+            "status": status,
             "note": note,
             "version": case.version,
             "changed_at": now.isoformat(),
