@@ -1,7 +1,8 @@
 """The simulated CRM: cases in memory, status changes by hand, signed webhooks out.
 
-It speaks its own vocabulary (`NEW`, `ASSIGNED`, `IN_PROGRESS`, …) as a real CRM would, and
-knows nothing of MAM beyond the external reference it is given.
+It speaks its own vocabulary (`NEW`, `ASSIGNED`, `IN_PROGRESS`, …) as a real CRM would, takes
+codes a city adds of its own (any upper-case code), and knows nothing of MAM beyond the
+external reference it is given.
 """
 
 from __future__ import annotations
