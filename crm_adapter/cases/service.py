@@ -152,9 +152,8 @@ async def apply_crm_change(
         return None
     status = await canonical_status(session, case.connector or "", change.status)
     if status is None:
-        await hold_change(
-            session, case, change
-        )  # for an operator to map, never guessed
+        # Held for an operator to map, never guessed.
+        await hold_change(session, case, change)
         return None
     case.crm_version = change.version or case.crm_version
     case.crm_status = change.status
