@@ -2,6 +2,16 @@
 
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
+from crm_adapter.operators.models import OperatorAction, OperatorKey
 from crm_adapter.routing.models import Route, Unit
 
-__all__ = ["Case", "CaseAction", "InboxMessage", "OutboxEvent", "Route", "Unit"]
+__all__ = [
+    "Case",
+    "CaseAction",
+    "InboxMessage",
+    "OperatorAction",
+    "OperatorKey",
+    "OutboxEvent",
+    "Route",
+    "Unit",
+]
