@@ -1,7 +1,7 @@
 """cases due and closing times
 
 Revision ID: e3a3cabedfe0
-Revises: 44eaa63fcbb8
+Revises: 69b3841f5291
 Create Date: 2026-12-01 10:11:59.352729
 
 """
@@ -16,7 +16,7 @@ from shared.sla import due_at
 
 # revision identifiers, used by Alembic.
 revision: str = "e3a3cabedfe0"
-down_revision: str | Sequence[str] | None = "44eaa63fcbb8"
+down_revision: str | Sequence[str] | None = "69b3841f5291"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -91,11 +91,15 @@ def upgrade() -> None:
             "due_at", existing_type=sa.DateTime(timezone=True), nullable=False
         )
         batch_op.create_index(batch_op.f("ix_cases_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_cases_submitted_at"), ["submitted_at"], unique=False
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_submitted_at"))
         batch_op.drop_index(batch_op.f("ix_cases_due_at"))
         batch_op.drop_column("closed_at")
         batch_op.drop_column("due_at")
