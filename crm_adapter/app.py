@@ -11,6 +11,8 @@ from crm_adapter import worker
 from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.intake_events.router import router as intake_events_router
+from crm_adapter.monitoring.metrics import router as metrics_router
+from crm_adapter.monitoring.router import router as monitoring_router
 from crm_adapter.operators.router import router as operators_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
@@ -62,5 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(operators_router)
     app.include_router(statuses_router)
+    app.include_router(monitoring_router)
+    app.include_router(metrics_router)
 
     return app

@@ -34,6 +34,7 @@ from shared.contracts import (
 )
 from shared.db import utcnow
 from shared.outbox import add_event
+from shared.sla import due_at
 from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,12 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
         if event.reporter_contact
         else None,
         submitted_at=event.submitted_at,
+        due_at=due_at(
+            event.submitted_at,
+            hours=event.resolution_target.hours,
+            working_days=event.resolution_target.working_days,
+        ),
+        closed_at=None,
         unit_code=unit.code if unit else None,
         connector=unit.connector if unit else None,
         state=CaseState.PENDING if unit else CaseState.UNROUTABLE,
@@ -87,6 +94,16 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
     else:
         logger.warning("case.unroutable", extra={"report_id": str(event.report_id)})
     return case
+
+
+def set_status(case: Case, status: ReportStatus, *, at: dt.datetime) -> None:
+    """Change the case's status, and its `closed_at` with it."""
+    if status.is_closed:
+        if case.closed_at is None or not ReportStatus(case.status).is_closed:
+            case.closed_at = at
+    else:
+        case.closed_at = None
+    case.status = status
 
 
 def emit_status(
@@ -166,7 +183,7 @@ async def apply_crm_change(
     # they are not the unit's note, and the CRM confirming our reopen is no news to intake.
     note = await _unit_note(session, case, change.note)
     if status != case.status or note:
-        case.status = status
+        set_status(case, status, at=change.changed_at)
         emit_status(session, case, note=note, changed_at=change.changed_at)
     return None
 
@@ -244,7 +261,7 @@ async def request_reopen(
         rating=event.rating,
         requested_at=event.requested_at,
     )
-    case.status = ReportStatus.REOPENED
+    set_status(case, ReportStatus.REOPENED, at=event.requested_at)
     case.updated_at = utcnow()
     emit_status(
         session,
