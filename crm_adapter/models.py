@@ -3,7 +3,7 @@
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.operators.models import OperatorAction, OperatorKey
-from crm_adapter.routing.models import Route, Unit
+from crm_adapter.routing.models import RoutingVersion, Rule, Unit, VersionUnit
 
 __all__ = [
     "Case",
@@ -12,6 +12,8 @@ __all__ = [
     "OperatorAction",
     "OperatorKey",
     "OutboxEvent",
-    "Route",
+    "RoutingVersion",
+    "Rule",
     "Unit",
+    "VersionUnit",
 ]

@@ -12,5 +12,5 @@ SCRIPT_LOCATION = Path(__file__).parent
 
 
 async def migrate(settings: Settings) -> None:
-    """Bring the schema to the newest revision, then add missing default routes."""
+    """Bring the schema to the newest revision, then make routing version 1 if none exists."""
     await upgrade_and_seed(settings, SCRIPT_LOCATION, seed_defaults)
