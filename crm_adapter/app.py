@@ -14,6 +14,7 @@ from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.monitoring.metrics import router as metrics_router
 from crm_adapter.monitoring.router import router as monitoring_router
 from crm_adapter.operators.router import router as operators_router
+from crm_adapter.routing.router import router as routing_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
 from shared.deps import MAX_BODY_BYTES, health_router
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.crm_connector = worker.connectors(settings, runtime.client)[
                 RestJsonConnector.name
             ]
+            app.state.crm_connector_names = frozenset(
+                worker.connectors(settings, runtime.client)
+            )
             yield
 
     app = FastAPI(
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)
     app.include_router(operators_router)
+    app.include_router(routing_router)
     app.include_router(statuses_router)
     app.include_router(monitoring_router)
     app.include_router(metrics_router)
