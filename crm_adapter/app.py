@@ -38,9 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.events_verifier = Verifier(settings.events_secrets())
             app.state.crm_webhook_verifier = Verifier(settings.crm_webhook_secrets())
-            app.state.crm_connector = worker.connectors(settings, runtime.client)[
-                RestJsonConnector.name
-            ]
+            app.state.crm_connector = worker.connectors(
+                settings, runtime.client, runtime.sessionmaker
+            )[RestJsonConnector.name]
             yield
 
     app = FastAPI(

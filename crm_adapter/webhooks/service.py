@@ -1,11 +1,12 @@
-"""Storing a CRM webhook once and applying its status change in the same transaction."""
+"""Storing a CRM status change once and applying it in the same transaction: the one path of
+both the CRM's webhooks and the pollers."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.service import apply_crm_change
-from crm_adapter.crm.connector import CrmConnector
+from crm_adapter.crm.connector import CrmConnector, CrmStatusChange
 from crm_adapter.db import InboxMessage
 from shared.errors import AppError
 from shared.i18n import N_
@@ -27,12 +28,26 @@ async def receive_webhook(
         change = connector.parse_webhook(body)
     except ValueError as exc:
         raise InvalidWebhook(reason=str(exc)[:500]) from exc
+    return await receive_change(
+        session, connector_name=connector.name, change=change, raw_payload=body.decode()
+    )
+
+
+async def receive_change(
+    session: AsyncSession,
+    *,
+    connector_name: str,
+    change: CrmStatusChange,
+    raw_payload: str,
+) -> bool:
+    """Store the change once under the CRM's update id and apply it, committing both;
+    False when it was stored before (by a webhook or an earlier poll)."""
     return await handle_once(
         session,
         InboxMessage,
-        source=f"crm:{connector.name}",
+        source=f"crm:{connector_name}",
         external_id=change.update_id,
         message_type="crm.status_changed",
-        payload=body.decode(),
+        payload=raw_payload,
         handler=lambda: apply_crm_change(session, change),
     )
