@@ -1,7 +1,7 @@
 """poll cursors, Open311 tokens, photo ids on cases
 
 Revision ID: 4ee107b11ad7
-Revises: 44eaa63fcbb8
+Revises: 69b3841f5291
 Create Date: 2026-12-01 10:16:07.481241
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "4ee107b11ad7"
-down_revision: str | Sequence[str] | None = "44eaa63fcbb8"
+down_revision: str | Sequence[str] | None = "69b3841f5291"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
