@@ -193,3 +193,42 @@ async def test_rest_json_polling_backs_up_webhooks_and_each_change_counts_once(
     await poller.run_once()
     assert len(await sent(sessionmaker)) == 2
     assert await crm_messages(adapter_session) == 1
+
+
+class WithoutUpdateFeed(httpx.AsyncBaseTransport):
+    """An Open311 server without mySociety's update feed: 404 for it, the rest as is."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(request.url.path)
+        if "servicerequestupdates" in request.url.path:
+            return httpx.Response(
+                404, content=b"<errors><error><code>404</code></error></errors>"
+            )
+        return await self.inner.handle_async_request(request)
+
+
+async def test_without_an_update_feed_auto_polling_reads_the_requests(
+    adapter, crm_simulator, crm_simulator_app, sessionmaker, czk_on_open311
+):
+    server = WithoutUpdateFeed(httpx.ASGITransport(app=crm_simulator_app))
+    connector = open311_connector(sessionmaker, server, "xml", poll_source="auto")
+    report_id = await push(sessionmaker, connector, adapter, "fallen_tree")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    await crm_simulator.post(
+        f"/api/cases/{case_id}/status",
+        json={"status": "NOT_CITY_MATTER", "note": "Teren prywatny"},
+    )
+    poller = Poller(sessionmaker=sessionmaker, connector=connector)
+    await poller.run_once()
+    await poller.run_once()
+    events = await sent(sessionmaker)
+    assert [(e.status, e.note) for e in events] == [
+        ("submitted", None),
+        ("rejected", "Teren prywatny"),
+    ]
+    feed = [p for p in server.asked if "servicerequestupdates" in p]
+    assert len(feed) == 1  # asked once, then remembered
