@@ -23,6 +23,10 @@ what the server must offer, and a real Open311 CRM must offer all of it:
   the connector reads core `GET requests.{fmt}` and makes one change per request and
   `updated_datetime` and status.
 
+Statuses (`mappings/open311.json`): a change's `external_status_code` (the CRM's own code)
+when the mapping knows it, else its status: mySociety's extended statuses, lower case. The
+upper-case codes in the mapping are the simulator's; a deployment adds its CRM's.
+
 Errors (classified as RELIABILITY §4.2 says):
 
 CrmError
