@@ -45,12 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.crm_webhook_verifier = Verifier(
                 settings.accepted_crm_webhook_secrets()
             )
-            app.state.crm_connector = worker.connectors(settings, runtime.client)[
-                RestJsonConnector.name
-            ]
-            app.state.crm_connector_names = frozenset(
-                worker.connectors(settings, runtime.client)
-            )
+            crm = worker.connectors(settings, runtime.client, runtime.sessionmaker)
+            app.state.crm_connector = crm[RestJsonConnector.name]
+            app.state.crm_connector_names = frozenset(crm)
             yield
 
     app = FastAPI(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -58,6 +59,75 @@ class Settings(ServiceSettings):
         "their delivery and update ids) are kept to recognise redeliveries; at least 7 "
         "days, longer than any sender retries. Unhandled rows are never deleted.",
     )
+    crm_poll: bool = Field(
+        default=False,
+        description="Also poll the REST JSON CRM's change list (`GET /api/updates`), as a "
+        "backstop for lost webhooks; webhooks stay the primary path.",
+    )
+    crm_poll_seconds: float = Field(
+        default=300.0, gt=0, description="How often the REST JSON CRM is polled."
+    )
+    open311_url: str = Field(
+        default="http://127.0.0.1:8002/open311/v2",
+        description="Base URL of the Open311 GeoReport v2 CRM (before `/requests.xml`).",
+    )
+    open311_api_key: SecretStr | None = Field(
+        default=SecretStr(DEV_CRM_API_KEY),
+        description="Sent as the `api_key` form field of POSTs; unset sends none.",
+    )
+    open311_jurisdiction_id: str | None = Field(
+        default=None,
+        description="Sent on every call when set (servers serving several jurisdictions).",
+    )
+    open311_format: Literal["xml", "json"] = Field(
+        default="xml", description="`xml` (every Open311 server) or `json`."
+    )
+    open311_timeout_seconds: float = Field(default=30.0, gt=0)
+    open311_service_codes: dict[str, str] = Field(
+        default={},
+        description='JSON object of category → Open311 service_code, e.g. {"pothole": "001"};'
+        " a category not listed is sent as its own code.",
+    )
+    open311_token_polls: int = Field(
+        default=5,
+        ge=0,
+        description="How often one attempt asks for a batch service's token before leaving "
+        "it for the next attempt.",
+    )
+    open311_token_poll_seconds: float = Field(
+        default=2.0, ge=0, description="Pause between two asks for a token."
+    )
+    open311_poll: bool = Field(
+        default=True, description="Poll the Open311 CRM for status changes."
+    )
+    open311_poll_seconds: float = Field(
+        default=300.0, gt=0, description="How often the Open311 CRM is polled."
+    )
+    open311_poll_source: Literal["auto", "updates", "requests"] = Field(
+        default="auto",
+        description="`updates`: the mySociety `servicerequestupdates` feed; `requests`: "
+        "core `GET requests` (one change per new status or update time); `auto`: the "
+        "feed when the server answers it, else requests.",
+    )
+    open311_poll_overlap_seconds: float = Field(
+        default=7200.0,
+        ge=0,
+        description="Each poll reads again this far before the last one started, for "
+        "changes the CRM committed late; a change read twice is stored once.",
+    )
+    intake_public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Intake's URL as the CRMs reach it: the base of the photo links they get.",
+    )
+    photo_url_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["photo_urls"]),
+        description="Key (HMAC-SHA256) of the photo links; intake's INTAKE_PHOTO_URL_SECRET.",
+    )
+    photo_url_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        description="How long a photo link handed to a CRM works.",
+    )
     case_lease_seconds: float = Field(
         default=120.0,
         gt=0,
@@ -109,3 +179,6 @@ class Settings(ServiceSettings):
             *self.crm_webhook_secrets,
         )
         return list(dict.fromkeys(found))
+
+    def photo_url_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.photo_url_ttl_seconds)

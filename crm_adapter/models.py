@@ -1,6 +1,7 @@
 """Every ORM model of the adapter, imported in one place for Alembic and the tests."""
 
 from crm_adapter.cases.models import Case, CaseAction
+from crm_adapter.crm.models import Open311Token, PollCursor
 from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.operators.models import OperatorAction, OperatorKey
 from crm_adapter.routing.models import RoutingVersion, Rule, Unit, VersionUnit
@@ -11,9 +12,11 @@ __all__ = [
     "CaseAction",
     "HeldChange",
     "InboxMessage",
+    "Open311Token",
     "OperatorAction",
     "OperatorKey",
     "OutboxEvent",
+    "PollCursor",
     "RoutingVersion",
     "Rule",
     "StatusMapping",

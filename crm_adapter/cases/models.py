@@ -45,6 +45,10 @@ class Case(Base):
     )
     lat: Mapped[float]
     lon: Mapped[float]
+    # Intake's ids of the report's photos, in the resident's order; CRMs get signed links.
+    photo_ids: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # The reporter's name, e-mail and language, only with their consent; gone on erasure.
     reporter_contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Operators list cases and read figures by submission time.

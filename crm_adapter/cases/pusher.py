@@ -92,6 +92,7 @@ class CasePusher:
                     attributes=case.attributes,
                     lat=case.lat,
                     lon=case.lon,
+                    photo_ids=case.photo_ids,
                     reported_at=case.submitted_at,
                     reporter=case.reporter_contact,
                 )

@@ -71,6 +71,7 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
         attributes=dict(event.attributes),
         lat=event.location.lat,
         lon=event.location.lon,
+        photo_ids=[str(photo_id) for photo_id in event.photo_ids],
         reporter_contact=event.reporter_contact.model_dump()
         if event.reporter_contact
         else None,

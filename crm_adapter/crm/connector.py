@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 
 class CrmError(Exception):
@@ -45,6 +45,8 @@ class CaseDraft:
     reported_at: dt.datetime
     reporter: Mapping[str, str] | None = None
     """Name, e-mail and language, only when the resident agreed to share them."""
+    photo_ids: Sequence[str] = ()
+    """Intake's ids of the report's photos; connectors hand the CRM signed links to them."""
 
 
 @dataclass(frozen=True)
@@ -94,3 +96,25 @@ class CrmConnector(Protocol):
         ...
 
     def parse_webhook(self, body: bytes) -> CrmStatusChange: ...
+
+
+class PolledChange(NamedTuple):
+    change: CrmStatusChange
+    raw: str
+    """The CRM's own text of the change, kept in the inbox."""
+
+
+@runtime_checkable
+class PollingConnector(Protocol):
+    """A connector that can also list the CRM's changes (for CRMs without webhooks, and as a
+    backstop for lost webhooks)."""
+
+    name: str
+
+    async def poll_changes(
+        self, cursor: str | None
+    ) -> tuple[Sequence[PolledChange], str]:
+        """The changes since `cursor` (None: the first poll), oldest first, and the cursor
+        to go on from. Windows may overlap: every change carries the CRM's update id, and
+        a change read twice is stored once."""
+        ...

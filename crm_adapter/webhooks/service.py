@@ -1,7 +1,7 @@
 """Storing a CRM status change once and applying it in the same transaction.
 
-Webhooks and polling both hand their changes to `receive_webhook`, the one place where a
-change is stored (deduplicated) and applied.
+Webhooks (`receive_webhook`) and the pollers hand their changes to `receive_change`, the one
+place where a change is stored (deduplicated) and applied.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ def parse_change(connector: CrmConnector, body: bytes) -> CrmStatusChange:
         raise InvalidWebhook(reason=str(exc)[:500]) from exc
 
 
-def source_of(connector: CrmConnector) -> str:
-    """The inbox's `source` of this connector's changes."""
-    return f"crm:{connector.name}"
+def source_of(connector_name: str) -> str:
+    """The inbox's `source` of a connector's changes."""
+    return f"crm:{connector_name}"
 
 
 async def receive_webhook(
@@ -46,6 +46,24 @@ async def receive_webhook(
     connector: CrmConnector,
     change: CrmStatusChange,
     delivery_id: str | None,
+    payload: str | None = None,
+) -> bool:
+    """A webhook's change: see `receive_change`."""
+    return await receive_change(
+        session,
+        connector_name=connector.name,
+        change=change,
+        delivery_id=delivery_id,
+        payload=payload,
+    )
+
+
+async def receive_change(
+    session: AsyncSession,
+    *,
+    connector_name: str,
+    change: CrmStatusChange,
+    delivery_id: str | None = None,
     payload: str | None = None,
 ) -> bool:
     """Store the change once and apply it, committing both; False when it was here already.
@@ -58,7 +76,7 @@ async def receive_webhook(
     return await handle_once(
         session,
         InboxMessage,
-        source=source_of(connector),
+        source=source_of(connector_name),
         external_id=change.update_id,
         message_type=MESSAGE_TYPE,
         payload=payload if payload is not None else _as_json(change),

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from devtools.crm_simulator import open311
 from devtools.crm_simulator.config import Settings
 from shared.errors import allowed_methods
 from shared.signing import Signer
@@ -75,6 +76,9 @@ class CaseCreate(BaseModel):
     reporter: dict[str, str] | None = Field(
         default=None, description="Who to contact, when the resident agreed."
     )
+    photos: list[str] = Field(
+        default=[], description="Links to the report's photos (time-limited)."
+    )
 
 
 StatusCode = Annotated[
@@ -110,6 +114,12 @@ class Case(BaseModel):
     attributes: dict[str, str | int | float | bool]
     location: Location
     reporter: dict[str, str] | None = None
+    photos: list[str] = []
+    channel: str = Field(
+        default="rest",
+        description="How the case came in: `rest` (its changes are sent as webhooks) or "
+        "`open311` (its changes are read by polling).",
+    )
     status: StatusCode
     version: int
     created_at: dt.datetime
@@ -149,6 +159,19 @@ class CommentCreate(BaseModel):
     comment: str = Field(min_length=1, max_length=2000)
 
 
+class Update(BaseModel):
+    """A status change as the webhook carries it, numbered in the order of all changes."""
+
+    seq: int
+    update_id: str
+    case_id: str
+    external_ref: str
+    status: StatusCode
+    note: str | None
+    version: int
+    changed_at: dt.datetime
+
+
 class WebhookDelivery(BaseModel):
     update_id: str
     case_id: str
@@ -162,6 +185,7 @@ class Store:
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
         self.deliveries: dict[str, WebhookDelivery] = {}
+        self.updates: list[Update] = []
         # Idempotency keys of the requests that changed a case, and the case each changed.
         self.requests: dict[str, str] = {}
         self._lock = asyncio.Lock()
@@ -179,6 +203,7 @@ class Store:
                 attributes=data.attributes,
                 location=data.location,
                 reporter=data.reporter,
+                photos=data.photos,
                 status=CaseStatus.NEW,
                 version=1,
                 created_at=now,
@@ -339,6 +364,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         case.updated_at = now
         case.history.append(HistoryEntry(status=status, note=note, changed_at=now))
         update_id = str(uuid.uuid4())
+        store.updates.append(
+            Update(
+                seq=len(store.updates) + 1,
+                update_id=update_id,
+                case_id=case.case_id,
+                external_ref=case.external_ref,
+                status=status,
+                note=note,
+                version=case.version,
+                changed_at=now,
+            )
+        )
+        if case.channel == "open311":
+            return  # Open311 clients poll for changes
         payload = {
             "update_id": update_id,
             "case_id": case.case_id,
@@ -442,6 +481,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         case = get_case(case_id)
         case.reporter = None
         return case
+
+    @app.get(
+        "/api/updates",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Status changes in order",
+        responses=UNAUTHORIZED,
+        description="Every status change of every case after the sequence number `after`, "
+        "oldest first, each as its webhook carries it plus its `seq`: for a client that "
+        "polls instead of (or besides) receiving webhooks.",
+    )
+    async def list_updates(
+        after: Annotated[
+            int, Query(ge=0, description="The last sequence number the caller has.")
+        ] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[Update]:
+        return store.updates[after : after + limit]
+
+    app.include_router(open311.router(store, settings, set_status))
 
     @app.get(
         "/api/webhooks",

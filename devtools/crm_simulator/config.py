@@ -28,5 +28,16 @@ class Settings(BaseSettings):
         description="Standard Webhooks secret the webhooks are signed with.",
     )
     webhook_attempts: int = Field(default=8, ge=1)
+    open311_batch: bool = Field(
+        default=False,
+        description="Open311 requests are taken as a batch service would: POST answers a "
+        "token, resolved to the request id after OPEN311_TOKEN_DELAY_SECONDS "
+        "(switchable at runtime: PUT /open311/simulator).",
+    )
+    open311_token_delay_seconds: float = Field(default=1.0, ge=0)
+    open311_jurisdiction_id: str | None = Field(
+        default=None,
+        description="The one jurisdiction served; unset accepts any (or none).",
+    )
     log_json: bool = False
     log_level: str = "INFO"
