@@ -2,6 +2,16 @@
 
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
+from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt
 from crm_adapter.routing.models import Route, Unit
 
-__all__ = ["Case", "CaseAction", "InboxMessage", "OutboxEvent", "Route", "Unit"]
+__all__ = [
+    "Case",
+    "CaseAction",
+    "ConnectorBreaker",
+    "DeliveryAttempt",
+    "InboxMessage",
+    "OutboxEvent",
+    "Route",
+    "Unit",
+]

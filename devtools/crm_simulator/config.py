@@ -28,5 +28,10 @@ class Settings(BaseSettings):
         description="Standard Webhooks secret the webhooks are signed with.",
     )
     webhook_attempts: int = Field(default=8, ge=1)
+    idempotent_creates: bool = Field(
+        default=False,
+        description="Return the existing case for a create with a known external_ref "
+        "(switchable at run time through /_sim/faults); false: make a second case.",
+    )
     log_json: bool = False
     log_level: str = "INFO"

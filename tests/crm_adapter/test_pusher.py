@@ -166,19 +166,19 @@ class TestPushPending:
         assert case.last_error is not None
         assert "503" in case.last_error
 
-    @pytest.mark.parametrize("status", [400, 422])
+    @pytest.mark.parametrize("status", [400, 404, 410, 413, 422])
     async def test_a_refusal_of_our_request_is_held_for_an_operator(
         self, adapter, sessionmaker, status
     ):
         report_id = await open_case(adapter)
         await pusher(sessionmaker, Answer(status)).run_once()
         case = await the_case(sessionmaker, report_id)
-        assert case.state == "dead"
+        assert (case.state, case.attempts) == ("dead", 1)
         assert case.last_error is not None
         assert str(status) in case.last_error
 
-    @pytest.mark.parametrize("status", [401, 403, 404, 429])
-    async def test_a_crm_misconfiguration_is_retried_not_given_up(
+    @pytest.mark.parametrize("status", [401, 403, 408, 409, 425, 429, 500, 502, 504])
+    async def test_a_temporary_failure_or_bad_credentials_are_retried_not_given_up(
         self, adapter, sessionmaker, status
     ):
         report_id = await open_case(adapter)
