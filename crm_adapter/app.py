@@ -11,6 +11,7 @@ from crm_adapter import worker
 from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.intake_events.router import router as intake_events_router
+from crm_adapter.operators.router import router as operators_router
 from crm_adapter.webhooks.router import router as webhooks_router
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import BodyLimitMiddleware, install_error_handlers
@@ -56,5 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)
+    app.include_router(operators_router)
 
     return app

@@ -6,7 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from crm_adapter.config import Settings
 from crm_adapter.crm.connector import CrmConnector
+from crm_adapter.operators.models import OPERATORS
+from shared.deps import SessionDep
+from shared.operators import Operator, OperatorKeys, Role, require_operator
 
 
 def get_crm_connector(request: Request) -> CrmConnector:
@@ -15,3 +19,23 @@ def get_crm_connector(request: Request) -> CrmConnector:
 
 
 CrmConnectorDep = Annotated[CrmConnector, Depends(get_crm_connector)]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_operator_keys(session: SessionDep, settings: SettingsDep) -> OperatorKeys:
+    return OPERATORS.keys(session, settings.operator_keys)
+
+
+require_read = require_operator(Role.READ, get_operator_keys)
+require_manage = require_operator(Role.MANAGE, get_operator_keys)
+ReadOperator = Annotated[Operator, Depends(require_read)]
+"""The operator acting with a key of any role (`X-API-Key`); 401 without a valid one."""
+ManageOperator = Annotated[Operator, Depends(require_manage)]
+"""The operator acting with a `manage` key; 403 for a `read` key."""

@@ -3,6 +3,7 @@
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt
+from crm_adapter.operators.models import OperatorAction, OperatorKey
 from crm_adapter.routing.models import Route, Unit
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "ConnectorBreaker",
     "DeliveryAttempt",
     "InboxMessage",
+    "OperatorAction",
+    "OperatorKey",
     "OutboxEvent",
     "Route",
     "Unit",

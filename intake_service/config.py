@@ -11,7 +11,6 @@ from pydantic_settings import SettingsConfigDict
 
 from intake_service.area.service import DEFAULT_AREA_FILE
 from intake_service.mail.sender import FolderMailer, Mailer, SmtpMailer
-from shared.operators import ConfiguredKey, duplicate_names
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 
 
@@ -132,12 +131,6 @@ class Settings(ServiceSettings):
         default=None,
         description="The previous secret, still accepted while it is rotated out.",
     )
-    operator_keys: list[ConfiguredKey] = Field(
-        default=[],
-        description="Operator keys given here rather than made with `python -m intake_service "
-        'operator-key create`: a JSON list of {"name", "role" (read or manage), "sha256" (hex '
-        "SHA-256 of the key)}; the keys themselves are never written here.",
-    )
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRETS["intake_secret_key"]),
         description="Key of the keyed hashes (HMAC-SHA256) in which e-mail codes and "
@@ -214,14 +207,6 @@ class Settings(ServiceSettings):
             if self.smtp_password
             else None,
         )
-
-    @model_validator(mode="after")
-    def _unique_operator_names(self) -> Self:
-        if repeated := duplicate_names(self.operator_keys):
-            raise ValueError(
-                f"operator_keys: each name once, repeated: {', '.join(sorted(repeated))}"
-            )
-        return self
 
     def photo_concurrency(self) -> int:
         return self.photo_workers or os.cpu_count() or 1

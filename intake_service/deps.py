@@ -12,12 +12,12 @@ from intake_service.accounts.models import Account
 from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
 from intake_service.mail.sender import Mailer
-from intake_service.operators.service import IntakeOperatorKeys
+from intake_service.operators.models import OPERATORS
 from intake_service.photos.service import Photos
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated
 from shared.i18n import negotiate
-from shared.operators import Operator, Role, require_operator
+from shared.operators import Operator, OperatorKeys, Role, require_operator
 
 
 def get_settings(request: Request) -> Settings:
@@ -107,16 +107,15 @@ OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 AccountDep = Annotated[Account, Depends(get_account)]
 
 
-def get_operator_keys(session: SessionDep, settings: SettingsDep) -> IntakeOperatorKeys:
-    return IntakeOperatorKeys(session=session, configured=settings.operator_keys)
+def get_operator_keys(session: SessionDep, settings: SettingsDep) -> OperatorKeys:
+    return OPERATORS.keys(session, settings.operator_keys)
 
 
+require_manage = require_operator(Role.MANAGE, get_operator_keys)
 OperatorReadDep = Annotated[
     Operator, Depends(require_operator(Role.READ, get_operator_keys))
 ]
 """The operator acting with a key of any role (`X-API-Key`); 401 without a valid one."""
-OperatorManageDep = Annotated[
-    Operator, Depends(require_operator(Role.MANAGE, get_operator_keys))
-]
+OperatorManageDep = Annotated[Operator, Depends(require_manage)]
 """The operator acting with a `manage` key; 403 for a `read` key."""
 BearerTokenDep = Annotated[str, Depends(get_bearer_token)]

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
+from shared.operators import ConfiguredKey, duplicate_names
 from shared.retry import Backoff
 
 
@@ -74,6 +75,20 @@ class ServiceSettings(BaseSettings):
     retry_budget_hours: float = Field(default=72.0, gt=0)
     log_json: bool = False
     log_level: str = "INFO"
+    operator_keys: list[ConfiguredKey] = Field(
+        default=[],
+        description="Operator keys given here rather than made with `python -m <service> "
+        'operator-key create`: a JSON list of {"name", "role" (read or manage), "sha256" (hex '
+        "SHA-256 of the key)}; the keys themselves are never written here.",
+    )
+
+    @model_validator(mode="after")
+    def _unique_operator_names(self) -> Self:
+        if repeated := duplicate_names(self.operator_keys):
+            raise ValueError(
+                f"operator_keys: each name once, repeated: {', '.join(sorted(repeated))}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _normalise_database_url(self) -> Self:

@@ -149,6 +149,7 @@ def adapter_settings(clean_databases: Databases, tmp_path: Path) -> AdapterSetti
         database_url=clean_databases.adapter,
         data_dir=tmp_path,
         run_worker=False,
+        operator_keys=OPERATOR_KEYS,
     )
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+import shared.cli
 from shared.operators import ConfiguredKey, Role, hash_key
 
 T = TypeVar("T")
@@ -177,3 +179,26 @@ OPERATOR_KEYS = [
     ConfiguredKey(name="city-manager", role=Role.MANAGE, sha256=hash_key(MANAGE_KEY)),
     ConfiguredKey(name="city-analyst", role=Role.READ, sha256=hash_key(READ_KEY)),
 ]
+
+
+def command_line(
+    main: Callable[..., None],
+    settings: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., Awaitable[tuple[int, str, str]]]:
+    """Runs a service's command line in process with `settings`; (status, out, err)."""
+    # The command would set up the process's logging; the test runner owns it here.
+    monkeypatch.setattr(shared.cli, "configure_logging", lambda **_: None)
+
+    async def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            await asyncio.to_thread(main, list(argv), settings_factory=lambda: settings)
+            status = 0
+        except SystemExit as exit_:
+            status = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run

@@ -8,7 +8,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.ideas.models import Idea
-from intake_service.reports.repository import PageKey
+from shared.pagination import PageKey
 
 
 async def newest(

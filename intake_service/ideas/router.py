@@ -24,11 +24,12 @@ from intake_service.ideas.schemas import (
     IdeaRead,
     IdeaTopic,
 )
-from intake_service.reports.exceptions import InvalidCursor, UnknownCategory
+from intake_service.reports.exceptions import UnknownCategory
 from shared.csv_export import csv_response, csv_responses
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated
+from shared.pagination import InvalidCursor
 from shared.params import Timestamp
 
 router = APIRouter(prefix="/v1/ideas", tags=["ideas"])

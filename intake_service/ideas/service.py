@@ -13,10 +13,9 @@ from intake_service.ideas import repository
 from intake_service.ideas.models import Idea
 from intake_service.ideas.schemas import IdeaCreate, IdeaTopic
 from intake_service.reports.exceptions import UnknownCategory
-from intake_service.reports.pagination import decode_cursor, encode_cursor
-from intake_service.reports.repository import PageKey
 from shared.csv_export import Cell
 from shared.db import utcnow
+from shared.pagination import PageKey, decode_cursor, encode_cursor
 
 
 async def submit_idea(

@@ -25,11 +25,9 @@ from intake_service.notifications.schemas import (
     NotificationList,
     NotificationRead,
 )
-from intake_service.reports.exceptions import InvalidCursor
-from intake_service.reports.pagination import decode_cursor, encode_cursor
-from intake_service.reports.repository import PageKey
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
+from shared.pagination import InvalidCursor, PageKey, decode_cursor, encode_cursor
 from shared.wakeup import Wakeups
 
 router = APIRouter(prefix="/v1/me/notifications", tags=["me"])

@@ -21,13 +21,6 @@ class UnknownCategory(AppError):
     )
 
 
-class InvalidCursor(AppError):
-    status_code = 422
-    code = "invalid-cursor"
-    title = N_("Invalid page cursor")
-    detail = N_("Pass the next_cursor of the previous page unchanged.")
-
-
 class InvalidBox(AppError):
     status_code = 422
     code = "invalid-bbox"

@@ -17,6 +17,7 @@ from intake_service.reports.geo import box_around, distance_m
 from intake_service.reports.models import Report, ReportCounter, ReportSupporter
 from shared.contracts import ReportStatus
 from shared.db import utcnow
+from shared.pagination import PageKey
 
 
 async def next_number(session: AsyncSession, year: int) -> int:
@@ -54,14 +55,6 @@ class Box:
     max_lat: float
     min_lon: float
     max_lon: float
-
-
-@dataclass(frozen=True)
-class PageKey:
-    """Where a page ends: the last report's creation time and id (newest first)."""
-
-    created_at: dt.datetime
-    id: uuid.UUID
 
 
 async def list_public(

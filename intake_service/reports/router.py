@@ -33,7 +33,6 @@ from intake_service.photos.upload import MalformedForm, PhotoFileTooLarge
 from intake_service.reports import service
 from intake_service.reports.exceptions import (
     InvalidBox,
-    InvalidCursor,
     InvalidStatus,
     ReportClosed,
     ReportNotFound,
@@ -59,6 +58,7 @@ from intake_service.reports.schemas import (
 )
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
+from shared.pagination import InvalidCursor
 from shared.params import Timestamp
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])

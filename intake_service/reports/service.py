@@ -32,7 +32,6 @@ from intake_service.reports.exceptions import (
     UnknownCategory,
 )
 from intake_service.reports.models import Report, ReportStatusChange
-from intake_service.reports.pagination import decode_cursor, encode_cursor
 from intake_service.reports.schemas import (
     Location,
     LocationSource,
@@ -48,6 +47,7 @@ from shared.contracts import (
 )
 from shared.db import utcnow
 from shared.outbox import add_event
+from shared.pagination import PageKey, decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -347,9 +347,7 @@ async def list_reports(
     )
     page, more = reports[:limit], len(reports) > limit
     next_cursor = (
-        encode_cursor(repository.PageKey(page[-1].created_at, page[-1].id))
-        if more
-        else None
+        encode_cursor(PageKey(page[-1].created_at, page[-1].id)) if more else None
     )
     return page, next_cursor
 

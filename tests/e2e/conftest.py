@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from devtools.stack import Ports, free_ports, running
 from shared.settings import DEV_SECRETS
 from tests.conftest import new_databases
 from tests.databases import Databases
+from tests.helpers import OPERATOR_KEYS
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,15 @@ def start_stack(
     intake, adapter, crm = free_ports(3)
     ports = Ports(intake=intake, adapter=adapter, crm=crm)
     own = ("INTAKE_", "ADAPTER_", "CRM_SIM_", "MAM_")
+    operator_keys = json.dumps([key.model_dump() for key in OPERATOR_KEYS])
     for databases in new_databases(backend, folder / "db", "e2e"):
         env = {k: v for k, v in os.environ.items() if not k.startswith(own)} | {
             "MAM_DATA_DIR": str(folder / "data"),
             "INTAKE_DATABASE_URL": databases.intake,
             "ADAPTER_DATABASE_URL": databases.adapter,
+            # The test operator keys (`tests.helpers.READ` / `MANAGE`) work on both services.
+            "INTAKE_OPERATOR_KEYS": operator_keys,
+            "ADAPTER_OPERATOR_KEYS": operator_keys,
         }
         with running(
             ports, env, log_dir=folder / "logs", separate_workers=separate_workers

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import shared.cli
 from intake_service.cli import main
 from intake_service.config import Settings
 from shared.db import make_engine, make_sessionmaker
+from tests.helpers import command_line
 from tests.smtp import Inbox, smtp_server
 
 
@@ -47,19 +46,4 @@ async def intake_db(intake_settings: Settings) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 def cli(intake_settings, monkeypatch, capsys):
     """Runs `python -m intake_service …` in process on the test database; (status, out, err)."""
-    # The command would set up the process's logging; the test runner owns it here.
-    monkeypatch.setattr(shared.cli, "configure_logging", lambda **_: None)
-
-    async def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            await asyncio.to_thread(
-                main, list(argv), settings_factory=lambda: intake_settings
-            )
-            status = 0
-        except SystemExit as exit_:
-            status = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
+    return command_line(main, intake_settings, monkeypatch, capsys)

@@ -613,7 +613,7 @@ class TestAuditLog:
     async def test_changes_are_logged_by_name_without_residents_data(
         self, intake, caplog
     ):
-        caplog.set_level("INFO", logger="intake_service.operators.audit")
+        caplog.set_level("INFO", logger="shared.operator_store")
         survey = await create(intake)
         await answer(intake, survey, DEVICE, text="Mój adres: ul. Prosta 1")
         await intake.post(f"{SURVEYS}/{survey['id']}/close", headers=MANAGE)

@@ -1,0 +1,1 @@
+"""Operator keys of the adapter and the audit log of operators' changes."""
