@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from crm_adapter import worker
 from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deliveries.router import router as deliveries_router
 from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.operators.router import router as operators_router
 from crm_adapter.webhooks.router import router as webhooks_router
@@ -39,9 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.events_verifier = Verifier(settings.events_secrets())
             app.state.crm_webhook_verifier = Verifier(settings.crm_webhook_secrets())
-            app.state.crm_connector = worker.connectors(settings, runtime.client)[
-                RestJsonConnector.name
-            ]
+            connectors = worker.connectors(settings, runtime.client)
+            app.state.crm_connectors = connectors
+            app.state.crm_connector = connectors[RestJsonConnector.name]
             yield
 
     app = FastAPI(
@@ -58,5 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)
     app.include_router(operators_router)
+    app.include_router(deliveries_router)
 
     return app

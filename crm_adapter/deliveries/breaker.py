@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -167,15 +166,3 @@ async def record_failure(
             },
         )
     return breaker.open_until is not None
-
-
-async def breakers(
-    session: AsyncSession, connectors: Iterable[str]
-) -> dict[str, ConnectorBreaker | None]:
-    """Each connector's breaker row (None: never failed, closed)."""
-    names = list(connectors)
-    rows = await session.scalars(
-        select(ConnectorBreaker).where(ConnectorBreaker.connector.in_(names))
-    )
-    found = {row.connector: row for row in rows}
-    return {name: found.get(name) for name in names}
