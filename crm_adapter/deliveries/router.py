@@ -112,7 +112,10 @@ async def replay_delivery(
     session: SessionDep,
     operator: ManageOperator,
     delivery_id: uuid.UUID,
-    replay: Annotated[Replay | None, Body()] = None,
+    replay: Annotated[
+        Replay | None,
+        Body(examples=[{"reason": "CRM category list fixed (ticket OPS-1234)"}]),
+    ] = None,
 ) -> DeliveryDetail:
     return await service.replay(
         session, operator, delivery_id, reason=replay.reason if replay else None
