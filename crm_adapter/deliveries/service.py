@@ -94,8 +94,12 @@ async def resume_budgets(
 ) -> None:
     """The connector's breaker was open for `paused`: that time does not count against the
     budgets of its waiting deliveries."""
+    # Rows another transaction holds (an attempt being recorded) are skipped rather than
+    # waited for: that one waits for the breaker row this transaction holds.
     cases = await session.scalars(
-        select(Case).where(Case.connector == connector, Case.state == CaseState.PENDING)
+        select(Case)
+        .where(Case.connector == connector, Case.state == CaseState.PENDING)
+        .with_for_update(skip_locked=True)
     )
     for case in cases:
         case.retry_since = min(now, (case.retry_since or case.created_at) + paused)
@@ -103,6 +107,7 @@ async def resume_budgets(
         select(CaseAction)
         .join(Case, Case.id == CaseAction.case_id)
         .where(Case.connector == connector, CaseAction.state == ActionState.PENDING)
+        .with_for_update(skip_locked=True, of=CaseAction)
     )
     for action in actions:
         action.retry_since = min(
