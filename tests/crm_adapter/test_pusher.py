@@ -42,6 +42,18 @@ class Answer(httpx.AsyncBaseTransport):
         return httpx.Response(self.status, json={"error": "no"})
 
 
+class Throttled(httpx.AsyncBaseTransport):
+    """A CRM answering 429 with a `Retry-After`."""
+
+    def __init__(self, retry_after: str) -> None:
+        self.retry_after = retry_after
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            429, json={"error": "slow down"}, headers={"Retry-After": self.retry_after}
+        )
+
+
 class NeverAnswers(httpx.AsyncBaseTransport):
     """A CRM that accepts the connection and never says anything."""
 
@@ -185,6 +197,20 @@ class TestPushPending:
         await pusher(sessionmaker, Answer(status)).run_once()
         case = await the_case(sessionmaker, report_id)
         assert (case.state, case.attempts) == ("pending", 1)
+
+    async def test_a_throttled_create_waits_as_long_as_the_crm_asks(
+        self, adapter, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        before = dt.datetime.now(dt.UTC)
+        await pusher(sessionmaker, Throttled(retry_after="120")).run_once()
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.attempts) == ("pending", 1)
+        # The backoff alone would retry within microseconds.
+        assert case.next_attempt_at >= before + dt.timedelta(seconds=120)
+        assert case.next_attempt_at <= dt.datetime.now(dt.UTC) + dt.timedelta(
+            seconds=121
+        )
 
     async def test_an_unreadable_answer_is_retried_with_a_look_up(
         self, adapter, sessionmaker
