@@ -12,7 +12,10 @@ from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.deliveries.router import router as deliveries_router
 from crm_adapter.intake_events.router import router as intake_events_router
+from crm_adapter.monitoring.metrics import router as metrics_router
+from crm_adapter.monitoring.router import router as monitoring_router
 from crm_adapter.operators.router import router as operators_router
+from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import BodyLimitMiddleware, install_error_handlers
@@ -39,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(settings.database_url, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.events_verifier = Verifier(settings.events_secrets())
-            app.state.crm_webhook_verifier = Verifier(settings.crm_webhook_secrets())
+            app.state.crm_webhook_verifier = Verifier(
+                settings.accepted_crm_webhook_secrets()
+            )
             connectors = worker.connectors(settings, runtime.client)
             app.state.crm_connectors = connectors
             app.state.crm_connector = connectors[RestJsonConnector.name]
@@ -60,5 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(operators_router)
     app.include_router(deliveries_router)
+    app.include_router(statuses_router)
+    app.include_router(monitoring_router)
+    app.include_router(metrics_router)
 
     return app

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from crm_adapter.deliveries.breaker import BreakerPolicy
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
@@ -46,6 +48,18 @@ class Settings(ServiceSettings):
         description="Standard Webhooks secret the CRM signs status webhooks with.",
     )
     crm_webhook_secret_previous: SecretStr | None = None
+    crm_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default=[],
+        description="More secrets the CRM may sign status webhooks with, accepted besides "
+        "the two above while secrets are rotated: a comma-separated list (or a JSON list).",
+    )
+    inbox_retention_days: int = Field(
+        default=30,
+        ge=7,
+        description="How long handled inbox rows (intake's events, the CRM's webhooks with "
+        "their delivery and update ids) are kept to recognise redeliveries; at least 7 "
+        "days, longer than any sender retries. Unhandled rows are never deleted.",
+    )
     case_lease_seconds: float = Field(
         default=120.0,
         gt=0,
@@ -81,5 +95,21 @@ class Settings(ServiceSettings):
     def events_secrets(self) -> list[str]:
         return secrets_of(self.events_secret, self.events_secret_previous)
 
-    def crm_webhook_secrets(self) -> list[str]:
-        return secrets_of(self.crm_webhook_secret, self.crm_webhook_secret_previous)
+    @field_validator("crm_webhook_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    def accepted_crm_webhook_secrets(self) -> list[str]:
+        """Every secret a CRM webhook may be signed with (current first), each once."""
+        found = secrets_of(
+            self.crm_webhook_secret,
+            self.crm_webhook_secret_previous,
+            *self.crm_webhook_secrets,
+        )
+        return list(dict.fromkeys(found))

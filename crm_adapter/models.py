@@ -5,16 +5,19 @@ from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt
 from crm_adapter.operators.models import OperatorAction, OperatorKey
 from crm_adapter.routing.models import Route, Unit
+from crm_adapter.statuses.models import HeldChange, StatusMapping
 
 __all__ = [
     "Case",
     "CaseAction",
     "ConnectorBreaker",
     "DeliveryAttempt",
+    "HeldChange",
     "InboxMessage",
     "OperatorAction",
     "OperatorKey",
     "OutboxEvent",
     "Route",
+    "StatusMapping",
     "Unit",
 ]

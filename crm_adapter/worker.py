@@ -1,5 +1,5 @@
 """The adapter's background loops: the case pusher, the forwarder of reporters' reopens and
-comments, and the outbox relay to intake."""
+comments, the outbox relay to intake, and the purge of handled inbox rows."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from crm_adapter.config import Settings
 from crm_adapter.crm.connector import CrmConnector
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import OutboxEvent
+from crm_adapter.webhooks.retention import PURGE_INTERVAL_SECONDS, InboxPurge
 from shared.outbox import RELAY, OutboxRelay
 from shared.runtime import Runtime, StartLoops
 from shared.signing import Signer
@@ -76,6 +77,16 @@ def loops(settings: Settings) -> StartLoops:
             relay.run_once,
             wakeup=runtime.wakeups.event(RELAY),
             interval=interval,
+        )
+        purge = InboxPurge(
+            sessionmaker=runtime.sessionmaker,
+            keep=dt.timedelta(days=settings.inbox_retention_days),
+        )
+        runtime.loops.start(
+            "adapter.inbox_purge",
+            purge.run_once,
+            wakeup=runtime.wakeups.event("inbox_purge"),
+            interval=PURGE_INTERVAL_SECONDS,
         )
 
     return start

@@ -47,7 +47,15 @@ class Case(Base):
     lon: Mapped[float]
     # The reporter's name, e-mail and language, only with their consent; gone on erasure.
     reporter_contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    submitted_at: Mapped[dt.datetime]
+    # Operators list cases and read figures by submission time.
+    submitted_at: Mapped[dt.datetime] = mapped_column(index=True)
+    # When the category's target says it must be resolved (`shared.sla`), as intake told the
+    # resident. Overdue is computed from it when asked (open and past it), never stored: a
+    # stored flag would need a loop to keep it true and would be stale between its runs.
+    due_at: Mapped[dt.datetime] = mapped_column(index=True)
+    # When it was closed (resolved or rejected), by the CRM's clock; null while open, cleared
+    # on a reopen. A change from one closed status to the other keeps the first closing time.
+    closed_at: Mapped[dt.datetime | None]
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     connector: Mapped[str | None] = mapped_column(String(50))
     state: Mapped[str] = mapped_column(String(20), index=True)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import Case, CaseState
-from crm_adapter.cases.service import FORWARDER, emit_status
+from crm_adapter.cases.service import FORWARDER, emit_status, set_status
 from crm_adapter.crm.connector import (
     CaseDraft,
     CrmCase,
@@ -210,9 +210,11 @@ class CasePusher:
                 case.crm_version = max(case.crm_version, crm_case.version or 0)
             if case.status_version == 0:
                 # Nothing told intake about this case yet (a webhook may have beaten us to it).
-                case.status = (
-                    canonical_status(claim.connector, crm_case.status)
-                    or ReportStatus.SUBMITTED
+                set_status(
+                    case,
+                    await canonical_status(session, claim.connector, crm_case.status)
+                    or ReportStatus.SUBMITTED,
+                    at=case.updated_at,
                 )
                 emit_status(session, case, note=None, changed_at=case.updated_at)
             self._log(

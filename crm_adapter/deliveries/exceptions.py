@@ -13,13 +13,6 @@ class DeliveryNotFound(AppError):
     detail = N_("There is no case creation and no action with this id.")
 
 
-class CaseNotFound(AppError):
-    status_code = 404
-    code = "case-not-found"
-    title = N_("No such case")
-    detail = N_("The adapter has no case with this id.")
-
-
 class DeliveryNotDead(AppError):
     status_code = 409
     code = "delivery-not-dead"

@@ -8,11 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request
 
 from crm_adapter.deliveries import service
-from crm_adapter.deliveries.exceptions import (
-    CaseNotFound,
-    DeliveryNotDead,
-    DeliveryNotFound,
-)
+from crm_adapter.deliveries.exceptions import DeliveryNotDead, DeliveryNotFound
 from crm_adapter.deliveries.models import DeliveryKind
 from crm_adapter.deliveries.schemas import (
     CaseDeliveries,
@@ -23,6 +19,7 @@ from crm_adapter.deliveries.schemas import (
     Replay,
 )
 from crm_adapter.deps import ManageOperator, ReadOperator
+from crm_adapter.monitoring.exceptions import CaseNotFound
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
@@ -85,7 +82,7 @@ async def get_delivery(
     "/cases/{case_id}/deliveries",
     summary="A case's deliveries",
     description="The case's creation in its CRM and the residents' actions on it, each "
-    "with its attempts.",
+    "with its attempts. `case_id` may also be the report's id (intake's).",
     responses=problem_responses(*_READ, ValidationFailed, CaseNotFound),
 )
 async def case_deliveries(

@@ -15,11 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.cases.service import FORWARDER, PUSHER
 from crm_adapter.deliveries import breaker, repository
-from crm_adapter.deliveries.exceptions import (
-    CaseNotFound,
-    DeliveryNotDead,
-    DeliveryNotFound,
-)
+from crm_adapter.deliveries.exceptions import DeliveryNotDead, DeliveryNotFound
 from crm_adapter.deliveries.models import (
     ConnectorBreaker,
     DeliveryAttempt,
@@ -35,6 +31,7 @@ from crm_adapter.deliveries.schemas import (
     DeliveryRead,
     DeliveryState,
 )
+from crm_adapter.monitoring.exceptions import CaseNotFound
 from crm_adapter.operators import audit
 from shared.db import utcnow
 from shared.operators import Operator
@@ -181,10 +178,12 @@ async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Deliver
 
 
 async def case_deliveries(session: AsyncSession, case_id: uuid.UUID) -> CaseDeliveries:
-    case = await session.get(Case, case_id)
+    case = await session.get(Case, case_id) or await session.scalar(
+        select(Case).where(Case.report_id == case_id)
+    )
     if case is None:
         raise CaseNotFound()
-    rows = await repository.of_case(session, case_id)
+    rows = await repository.of_case(session, case.id)
     return CaseDeliveries(
         case_id=case.id,
         report_id=case.report_id,

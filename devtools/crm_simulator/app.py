@@ -1,7 +1,8 @@
 """The simulated CRM: cases in memory, status changes by hand, signed webhooks out.
 
-It speaks its own vocabulary (`NEW`, `ASSIGNED`, `IN_PROGRESS`, …) as a real CRM would, and
-knows nothing of MAM beyond the external reference it is given.
+It speaks its own vocabulary (`NEW`, `ASSIGNED`, `IN_PROGRESS`, …) as a real CRM would, takes
+codes a city adds of its own (any upper-case code), and knows nothing of MAM beyond the
+external reference it is given.
 """
 
 from __future__ import annotations
@@ -83,8 +84,20 @@ class CaseCreate(BaseModel):
     )
 
 
+StatusCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z][A-Z0-9_]{0,49}$",
+        description="One of the built-in codes (NEW, ASSIGNED, IN_PROGRESS, SCHEDULED, DONE, "
+        "NOT_CITY_MATTER, DUPLICATE, CANNOT_FIX, REOPENED), or any other upper-case code, as "
+        "a city adds its own to its CRM (e.g. ON_HOLD).",
+        examples=["IN_PROGRESS"],
+    ),
+]
+
+
 class HistoryEntry(BaseModel):
-    status: CaseStatus
+    status: StatusCode
     note: str | None
     changed_at: dt.datetime
 
@@ -104,7 +117,7 @@ class Case(BaseModel):
     attributes: dict[str, str | int | float | bool]
     location: Location
     reporter: dict[str, str] | None = None
-    status: CaseStatus
+    status: StatusCode
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -121,7 +134,7 @@ class StatusChange(BaseModel):
         }
     )
 
-    status: CaseStatus
+    status: StatusCode
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -146,7 +159,7 @@ class CommentCreate(BaseModel):
 class WebhookDelivery(BaseModel):
     update_id: str
     case_id: str
-    status: CaseStatus
+    status: StatusCode
     attempts: int
     delivered: bool
     last_error: str | None
@@ -368,9 +381,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def read_case(case_id: str) -> Case:
         return get_case(case_id)
 
-    def set_status(
-        request: Request, case: Case, status: CaseStatus, note: str | None
-    ) -> None:
+    def set_status(request: Request, case: Case, status: str, note: str | None) -> None:
         """Change the case's status and send the change as a webhook in the background."""
         now = _now()
         case.status = status
@@ -382,7 +393,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "update_id": update_id,
             "case_id": case.case_id,
             "external_ref": case.external_ref,
-            "status": status.value,
+            "status": status,
             "note": note,
             "version": case.version,
             "changed_at": now.isoformat(),

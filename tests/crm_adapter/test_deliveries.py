@@ -240,6 +240,10 @@ class TestDeliveryLog:
         assert (await delivery(adapter, uuid.UUID(reopen["id"])))["log"] == reopen[
             "log"
         ]
+        by_report = await adapter.get(
+            f"/admin/cases/{report_id}/deliveries", headers=READ
+        )
+        assert by_report.json() == body
 
     async def test_unknown_ids_are_404_problems(self, adapter):
         missing = await adapter.get(f"/admin/deliveries/{uuid.uuid4()}", headers=READ)
