@@ -15,6 +15,7 @@ from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.monitoring.metrics import router as metrics_router
 from crm_adapter.monitoring.router import router as monitoring_router
 from crm_adapter.operators.router import router as operators_router
+from crm_adapter.routing.router import router as routing_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
 from shared.deps import MAX_BODY_BYTES, health_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connectors = worker.connectors(settings, runtime.client)
             app.state.crm_connectors = connectors
             app.state.crm_connector = connectors[RestJsonConnector.name]
+            app.state.crm_connector_names = frozenset(connectors)
             yield
 
     app = FastAPI(
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(operators_router)
     app.include_router(deliveries_router)
+    app.include_router(routing_router)
     app.include_router(statuses_router)
     app.include_router(monitoring_router)
     app.include_router(metrics_router)

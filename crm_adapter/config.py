@@ -92,6 +92,29 @@ class Settings(ServiceSettings):
             max_open_for=dt.timedelta(seconds=self.breaker_max_open_seconds),
         )
 
+    routing_bounds: list[float] = Field(
+        default=[16.5, 50.9, 17.5, 51.4],
+        description="West, south, east and north edge (WGS 84 degrees) of the region the "
+        "routing table's areas must lie in: the city with a margin. An area outside it is "
+        "refused (often longitude and latitude swapped).",
+    )
+
+    @field_validator("routing_bounds")
+    @classmethod
+    def _bounds_enclose_something(cls, bounds: list[float]) -> list[float]:
+        if len(bounds) != 4:
+            raise ValueError("routing_bounds: [west, south, east, north]")
+        west, south, east, north = bounds
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValueError(
+                "routing_bounds: west < east and south < north, in degrees"
+            )
+        return bounds
+
+    def routing_region(self) -> tuple[float, float, float, float]:
+        west, south, east, north = self.routing_bounds
+        return west, south, east, north
+
     def events_secrets(self) -> list[str]:
         return secrets_of(self.events_secret, self.events_secret_previous)
 

@@ -4,7 +4,7 @@ from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt
 from crm_adapter.operators.models import OperatorAction, OperatorKey
-from crm_adapter.routing.models import Route, Unit
+from crm_adapter.routing.models import RoutingVersion, Rule, Unit, VersionUnit
 from crm_adapter.statuses.models import HeldChange, StatusMapping
 
 __all__ = [
@@ -17,7 +17,9 @@ __all__ = [
     "OperatorAction",
     "OperatorKey",
     "OutboxEvent",
-    "Route",
+    "RoutingVersion",
+    "Rule",
     "StatusMapping",
     "Unit",
+    "VersionUnit",
 ]

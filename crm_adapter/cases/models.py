@@ -58,6 +58,11 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None]
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     connector: Mapped[str | None] = mapped_column(String(50))
+    # The version of the routing table the case was routed by (or found unroutable under),
+    # and the rule of it that matched. No foreign keys: versions are never deleted, and
+    # SQLite could add them only by rebuilding this table.
+    routing_version: Mapped[int | None]
+    routing_rule_id: Mapped[int | None]
     state: Mapped[str] = mapped_column(String(20), index=True)
     crm_case_id: Mapped[str | None] = mapped_column(String(100), index=True)
     crm_status: Mapped[str | None] = mapped_column(String(50))

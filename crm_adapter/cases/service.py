@@ -20,7 +20,7 @@ from crm_adapter.cases.models import (
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
 from crm_adapter.db import InboxMessage, OutboxEvent
-from crm_adapter.routing.service import resolve_unit
+from crm_adapter.routing.service import Decision, resolve
 from crm_adapter.statuses.held import hold_change
 from shared.contracts import (
     Envelope,
@@ -55,7 +55,12 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
     )
     if existing is not None:
         return existing
-    unit = await resolve_unit(session, event.category)
+    routing = await resolve(
+        session,
+        category=event.category,
+        lat=event.location.lat,
+        lon=event.location.lon,
+    )
     now = utcnow()
     case = Case(
         id=uuid.uuid4(),
@@ -76,20 +81,18 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
             working_days=event.resolution_target.working_days,
         ),
         closed_at=None,
-        unit_code=unit.code if unit else None,
-        connector=unit.connector if unit else None,
-        state=CaseState.PENDING if unit else CaseState.UNROUTABLE,
         status=ReportStatus.RECEIVED,
         next_attempt_at=now,
-        last_error=None if unit else f"no route for category {event.category!r}",
         created_at=now,
         updated_at=now,
     )
+    route_case(case, routing)
     session.add(case)
-    if unit:
+    if case.state == CaseState.PENDING:
         wake_after_commit(session, PUSHER)
         logger.info(
-            "case.opened", extra={"report_id": str(event.report_id), "unit": unit.code}
+            "case.opened",
+            extra={"report_id": str(event.report_id), "unit": case.unit_code},
         )
     else:
         logger.warning("case.unroutable", extra={"report_id": str(event.report_id)})
@@ -104,6 +107,20 @@ def set_status(case: Case, status: ReportStatus, *, at: dt.datetime) -> None:
     else:
         case.closed_at = None
     case.status = status
+
+
+def route_case(case: Case, routing: Decision) -> None:
+    """Send the case to the unit the routing decided, or hold it when no rule covers it."""
+    case.routing_version = routing.version
+    if routing.rule is None or routing.unit is None:
+        case.state = CaseState.UNROUTABLE
+        case.last_error = f"no route for category {case.category!r}"
+        return
+    case.routing_rule_id = routing.rule.id
+    case.unit_code = routing.unit.code
+    case.connector = routing.connector
+    case.state = CaseState.PENDING
+    case.last_error = None
 
 
 def emit_status(

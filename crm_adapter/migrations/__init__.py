@@ -16,8 +16,8 @@ SCRIPT_LOCATION = Path(__file__).parent
 
 
 async def migrate(settings: Settings) -> None:
-    """Bring the schema to the newest revision, then add missing default routes and status
-    mappings."""
+    """Bring the schema to the newest revision, then make routing version 1 if none exists
+    and add missing default status mappings."""
     await upgrade_and_seed(settings, SCRIPT_LOCATION, seed)
 
 

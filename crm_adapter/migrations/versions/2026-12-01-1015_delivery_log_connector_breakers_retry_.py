@@ -1,7 +1,7 @@
 """delivery log, connector breakers, retry budgets
 
 Revision ID: 71cc0b49fb9a
-Revises: e3a3cabedfe0
+Revises: 6515292a3b90
 Create Date: 2026-12-01 10:13:49.536322
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "71cc0b49fb9a"
-down_revision: str | Sequence[str] | None = "e3a3cabedfe0"
+down_revision: str | Sequence[str] | None = "6515292a3b90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
