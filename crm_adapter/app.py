@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from crm_adapter import worker
 from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deliveries.router import router as deliveries_router
 from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.monitoring.metrics import router as metrics_router
 from crm_adapter.monitoring.router import router as monitoring_router
@@ -45,9 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.crm_webhook_verifier = Verifier(
                 settings.accepted_crm_webhook_secrets()
             )
-            crm = worker.connectors(settings, runtime.client, runtime.sessionmaker)
-            app.state.crm_connector = crm[RestJsonConnector.name]
-            app.state.crm_connector_names = frozenset(crm)
+            connectors = worker.connectors(
+                settings, runtime.client, runtime.sessionmaker
+            )
+            app.state.crm_connectors = connectors
+            app.state.crm_connector = connectors[RestJsonConnector.name]
+            app.state.crm_connector_names = frozenset(connectors)
             yield
 
     app = FastAPI(
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)
     app.include_router(operators_router)
+    app.include_router(deliveries_router)
     app.include_router(routing_router)
     app.include_router(statuses_router)
     app.include_router(monitoring_router)

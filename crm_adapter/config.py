@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from crm_adapter.deliveries.breaker import BreakerPolicy
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 
 DEV_CRM_API_KEY = DEV_SECRETS["crm_api_key"]
@@ -134,6 +135,31 @@ class Settings(ServiceSettings):
         description="How long one attempt to create a case, or to pass a reopen or a "
         "comment to it, may take.",
     )
+
+    breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive failed attempts to a CRM connector that open its circuit "
+        "breaker (a 401/403 opens it at once).",
+    )
+    breaker_open_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long an open breaker claims nothing for its connector before one "
+        "probe is let through.",
+    )
+    breaker_max_open_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="The open period doubles after each failed probe, up to this.",
+    )
+
+    def breaker_policy(self) -> BreakerPolicy:
+        return BreakerPolicy(
+            failures=self.breaker_failures,
+            open_for=dt.timedelta(seconds=self.breaker_open_seconds),
+            max_open_for=dt.timedelta(seconds=self.breaker_max_open_seconds),
+        )
 
     routing_bounds: list[float] = Field(
         default=[16.5, 50.9, 17.5, 51.4],

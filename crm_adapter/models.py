@@ -3,6 +3,7 @@
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.crm.models import Open311Token, PollCursor
 from crm_adapter.db import InboxMessage, OutboxEvent
+from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt
 from crm_adapter.operators.models import OperatorAction, OperatorKey
 from crm_adapter.routing.models import RoutingVersion, Rule, Unit, VersionUnit
 from crm_adapter.statuses.models import HeldChange, StatusMapping
@@ -10,6 +11,8 @@ from crm_adapter.statuses.models import HeldChange, StatusMapping
 __all__ = [
     "Case",
     "CaseAction",
+    "ConnectorBreaker",
+    "DeliveryAttempt",
     "HeldChange",
     "InboxMessage",
     "Open311Token",

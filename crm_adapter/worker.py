@@ -81,12 +81,14 @@ def loops(settings: Settings) -> StartLoops:
             connectors=crm,
             backoff=settings.backoff(),
             lease=lease,
+            breaker_policy=settings.breaker_policy(),
         )
         forwarder = ActionForwarder(
             sessionmaker=runtime.sessionmaker,
             connectors=crm,
             backoff=settings.backoff(),
             lease=lease,
+            breaker_policy=settings.breaker_policy(),
         )
         relay = OutboxRelay(
             sessionmaker=runtime.sessionmaker,

@@ -78,6 +78,9 @@ class Case(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Start of the retry budget (null: created_at): a replay restarts it, and the time the
+    # connector's breaker stays open does not count (crm_adapter.deliveries).
+    retry_since: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -122,6 +125,9 @@ class CaseAction(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Start of the retry budget (null: created_at): a replay restarts it, and the time the
+    # connector's breaker stays open does not count (crm_adapter.deliveries).
+    retry_since: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     done_at: Mapped[dt.datetime | None]

@@ -29,10 +29,10 @@ upper-case codes in the mapping are the simulator's; a deployment adds its CRM's
 
 Errors (classified as RELIABILITY §4.2 says):
 
-CrmError
-├── CrmUnavailable   network errors, timeouts, unreadable answers, 5xx, 408, 409, 429, and
-│                    401/403 (a key being rotated: retried until someone fixes it),
-│                    with Retry-After
+CrmError (answers classified by `connector.error_for_status`, as for every connector)
+├── CrmUnavailable   network errors, timeouts, unreadable answers, 5xx, 408, 409, 425, 429,
+│                    with Retry-After; 401/403 (`CrmUnauthorized`: a key being rotated)
+│                    are retried too and open the connector's circuit breaker
 └── CrmRejected      every other 4xx (400 our request is wrong, 404 unknown service code or
                      request), and erasing the reporter's contact, which Open311 cannot do
 """
@@ -61,6 +61,7 @@ from crm_adapter.crm.connector import (
     CrmStatusChange,
     CrmUnavailable,
     PolledChange,
+    error_for_status,
 )
 from crm_adapter.crm.mapping import status_map
 from crm_adapter.crm.models import Open311Token
@@ -70,7 +71,6 @@ from shared.retry import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
-_RETRIED_4XX = {401, 403, 408, 409, 429}
 
 REQUESTS_WINDOW = dt.timedelta(days=90)
 """How far back core `GET requests` may read (the spec's limit): its `start_date` filters on
@@ -82,12 +82,6 @@ _MAX_UPDATE_ID = 200
 _MAX_NOTE = 4000
 
 PollSource = Literal["auto", "updates", "requests"]
-
-
-class Open311Rejected(CrmRejected):
-    def __init__(self, message: str, *, status_code: int) -> None:
-        super().__init__(message)
-        self.status_code = status_code
 
 
 class TokenStore(Protocol):
@@ -262,13 +256,9 @@ class Open311Connector:
         except httpx.HTTPError as exc:
             raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
-            message = f"HTTP {response.status_code}: {self._errors(response)}"
-            if 400 <= response.status_code < 500 and (
-                response.status_code not in _RETRIED_4XX
-            ):
-                raise Open311Rejected(message, status_code=response.status_code)
-            raise CrmUnavailable(
-                message,
+            raise error_for_status(
+                response.status_code,
+                f"HTTP {response.status_code}: {self._errors(response)}",
                 retry_after=parse_retry_after(
                     response.headers.get("retry-after"), utcnow()
                 ),
@@ -366,8 +356,8 @@ class Open311Connector:
                 records = await self._call(
                     "GET", f"tokens/{quote(token, safe='')}", params=self._common()
                 )
-            except Open311Rejected as exc:
-                if exc.status_code != 404:
+            except CrmRejected as exc:
+                if exc.status != 404:
                     raise
                 continue  # not known yet: batch servers may register tokens late
             for record in records:
@@ -463,8 +453,8 @@ class Open311Connector:
         if self._poll_source in ("auto", "updates"):
             try:
                 changes = await self._poll_updates(start)
-            except Open311Rejected as exc:
-                if self._poll_source == "updates" or exc.status_code not in (404, 405):
+            except CrmRejected as exc:
+                if self._poll_source == "updates" or exc.status not in (404, 405):
                     raise
                 logger.info("open311.no_update_feed", extra={"error": str(exc)})
                 self._poll_source = "requests"

@@ -1,4 +1,9 @@
-"""The REST JSON connector: the only code that knows this CRM protocol's JSON."""
+"""The REST JSON connector: the only code that knows this CRM protocol's JSON.
+
+Answers are classified by `connector.error_for_status`: a 4xx other than 401/403 (breaker)
+and 408/409/425/429 is a permanent rejection; 5xx, those four, timeouts and connection errors
+are retried.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,15 @@ from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationErr
 from crm_adapter.crm.connector import (
     CaseDraft,
     CrmCase,
-    CrmRejected,
     CrmStatusChange,
     CrmUnavailable,
     PolledChange,
+    error_for_status,
 )
 from crm_adapter.crm.photos import PhotoLinks
 from shared.db import utcnow
 from shared.retry import parse_retry_after
 from shared.text import Text
-
-# Our request itself is wrong: sending it again cannot help. Anything else (401/403 after a
-# key rotation, 404 from a misrouted proxy, 5xx, 429) is retried until someone fixes it.
-_PERMANENT = {400, 413, 422}
-
 
 _MAX_VERSION = 2**63 - 1
 
@@ -108,10 +108,11 @@ class RestJsonConnector:
             )
         except httpx.HTTPError as exc:
             raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in _PERMANENT:
-            raise CrmRejected(f"HTTP {response.status_code}: {response.text[:500]}")
         if not response.is_success:
-            raise CrmUnavailable(
+            # Classified by `error_for_status`: a 4xx but 401/403/408/409/425/429 is dead
+            # at once, everything else is retried.
+            raise error_for_status(
+                response.status_code,
                 f"HTTP {response.status_code}: {response.text[:500]}",
                 retry_after=parse_retry_after(
                     response.headers.get("retry-after"), utcnow()

@@ -12,8 +12,9 @@ import datetime as dt
 import enum
 import json
 import logging
+import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -25,6 +26,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devtools.crm_simulator import open311
 from devtools.crm_simulator.config import Settings
+from devtools.crm_simulator.faults import (
+    FaultMiddleware,
+    Faults,
+    FaultState,
+    WebhookFaults,
+)
 from shared.errors import allowed_methods
 from shared.signing import Signer
 
@@ -181,6 +188,12 @@ class WebhookDelivery(BaseModel):
     last_error: str | None
 
 
+class FaultsRead(Faults):
+    injected: dict[str, int] = Field(
+        description="How many times each kind of fault fired since the last reset."
+    )
+
+
 class Store:
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
@@ -190,8 +203,12 @@ class Store:
         self.requests: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
-    async def create(self, data: CaseCreate) -> Case:
+    async def create(self, data: CaseCreate, *, idempotent: bool = False) -> Case:
         async with self._lock:
+            if idempotent:
+                for existing in self.cases.values():
+                    if existing.external_ref == data.external_ref:
+                        return existing
             now = dt.datetime.now(dt.UTC)
             case = Case(
                 case_id=f"CRM-{len(self.cases) + 1:06d}",
@@ -249,6 +266,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = Store()
     signer = Signer(settings.webhook_secret.get_secret_value())
     tasks: set[asyncio.Task[None]] = set()
+    faults = FaultState(idempotent_creates=settings.idempotent_creates)
+    held: list[tuple[WebhookDelivery, bytes]] = []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -269,6 +288,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "as a signed webhook (Standard Webhooks) to the adapter.",
         lifespan=lifespan,
     )
+    app.add_middleware(FaultMiddleware, state=faults)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -292,8 +312,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
         return case
 
-    async def deliver(request: Request, delivery: WebhookDelivery, body: bytes) -> None:
-        client: httpx.AsyncClient = request.app.state.client
+    def spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def dispatch(delivery: WebhookDelivery, body: bytes) -> None:
+        """Send the change now, or hold it back with others (webhook faults)."""
+        hooks = faults.faults.webhooks
+        copies = [(delivery, body)] * (2 if hooks.duplicate else 1)
+        if hooks.order == "as_made":
+            for copy in copies:
+                spawn(deliver(*copy))
+            return
+        held.extend(copies)
+        if len(held) == len(copies):
+            spawn(release_held(hooks))
+
+    async def release_held(hooks: WebhookFaults) -> None:
+        await asyncio.sleep(hooks.hold_seconds)
+        batch = held[:]
+        held.clear()
+        if hooks.order == "shuffled":
+            random.shuffle(batch)
+        else:
+            batch.reverse()
+        for delivery, body in batch:
+            await deliver(delivery, body)
+
+    async def deliver(delivery: WebhookDelivery, body: bytes) -> None:
+        client: httpx.AsyncClient = app.state.client
         for attempt in range(1, settings.webhook_attempts + 1):
             delivery.attempts = attempt
             headers = {
@@ -322,11 +370,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags=["cases"],
         summary="Create a case",
         responses={**UNAUTHORIZED, **BAD_BODY},
-        description="Opens a case in status NEW. Like many real CRMs it does not deduplicate: "
-        "creating twice with the same external_ref gives two cases.",
+        description="Opens a case in status NEW. Like many real CRMs it does not deduplicate "
+        "by default: creating twice with the same external_ref gives two cases. In the "
+        "idempotent mode (`idempotent_creates` of `PUT /_sim/faults`, or the setting) it "
+        "returns the case it has.",
     )
     async def create_case(data: CaseCreate) -> Case:
-        return await store.create(data)
+        return await store.create(data, idempotent=faults.faults.idempotent_creates)
 
     @app.get(
         "/api/cases",
@@ -396,11 +446,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             last_error=None,
         )
         store.deliveries[update_id] = delivery
-        task = asyncio.create_task(
-            deliver(request, delivery, json.dumps(payload).encode())
-        )
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        dispatch(delivery, json.dumps(payload).encode())
 
     def first_time(case: Case, idempotency_key: str | None) -> bool:
         """False when a request with this key changed the case before."""
@@ -510,5 +556,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def list_deliveries() -> list[WebhookDelivery]:
         return list(store.deliveries.values())
+
+    @app.get(
+        "/_sim/faults",
+        tags=["simulator"],
+        summary="The faults in force",
+        description="The fault rules still in force (a rule with a `count` disappears once "
+        "used up), the create mode and the webhook faults, with how often each kind of "
+        "fault was injected since the last reset.",
+    )
+    async def read_faults() -> FaultsRead:
+        return FaultsRead(**faults.faults.model_dump(), injected=faults.injected)
+
+    @app.put(
+        "/_sim/faults",
+        tags=["simulator"],
+        summary="Set the faults",
+        description="Replaces the faults in force. Request faults apply to the CRM "
+        "operations of the REST API and of Open311 (create, read, reopen, comment, erase), "
+        "never to the `/_sim/` endpoints or to status changes made as a field worker.",
+    )
+    async def set_faults(wanted: Faults) -> FaultsRead:
+        faults.faults = wanted.model_copy(deep=True)
+        return FaultsRead(**faults.faults.model_dump(), injected=faults.injected)
+
+    @app.delete(
+        "/_sim/faults",
+        status_code=status.HTTP_204_NO_CONTENT,
+        tags=["simulator"],
+        summary="Reset the faults",
+        description="No faults, creates as the setting says, webhooks sent once, as made "
+        "(changes already held back are still sent), and the injection counts at zero.",
+    )
+    async def reset_faults() -> None:
+        faults.reset()
 
     return app

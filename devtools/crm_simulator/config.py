@@ -39,5 +39,10 @@ class Settings(BaseSettings):
         default=None,
         description="The one jurisdiction served; unset accepts any (or none).",
     )
+    idempotent_creates: bool = Field(
+        default=False,
+        description="Return the existing case for a create with a known external_ref "
+        "(switchable at run time through /_sim/faults); false: make a second case.",
+    )
     log_json: bool = False
     log_level: str = "INFO"

@@ -1,7 +1,7 @@
 """poll cursors, Open311 tokens, photo ids on cases
 
 Revision ID: 4ee107b11ad7
-Revises: 6515292a3b90
+Revises: 71cc0b49fb9a
 Create Date: 2026-12-01 10:16:07.481241
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "4ee107b11ad7"
-down_revision: str | Sequence[str] | None = "6515292a3b90"
+down_revision: str | Sequence[str] | None = "71cc0b49fb9a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
