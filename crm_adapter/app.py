@@ -10,8 +10,13 @@ from fastapi import FastAPI
 from crm_adapter import worker
 from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deliveries.router import router as deliveries_router
 from crm_adapter.intake_events.router import router as intake_events_router
+from crm_adapter.monitoring.metrics import router as metrics_router
+from crm_adapter.monitoring.router import router as monitoring_router
 from crm_adapter.operators.router import router as operators_router
+from crm_adapter.routing.router import router as routing_router
+from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import BodyLimitMiddleware, install_error_handlers
@@ -38,10 +43,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(settings.database_url, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.events_verifier = Verifier(settings.events_secrets())
-            app.state.crm_webhook_verifier = Verifier(settings.crm_webhook_secrets())
-            app.state.crm_connector = worker.connectors(settings, runtime.client)[
-                RestJsonConnector.name
-            ]
+            app.state.crm_webhook_verifier = Verifier(
+                settings.accepted_crm_webhook_secrets()
+            )
+            connectors = worker.connectors(
+                settings, runtime.client, runtime.sessionmaker
+            )
+            app.state.crm_connectors = connectors
+            app.state.crm_connector = connectors[RestJsonConnector.name]
+            app.state.crm_connector_names = frozenset(connectors)
             yield
 
     app = FastAPI(
@@ -58,5 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)
     app.include_router(operators_router)
+    app.include_router(deliveries_router)
+    app.include_router(routing_router)
+    app.include_router(statuses_router)
+    app.include_router(monitoring_router)
+    app.include_router(metrics_router)
 
     return app

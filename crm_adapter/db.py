@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import new_registry
 from shared.inbox import InboxMixin
@@ -19,3 +20,11 @@ class OutboxEvent(OutboxMixin, Base):
 
 class InboxMessage(InboxMixin, Base):
     __tablename__ = "inbox_messages"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        UniqueConstraint("source", "delivery_id"),
+    )
+
+    # The sender's id of the delivery (a webhook's `webhook-id`), where it has one apart from
+    # the message's own id: a second delivery under either id is the same message.
+    delivery_id: Mapped[str | None] = mapped_column(String(200))

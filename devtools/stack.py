@@ -54,6 +54,8 @@ def stack_env(
         "INTAKE_ADAPTER_URL": f"http://{host}:{ports.adapter}",
         "ADAPTER_INTAKE_URL": f"http://{host}:{ports.intake}",
         "ADAPTER_CRM_URL": f"http://{host}:{ports.crm}",
+        "ADAPTER_OPEN311_URL": f"http://{host}:{ports.crm}/open311/v2",
+        "ADAPTER_INTAKE_PUBLIC_URL": f"http://{host}:{ports.intake}",
         "CRM_SIM_WEBHOOK_URL": f"http://{host}:{ports.adapter}/webhooks/crm",
     }
     for name, value in wiring.items():

@@ -155,6 +155,16 @@ class Settings(ServiceSettings):
         default=None,
         description="The previous secret, still accepted while it is rotated out.",
     )
+    photo_url_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["photo_urls"]),
+        description="Key (HMAC-SHA256) of the time-limited photo links the adapter hands to "
+        "CRMs (`GET /v1/photos/{id}/signed`); the adapter's ADAPTER_PHOTO_URL_SECRET.",
+    )
+    photo_url_secret_previous: SecretStr | None = Field(
+        default=None,
+        description="The previous photo link key, still accepted while links signed with it "
+        "live (as long as ADAPTER_PHOTO_URL_TTL_SECONDS).",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRETS["intake_secret_key"]),
         description="Key of the keyed hashes (HMAC-SHA256) in which e-mail codes and "
@@ -237,3 +247,6 @@ class Settings(ServiceSettings):
 
     def events_secrets(self) -> list[str]:
         return secrets_of(self.events_secret, self.events_secret_previous)
+
+    def photo_url_secrets(self) -> list[str]:
+        return secrets_of(self.photo_url_secret, self.photo_url_secret_previous)

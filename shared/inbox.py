@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,7 +29,7 @@ class InboxMixin:
 
     @declared_attr.directive
     @classmethod
-    def __table_args__(cls) -> tuple[UniqueConstraint]:
+    def __table_args__(cls) -> tuple[UniqueConstraint, ...]:
         return (UniqueConstraint("source", "external_id"),)
 
 
@@ -41,8 +41,13 @@ async def record_once(
     external_id: str,
     message_type: str,
     payload: str,
+    columns: Mapping[str, object] | None = None,
 ) -> int | None:
-    """Insert the message unless it is already there; returns the new row's id, or None."""
+    """Insert the message unless it is already there; returns the new row's id, or None.
+
+    `columns` fills the service's own columns; one that is unique (e.g. a delivery id)
+    makes a message seen under either key a duplicate.
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -53,8 +58,9 @@ async def record_once(
             message_type=message_type,
             payload=payload,
             received_at=utcnow(),
+            **(columns or {}),
         )
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .on_conflict_do_nothing()
         .returning(model.id)
     )
     result = await session.execute(statement)
@@ -77,6 +83,7 @@ async def handle_once(
     message_type: str,
     payload: str,
     handler: Handler,
+    columns: Mapping[str, object] | None = None,
 ) -> bool:
     """Store the message and run `handler`, committing both together; False for a duplicate.
 
@@ -89,6 +96,7 @@ async def handle_once(
         external_id=external_id,
         message_type=message_type,
         payload=payload,
+        columns=columns,
     )
     if inbox_id is None:
         await session.rollback()

@@ -71,10 +71,14 @@ def document_errors(app: FastAPI) -> None:
             # Paths answering errors in a form of their own document them themselves.
             own_forms = tuple(getattr(app.state, "_error_forms", {}))
             for path, item in spec.get("paths", {}).items():
-                if own_forms and path.startswith(own_forms):
-                    continue
+                own = bool(own_forms) and path.startswith(own_forms)
                 for method, operation in item.items():
-                    if method in _METHODS:
+                    if method not in _METHODS:
+                        continue
+                    if own:
+                        # Their invalid parameters are answered in their own form (not 422).
+                        operation["responses"].pop("422", None)
+                    else:
                         _complete(operation)
             _drop_unused_validation_schemas(spec)
             app.openapi_schema = spec

@@ -26,6 +26,7 @@ DEV_SECRETS = {
     "crm_webhooks": _dev_secret("crm-webhooks"),
     "crm_api_key": "mam-development-only-crm-api-key",
     "intake_secret_key": "mam-development-only-intake-secret-key",
+    "photo_urls": "mam-development-only-photo-url-key",
 }
 """Secrets that make `make run` work with no configuration; refused in production."""
 

@@ -1,8 +1,11 @@
-"""Standard Webhooks signing and verification for every signed call between our parts."""
+"""Standard Webhooks signing and verification for every signed call between our parts, and
+time-limited signed links (photos handed to CRMs)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -58,3 +61,52 @@ def has_signature_headers(headers: Mapping[str, str]) -> bool:
     return all(
         headers.get(n) for n in ("webhook-id", "webhook-timestamp", "webhook-signature")
     )
+
+
+class UrlSigner:
+    """Time-limited links: an HMAC-SHA256 of the path and its expiry, in the query.
+
+    The first secret signs; every secret verifies, so the secret can be rotated without
+    breaking links already handed out (keep the old one for as long as links live).
+    """
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        if not secrets or not all(secrets):
+            raise ValueError("a URL signer needs at least one non-empty secret")
+        self._keys = [secret.encode() for secret in secrets]
+
+    @staticmethod
+    def _mac(key: bytes, path: str, expires: int) -> str:
+        message = f"{path}\n{expires}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    def query(
+        self, path: str, *, ttl: dt.timedelta, now: dt.datetime | None = None
+    ) -> dict[str, str]:
+        """`expires` (Unix seconds) and `signature` to append to `path`'s URL."""
+        expires = int(((now or dt.datetime.now(dt.UTC)) + ttl).timestamp())
+        return {
+            "expires": str(expires),
+            "signature": self._mac(self._keys[0], path, expires),
+        }
+
+    def verify(
+        self,
+        path: str,
+        *,
+        expires: int,
+        signature: str,
+        now: dt.datetime | None = None,
+    ) -> bool:
+        """True for a link signed with one of the secrets that has not expired yet."""
+        if expires < (now or dt.datetime.now(dt.UTC)).timestamp():
+            return False
+        return any(
+            hmac.compare_digest(self._mac(key, path, expires), signature)
+            for key in self._keys
+        )
+
+
+def photo_link_path(photo_id: object) -> str:
+    """The path of intake's signed photo link; its signature covers this path."""
+    return f"/v1/photos/{photo_id}/signed"

@@ -21,8 +21,10 @@ import crm_adapter.models
 import intake_service.models
 from crm_adapter.app import create_app as create_adapter
 from crm_adapter.config import Settings as AdapterSettings
+from crm_adapter.crm.mapping import seed_status_mappings
 from crm_adapter.db import Base as AdapterBase
 from crm_adapter.migrations import migrate as migrate_adapter
+from crm_adapter.routing.service import seed_defaults as seed_routing
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
 from intake_service.app import create_app as create_intake
@@ -120,7 +122,27 @@ async def _reset(
 
 # Seeded reference data that tests read but never change.
 INTAKE_REFERENCE = {"units", "category_groups", "categories"}
-ADAPTER_REFERENCE = {"units", "routes"}
+# The adapter's routing table changes in tests (new versions): it is seeded afresh instead.
+ADAPTER_REFERENCE: set[str] = set()
+
+
+async def _seed_routing(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await seed_routing(session)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_status_mappings(url: str) -> None:
+    """The default status mappings again (tests change them)."""
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await seed_status_mappings(session)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -128,6 +150,8 @@ async def clean_databases(databases: Databases) -> Databases:
     """The session's databases, emptied of everything but the seeded reference data."""
     await _reset(databases.intake, IntakeBase, INTAKE_REFERENCE)
     await _reset(databases.adapter, AdapterBase, ADAPTER_REFERENCE)
+    await _seed_routing(databases.adapter)
+    await _seed_status_mappings(databases.adapter)
     return databases
 
 

@@ -206,3 +206,31 @@ def command_line(
         return status, out, err
 
     return run
+
+
+async def route_unit_to(adapter: httpx.AsyncClient, unit: str, connector: str) -> None:
+    """Have `unit` served by `connector`, as an operator would: a new routing version."""
+    current = await adapter.get("/admin/routing", headers=READ)
+    assert current.status_code == 200, current.text
+    table = current.json()
+    body = {
+        "comment": f"{unit} on {connector}",
+        "units": [
+            {
+                "code": u["code"],
+                "name": u["name"],
+                "connector": connector if u["code"] == unit else u["connector"],
+            }
+            for u in table["units"]
+        ],
+        "rules": [
+            {k: v for k, v in rule.items() if k not in ("id", "position")}
+            for rule in table["rules"]
+        ],
+    }
+    response = await adapter.put(
+        "/admin/routing",
+        json=body,
+        headers={**MANAGE, "If-Match": current.headers["ETag"]},
+    )
+    assert response.status_code == 200, response.text

@@ -58,7 +58,11 @@ def status_event(
 
 
 def submitted_event(
-    category: str = "pothole", report_id: uuid.UUID | None = None
+    category: str = "pothole",
+    report_id: uuid.UUID | None = None,
+    *,
+    lat: float = 51.1097,
+    lon: float = 17.0326,
 ) -> tuple[bytes, dict[str, str]]:
     """A submitted report as intake would send it to the adapter."""
     now = dt.datetime.now(dt.UTC)
@@ -69,7 +73,7 @@ def submitted_event(
             report_id=report_id or uuid.uuid4(),
             number="WRO-2026-000001",
             category=category,
-            location=GeoPoint(lat=51.1097, lon=17.0326),
+            location=GeoPoint(lat=lat, lon=lon),
             description="Głęboka dziura",
             submitted_at=now,
         ),

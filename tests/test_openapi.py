@@ -64,10 +64,13 @@ def test_every_error_response_is_a_problem_with_an_example(service):
     for name, op in operations(app):
         errors = {code: r for code, r in op["responses"].items() if code >= "400"}
         assert "500" in errors, name
+        # Open311's own error form, in the format the path names.
+        forms = ["text/xml", "application/json"] if " /open311/" in name else None
         for code, response in errors.items():
-            problem = response.get("content", {}).get("application/problem+json", {})
-            if not (problem.get("example") or problem.get("examples")):
-                missing.append(f"{name} {code}")
+            for form in forms or ["application/problem+json"]:
+                body = response.get("content", {}).get(form, {})
+                if not (body.get("example") or body.get("examples")):
+                    missing.append(f"{name} {code} {form}")
     assert missing == []
 
 

@@ -6,8 +6,11 @@ actions reach the CRM one after the other, in the order intake sent them, and on
 dead holds the later ones back with it until an operator resolves it. A claim moves
 `next_attempt_at` one lease ahead, so a forwarder that dies mid-call leaves the action to be
 claimed again later; each attempt carries the action's id as the CRM's idempotency key, so a
-repeat after an answer we never saw changes nothing there. Failures are retried with backoff
-until the retry budget is spent; a refusal of our request (400, 413, 422) is dead at once.
+repeat after an answer we never saw changes nothing there. Failures are classified by the
+connector (`crm_adapter.crm.connector`): a refusal (a 4xx but 401/403/408/409/425/429) is dead
+at once, anything else is retried with backoff until the retry budget is spent. Claims skip
+the connectors whose circuit breaker is open and take one probe from a half-open one
+(`crm_adapter.deliveries.breaker`); every attempt is written to the delivery log.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -30,7 +33,21 @@ from crm_adapter.cases.models import (
     CaseAction,
     CaseState,
 )
-from crm_adapter.crm.connector import CrmConnector, CrmRejected, CrmUnavailable
+from crm_adapter.crm.connector import (
+    CrmConnector,
+    CrmRejected,
+    CrmUnauthorized,
+    CrmUnavailable,
+)
+from crm_adapter.deliveries import breaker
+from crm_adapter.deliveries.breaker import BreakerPolicy
+from crm_adapter.deliveries.models import Outcome
+from crm_adapter.deliveries.service import (
+    Timer,
+    budget_spent,
+    crm_answered,
+    log_attempt,
+)
 from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.retry import Backoff
@@ -47,6 +64,9 @@ class _Claim:
     connector: str
     crm_case_id: str
     report_id: uuid.UUID
+    case_id: uuid.UUID
+    probe: bool
+    """The half-open breaker's probe: its outcome closes or reopens the breaker."""
 
 
 class ActionForwarder:
@@ -57,12 +77,14 @@ class ActionForwarder:
         connectors: Mapping[str, CrmConnector],
         backoff: Backoff,
         lease: dt.timedelta,
+        breaker_policy: BreakerPolicy | None = None,
         batch_size: int = 10,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._connectors = connectors
         self._backoff = backoff
         self._lease = lease
+        self._breaker = breaker_policy or BreakerPolicy()
         self._batch_size = batch_size
 
     async def run_once(self) -> int:
@@ -83,25 +105,40 @@ class ActionForwarder:
             )
             .exists()
         )
-        query = (
-            select(CaseAction, Case)
-            .join(Case, Case.id == CaseAction.case_id)
-            .where(
-                CaseAction.state == ActionState.PENDING,
-                CaseAction.next_attempt_at <= now,
-                Case.state == CaseState.CREATED,
-                Case.crm_case_id.is_not(None),
-                ~earlier_not_done,
-            )
-            .order_by(CaseAction.seq)
-            .limit(self._batch_size)
-            # SQLite ignores this; there the claim is exclusive through BEGIN IMMEDIATE.
-            .with_for_update(skip_locked=True, of=CaseAction)
+        due = (
+            CaseAction.state == ActionState.PENDING,
+            CaseAction.next_attempt_at <= now,
+            Case.state == CaseState.CREATED,
+            Case.crm_case_id.is_not(None),
+            ~earlier_not_done,
         )
+
+        def query(limit: int) -> Select[CaseAction, Case]:
+            return (
+                select(CaseAction, Case)
+                .join(Case, Case.id == CaseAction.case_id)
+                .where(*due)
+                .order_by(CaseAction.seq)
+                .limit(limit)
+                # SQLite ignores this; there the claim is exclusive through BEGIN IMMEDIATE.
+                .with_for_update(skip_locked=True, of=CaseAction)
+            )
+
         async with self._sessionmaker() as session:
-            rows = (await session.execute(query)).all()
+            gate = await breaker.gate(session, now)
+            main = query(self._batch_size)
+            if gate.blocked:
+                main = main.where(Case.connector.not_in(gate.blocked))
+            rows = [(a, c, False) for a, c in (await session.execute(main)).all()]
+            for name in sorted(gate.probing):
+                probe = (
+                    await session.execute(query(1).where(Case.connector == name))
+                ).first()
+                if probe is not None:
+                    await breaker.start_probe(session, name, now=now, lease=self._lease)
+                    rows.append((probe[0], probe[1], True))
             claims = []
-            for action, case in rows:
+            for action, case, is_probe in rows:
                 assert case.connector is not None
                 assert case.crm_case_id is not None
                 action.attempts += 1
@@ -115,16 +152,19 @@ class ActionForwarder:
                         connector=case.connector,
                         crm_case_id=case.crm_case_id,
                         report_id=case.report_id,
+                        case_id=case.id,
+                        probe=is_probe,
                     )
                 )
             await session.commit()
         return claims
 
     async def _forward(self, claim: _Claim) -> None:
+        timer = Timer()
         connector = self._connectors.get(claim.connector)
         if connector is None:
             await self._failed(
-                claim, f"no connector {claim.connector!r}", permanent=True
+                claim, timer, f"no connector {claim.connector!r}", permanent=True
             )
             return
         try:
@@ -133,18 +173,27 @@ class ActionForwarder:
             async with asyncio.timeout(self._lease.total_seconds() / 2):
                 await self._send(connector, claim)
         except CrmUnavailable as exc:
-            await self._failed(claim, str(exc), retry_after=exc.retry_after)
+            await self._failed(
+                claim,
+                timer,
+                str(exc),
+                retry_after=exc.retry_after,
+                status=exc.status,
+                unauthorized=isinstance(exc, CrmUnauthorized),
+            )
         except CrmRejected as exc:
-            await self._failed(claim, str(exc), permanent=True)
+            await self._failed(
+                claim, timer, str(exc), permanent=True, status=exc.status
+            )
         except TimeoutError:
-            await self._failed(claim, "attempt timed out")
+            await self._failed(claim, timer, "attempt timed out")
         except Exception as exc:
             logger.exception(
                 "case_action.failed", extra={"report_id": str(claim.report_id)}
             )
-            await self._failed(claim, f"{type(exc).__name__}: {exc}")
+            await self._failed(claim, timer, f"{type(exc).__name__}: {exc}")
         else:
-            await self._done(claim)
+            await self._done(claim, timer)
 
     @staticmethod
     async def _send(connector: CrmConnector, claim: _Claim) -> None:
@@ -160,7 +209,7 @@ class ActionForwarder:
                 claim.crm_case_id, comment=claim.comment, request_id=claim.action_id
             )
 
-    async def _done(self, claim: _Claim) -> None:
+    async def _done(self, claim: _Claim, timer: Timer) -> None:
         async with self._sessionmaker() as session:
             action = await self._own(session, claim)
             if action is None:
@@ -170,6 +219,8 @@ class ActionForwarder:
             action.done_at = now
             action.updated_at = now
             action.last_error = None
+            self._log(session, claim, timer, Outcome.DELIVERED)
+            await crm_answered(session, claim.connector, now=now)
             await session.commit()
         logger.info(
             "case_action.done",
@@ -179,10 +230,13 @@ class ActionForwarder:
     async def _failed(
         self,
         claim: _Claim,
+        timer: Timer,
         error: str,
         *,
         retry_after: float | None = None,
         permanent: bool = False,
+        status: int | None = None,
+        unauthorized: bool = False,
     ) -> None:
         async with self._sessionmaker() as session:
             action = await self._own(session, claim)
@@ -191,7 +245,25 @@ class ActionForwarder:
             now = utcnow()
             action.last_error = error[:2048]
             action.updated_at = now
-            if permanent or now - action.created_at > self._backoff.budget:
+            breaker_open = False
+            if permanent and status is not None:
+                await crm_answered(session, claim.connector, now=now)
+            elif not permanent:
+                breaker_open = await breaker.record_failure(
+                    session,
+                    claim.connector,
+                    policy=self._breaker,
+                    now=now,
+                    error=error,
+                    probe=claim.probe,
+                    unauthorized=unauthorized,
+                )
+            # While the breaker is open the outage is not this action's fault.
+            if permanent or (
+                not breaker_open
+                and budget_spent(action, budget=self._backoff.budget, now=now)
+            ):
+                outcome = Outcome.DEAD
                 action.state = ActionState.DEAD
                 logger.error(
                     "case_action.dead",
@@ -202,6 +274,7 @@ class ActionForwarder:
                     },
                 )
             else:
+                outcome = Outcome.RETRY
                 delay = self._backoff.delay(claim.attempt, retry_after)
                 action.next_attempt_at = now + dt.timedelta(seconds=delay)
                 logger.warning(
@@ -213,7 +286,31 @@ class ActionForwarder:
                         "error": error,
                     },
                 )
+            self._log(session, claim, timer, outcome, status=status, error=error)
             await session.commit()
+
+    @staticmethod
+    def _log(
+        session: AsyncSession,
+        claim: _Claim,
+        timer: Timer,
+        outcome: Outcome,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        log_attempt(
+            session,
+            delivery_id=claim.action_id,
+            case_id=claim.case_id,
+            kind=claim.kind,
+            connector=claim.connector,
+            attempt=claim.attempt,
+            timer=timer,
+            outcome=outcome,
+            http_status=status,
+            error=error,
+        )
 
     @staticmethod
     async def _own(session: AsyncSession, claim: _Claim) -> CaseAction | None:

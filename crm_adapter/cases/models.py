@@ -45,11 +45,28 @@ class Case(Base):
     )
     lat: Mapped[float]
     lon: Mapped[float]
+    # Intake's ids of the report's photos, in the resident's order; CRMs get signed links.
+    photo_ids: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # The reporter's name, e-mail and language, only with their consent; gone on erasure.
     reporter_contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    submitted_at: Mapped[dt.datetime]
+    # Operators list cases and read figures by submission time.
+    submitted_at: Mapped[dt.datetime] = mapped_column(index=True)
+    # When the category's target says it must be resolved (`shared.sla`), as intake told the
+    # resident. Overdue is computed from it when asked (open and past it), never stored: a
+    # stored flag would need a loop to keep it true and would be stale between its runs.
+    due_at: Mapped[dt.datetime] = mapped_column(index=True)
+    # When it was closed (resolved or rejected), by the CRM's clock; null while open, cleared
+    # on a reopen. A change from one closed status to the other keeps the first closing time.
+    closed_at: Mapped[dt.datetime | None]
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     connector: Mapped[str | None] = mapped_column(String(50))
+    # The version of the routing table the case was routed by (or found unroutable under),
+    # and the rule of it that matched. No foreign keys: versions are never deleted, and
+    # SQLite could add them only by rebuilding this table.
+    routing_version: Mapped[int | None]
+    routing_rule_id: Mapped[int | None]
     state: Mapped[str] = mapped_column(String(20), index=True)
     crm_case_id: Mapped[str | None] = mapped_column(String(100), index=True)
     crm_status: Mapped[str | None] = mapped_column(String(50))
@@ -61,6 +78,9 @@ class Case(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Start of the retry budget (null: created_at): a replay restarts it, and the time the
+    # connector's breaker stays open does not count (crm_adapter.deliveries).
+    retry_since: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -105,6 +125,9 @@ class CaseAction(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Start of the retry budget (null: created_at): a replay restarts it, and the time the
+    # connector's breaker stays open does not count (crm_adapter.deliveries).
+    retry_since: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     done_at: Mapped[dt.datetime | None]

@@ -20,7 +20,8 @@ from crm_adapter.cases.models import (
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
 from crm_adapter.db import InboxMessage, OutboxEvent
-from crm_adapter.routing.service import resolve_unit
+from crm_adapter.routing.service import Decision, resolve
+from crm_adapter.statuses.held import hold_change
 from shared.contracts import (
     Envelope,
     ReportCommentAddedV1,
@@ -33,6 +34,7 @@ from shared.contracts import (
 )
 from shared.db import utcnow
 from shared.outbox import add_event
+from shared.sla import due_at
 from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
@@ -53,7 +55,12 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
     )
     if existing is not None:
         return existing
-    unit = await resolve_unit(session, event.category)
+    routing = await resolve(
+        session,
+        category=event.category,
+        lat=event.location.lat,
+        lon=event.location.lon,
+    )
     now = utcnow()
     case = Case(
         id=uuid.uuid4(),
@@ -64,28 +71,57 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
         attributes=dict(event.attributes),
         lat=event.location.lat,
         lon=event.location.lon,
+        photo_ids=[str(photo_id) for photo_id in event.photo_ids],
         reporter_contact=event.reporter_contact.model_dump()
         if event.reporter_contact
         else None,
         submitted_at=event.submitted_at,
-        unit_code=unit.code if unit else None,
-        connector=unit.connector if unit else None,
-        state=CaseState.PENDING if unit else CaseState.UNROUTABLE,
+        due_at=due_at(
+            event.submitted_at,
+            hours=event.resolution_target.hours,
+            working_days=event.resolution_target.working_days,
+        ),
+        closed_at=None,
         status=ReportStatus.RECEIVED,
         next_attempt_at=now,
-        last_error=None if unit else f"no route for category {event.category!r}",
         created_at=now,
         updated_at=now,
     )
+    route_case(case, routing)
     session.add(case)
-    if unit:
+    if case.state == CaseState.PENDING:
         wake_after_commit(session, PUSHER)
         logger.info(
-            "case.opened", extra={"report_id": str(event.report_id), "unit": unit.code}
+            "case.opened",
+            extra={"report_id": str(event.report_id), "unit": case.unit_code},
         )
     else:
         logger.warning("case.unroutable", extra={"report_id": str(event.report_id)})
     return case
+
+
+def set_status(case: Case, status: ReportStatus, *, at: dt.datetime) -> None:
+    """Change the case's status, and its `closed_at` with it."""
+    if status.is_closed:
+        if case.closed_at is None or not ReportStatus(case.status).is_closed:
+            case.closed_at = at
+    else:
+        case.closed_at = None
+    case.status = status
+
+
+def route_case(case: Case, routing: Decision) -> None:
+    """Send the case to the unit the routing decided, or hold it when no rule covers it."""
+    case.routing_version = routing.version
+    if routing.rule is None or routing.unit is None:
+        case.state = CaseState.UNROUTABLE
+        case.last_error = f"no route for category {case.category!r}"
+        return
+    case.routing_rule_id = routing.rule.id
+    case.unit_code = routing.unit.code
+    case.connector = routing.connector
+    case.state = CaseState.PENDING
+    case.last_error = None
 
 
 def emit_status(
@@ -139,8 +175,9 @@ async def apply_crm_change(
 ) -> str | None:
     """Apply the CRM's change to its case; returns why it could not be applied, or None.
 
-    A change that cannot be applied leaves the case as it was (only `last_error` says why),
-    so that the same change can be applied once an operator has fixed the cause.
+    A change that cannot be applied leaves the case as it was, so that the same change can
+    be applied once an operator has fixed the cause. A change whose code has no mapping is
+    held (`crm_adapter.statuses`) and counts as handled: the case only records the raw code.
     """
     case = await _find_case(session, change)
     if case is None:
@@ -148,11 +185,11 @@ async def apply_crm_change(
     if change.version is not None and change.version <= case.crm_version:
         logger.info("case.stale_change", extra={"report_id": str(case.report_id)})
         return None
-    status = canonical_status(case.connector or "", change.status)
+    status = await canonical_status(session, case.connector or "", change.status)
     if status is None:
-        case.last_error = f"unmapped CRM status {change.status!r}"
-        logger.warning("case.unmapped_status", extra={"report_id": str(case.report_id)})
-        return case.last_error
+        # Held for an operator to map, never guessed.
+        await hold_change(session, case, change)
+        return None
     case.crm_version = change.version or case.crm_version
     case.crm_status = change.status
     case.updated_at = utcnow()
@@ -164,7 +201,7 @@ async def apply_crm_change(
     # they are not the unit's note, and the CRM confirming our reopen is no news to intake.
     note = await _unit_note(session, case, change.note)
     if status != case.status or note:
-        case.status = status
+        set_status(case, status, at=change.changed_at)
         emit_status(session, case, note=note, changed_at=change.changed_at)
     return None
 
@@ -242,7 +279,7 @@ async def request_reopen(
         rating=event.rating,
         requested_at=event.requested_at,
     )
-    case.status = ReportStatus.REOPENED
+    set_status(case, ReportStatus.REOPENED, at=event.requested_at)
     case.updated_at = utcnow()
     emit_status(
         session,

@@ -1,33 +1,67 @@
 """The interface every CRM connector implements, and the errors it raises.
 
-CrmError
-├── CrmUnavailable   timeout, connection error, an unreadable answer, and every HTTP error
-│                    but those below (401/403 after a key rotation, 429, 5xx): retry later,
-│                    honouring Retry-After
-└── CrmRejected      400, 413, 422: our request is wrong, resending it cannot help
+CrmError                   (`status`: the HTTP status, when there was an answer)
+├── CrmUnavailable         timeout, connection error, an unreadable answer, 5xx, 408, 409,
+│   │                      425, 429: retried with backoff, honouring Retry-After
+│   └── CrmUnauthorized    401, 403: our credentials (a key rotation): retried, and the
+│                          connector's circuit breaker opens at once, so no delivery burns
+│                          attempts until someone fixes the key
+└── CrmRejected            every other 4xx (400, 404, 410, 413, 422, ...): the CRM refuses
+                           this request, resending it cannot help: dead at once
+                           (RELIABILITY §4.2)
+
+`error_for_status` is this classification, for every connector to use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 
 class CrmError(Exception):
-    pass
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class CrmUnavailable(CrmError):
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, status=status)
         self.retry_after = retry_after
+
+
+class CrmUnauthorized(CrmUnavailable):
+    pass
 
 
 class CrmRejected(CrmError):
     pass
+
+
+RETRIED_CLIENT_ERRORS = frozenset({408, 409, 425, 429})
+"""4xx answers that say "not now" rather than "never": timeout, conflict (a concurrent
+change, or a create the CRM already has: the retry looks it up first), too early, throttled."""
+
+
+def error_for_status(
+    status: int, message: str, *, retry_after: float | None = None
+) -> CrmError:
+    """The error for a non-2xx answer (see the tree above)."""
+    if status in (401, 403):
+        return CrmUnauthorized(message, retry_after=retry_after, status=status)
+    if 400 <= status < 500 and status not in RETRIED_CLIENT_ERRORS:
+        return CrmRejected(message, status=status)
+    return CrmUnavailable(message, retry_after=retry_after, status=status)
 
 
 @dataclass(frozen=True)
@@ -45,6 +79,8 @@ class CaseDraft:
     reported_at: dt.datetime
     reporter: Mapping[str, str] | None = None
     """Name, e-mail and language, only when the resident agreed to share them."""
+    photo_ids: Sequence[str] = ()
+    """Intake's ids of the report's photos; connectors hand the CRM signed links to them."""
 
 
 @dataclass(frozen=True)
@@ -94,3 +130,25 @@ class CrmConnector(Protocol):
         ...
 
     def parse_webhook(self, body: bytes) -> CrmStatusChange: ...
+
+
+class PolledChange(NamedTuple):
+    change: CrmStatusChange
+    raw: str
+    """The CRM's own text of the change, kept in the inbox."""
+
+
+@runtime_checkable
+class PollingConnector(Protocol):
+    """A connector that can also list the CRM's changes (for CRMs without webhooks, and as a
+    backstop for lost webhooks)."""
+
+    name: str
+
+    async def poll_changes(
+        self, cursor: str | None
+    ) -> tuple[Sequence[PolledChange], str]:
+        """The changes since `cursor` (None: the first poll), oldest first, and the cursor
+        to go on from. Windows may overlap: every change carries the CRM's update id, and
+        a change read twice is stored once."""
+        ...

@@ -1,8 +1,15 @@
-"""The REST JSON connector: the only code that knows this CRM protocol's JSON."""
+"""The REST JSON connector: the only code that knows this CRM protocol's JSON.
+
+Answers are classified by `connector.error_for_status`: a 4xx other than 401/403 (breaker)
+and 408/409/425/429 is a permanent rejection; 5xx, those four, timeouts and connection errors
+are retried.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import quote
 
@@ -12,18 +19,15 @@ from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationErr
 from crm_adapter.crm.connector import (
     CaseDraft,
     CrmCase,
-    CrmRejected,
     CrmStatusChange,
     CrmUnavailable,
+    PolledChange,
+    error_for_status,
 )
+from crm_adapter.crm.photos import PhotoLinks
 from shared.db import utcnow
 from shared.retry import parse_retry_after
 from shared.text import Text
-
-# Our request itself is wrong: sending it again cannot help. Anything else (401/403 after a
-# key rotation, 404 from a misrouted proxy, 5xx, 429) is retried until someone fixes it.
-_PERMANENT = {400, 413, 422}
-
 
 _MAX_VERSION = 2**63 - 1
 
@@ -53,6 +57,17 @@ class _Webhook(BaseModel):
     changed_at: AwareDatetime
 
 
+class _Update(_Webhook):
+    """One entry of the CRM's change list: the webhook it sent, numbered."""
+
+    seq: Annotated[int, Field(ge=1, le=_MAX_VERSION)]
+
+
+_UPDATES = TypeAdapter(list[_Update])
+
+POLL_PAGE = 200
+
+
 class InvalidWebhook(ValueError):
     pass
 
@@ -61,9 +76,16 @@ class RestJsonConnector:
     name = "rest_json"
 
     def __init__(
-        self, *, client: httpx.AsyncClient, base_url: str, api_key: str, timeout: float
+        self,
+        *,
+        client: httpx.AsyncClient,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        photo_links: PhotoLinks | None = None,
     ) -> None:
         self._client = client
+        self._photo_links = photo_links
         self._base_url = base_url.rstrip("/")
         self._headers = {"authorization": f"Bearer {api_key}"}
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
@@ -86,10 +108,11 @@ class RestJsonConnector:
             )
         except httpx.HTTPError as exc:
             raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in _PERMANENT:
-            raise CrmRejected(f"HTTP {response.status_code}: {response.text[:500]}")
         if not response.is_success:
-            raise CrmUnavailable(
+            # Classified by `error_for_status`: a 4xx but 401/403/408/409/425/429 is dead
+            # at once, everything else is retried.
+            raise error_for_status(
+                response.status_code,
                 f"HTTP {response.status_code}: {response.text[:500]}",
                 retry_after=parse_retry_after(
                     response.headers.get("retry-after"), utcnow()
@@ -110,6 +133,8 @@ class RestJsonConnector:
         }
         if draft.reporter:
             payload["reporter"] = dict(draft.reporter)
+        if draft.photo_ids and self._photo_links:
+            payload["photos"] = self._photo_links.urls(draft.photo_ids)
         response = await self._request("POST", "/api/cases", json=payload)
         return self._case(response)
 
@@ -174,3 +199,28 @@ class RestJsonConnector:
             version=hook.version,
             changed_at=hook.changed_at,
         )
+
+    async def poll_changes(
+        self, cursor: str | None
+    ) -> tuple[Sequence[PolledChange], str]:
+        """The CRM's changes after the sequence number `cursor` (the same changes it sends
+        as webhooks, under the same update ids), one page at a time."""
+        after = int(cursor) if cursor and cursor.isdigit() else 0
+        response = await self._request(
+            "GET", "/api/updates", params={"after": after, "limit": POLL_PAGE}
+        )
+        try:
+            updates = _UPDATES.validate_json(response.content)
+        except ValidationError as exc:
+            raise CrmUnavailable(f"unexpected answer: {exc.errors()[:3]}") from exc
+        changes = []
+        for update in sorted(updates, key=lambda u: u.seq):
+            webhook = update.model_dump(mode="json", exclude={"seq"})
+            changes.append(
+                PolledChange(
+                    self.parse_webhook(json.dumps(webhook).encode()),
+                    json.dumps(webhook, ensure_ascii=False),
+                )
+            )
+            after = max(after, update.seq)
+        return changes, str(after)

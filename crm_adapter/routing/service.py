@@ -1,42 +1,158 @@
-"""Resolving a category to its unit, and seeding the default routing table."""
+"""Routing a report by the version of the table in effect, and seeding version 1.
+
+Concurrency. A report is routed under a shared lock on the version in effect, and a new
+version takes that version's row for update (and marks it replaced) before it looks for the
+reports held as unroutable. So on PostgreSQL a report routed while a new version is being
+made is either seen by it (and routed again) or routed by it, never missed in between; on
+SQLite every transaction holds the write lock anyway.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.routing.models import Route, Unit
+from crm_adapter.routing import repository
+from crm_adapter.routing.models import RoutingVersion, Rule, Unit, VersionUnit
+from crm_adapter.routing.schemas import RoutingTableWrite
+from crm_adapter.routing.table import choose_rule
+from shared.db import utcnow
+
+logger = logging.getLogger(__name__)
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.json")
 
 
-async def resolve_unit(session: AsyncSession, category: str) -> Unit | None:
-    """The unit responsible for `category`, or None when no active route covers it."""
-    query = (
-        select(Unit)
-        .join(Route, Route.unit_code == Unit.code)
-        .where(Route.category == category, Route.active.is_(True))
+@dataclass(frozen=True)
+class Decision:
+    """Where a report goes: `rule` and `unit` are None when no rule covers it."""
+
+    version: int | None
+    rule: Rule | None
+    unit: VersionUnit | None
+
+    @property
+    def connector(self) -> str | None:
+        if self.rule is None or self.unit is None:
+            return None
+        return self.rule.connector or self.unit.connector
+
+
+async def version_in_effect(
+    session: AsyncSession, *, for_update: bool = False
+) -> RoutingVersion | None:
+    """The version in effect, locked (shared, or for update) until the transaction ends."""
+    # Waiting for a version being replaced ends with no row (it is replaced now): the next
+    # statement sees the new one.
+    for _ in range(3):
+        version = await repository.in_effect(session, lock=True, for_update=for_update)
+        if version is not None:
+            return version
+    return None
+
+
+async def decide(
+    session: AsyncSession,
+    version: RoutingVersion,
+    *,
+    category: str,
+    lat: float,
+    lon: float,
+) -> Decision:
+    rule = choose_rule(
+        await repository.rules_of(session, version.number, category=category),
+        lat=lat,
+        lon=lon,
     )
-    return await session.scalar(query)
+    if rule is None:
+        return Decision(version.number, None, None)
+    unit = await repository.unit(session, version.number, rule.unit_code)
+    return Decision(version.number, rule, unit)
+
+
+async def resolve(
+    session: AsyncSession, *, category: str, lat: float, lon: float
+) -> Decision:
+    """Where a report of `category` at (lat, lon) goes, by the version in effect."""
+    version = await version_in_effect(session)
+    if version is None:
+        return Decision(None, None, None)
+    return await decide(session, version, category=category, lat=lat, lon=lon)
+
+
+async def add_version(
+    session: AsyncSession,
+    *,
+    number: int,
+    created_by: str,
+    comment: str | None,
+    table: RoutingTableWrite,
+) -> RoutingVersion:
+    """Add `table` as version `number` (checked already), and bring the units up to date."""
+    version = RoutingVersion(
+        number=number,
+        created_by=created_by,
+        created_at=utcnow(),
+        comment=comment,
+        replaced_at=None,
+    )
+    session.add(version)
+    for item in table.units:
+        known = await session.get(Unit, item.code)
+        if known is None:
+            session.add(Unit(code=item.code, name=item.name, connector=item.connector))
+        else:
+            known.name, known.connector = item.name, item.connector
+    await session.flush()
+    session.add_all(
+        VersionUnit(
+            version=number, code=item.code, name=item.name, connector=item.connector
+        )
+        for item in table.units
+    )
+    await session.flush()
+    session.add_all(
+        Rule(
+            version=number,
+            position=position,
+            category=item.category,
+            area=item.area,
+            priority=item.priority,
+            unit_code=item.unit,
+            connector=item.connector,
+            note=item.note,
+        )
+        for position, item in enumerate(table.rules)
+    )
+    await session.flush()
+    return version
 
 
 async def seed_defaults(session: AsyncSession) -> int:
-    """Add the default units and routes that are missing; operators' changes stay."""
+    """Make version 1 from `defaults.json` when there is no version yet; returns rows added."""
+    if await repository.any_version(session):
+        return 0
     data = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
-    added = 0
-    for unit in data["units"]:
-        if await session.get(Unit, unit["code"]) is None:
-            session.add(
-                Unit(code=unit["code"], name=unit["name"], connector=unit["connector"])
-            )
-            added += 1
-    await session.flush()
-    for category, unit_code in data["routes"].items():
-        if await session.get(Route, category) is None:
-            session.add(Route(category=category, unit_code=unit_code))
-            added += 1
+    table = RoutingTableWrite.model_validate(
+        {
+            "units": data["units"],
+            "rules": [
+                {"category": category, "unit": unit}
+                for category, unit in data["routes"].items()
+            ],
+        }
+    )
+    await add_version(
+        session,
+        number=1,
+        created_by="defaults",
+        comment="The default routing table.",
+        table=table,
+    )
     await session.commit()
-    return added
+    logger.info("routing.seeded", extra={"version": 1})
+    return 1 + len(table.units) + len(table.rules)

@@ -27,10 +27,14 @@ router = APIRouter(tags=["crm"])
     response_class=Response,
     summary="Receive a status change from the CRM",
     description="The CRM calls this when a case's status changes. The body must be signed "
-    "with Standard Webhooks headers (±5 min tolerance; the current and the previous secret "
-    "are accepted during rotation). Each update is stored once under the CRM's update id, "
-    "mapped onto the canonical statuses (an unknown code is held for an operator, never "
-    "guessed), and passed on to intake. Example body:\n\n"
+    "with Standard Webhooks headers (±5 min tolerance; any of the configured secrets is "
+    "accepted, so a secret can be rotated live). Each change is stored once: a delivery "
+    "whose `webhook-id` or whose CRM `update_id` was seen before is acknowledged and "
+    "changes nothing (both ids are kept for `ADAPTER_INBOX_RETENTION_DAYS`, at least 7 "
+    "days). The change is applied before the answer: mapped onto the canonical statuses "
+    "through the status mapping (a code it does not know is held for an operator, never "
+    "guessed; see `GET /admin/unmapped`), never over a newer version of the case, and "
+    "passed on to intake. Example body:\n\n"
     "```json\n"
     '{"update_id": "3f0c…", "case_id": "CRM-000042", "external_ref": "<report id>",\n'
     ' "status": "IN_PROGRESS", "note": "Ekipa w drodze", "version": 2,\n'
@@ -52,5 +56,12 @@ async def receive_crm_webhook(
     connector: CrmConnectorDep,
     message: Annotated[SignedMessage, Depends(signed_message("crm_webhook_verifier"))],
 ) -> Response:
-    await service.receive_webhook(session, connector=connector, body=message.body)
+    change = service.parse_change(connector, message.body)
+    await service.receive_webhook(
+        session,
+        connector=connector,
+        change=change,
+        delivery_id=message.id,
+        payload=message.body.decode(),
+    )
     return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -1,15 +1,23 @@
-"""Storing a CRM webhook once and applying its status change in the same transaction."""
+"""Storing a CRM status change once and applying it in the same transaction.
+
+Webhooks (`receive_webhook`) and the pollers hand their changes to `receive_change`, the one
+place where a change is stored (deduplicated) and applied.
+"""
 
 from __future__ import annotations
+
+import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.service import apply_crm_change
-from crm_adapter.crm.connector import CrmConnector
+from crm_adapter.crm.connector import CrmConnector, CrmStatusChange
 from crm_adapter.db import InboxMessage
 from shared.errors import AppError
 from shared.i18n import N_
 from shared.inbox import handle_once
+
+MESSAGE_TYPE = "crm.status_changed"
 
 
 class InvalidWebhook(AppError):
@@ -19,20 +27,73 @@ class InvalidWebhook(AppError):
     detail = N_("The body is not a status change in this CRM's format: {reason}")
 
 
-async def receive_webhook(
-    session: AsyncSession, *, connector: CrmConnector, body: bytes
-) -> bool:
-    """False when the CRM sent this update before (it is acknowledged all the same)."""
+def parse_change(connector: CrmConnector, body: bytes) -> CrmStatusChange:
+    """The status change in a webhook's body, or InvalidWebhook (422)."""
     try:
-        change = connector.parse_webhook(body)
+        return connector.parse_webhook(body)
     except ValueError as exc:
         raise InvalidWebhook(reason=str(exc)[:500]) from exc
+
+
+def source_of(connector_name: str) -> str:
+    """The inbox's `source` of a connector's changes."""
+    return f"crm:{connector_name}"
+
+
+async def receive_webhook(
+    session: AsyncSession,
+    *,
+    connector: CrmConnector,
+    change: CrmStatusChange,
+    delivery_id: str | None,
+    payload: str | None = None,
+) -> bool:
+    """A webhook's change: see `receive_change`."""
+    return await receive_change(
+        session,
+        connector_name=connector.name,
+        change=change,
+        delivery_id=delivery_id,
+        payload=payload,
+    )
+
+
+async def receive_change(
+    session: AsyncSession,
+    *,
+    connector_name: str,
+    change: CrmStatusChange,
+    delivery_id: str | None = None,
+    payload: str | None = None,
+) -> bool:
+    """Store the change once and apply it, committing both; False when it was here already.
+
+    A change is the same as one stored before when either its CRM update id or its
+    `delivery_id` (the webhook's `webhook-id`; None for a change found by polling) was seen
+    under this connector: it is acknowledged all the same, and changes nothing. `payload` is
+    what the CRM sent (the webhook's body), kept for diagnosis; by default the change itself.
+    """
     return await handle_once(
         session,
         InboxMessage,
-        source=f"crm:{connector.name}",
+        source=source_of(connector_name),
         external_id=change.update_id,
-        message_type="crm.status_changed",
-        payload=body.decode(),
+        message_type=MESSAGE_TYPE,
+        payload=payload if payload is not None else _as_json(change),
         handler=lambda: apply_crm_change(session, change),
+        columns={"delivery_id": delivery_id},
+    )
+
+
+def _as_json(change: CrmStatusChange) -> str:
+    return json.dumps(
+        {
+            "update_id": change.update_id,
+            "case_id": change.case_id,
+            "external_ref": change.external_ref,
+            "status": change.status,
+            "note": change.note,
+            "version": change.version,
+            "changed_at": change.changed_at.isoformat(),
+        }
     )

@@ -1,7 +1,8 @@
 """The simulated CRM: cases in memory, status changes by hand, signed webhooks out.
 
-It speaks its own vocabulary (`NEW`, `ASSIGNED`, `IN_PROGRESS`, …) as a real CRM would, and
-knows nothing of MAM beyond the external reference it is given.
+It speaks its own vocabulary (`NEW`, `ASSIGNED`, `IN_PROGRESS`, …) as a real CRM would, takes
+codes a city adds of its own (any upper-case code), and knows nothing of MAM beyond the
+external reference it is given.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import datetime as dt
 import enum
 import json
 import logging
+import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -22,7 +24,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from devtools.crm_simulator import open311
 from devtools.crm_simulator.config import Settings
+from devtools.crm_simulator.faults import (
+    FaultMiddleware,
+    Faults,
+    FaultState,
+    WebhookFaults,
+)
 from shared.errors import allowed_methods
 from shared.signing import Signer
 
@@ -74,10 +83,25 @@ class CaseCreate(BaseModel):
     reporter: dict[str, str] | None = Field(
         default=None, description="Who to contact, when the resident agreed."
     )
+    photos: list[str] = Field(
+        default=[], description="Links to the report's photos (time-limited)."
+    )
+
+
+StatusCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z][A-Z0-9_]{0,49}$",
+        description="One of the built-in codes (NEW, ASSIGNED, IN_PROGRESS, SCHEDULED, DONE, "
+        "NOT_CITY_MATTER, DUPLICATE, CANNOT_FIX, REOPENED), or any other upper-case code, as "
+        "a city adds its own to its CRM (e.g. ON_HOLD).",
+        examples=["IN_PROGRESS"],
+    ),
+]
 
 
 class HistoryEntry(BaseModel):
-    status: CaseStatus
+    status: StatusCode
     note: str | None
     changed_at: dt.datetime
 
@@ -97,7 +121,13 @@ class Case(BaseModel):
     attributes: dict[str, str | int | float | bool]
     location: Location
     reporter: dict[str, str] | None = None
-    status: CaseStatus
+    photos: list[str] = []
+    channel: str = Field(
+        default="rest",
+        description="How the case came in: `rest` (its changes are sent as webhooks) or "
+        "`open311` (its changes are read by polling).",
+    )
+    status: StatusCode
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -114,7 +144,7 @@ class StatusChange(BaseModel):
         }
     )
 
-    status: CaseStatus
+    status: StatusCode
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -136,25 +166,49 @@ class CommentCreate(BaseModel):
     comment: str = Field(min_length=1, max_length=2000)
 
 
+class Update(BaseModel):
+    """A status change as the webhook carries it, numbered in the order of all changes."""
+
+    seq: int
+    update_id: str
+    case_id: str
+    external_ref: str
+    status: StatusCode
+    note: str | None
+    version: int
+    changed_at: dt.datetime
+
+
 class WebhookDelivery(BaseModel):
     update_id: str
     case_id: str
-    status: CaseStatus
+    status: StatusCode
     attempts: int
     delivered: bool
     last_error: str | None
+
+
+class FaultsRead(Faults):
+    injected: dict[str, int] = Field(
+        description="How many times each kind of fault fired since the last reset."
+    )
 
 
 class Store:
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
         self.deliveries: dict[str, WebhookDelivery] = {}
+        self.updates: list[Update] = []
         # Idempotency keys of the requests that changed a case, and the case each changed.
         self.requests: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
-    async def create(self, data: CaseCreate) -> Case:
+    async def create(self, data: CaseCreate, *, idempotent: bool = False) -> Case:
         async with self._lock:
+            if idempotent:
+                for existing in self.cases.values():
+                    if existing.external_ref == data.external_ref:
+                        return existing
             now = dt.datetime.now(dt.UTC)
             case = Case(
                 case_id=f"CRM-{len(self.cases) + 1:06d}",
@@ -166,6 +220,7 @@ class Store:
                 attributes=data.attributes,
                 location=data.location,
                 reporter=data.reporter,
+                photos=data.photos,
                 status=CaseStatus.NEW,
                 version=1,
                 created_at=now,
@@ -211,6 +266,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = Store()
     signer = Signer(settings.webhook_secret.get_secret_value())
     tasks: set[asyncio.Task[None]] = set()
+    faults = FaultState(idempotent_creates=settings.idempotent_creates)
+    held: list[tuple[WebhookDelivery, bytes]] = []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -231,6 +288,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "as a signed webhook (Standard Webhooks) to the adapter.",
         lifespan=lifespan,
     )
+    app.add_middleware(FaultMiddleware, state=faults)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -254,8 +312,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
         return case
 
-    async def deliver(request: Request, delivery: WebhookDelivery, body: bytes) -> None:
-        client: httpx.AsyncClient = request.app.state.client
+    def spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def dispatch(delivery: WebhookDelivery, body: bytes) -> None:
+        """Send the change now, or hold it back with others (webhook faults)."""
+        hooks = faults.faults.webhooks
+        copies = [(delivery, body)] * (2 if hooks.duplicate else 1)
+        if hooks.order == "as_made":
+            for copy in copies:
+                spawn(deliver(*copy))
+            return
+        held.extend(copies)
+        if len(held) == len(copies):
+            spawn(release_held(hooks))
+
+    async def release_held(hooks: WebhookFaults) -> None:
+        await asyncio.sleep(hooks.hold_seconds)
+        batch = held[:]
+        held.clear()
+        if hooks.order == "shuffled":
+            random.shuffle(batch)
+        else:
+            batch.reverse()
+        for delivery, body in batch:
+            await deliver(delivery, body)
+
+    async def deliver(delivery: WebhookDelivery, body: bytes) -> None:
+        client: httpx.AsyncClient = app.state.client
         for attempt in range(1, settings.webhook_attempts + 1):
             delivery.attempts = attempt
             headers = {
@@ -284,11 +370,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags=["cases"],
         summary="Create a case",
         responses={**UNAUTHORIZED, **BAD_BODY},
-        description="Opens a case in status NEW. Like many real CRMs it does not deduplicate: "
-        "creating twice with the same external_ref gives two cases.",
+        description="Opens a case in status NEW. Like many real CRMs it does not deduplicate "
+        "by default: creating twice with the same external_ref gives two cases. In the "
+        "idempotent mode (`idempotent_creates` of `PUT /_sim/faults`, or the setting) it "
+        "returns the case it has.",
     )
     async def create_case(data: CaseCreate) -> Case:
-        return await store.create(data)
+        return await store.create(data, idempotent=faults.faults.idempotent_creates)
 
     @app.get(
         "/api/cases",
@@ -318,9 +406,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def read_case(case_id: str) -> Case:
         return get_case(case_id)
 
-    def set_status(
-        request: Request, case: Case, status: CaseStatus, note: str | None
-    ) -> None:
+    def set_status(request: Request, case: Case, status: str, note: str | None) -> None:
         """Change the case's status and send the change as a webhook in the background."""
         now = _now()
         case.status = status
@@ -328,11 +414,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         case.updated_at = now
         case.history.append(HistoryEntry(status=status, note=note, changed_at=now))
         update_id = str(uuid.uuid4())
+        store.updates.append(
+            Update(
+                seq=len(store.updates) + 1,
+                update_id=update_id,
+                case_id=case.case_id,
+                external_ref=case.external_ref,
+                status=status,
+                note=note,
+                version=case.version,
+                changed_at=now,
+            )
+        )
+        if case.channel == "open311":
+            return  # Open311 clients poll for changes
         payload = {
             "update_id": update_id,
             "case_id": case.case_id,
             "external_ref": case.external_ref,
-            "status": status.value,
+            "status": status,
             "note": note,
             "version": case.version,
             "changed_at": now.isoformat(),
@@ -346,11 +446,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             last_error=None,
         )
         store.deliveries[update_id] = delivery
-        task = asyncio.create_task(
-            deliver(request, delivery, json.dumps(payload).encode())
-        )
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        dispatch(delivery, json.dumps(payload).encode())
 
     def first_time(case: Case, idempotency_key: str | None) -> bool:
         """False when a request with this key changed the case before."""
@@ -433,6 +529,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return case
 
     @app.get(
+        "/api/updates",
+        dependencies=[Depends(check_key)],
+        tags=["cases"],
+        summary="Status changes in order",
+        responses=UNAUTHORIZED,
+        description="Every status change of every case after the sequence number `after`, "
+        "oldest first, each as its webhook carries it plus its `seq`: for a client that "
+        "polls instead of (or besides) receiving webhooks.",
+    )
+    async def list_updates(
+        after: Annotated[
+            int, Query(ge=0, description="The last sequence number the caller has.")
+        ] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[Update]:
+        return store.updates[after : after + limit]
+
+    app.include_router(open311.router(store, settings, set_status))
+
+    @app.get(
         "/api/webhooks",
         tags=["webhooks"],
         summary="Webhook deliveries",
@@ -440,5 +556,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def list_deliveries() -> list[WebhookDelivery]:
         return list(store.deliveries.values())
+
+    @app.get(
+        "/_sim/faults",
+        tags=["simulator"],
+        summary="The faults in force",
+        description="The fault rules still in force (a rule with a `count` disappears once "
+        "used up), the create mode and the webhook faults, with how often each kind of "
+        "fault was injected since the last reset.",
+    )
+    async def read_faults() -> FaultsRead:
+        return FaultsRead(**faults.faults.model_dump(), injected=faults.injected)
+
+    @app.put(
+        "/_sim/faults",
+        tags=["simulator"],
+        summary="Set the faults",
+        description="Replaces the faults in force. Request faults apply to the CRM "
+        "operations of the REST API and of Open311 (create, read, reopen, comment, erase), "
+        "never to the `/_sim/` endpoints or to status changes made as a field worker.",
+    )
+    async def set_faults(wanted: Faults) -> FaultsRead:
+        faults.faults = wanted.model_copy(deep=True)
+        return FaultsRead(**faults.faults.model_dump(), injected=faults.injected)
+
+    @app.delete(
+        "/_sim/faults",
+        status_code=status.HTTP_204_NO_CONTENT,
+        tags=["simulator"],
+        summary="Reset the faults",
+        description="No faults, creates as the setting says, webhooks sent once, as made "
+        "(changes already held back are still sent), and the injection counts at zero.",
+    )
+    async def reset_faults() -> None:
+        faults.reset()
 
     return app

@@ -28,5 +28,21 @@ class Settings(BaseSettings):
         description="Standard Webhooks secret the webhooks are signed with.",
     )
     webhook_attempts: int = Field(default=8, ge=1)
+    open311_batch: bool = Field(
+        default=False,
+        description="Open311 requests are taken as a batch service would: POST answers a "
+        "token, resolved to the request id after OPEN311_TOKEN_DELAY_SECONDS "
+        "(switchable at runtime: PUT /open311/simulator).",
+    )
+    open311_token_delay_seconds: float = Field(default=1.0, ge=0)
+    open311_jurisdiction_id: str | None = Field(
+        default=None,
+        description="The one jurisdiction served; unset accepts any (or none).",
+    )
+    idempotent_creates: bool = Field(
+        default=False,
+        description="Return the existing case for a create with a known external_ref "
+        "(switchable at run time through /_sim/faults); false: make a second case.",
+    )
     log_json: bool = False
     log_level: str = "INFO"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake_service.db import Base
+from shared.contracts import ResolutionTarget
 
 
 class Unit(Base):
@@ -27,13 +28,23 @@ class CategoryGroup(Base):
 
 class Category(Base):
     __tablename__ = "categories"
+    __table_args__ = (
+        CheckConstraint(
+            "(expected_resolution_hours IS NULL) <> "
+            "(expected_resolution_working_days IS NULL)",
+            name="one_resolution_target",
+        ),
+    )
 
     code: Mapped[str] = mapped_column(String(50), primary_key=True)
     group_code: Mapped[str] = mapped_column(ForeignKey("category_groups.code"))
     names: Mapped[dict[str, str]] = mapped_column(JSON)
     # The unit that usually handles it, shown to residents; the adapter's routing decides.
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
-    expected_resolution_hours: Mapped[int]
+    # The city's target from report to resolution: hours on the clock for short targets
+    # (a traffic signal fault), or working days for long ones (a pothole); exactly one is set.
+    expected_resolution_hours: Mapped[int | None]
+    expected_resolution_working_days: Mapped[int | None]
     # How close another open report of this category must be to count as a likely duplicate.
     # Extra fields a report of this category carries, e.g. the lamp-post number:
     # [{code, datatype (string|integer|number|boolean|choice), required, names, choices?,
@@ -47,3 +58,10 @@ class Category(Base):
 
     group: Mapped[CategoryGroup] = relationship(lazy="joined")
     unit: Mapped[Unit] = relationship(lazy="joined")
+
+    @property
+    def resolution_target(self) -> ResolutionTarget:
+        return ResolutionTarget(
+            hours=self.expected_resolution_hours,
+            working_days=self.expected_resolution_working_days,
+        )

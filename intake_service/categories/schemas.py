@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from shared.i18n import pick
+from shared.sla import approximate_hours
 
 
 class NamedRef(BaseModel):
@@ -70,7 +71,16 @@ class CategoryRead(BaseModel):
         description="Extra fields a report of this category may or must carry."
     )
     expected_resolution_hours: int = Field(
-        description="The city's target time from report to resolution.", examples=[168]
+        description="The city's target time from report to resolution, in hours. For a "
+        "target in working days, its usual calendar length (5 working days: 168 hours); "
+        "a report's `expected_resolution_at` gives the exact time.",
+        examples=[168],
+    )
+    expected_resolution_working_days: int | None = Field(
+        description="Set when the target counts working days (Monday to Friday except "
+        "Polish public holidays) rather than hours on the clock: a report filed on "
+        "Friday afternoon waits over the weekend.",
+        examples=[5],
     )
 
     @classmethod
@@ -80,6 +90,8 @@ class CategoryRead(BaseModel):
             name=pick(category.names, lang),
             group=NamedRef.of(category.group, lang),
             unit=NamedRef.of(category.unit, lang),
-            expected_resolution_hours=category.expected_resolution_hours,
+            expected_resolution_hours=category.expected_resolution_hours
+            or approximate_hours(category.expected_resolution_working_days or 0),
+            expected_resolution_working_days=category.expected_resolution_working_days,
             attributes=[AttributeRead.of(spec, lang) for spec in category.attributes],
         )

@@ -61,7 +61,10 @@ async def seed_defaults(session: AsyncSession) -> int:
                     group_code=item["group"],
                     names=item["names"],
                     unit_code=item["unit"],
-                    expected_resolution_hours=item["expected_resolution_hours"],
+                    expected_resolution_hours=item.get("expected_resolution_hours"),
+                    expected_resolution_working_days=item.get(
+                        "expected_resolution_working_days"
+                    ),
                     duplicate_radius_m=item.get("duplicate_radius_m", 250),
                     attributes=item.get("attributes", []),
                     position=position,

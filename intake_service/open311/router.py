@@ -183,8 +183,9 @@ def _documented(
         400: "The request cannot be fulfilled (a parameter is missing or wrong).",
         403: "`api_key` missing or wrong.",
         404: "No such service, request, token or jurisdiction (or format).",
+        500: "Something failed on our side; nothing was half-stored.",
     }
-    for status in (*errors, 404):
+    for status in (*errors, 404, 500):
         responses[status] = {
             "description": texts[status],
             "content": {
@@ -846,13 +847,3 @@ async def list_updates(
         "request_update",
         [service.update_record(change, report) for change, report in rows],
     )
-
-
-@router.api_route(
-    "/{anything:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    include_in_schema=False,
-)
-async def not_found(anything: str) -> Response:
-    """Anything else under the prefix: Open311's 404, not the API's problem."""
-    raise RequestNotFound(service_request_id=anything)

@@ -78,3 +78,12 @@ class PhotoNotFound(AppError):
     code = "photo-not-found"
     title = N_("Photo not found")
     detail = N_("There is no photo with this id.")
+
+
+class PhotoLinkInvalid(AppError):
+    status_code = 403
+    code = "photo-link-invalid"
+    title = N_("Photo link not valid")
+    detail = N_(
+        "This photo link is wrong or has expired. Ask whoever gave it to you for a new one."
+    )

@@ -1,4 +1,5 @@
-"""GET /v1/photos/{id}: a report's photo or its thumbnail."""
+"""GET /v1/photos/{id}: a report's photo or its thumbnail; GET /v1/photos/{id}/signed: the
+same through a time-limited link signed for a CRM."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
-from intake_service.deps import PhotosDep
+from intake_service.deps import PhotosDep, SettingsDep
 from intake_service.photos import service
-from intake_service.photos.exceptions import PhotoNotFound
+from intake_service.photos.exceptions import PhotoLinkInvalid, PhotoNotFound
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
+from shared.signing import UrlSigner, photo_link_path
 
 router = APIRouter(prefix="/v1/photos", tags=["photos"])
 
@@ -56,6 +58,16 @@ async def read_photo(
         Header(description="ETag of a copy the client holds."),
     ] = None,
 ) -> Response:
+    return await _serve(session, photos, photo_id, size, if_none_match)
+
+
+async def _serve(
+    session: SessionDep,
+    photos: PhotosDep,
+    photo_id: uuid.UUID,
+    size: str,
+    if_none_match: str | None,
+) -> Response:
     photo = await service.get_photo(session, photo_id)
     # Nothing else is read from the database; the file is read with no transaction open.
     await session.commit()
@@ -81,6 +93,57 @@ async def read_photo(
 router.add_api_route(
     "/{photo_id}", read_photo, methods=["HEAD"], include_in_schema=False
 )
+
+
+@router.get(
+    "/{photo_id}/signed",
+    summary="A report's photo through a signed link",
+    description="The photo as `GET /v1/photos/{id}` gives it, for a link the CRM adapter "
+    "handed to a city unit's CRM: `expires` (Unix seconds) and `signature` (hex "
+    "HMAC-SHA256 of the path and the expiry, with the key intake shares with the adapter). "
+    "A wrong, tampered or expired link is refused with 403. Example: "
+    "`/v1/photos/0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10/signed?expires=1796000000"
+    "&signature=5f2c…`.",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "description": "The JPEG.",
+        },
+        304: {"description": "The copy named by `If-None-Match` is current."},
+        **problem_responses(PhotoLinkInvalid, PhotoNotFound, ValidationFailed),
+    },
+)
+async def read_signed_photo(
+    session: SessionDep,
+    photos: PhotosDep,
+    settings: SettingsDep,
+    photo_id: uuid.UUID,
+    expires: Annotated[
+        int,
+        Query(ge=0, le=2**40, description="When the link ends (Unix seconds)."),
+    ],
+    signature: Annotated[
+        str,
+        Query(max_length=128, description="The link's signature (hex)."),
+    ],
+    size: Annotated[
+        Literal["full", "thumb"],
+        Query(description="`thumb` for the thumbnail."),
+    ] = "full",
+    if_none_match: Annotated[
+        str | None,
+        Header(description="ETag of a copy the client holds."),
+    ] = None,
+) -> Response:
+    signer = UrlSigner(settings.photo_url_secrets())
+    if not signer.verify(
+        photo_link_path(photo_id), expires=expires, signature=signature
+    ):
+        raise PhotoLinkInvalid()
+    return await _serve(session, photos, photo_id, size, if_none_match)
 
 
 def _matches(if_none_match: str, etag: str) -> bool:

@@ -48,6 +48,7 @@ from shared.contracts import (
 from shared.db import utcnow
 from shared.outbox import add_event
 from shared.pagination import PageKey, decode_cursor, encode_cursor
+from shared.sla import due_at
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ async def _new_report(
     now = utcnow()
     serial = await repository.next_number(session, now.year)
     report_id = uuid.uuid4()
+    target = category.resolution_target
     # Only with consent, and only an address the resident proved is theirs (or the contact an
     # Open311 client sent for the CRM).
     contact = contact or (
@@ -228,8 +230,12 @@ async def _new_report(
         status=ReportStatus.RECEIVED,
         created_at=now,
         updated_at=now,
-        expected_resolution_at=now
-        + dt.timedelta(hours=category.expected_resolution_hours),
+        # The adapter computes the case's due time from the same target and time.
+        expected_resolution_at=due_at(
+            now,
+            hours=target.hours,
+            working_days=target.working_days,
+        ),
         unit=None,
         photos=[
             photo.row(report_id, position, now) for position, photo in enumerate(photos)
@@ -249,6 +255,7 @@ async def _new_report(
         photo_ids=[photo.id for photo in photos],
         reporter_contact=contact,
         submitted_at=now,
+        resolution_target=target,
     )
     add_event(
         session,

@@ -2,6 +2,7 @@
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.reports import (
+    DEFAULT_RESOLUTION_TARGET,
     GeoPoint,
     ReportCommentAddedV1,
     ReporterContact,
@@ -10,10 +11,12 @@ from shared.contracts.reports import (
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
+    ResolutionTarget,
     without_contact,
 )
 
 __all__ = [
+    "DEFAULT_RESOLUTION_TARGET",
     "Envelope",
     "Event",
     "GeoPoint",
@@ -24,5 +27,6 @@ __all__ = [
     "ReportStatus",
     "ReportStatusChangedV1",
     "ReportSubmittedV1",
+    "ResolutionTarget",
     "without_contact",
 ]

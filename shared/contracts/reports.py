@@ -7,8 +7,9 @@ import json
 import uuid
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from shared.sla import MAX_HOURS, MAX_WORKING_DAYS
 from shared.text import Text
 
 
@@ -52,6 +53,35 @@ class ReporterContact(_Contract):
     )
 
 
+class ResolutionTarget(_Contract):
+    """The city's target time from report to resolution: exactly one of the two is set."""
+
+    hours: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HOURS,
+        description="Hours on the clock, for short targets (e.g. 4 for a traffic signal "
+        "fault).",
+    )
+    working_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_WORKING_DAYS,
+        description="Working days (Monday to Friday except Polish public holidays, counted "
+        "in Europe/Warsaw time), for long targets (e.g. 5 for a pothole).",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ResolutionTarget:
+        if (self.hours is None) == (self.working_days is None):
+            raise ValueError("give exactly one of hours and working_days")
+        return self
+
+
+DEFAULT_RESOLUTION_TARGET = ResolutionTarget(working_days=5)
+"""The target of a `report.submitted.v1` sent without one (before the field existed)."""
+
+
 class ReportSubmittedV1(_Contract):
     """A resident's report was stored by intake and must become a CRM case."""
 
@@ -88,6 +118,12 @@ class ReportSubmittedV1(_Contract):
     )
     submitted_at: AwareDatetime = Field(
         description="When intake accepted the report (UTC)."
+    )
+    resolution_target: ResolutionTarget = Field(
+        default=DEFAULT_RESOLUTION_TARGET,
+        description="The category's target when the report was submitted; the report is "
+        "due that long after `submitted_at` (the time intake showed the resident). Added "
+        "within v1: an event without it means 5 working days.",
     )
 
 

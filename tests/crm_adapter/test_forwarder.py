@@ -217,7 +217,7 @@ class TestFailures:
         crm = httpx.ASGITransport(app=crm_simulator_app)
         assert await forwarder(sessionmaker, crm).run_once() == 0
 
-    @pytest.mark.parametrize("status", [400, 422])
+    @pytest.mark.parametrize("status", [400, 404, 410, 422])
     async def test_a_refusal_of_our_request_is_dead_at_once(
         self, adapter, sessionmaker, crm_simulator_app, status
     ):

@@ -42,6 +42,18 @@ class Answer(httpx.AsyncBaseTransport):
         return httpx.Response(self.status, json={"error": "no"})
 
 
+class Throttled(httpx.AsyncBaseTransport):
+    """A CRM answering 429 with a `Retry-After`."""
+
+    def __init__(self, retry_after: str) -> None:
+        self.retry_after = retry_after
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            429, json={"error": "slow down"}, headers={"Retry-After": self.retry_after}
+        )
+
+
 class NeverAnswers(httpx.AsyncBaseTransport):
     """A CRM that accepts the connection and never says anything."""
 
@@ -166,25 +178,39 @@ class TestPushPending:
         assert case.last_error is not None
         assert "503" in case.last_error
 
-    @pytest.mark.parametrize("status", [400, 422])
+    @pytest.mark.parametrize("status", [400, 404, 410, 413, 422])
     async def test_a_refusal_of_our_request_is_held_for_an_operator(
         self, adapter, sessionmaker, status
     ):
         report_id = await open_case(adapter)
         await pusher(sessionmaker, Answer(status)).run_once()
         case = await the_case(sessionmaker, report_id)
-        assert case.state == "dead"
+        assert (case.state, case.attempts) == ("dead", 1)
         assert case.last_error is not None
         assert str(status) in case.last_error
 
-    @pytest.mark.parametrize("status", [401, 403, 404, 429])
-    async def test_a_crm_misconfiguration_is_retried_not_given_up(
+    @pytest.mark.parametrize("status", [401, 403, 408, 409, 425, 429, 500, 502, 504])
+    async def test_a_temporary_failure_or_bad_credentials_are_retried_not_given_up(
         self, adapter, sessionmaker, status
     ):
         report_id = await open_case(adapter)
         await pusher(sessionmaker, Answer(status)).run_once()
         case = await the_case(sessionmaker, report_id)
         assert (case.state, case.attempts) == ("pending", 1)
+
+    async def test_a_throttled_create_waits_as_long_as_the_crm_asks(
+        self, adapter, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        before = dt.datetime.now(dt.UTC)
+        await pusher(sessionmaker, Throttled(retry_after="120")).run_once()
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.attempts) == ("pending", 1)
+        # The backoff alone would retry within microseconds.
+        assert case.next_attempt_at >= before + dt.timedelta(seconds=120)
+        assert case.next_attempt_at <= dt.datetime.now(dt.UTC) + dt.timedelta(
+            seconds=121
+        )
 
     async def test_an_unreadable_answer_is_retried_with_a_look_up(
         self, adapter, sessionmaker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from devtools.stack import Ports, free_ports, running
 from shared.settings import DEV_SECRETS
 from tests.conftest import new_databases
 from tests.databases import Databases
-from tests.helpers import OPERATOR_KEYS
+from tests.helpers import OPEN311_KEYS, OPERATOR_KEYS
 
 
 @dataclass(frozen=True)
@@ -40,21 +40,33 @@ class Stack:
 
 
 def start_stack(
-    backend: str, folder: Path, *, separate_workers: bool
+    backend: str,
+    folder: Path,
+    *,
+    separate_workers: bool,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
+    """The three processes on fresh databases; `settings` adds environment variables."""
     intake, adapter, crm = free_ports(3)
     ports = Ports(intake=intake, adapter=adapter, crm=crm)
     own = ("INTAKE_", "ADAPTER_", "CRM_SIM_", "MAM_")
     operator_keys = json.dumps([key.model_dump() for key in OPERATOR_KEYS])
     for databases in new_databases(backend, folder / "db", "e2e"):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(own)} | {
-            "MAM_DATA_DIR": str(folder / "data"),
-            "INTAKE_DATABASE_URL": databases.intake,
-            "ADAPTER_DATABASE_URL": databases.adapter,
-            # The test operator keys (`tests.helpers.READ` / `MANAGE`) work on both services.
-            "INTAKE_OPERATOR_KEYS": operator_keys,
-            "ADAPTER_OPERATOR_KEYS": operator_keys,
-        }
+        env = (
+            {k: v for k, v in os.environ.items() if not k.startswith(own)}
+            | {
+                "MAM_DATA_DIR": str(folder / "data"),
+                "INTAKE_DATABASE_URL": databases.intake,
+                "ADAPTER_DATABASE_URL": databases.adapter,
+                # The test operator keys (`tests.helpers.READ` / `MANAGE`) work on both services.
+                "INTAKE_OPERATOR_KEYS": operator_keys,
+                "ADAPTER_OPERATOR_KEYS": operator_keys,
+                "INTAKE_OPEN311_API_KEYS": json.dumps(
+                    [key.model_dump() for key in OPEN311_KEYS]
+                ),
+            }
+            | dict(settings or {})
+        )
         with running(
             ports, env, log_dir=folder / "logs", separate_workers=separate_workers
         ) as local:

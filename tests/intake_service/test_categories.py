@@ -24,6 +24,11 @@ class TestDefaults:
             for item in data[kind]:
                 assert missing_languages(item["names"]) == set(), (kind, item["code"])
 
+    def test_every_category_has_one_target(self):
+        for item in load_defaults()["categories"]:
+            targets = {"expected_resolution_hours", "expected_resolution_working_days"}
+            assert len(targets & item.keys()) == 1, item["code"]
+
 
 class TestListCategories:
     async def test_lists_the_default_categories_with_their_units(self, intake):
@@ -35,6 +40,21 @@ class TestListCategories:
             assert category["expected_resolution_hours"] > 0
             assert category["group"]["code"] in {"roads", "waste", "failures"}
         assert by_unit == EXPECTED_UNITS
+
+    async def test_short_targets_in_hours_long_ones_in_working_days(self, intake):
+        response = await intake.get("/v1/categories")
+        targets = {
+            c["code"]: (
+                c["expected_resolution_hours"],
+                c["expected_resolution_working_days"],
+            )
+            for c in response.json()
+        }
+        assert targets["traffic_signal_fault"] == (4, None)
+        assert targets["fallen_tree"] == (6, None)
+        # Clients that know only hours get a working-day target's calendar length.
+        assert targets["pothole"] == (168, 5)
+        assert targets["vandalism"] == (720, 21)
 
     async def test_names_follow_accept_language(self, intake):
         names = {}

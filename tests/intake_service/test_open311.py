@@ -12,7 +12,7 @@ import defusedxml.ElementTree as SafeXml
 import pytest
 
 from shared.contracts import ReportStatus
-from tests.helpers import OPEN311_KEY
+from tests.helpers import MANAGE, OPEN311_KEY
 from tests.images import encode, gps_exif, noise
 from tests.signed import status_event
 
@@ -465,3 +465,40 @@ class TestBatchMode:
 
         unknown = await intake.get(f"{V2}/tokens/{uuid.uuid4()}.{fmt}")
         assert unknown.status_code == 404
+
+
+class TestClientKeys:
+    async def test_a_key_made_on_the_command_line_files_requests_until_revoked(
+        self, intake, cli
+    ):
+        status, out, err = await cli("open311-key", "create", "--name", "city-app")
+        assert status == 0, err
+        key = out.strip()
+        assert "shown only now" in err
+
+        response = await intake.post(
+            f"{V2}/requests.json", data=FORM | {"api_key": key}
+        )
+        assert response.status_code == 200, response.text
+
+        status, out, _ = await cli("open311-key", "list")
+        assert status == 0
+        assert "city-app" in out
+        assert "fixmystreet" in out  # the key from the settings
+        assert key not in out
+
+        status, _, err = await cli("open311-key", "revoke", "--name", "fixmystreet")
+        assert status == 1
+        assert "INTAKE_OPEN311_API_KEYS" in err
+
+        status, _, err = await cli("open311-key", "revoke", "--name", "city-app")
+        assert status == 0, err
+        refused = await intake.post(f"{V2}/requests.json", data=FORM | {"api_key": key})
+        assert refused.status_code == 403
+
+        # Making and revoking client keys is in the operators' audit log.
+        log = await intake.get("/v1/operator/actions", headers=MANAGE)
+        assert [a["action"] for a in log.json()["items"]][:2] == [
+            "open311_key.revoke",
+            "open311_key.create",
+        ]

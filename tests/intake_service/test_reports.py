@@ -8,7 +8,8 @@ from sqlalchemy import func, select, update
 from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
 from intake_service.reports.models import Report
-from shared.contracts import Envelope, ReportSubmittedV1
+from shared.contracts import Envelope, ReportSubmittedV1, ResolutionTarget
+from shared.sla import due_at
 from tests.helpers import POTHOLE, register_and_sign_in
 
 
@@ -28,7 +29,9 @@ class TestSubmitReport:
         assert body["unit"] is None
         created = dt.datetime.fromisoformat(body["created_at"])
         expected = dt.datetime.fromisoformat(body["expected_resolution_at"])
-        assert expected - created == dt.timedelta(hours=168)
+        # A pothole's target is 5 working days (Polish holidays and weekends skipped).
+        assert expected == due_at(created, working_days=5)
+        assert expected - created >= dt.timedelta(days=7)
         assert [h["status"] for h in body["status_history"]] == ["received"]
 
         report = await intake_session.get(Report, uuid.UUID(body["id"]))
@@ -44,6 +47,23 @@ class TestSubmitReport:
             "pothole",
             body["number"],
         )
+        # The adapter learns the target, to track the same due time.
+        assert sent.resolution_target == ResolutionTarget(working_days=5)
+        assert sent.submitted_at == created
+
+    async def test_a_short_target_runs_on_the_clock(self, intake, intake_session):
+        signal = {**POTHOLE, "category": "traffic_signal_fault"}
+        response = await intake.post("/v1/reports", json=signal)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        created = dt.datetime.fromisoformat(body["created_at"])
+        expected = dt.datetime.fromisoformat(body["expected_resolution_at"])
+        assert expected - created == dt.timedelta(hours=4)
+        event = await intake_session.scalar(select(OutboxEvent))
+        assert event is not None
+        sent = Envelope.model_validate_json(event.payload).event
+        assert isinstance(sent, ReportSubmittedV1)
+        assert sent.resolution_target == ResolutionTarget(hours=4)
 
     async def test_named_report_keeps_the_reporter_private(
         self, intake, intake_session

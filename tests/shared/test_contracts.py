@@ -1,6 +1,9 @@
 import datetime as dt
 import uuid
 
+import pytest
+from pydantic import ValidationError
+
 import shared.contracts
 from shared.contracts import (
     Envelope,
@@ -10,12 +13,14 @@ from shared.contracts import (
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
+    ResolutionTarget,
 )
 from shared.contracts.__main__ import SCHEMA_FILE, render
 
 
 def test_public_names_are_pinned():
     assert sorted(shared.contracts.__all__) == [
+        "DEFAULT_RESOLUTION_TARGET",
         "Envelope",
         "Event",
         "GeoPoint",
@@ -26,6 +31,7 @@ def test_public_names_are_pinned():
         "ReportSubmittedV1",
         "ReporterContact",
         "ReporterErasedV1",
+        "ResolutionTarget",
         "without_contact",
     ]
 
@@ -43,6 +49,7 @@ def test_every_field_is_documented():
         ReportReopenRequestedV1,
         ReportCommentAddedV1,
         GeoPoint,
+        ResolutionTarget,
     ):
         undocumented = [
             n
@@ -78,6 +85,24 @@ class TestEnvelope:
             f'"submitted_at": "{now}", "photos_count": 2}}}}'
         )
         assert isinstance(Envelope.model_validate_json(body).event, ReportSubmittedV1)
+
+    def test_a_submitted_report_without_a_target_gets_five_working_days(self):
+        now = dt.datetime.now(dt.UTC).isoformat()
+        body = (
+            f'{{"id": "{uuid.uuid4()}", "occurred_at": "{now}", "source": "intake", "event": '
+            f'{{"type": "report.submitted.v1", "report_id": "{uuid.uuid4()}", "number": "WRO-2026-000001", '
+            '"category": "pothole", "location": {"lat": 51.1, "lon": 17.0}, "description": "x", '
+            f'"submitted_at": "{now}"}}}}'
+        )
+        event = Envelope.model_validate_json(body).event
+        assert isinstance(event, ReportSubmittedV1)
+        assert event.resolution_target == ResolutionTarget(working_days=5)
+
+    def test_a_target_is_hours_or_working_days_never_both(self):
+        assert ResolutionTarget(hours=4).working_days is None
+        for wrong in ({}, {"hours": 4, "working_days": 5}, {"hours": 0}):
+            with pytest.raises(ValidationError):
+                ResolutionTarget.model_validate(wrong)
 
     def test_a_reopen_request_round_trips_and_older_receivers_read_the_answer(self):
         now = dt.datetime.now(dt.UTC)

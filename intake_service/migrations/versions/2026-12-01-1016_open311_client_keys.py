@@ -1,7 +1,7 @@
 """Open311 client keys
 
 Revision ID: ce12ad5d211e
-Revises: 822ff19ddf9b
+Revises: 0602e62126c7
 Create Date: 2026-12-01 10:16:28.629346
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "ce12ad5d211e"
-down_revision: str | Sequence[str] | None = "822ff19ddf9b"
+down_revision: str | Sequence[str] | None = "0602e62126c7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,37 @@
+"""What the connectors keep between calls: each poller's cursor, Open311's pending tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_adapter.db import Base
+
+
+class PollCursor(Base):
+    """Where a connector's poller goes on from: its cursor is stored only after the changes
+    read up to it are stored in the inbox."""
+
+    __tablename__ = "poll_cursors"
+
+    connector: Mapped[str] = mapped_column(String(50), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    last_run_at: Mapped[dt.datetime | None]
+    last_success_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Open311Token(Base):
+    """A batch Open311 service's token for a request whose id it has not given yet.
+
+    Kept until the token resolves, so that the next attempt asks for the token again rather
+    than sending the request a second time."""
+
+    __tablename__ = "open311_tokens"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    token: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]

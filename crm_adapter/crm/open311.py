@@ -1,0 +1,538 @@
+"""The Open311 GeoReport v2 connector, with the mySociety extensions FixMyStreet uses
+(`servicerequestupdates`, extended statuses): the only code that knows Open311.
+
+Requests go out form-encoded to `{base}/requests.{fmt}` (XML, which every server speaks, or
+JSON by setting); answers and errors (`<errors><error><code/><description/>`) are read in
+either format, XML through defusedxml.
+
+Exactly once. Creating a request is not idempotent in Open311, so this connector relies on
+what the server must offer, and a real Open311 CRM must offer all of it:
+
+- our report id on the request: sent as `service_request_id_ext` (mySociety's name for the
+  client's own id), and a look-up by it: `GET requests.{fmt}?service_request_id_ext=<id>`
+  answering the requests that carry it, with `service_request_id_ext` echoed in each record.
+  After an attempt whose answer we never saw, `find_case` asks this before creating again.
+  Records that do not echo our id are never taken for ours: a server that ignores the
+  parameter gives no match, and a lost answer can then mean a second request in that CRM.
+- batch services (POST answers a `token`): `GET tokens/{token}.{fmt}` keeps answering until
+  the request has its id. The token is stored (table `open311_tokens`, by report id) before
+  it is polled, so a later attempt asks for the token instead of sending the request again.
+- `POST servicerequestupdates.{fmt}` (mySociety) for reopens and comments, treating our
+  `update_id` as the update's idempotency key: a repeat adds nothing.
+- for status changes, `GET servicerequestupdates.{fmt}?start_date=` (mySociety); without it
+  the connector reads core `GET requests.{fmt}` and makes one change per request and
+  `updated_datetime` and status.
+
+Statuses (`mappings/open311.json`): a change's `external_status_code` (the CRM's own code)
+when the mapping knows it, else its status: mySociety's extended statuses, lower case. The
+upper-case codes in the mapping are the simulator's; a deployment adds its CRM's.
+
+Errors (classified as RELIABILITY §4.2 says):
+
+CrmError (answers classified by `connector.error_for_status`, as for every connector)
+├── CrmUnavailable   network errors, timeouts, unreadable answers, 5xx, 408, 409, 425, 429,
+│                    with Retry-After; 401/403 (`CrmUnauthorized`: a key being rotated)
+│                    are retried too and open the connector's circuit breaker
+└── CrmRejected      every other 4xx (400 our request is wrong, 404 unknown service code or
+                     request), and erasing the reporter's contact, which Open311 cannot do
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
+from urllib.parse import quote, urlencode
+
+import httpx
+from defusedxml import ElementTree
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crm_adapter.crm.connector import (
+    CaseDraft,
+    CrmCase,
+    CrmRejected,
+    CrmStatusChange,
+    CrmUnavailable,
+    PolledChange,
+    error_for_status,
+)
+from crm_adapter.crm.mapping import status_map
+from crm_adapter.crm.models import Open311Token
+from crm_adapter.crm.photos import PhotoLinks
+from shared.db import utcnow
+from shared.retry import parse_retry_after
+
+logger = logging.getLogger(__name__)
+
+
+REQUESTS_WINDOW = dt.timedelta(days=90)
+"""How far back core `GET requests` may read (the spec's limit): its `start_date` filters on
+when a request was made, so a status change on an older request is found only this way."""
+
+_MAX_ID = 100
+_MAX_STATUS = 50
+_MAX_UPDATE_ID = 200
+_MAX_NOTE = 4000
+
+PollSource = Literal["auto", "updates", "requests"]
+
+
+class TokenStore(Protocol):
+    """Where a batch service's token waits, by report id, until it resolves."""
+
+    async def get(self, report_id: uuid.UUID) -> str | None: ...
+
+    async def put(self, report_id: uuid.UUID, token: str) -> None: ...
+
+    async def drop(self, report_id: uuid.UUID) -> None: ...
+
+
+class DatabaseTokens:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def get(self, report_id: uuid.UUID) -> str | None:
+        async with self._sessionmaker() as session:
+            row = await session.get(Open311Token, report_id)
+            return row.token if row else None
+
+    async def put(self, report_id: uuid.UUID, token: str) -> None:
+        async with self._sessionmaker() as session:
+            row = await session.get(Open311Token, report_id)
+            if row is None:
+                session.add(
+                    Open311Token(report_id=report_id, token=token, created_at=utcnow())
+                )
+            else:
+                row.token = token
+            await session.commit()
+
+    async def drop(self, report_id: uuid.UUID) -> None:
+        async with self._sessionmaker() as session:
+            await session.execute(
+                delete(Open311Token).where(Open311Token.report_id == report_id)
+            )
+            await session.commit()
+
+
+def w3c(moment: dt.datetime) -> str:
+    """A W3C date-time with its time zone, as Open311 wants it."""
+    return (
+        moment.astimezone(dt.UTC)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z")
+    )
+
+
+def parse_w3c(value: str) -> dt.datetime | None:
+    """A W3C date-time (`Z` or an offset; a `+` turned into a space is tolerated)."""
+    text = value.strip()
+    if len(text) > 19 and text[19:20] == " ":
+        text = text[:19] + "+" + text[20:]
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _clean(value: str) -> str:
+    return value.replace("\x00", "").strip()
+
+
+def _xml_record(element: Any) -> dict[str, Any]:
+    """An XML element's children as a dict; repeated tags (`media_url`) become lists."""
+    record: dict[str, Any] = {}
+    for child in element:
+        value: Any = _xml_record(child) if len(child) else _clean(child.text or "")
+        if child.tag in record:
+            previous = record[child.tag]
+            record[child.tag] = [
+                *(previous if isinstance(previous, list) else [previous]),
+                value,
+            ]
+        else:
+            record[child.tag] = value
+    return record
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
+
+
+def _text(record: Mapping[str, Any], field: str) -> str:
+    """A plain-text field of a record ('' when absent, empty or not plain text)."""
+    value = record.get(field)
+    return value if isinstance(value, str) else ""
+
+
+class Open311Connector:
+    name = "open311"
+
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient,
+        base_url: str,
+        tokens: TokenStore,
+        api_key: str | None = None,
+        jurisdiction_id: str | None = None,
+        fmt: Literal["xml", "json"] = "xml",
+        timeout: float = 30.0,
+        service_codes: Mapping[str, str] | None = None,
+        photo_links: PhotoLinks | None = None,
+        token_polls: int = 5,
+        token_poll_seconds: float = 2.0,
+        poll_source: PollSource = "auto",
+        poll_overlap: dt.timedelta = dt.timedelta(hours=2),
+    ) -> None:
+        self._client = client
+        self._base_url = base_url.rstrip("/")
+        self._tokens = tokens
+        self._api_key = api_key or None
+        self._jurisdiction = jurisdiction_id or None
+        self._fmt = fmt
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._service_codes = dict(service_codes or {})
+        self._photo_links = photo_links
+        self._token_polls = token_polls
+        self._token_poll_seconds = token_poll_seconds
+        self._poll_source: PollSource = poll_source
+        self._poll_overlap = poll_overlap
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _url(self, resource: str) -> str:
+        return f"{self._base_url}/{resource}.{self._fmt}"
+
+    def _common(self) -> list[tuple[str, str]]:
+        return [("jurisdiction_id", self._jurisdiction)] if self._jurisdiction else []
+
+    def _keyed(self) -> list[tuple[str, str]]:
+        key = [("api_key", self._api_key)] if self._api_key else []
+        return key + self._common()
+
+    async def _call(
+        self,
+        method: str,
+        resource: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        form: Sequence[tuple[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The answer's records (the children of its root element, or its JSON array)."""
+        headers = {}
+        content = None
+        if form is not None:
+            headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8"
+            content = urlencode(form).encode()
+        try:
+            response = await self._client.request(
+                method,
+                self._url(resource),
+                params=list(params),
+                content=content,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if not response.is_success:
+            raise error_for_status(
+                response.status_code,
+                f"HTTP {response.status_code}: {self._errors(response)}",
+                retry_after=parse_retry_after(
+                    response.headers.get("retry-after"), utcnow()
+                ),
+            )
+        try:
+            return self._records(response.content)
+        except ValueError as exc:
+            # Unreadable: it stays open whether the CRM did it, so it is retried.
+            raise CrmUnavailable(f"unexpected answer: {exc}") from exc
+
+    def _records(self, content: bytes) -> list[dict[str, Any]]:
+        if self._fmt == "json":
+            data = json.loads(content)
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                raise ValueError("not a JSON array of objects")
+            return [_json_value(r) for r in data]
+        try:
+            root = ElementTree.fromstring(content)
+        except Exception as exc:  # defusedxml's refusals and every parse error
+            raise ValueError(f"not readable XML: {exc}") from exc
+        return [_xml_record(child) for child in root]
+
+    def _errors(self, response: httpx.Response) -> str:
+        """The Open311 errors of a failed answer, or the start of its body."""
+        try:
+            records = self._records(response.content)
+        except ValueError:
+            return response.text[:500]
+        errors = [
+            f"{_text(r, 'code') or '?'} {_text(r, 'description')}".strip()
+            for r in records
+        ]
+        return "; ".join(errors)[:500] or response.text[:500]
+
+    # -- Cases ----------------------------------------------------------------------------
+
+    def service_code(self, category: str) -> str:
+        return self._service_codes.get(category, category)
+
+    def _request_form(self, draft: CaseDraft) -> list[tuple[str, str]]:
+        form = [
+            *self._keyed(),
+            ("service_code", self.service_code(draft.category)),
+            ("lat", f"{draft.lat:.6f}"),
+            ("long", f"{draft.lon:.6f}"),
+            ("description", draft.description),
+            ("service_request_id_ext", str(draft.external_ref)),
+        ]
+        for code, value in draft.attributes.items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            form.append((f"attribute[{code}]", text))
+        if draft.reporter:
+            name = draft.reporter.get("name", "").strip()
+            first, _, last = name.partition(" ")
+            form.append(("email", draft.reporter.get("email", "")))
+            form.append(("first_name", first))
+            if last:
+                form.append(("last_name", last))
+        if draft.photo_ids and self._photo_links:
+            form += [
+                ("media_url", url) for url in self._photo_links.urls(draft.photo_ids)
+            ]
+        return form
+
+    async def create_case(self, draft: CaseDraft) -> CrmCase:
+        token = await self._tokens.get(draft.external_ref)
+        if token is None:
+            records = await self._call(
+                "POST", "requests", form=self._request_form(draft)
+            )
+            record = records[0] if records else {}
+            if case_id := _text(record, "service_request_id"):
+                return self._new_case(case_id)
+            token = _text(record, "token")
+            if not token:
+                raise CrmUnavailable(
+                    "the answer holds neither a request id nor a token"
+                )
+            await self._tokens.put(draft.external_ref, token)
+        return await self._await_token(draft.external_ref, token)
+
+    @staticmethod
+    def _new_case(case_id: str) -> CrmCase:
+        if len(case_id) > _MAX_ID:
+            raise CrmUnavailable(f"request id longer than {_MAX_ID}: {case_id[:50]}…")
+        return CrmCase(case_id=case_id, status="open")
+
+    async def _await_token(self, report_id: uuid.UUID, token: str) -> CrmCase:
+        """The request behind a batch token, asked for a few times (FixMyStreet: 5 × 2 s);
+        an unresolved token is left stored for the next attempt."""
+        for attempt in range(max(self._token_polls, 1)):
+            if attempt:
+                await asyncio.sleep(self._token_poll_seconds)
+            try:
+                records = await self._call(
+                    "GET", f"tokens/{quote(token, safe='')}", params=self._common()
+                )
+            except CrmRejected as exc:
+                if exc.status != 404:
+                    raise
+                continue  # not known yet: batch servers may register tokens late
+            for record in records:
+                if case_id := _text(record, "service_request_id"):
+                    case = self._new_case(case_id)
+                    await self._tokens.drop(report_id)
+                    return case
+        raise CrmUnavailable(f"token {token} not resolved yet")
+
+    async def find_case(self, external_ref: uuid.UUID) -> CrmCase | None:
+        token = await self._tokens.get(external_ref)
+        if token is not None:
+            # Sent and queued: never send it again, wait for the token.
+            return await self._await_token(external_ref, token)
+        records = await self._call(
+            "GET",
+            "requests",
+            params=[*self._common(), ("service_request_id_ext", str(external_ref))],
+        )
+        ours = [
+            r
+            for r in records
+            if _text(r, "service_request_id_ext") == str(external_ref)
+            and _text(r, "service_request_id")
+        ]
+        if not ours:
+            return None
+        found = self._new_case(_text(ours[0], "service_request_id"))
+        return CrmCase(case_id=found.case_id, status=self.status_code(ours[0]))
+
+    async def _post_update(
+        self, case_id: str, *, status: str, description: str, request_id: uuid.UUID
+    ) -> None:
+        await self._call(
+            "POST",
+            "servicerequestupdates",
+            form=[
+                *self._keyed(),
+                ("service_request_id", case_id),
+                ("update_id", str(request_id)),
+                ("status", status),
+                ("description", description),
+                ("updated_datetime", w3c(utcnow())),
+            ],
+        )
+
+    async def reopen(
+        self, case_id: str, *, comment: str | None, request_id: uuid.UUID
+    ) -> None:
+        await self._post_update(
+            case_id,
+            status="OPEN",
+            description=comment or "The reporter says the problem is not fixed.",
+            request_id=request_id,
+        )
+
+    async def add_comment(
+        self, case_id: str, *, comment: str, request_id: uuid.UUID
+    ) -> None:
+        # Comments come only on cases the unit closed (a rejected report): the update says
+        # so, as FixMyStreet's updates on closed problems do.
+        await self._post_update(
+            case_id, status="CLOSED", description=comment, request_id=request_id
+        )
+
+    async def erase_contact(self, case_id: str, *, request_id: uuid.UUID) -> None:
+        raise CrmRejected(
+            "Open311 has no way to erase a reporter's contact data from a request: ask the "
+            f"unit to remove it from request {case_id} by hand"
+        )
+
+    def parse_webhook(self, body: bytes) -> CrmStatusChange:
+        raise ValueError("Open311 CRMs send no webhooks: their changes are polled")
+
+    # -- Status changes -------------------------------------------------------------------
+
+    def status_code(self, record: Mapping[str, Any]) -> str:
+        """The CRM's own code (`external_status_code`) when the mapping knows it, else the
+        (mySociety extended) status, lower case as it is returned."""
+        external = _text(record, "external_status_code")
+        if external and external in status_map(self.name):
+            return external
+        return _text(record, "status").lower().replace(" ", "_")
+
+    async def poll_changes(
+        self, cursor: str | None
+    ) -> tuple[Sequence[PolledChange], str]:
+        """Changes since the last poll started (`cursor`, a W3C time), read again from one
+        overlap earlier; the next cursor is when this poll started."""
+        started = utcnow()
+        since = (parse_w3c(cursor) if cursor else None) or started
+        start = since - self._poll_overlap
+        if self._poll_source in ("auto", "updates"):
+            try:
+                changes = await self._poll_updates(start)
+            except CrmRejected as exc:
+                if self._poll_source == "updates" or exc.status not in (404, 405):
+                    raise
+                logger.info("open311.no_update_feed", extra={"error": str(exc)})
+                self._poll_source = "requests"
+            else:
+                self._poll_source = "updates"
+                return changes, w3c(started)
+        return await self._poll_requests(start, started), w3c(started)
+
+    async def _poll_updates(self, start: dt.datetime) -> list[PolledChange]:
+        key = [("api_key", self._api_key)] if self._api_key else []
+        records = await self._call(
+            "GET",
+            "servicerequestupdates",
+            params=[*key, *self._common(), ("start_date", w3c(start))],
+        )
+        changes = []
+        for record in records:
+            update_id = _text(record, "update_id")
+            if not update_id:
+                continue  # FixMyStreet ignores these too: nothing to keep them apart by
+            if _text(record, "status").lower() == "unchanged" and not _text(
+                record, "external_status_code"
+            ):
+                continue  # no change of state
+            change = self._change(record, update_id, note_field="description")
+            if change is not None:
+                changes.append(change)
+        return sorted(changes, key=lambda c: c.change.changed_at)
+
+    async def _poll_requests(
+        self, start: dt.datetime, now: dt.datetime
+    ) -> list[PolledChange]:
+        records = await self._call(
+            "GET",
+            "requests",
+            params=[
+                *self._common(),
+                ("start_date", w3c(now - REQUESTS_WINDOW)),
+                ("end_date", w3c(now + dt.timedelta(minutes=5))),
+            ],
+        )
+        changes = []
+        for record in records:
+            updated = parse_w3c(_text(record, "updated_datetime"))
+            if updated is None or updated < start:
+                continue
+            update_id = "|".join(
+                (
+                    _text(record, "service_request_id"),
+                    w3c(updated),
+                    self.status_code(record),
+                )
+            )
+            change = self._change(record, update_id, note_field="status_notes")
+            if change is not None:
+                changes.append(change)
+        return sorted(changes, key=lambda c: c.change.changed_at)
+
+    def _change(
+        self, record: Mapping[str, Any], update_id: str, *, note_field: str
+    ) -> PolledChange | None:
+        case_id = _text(record, "service_request_id")
+        status = self.status_code(record)
+        changed_at = parse_w3c(_text(record, "updated_datetime"))
+        if not case_id or len(case_id) > _MAX_ID or not status or changed_at is None:
+            logger.warning(
+                "open311.unreadable_change", extra={"record": str(record)[:300]}
+            )
+            return None
+        if len(update_id) > _MAX_UPDATE_ID:
+            update_id = "sha256:" + hashlib.sha256(update_id.encode()).hexdigest()
+        change = CrmStatusChange(
+            update_id=update_id,
+            case_id=case_id,
+            external_ref=_text(record, "service_request_id_ext") or None,
+            status=status[:_MAX_STATUS],
+            note=_text(record, note_field)[:_MAX_NOTE] or None,
+            version=None,
+            changed_at=changed_at,
+        )
+        return PolledChange(change, json.dumps(record, ensure_ascii=False))

@@ -1,0 +1,22 @@
+"""The problems the deliveries API answers with."""
+
+from __future__ import annotations
+
+from shared.errors import AppError
+from shared.i18n import N_
+
+
+class DeliveryNotFound(AppError):
+    status_code = 404
+    code = "delivery-not-found"
+    title = N_("No such delivery")
+    detail = N_("There is no case creation and no action with this id.")
+
+
+class DeliveryNotDead(AppError):
+    status_code = 409
+    code = "delivery-not-dead"
+    title = N_("Only a dead delivery can be replayed")
+    detail = N_(
+        "This delivery is {state}: it is delivered already or still being tried."
+    )

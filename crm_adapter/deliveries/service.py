@@ -1,0 +1,270 @@
+"""Recording delivery attempts, budgets, and the operators' view of deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
+from crm_adapter.cases.service import FORWARDER, PUSHER
+from crm_adapter.deliveries import breaker, repository
+from crm_adapter.deliveries.exceptions import DeliveryNotDead, DeliveryNotFound
+from crm_adapter.deliveries.models import (
+    ConnectorBreaker,
+    DeliveryAttempt,
+    DeliveryKind,
+    Outcome,
+)
+from crm_adapter.deliveries.schemas import (
+    AttemptRead,
+    CaseDeliveries,
+    ConnectorRead,
+    DeliveryDetail,
+    DeliveryPage,
+    DeliveryRead,
+    DeliveryState,
+)
+from crm_adapter.monitoring.exceptions import CaseNotFound
+from crm_adapter.operators import audit
+from shared.db import utcnow
+from shared.operators import Operator
+from shared.pagination import PageKey, decode_cursor, encode_cursor
+from shared.wakeup import wake_after_commit
+
+
+@dataclass
+class Timer:
+    """When an attempt started, and for how long it has run."""
+
+    started_at: dt.datetime = field(default_factory=utcnow)
+    _start: float = field(default_factory=time.monotonic)
+
+    def elapsed_ms(self) -> int:
+        return round((time.monotonic() - self._start) * 1000)
+
+
+def log_attempt(
+    session: AsyncSession,
+    *,
+    delivery_id: uuid.UUID,
+    case_id: uuid.UUID,
+    kind: str,
+    connector: str,
+    attempt: int,
+    timer: Timer,
+    outcome: Outcome,
+    http_status: int | None = None,
+    error: str | None = None,
+) -> None:
+    """Add the attempt to the delivery log, in the caller's transaction."""
+    session.add(
+        DeliveryAttempt(
+            delivery_id=delivery_id,
+            case_id=case_id,
+            kind=kind,
+            connector=connector,
+            attempt=attempt,
+            started_at=timer.started_at,
+            duration_ms=timer.elapsed_ms(),
+            outcome=outcome,
+            http_status=http_status,
+            error=error[:2048] if error else None,
+        )
+    )
+
+
+def budget_spent(
+    row: Case | CaseAction, *, budget: dt.timedelta, now: dt.datetime
+) -> bool:
+    return now - (row.retry_since or row.created_at) > budget
+
+
+async def resume_budgets(
+    session: AsyncSession, connector: str, *, paused: dt.timedelta, now: dt.datetime
+) -> None:
+    """The connector's breaker was open for `paused`: that time does not count against the
+    budgets of its waiting deliveries."""
+    # Rows another transaction holds (an attempt being recorded) are skipped rather than
+    # waited for: that one waits for the breaker row this transaction holds.
+    cases = await session.scalars(
+        select(Case)
+        .where(Case.connector == connector, Case.state == CaseState.PENDING)
+        .with_for_update(skip_locked=True)
+    )
+    for case in cases:
+        case.retry_since = min(now, (case.retry_since or case.created_at) + paused)
+    actions = await session.scalars(
+        select(CaseAction)
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(Case.connector == connector, CaseAction.state == ActionState.PENDING)
+        .with_for_update(skip_locked=True, of=CaseAction)
+    )
+    for action in actions:
+        action.retry_since = min(
+            now, (action.retry_since or action.created_at) + paused
+        )
+
+
+async def crm_answered(
+    session: AsyncSession, connector: str, *, now: dt.datetime
+) -> None:
+    """The CRM answered (took the request, or refused it for what it is): it is up, so its
+    breaker closes, and the time it was open is given back to the waiting deliveries."""
+    paused = await breaker.record_success(session, connector, now=now)
+    if paused is not None:
+        await resume_budgets(session, connector, paused=paused, now=now)
+
+
+def _read(row: Row[tuple[Any, ...]]) -> DeliveryRead:
+    fields = dict(row._mapping)
+    fields.pop("seq")
+    if fields["state"] != DeliveryState.PENDING:
+        fields["next_attempt_at"] = None
+    return DeliveryRead.model_validate(fields)
+
+
+async def _detailed(
+    session: AsyncSession, rows: Sequence[Row[tuple[Any, ...]]]
+) -> list[DeliveryDetail]:
+    reads = [_read(row) for row in rows]
+    logs = await repository.attempts(session, [r.id for r in reads])
+    return [
+        DeliveryDetail(
+            **read.model_dump(),
+            log=[AttemptRead.model_validate(a) for a in logs[read.id]],
+        )
+        for read in reads
+    ]
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    state: DeliveryState | None,
+    kind: DeliveryKind | None,
+    connector: str | None,
+    cursor: str | None,
+    limit: int,
+) -> DeliveryPage:
+    rows = await repository.page(
+        session,
+        state=state,
+        kind=kind,
+        connector=connector,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    items = [_read(row) for row in rows[:limit]]
+    next_cursor = (
+        encode_cursor(PageKey(items[-1].created_at, items[-1].id))
+        if len(rows) > limit
+        else None
+    )
+    return DeliveryPage(items=items, next_cursor=next_cursor)
+
+
+async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryDetail:
+    row = await repository.one(session, delivery_id)
+    if row is None:
+        raise DeliveryNotFound()
+    return (await _detailed(session, [row]))[0]
+
+
+async def case_deliveries(session: AsyncSession, case_id: uuid.UUID) -> CaseDeliveries:
+    case = await session.get(Case, case_id) or await session.scalar(
+        select(Case).where(Case.report_id == case_id)
+    )
+    if case is None:
+        raise CaseNotFound()
+    rows = await repository.of_case(session, case.id)
+    return CaseDeliveries(
+        case_id=case.id,
+        report_id=case.report_id,
+        deliveries=await _detailed(session, rows),
+    )
+
+
+async def replay(
+    session: AsyncSession,
+    operator: Operator,
+    delivery_id: uuid.UUID,
+    *,
+    reason: str | None,
+) -> DeliveryDetail:
+    """Put a dead delivery back to pending, due now, with a fresh retry budget.
+
+    It keeps its idempotency: a creation looks the case up by external reference before
+    creating it (its `last_error` stays until it succeeds, which makes the pusher look), and
+    an action goes with its own id as the CRM's idempotency key.
+    """
+    now = utcnow()
+    row: Case | CaseAction | None = await session.scalar(
+        select(Case)
+        .where(Case.id == delivery_id, Case.state != CaseState.UNROUTABLE)
+        .with_for_update()
+    )
+    if row is not None:
+        kind, dead = DeliveryKind.CREATE, row.state == CaseState.DEAD
+        if dead:
+            row.state = CaseState.PENDING
+        wake_after_commit(session, PUSHER)
+    else:
+        row = await session.scalar(
+            select(CaseAction).where(CaseAction.id == delivery_id).with_for_update()
+        )
+        if row is None:
+            raise DeliveryNotFound()
+        kind, dead = DeliveryKind(row.kind), row.state == ActionState.DEAD
+        if dead:
+            row.state = ActionState.PENDING
+        wake_after_commit(session, FORWARDER)
+    if not dead:
+        state = DeliveryState.DONE if row.state in ("created", "done") else row.state
+        raise DeliveryNotDead(state=state)
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.retry_since = now
+    row.updated_at = now
+    entry = audit.record(
+        session,
+        operator,
+        action="delivery.replay",
+        target_type="delivery",
+        target_id=delivery_id,
+        details={"kind": kind, "reason": reason},
+    )
+    await audit.commit(session, entry)
+    return await get_delivery(session, delivery_id)
+
+
+async def connectors(
+    session: AsyncSession, configured: Iterable[str]
+) -> list[ConnectorRead]:
+    """The configured connectors and any other one a breaker was kept for, by name."""
+    now = utcnow()
+    names = set(configured)
+    rows = {
+        row.connector: row for row in await session.scalars(select(ConnectorBreaker))
+    }
+    result = []
+    for name in sorted(names | rows.keys()):
+        row = rows.get(name)
+        result.append(
+            ConnectorRead(
+                name=name,
+                configured=name in names,
+                breaker=breaker.state_of(row, now),
+                consecutive_failures=row.consecutive_failures if row else 0,
+                opened_at=row.opened_at if row else None,
+                open_until=row.open_until if row else None,
+                last_error=row.last_error if row else None,
+            )
+        )
+    return result

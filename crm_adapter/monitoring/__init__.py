@@ -1,0 +1,1 @@
+"""What operators watch: the case list, per-unit SLA figures and the `/metrics` endpoint."""

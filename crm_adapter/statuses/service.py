@@ -1,0 +1,222 @@
+"""Operators' work on the status mapping table, and releasing held changes once mapped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_adapter.cases.models import Case
+from crm_adapter.cases.service import apply_crm_change
+from crm_adapter.crm.mapping import default_connectors
+from crm_adapter.operators import audit
+from crm_adapter.routing.models import Unit
+from crm_adapter.statuses.exceptions import StatusMappingNotFound, UnknownConnector
+from crm_adapter.statuses.held import change_of
+from crm_adapter.statuses.models import HeldChange, StatusMapping
+from shared.contracts import ReportStatus
+from shared.db import utcnow
+from shared.operators import Operator
+
+logger = logging.getLogger(__name__)
+
+
+async def list_mappings(
+    session: AsyncSession, connector: str | None = None
+) -> Sequence[StatusMapping]:
+    query = select(StatusMapping).where(StatusMapping.status.is_not(None))
+    if connector is not None:
+        query = query.where(StatusMapping.connector == connector)
+    return (
+        await session.scalars(
+            query.order_by(StatusMapping.connector, StatusMapping.crm_code)
+        )
+    ).all()
+
+
+async def _check_connector(session: AsyncSession, connector: str) -> None:
+    if connector in default_connectors():
+        return
+    used = await session.scalar(
+        select(Unit.code).where(Unit.connector == connector).limit(1)
+    )
+    if used is None:
+        raise UnknownConnector(connector=connector)
+
+
+async def set_mapping(
+    session: AsyncSession,
+    operator: Operator,
+    *,
+    connector: str,
+    code: str,
+    status: ReportStatus,
+) -> tuple[StatusMapping, int]:
+    """Map the code, apply the changes held for it, and record both; (mapping, applied)."""
+    await _check_connector(session, connector)
+    mapping = await session.get(StatusMapping, (connector, code), with_for_update=True)
+    previous = mapping.status if mapping else None
+    if mapping is None:
+        mapping = StatusMapping(connector=connector, crm_code=code)
+        session.add(mapping)
+    mapping.status = status.value
+    mapping.changed_by = operator.name
+    mapping.changed_at = utcnow()
+    await session.flush()
+    released = await _reapply(session, connector=connector, code=code)
+    row = audit.record(
+        session,
+        operator,
+        action="status_mapping.set",
+        target_type="status_mapping",
+        target_id=f"{connector}/{code}",
+        details={
+            "status": status.value,
+            "previous": previous,
+            "reapplied": [held.update_id for held in released],
+        },
+    )
+    await audit.commit(session, row)
+    return mapping, len(released)
+
+
+async def delete_mapping(
+    session: AsyncSession, operator: Operator, *, connector: str, code: str
+) -> None:
+    """Unmap the code: its later changes are held again. The row stays without a status,
+    so that the connector's default file does not bring the mapping back."""
+    mapping = await session.get(StatusMapping, (connector, code), with_for_update=True)
+    if mapping is None or mapping.status is None:
+        raise StatusMappingNotFound(connector=connector, code=code)
+    previous = mapping.status
+    mapping.status = None
+    mapping.changed_by = operator.name
+    mapping.changed_at = utcnow()
+    row = audit.record(
+        session,
+        operator,
+        action="status_mapping.delete",
+        target_type="status_mapping",
+        target_id=f"{connector}/{code}",
+        details={"previous": previous},
+    )
+    await audit.commit(session, row)
+
+
+def _selection(connector: str | None, code: str | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [HeldChange.reapplied_at.is_(None)]
+    if connector is not None:
+        conditions.append(HeldChange.connector == connector)
+    if code is not None:
+        conditions.append(HeldChange.crm_code == code)
+    return conditions
+
+
+@dataclass(frozen=True)
+class UnmappedCode:
+    connector: str
+    crm_code: str
+    held: int
+    first_held_at: dt.datetime
+    last_held_at: dt.datetime
+
+
+async def unmapped(
+    session: AsyncSession, *, connector: str | None, code: str | None, limit: int
+) -> tuple[list[UnmappedCode], list[tuple[HeldChange, uuid.UUID]]]:
+    """The unmapped codes with their held changes' count, the longest waiting first; and the
+    held changes with their report's id, oldest first."""
+    where = _selection(connector, code)
+    summary = await session.execute(
+        select(
+            HeldChange.connector,
+            HeldChange.crm_code,
+            func.count(),
+            func.min(HeldChange.held_at),
+            func.max(HeldChange.held_at),
+        )
+        .where(*where)
+        .group_by(HeldChange.connector, HeldChange.crm_code)
+        .order_by(func.min(HeldChange.held_at), HeldChange.connector)
+    )
+    rows = await session.execute(
+        select(HeldChange, Case.report_id)
+        .join(Case, Case.id == HeldChange.case_id)
+        .where(*where)
+        .order_by(HeldChange.id)
+        .limit(limit)
+    )
+    codes = [
+        UnmappedCode(
+            connector=connector_,
+            crm_code=code_,
+            held=count,
+            first_held_at=first,
+            last_held_at=last,
+        )
+        for connector_, code_, count, first, last in summary.all()
+    ]
+    return codes, [(held, report_id) for held, report_id in rows.all()]
+
+
+async def reapply(
+    session: AsyncSession,
+    operator: Operator,
+    *,
+    connector: str | None,
+    code: str | None,
+) -> tuple[int, int]:
+    """Apply the selected held changes whose code is mapped now; (applied, still held)."""
+    released = await _reapply(session, connector=connector, code=code)
+    still = await session.scalar(
+        select(func.count()).select_from(HeldChange).where(*_selection(connector, code))
+    )
+    row = audit.record(
+        session,
+        operator,
+        action="held_changes.reapply",
+        target_type="held_changes",
+        target_id=f"{connector or '*'}/{code or '*'}",
+        details={"reapplied": [held.update_id for held in released]},
+    )
+    await audit.commit(session, row)
+    return len(released), still or 0
+
+
+async def _reapply(
+    session: AsyncSession, *, connector: str | None, code: str | None
+) -> list[HeldChange]:
+    """Apply, in the order they came, the held changes of the selection whose code is mapped
+    now; each goes through `apply_crm_change`, so one older than what its case has by now
+    changes nothing. Returns the changes released."""
+    query = (
+        select(HeldChange)
+        .join(
+            StatusMapping,
+            and_(
+                StatusMapping.connector == HeldChange.connector,
+                StatusMapping.crm_code == HeldChange.crm_code,
+            ),
+        )
+        .where(*_selection(connector, code), StatusMapping.status.is_not(None))
+        .order_by(HeldChange.id)
+        .with_for_update(of=HeldChange)
+    )
+    released = list((await session.scalars(query)).all())
+    now = utcnow()
+    for held in released:
+        error = await apply_crm_change(session, change_of(held))
+        held.reapplied_at = now
+        if error is not None:  # its case is gone from under it: nothing to apply it to
+            logger.warning(
+                "held_change.not_applied",
+                extra={"update_id": held.update_id, "error": error},
+            )
+    if released:
+        logger.info("held_changes.reapplied", extra={"count": len(released)})
+    return released

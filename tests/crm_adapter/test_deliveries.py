@@ -1,0 +1,546 @@
+"""Deliveries to the CRM: the attempt log, the circuit breaker, dead letters and replay,
+driven against the simulator served over HTTP with its faults, read through the admin API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from crm_adapter.cases.forwarder import ActionForwarder
+from crm_adapter.cases.models import Case, CaseAction
+from crm_adapter.cases.pusher import CasePusher
+from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deliveries.breaker import BreakerPolicy
+from crm_adapter.deliveries.models import ConnectorBreaker
+from devtools.crm_simulator.app import create_app as create_simulator
+from devtools.crm_simulator.config import Settings as SimulatorSettings
+from shared.db import make_engine, make_sessionmaker
+from shared.retry import Backoff
+from shared.settings import DEV_SECRETS
+from tests.crm_adapter.test_pusher import Answer, open_case
+from tests.helpers import MANAGE, READ
+from tests.live import live
+from tests.signed import comment_event, reopen_event
+
+BUDGET = dt.timedelta(hours=72)
+POLICY = BreakerPolicy(
+    failures=3,
+    open_for=dt.timedelta(seconds=60),
+    max_open_for=dt.timedelta(seconds=600),
+)
+
+
+@pytest.fixture
+async def sessionmaker(adapter_settings):
+    engine = make_engine(adapter_settings.database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def crm() -> AsyncIterator[httpx.AsyncClient]:
+    """The simulator over real HTTP (its webhooks go nowhere); the client reads it."""
+    app = create_simulator(
+        SimulatorSettings(
+            webhook_url="http://127.0.0.1:9/webhooks/crm", webhook_attempts=1
+        )
+    )
+    async with (
+        live(app) as url,
+        httpx.AsyncClient(
+            base_url=url,
+            headers={"Authorization": f"Bearer {DEV_SECRETS['crm_api_key']}"},
+        ) as client,
+    ):
+        yield client
+
+
+_clients: list[httpx.AsyncClient] = []
+
+
+@pytest.fixture(autouse=True)
+async def close_clients() -> AsyncIterator[None]:
+    """Closes the connectors' HTTP clients after each test."""
+    yield
+    while _clients:
+        await _clients.pop().aclose()
+
+
+def connectors(
+    crm: httpx.AsyncClient | httpx.AsyncBaseTransport,
+) -> dict[str, RestJsonConnector]:
+    if isinstance(crm, httpx.AsyncClient):
+        client, base_url = httpx.AsyncClient(), str(crm.base_url)
+    else:
+        client, base_url = httpx.AsyncClient(transport=crm), "http://crm"
+    _clients.append(client)
+    connector = RestJsonConnector(
+        client=client,
+        base_url=base_url,
+        api_key=DEV_SECRETS["crm_api_key"],
+        timeout=5,
+    )
+    return {connector.name: connector}
+
+
+def pusher(sessionmaker, crm, *, budget: dt.timedelta = BUDGET) -> CasePusher:
+    return CasePusher(
+        sessionmaker=sessionmaker,
+        connectors=connectors(crm),
+        backoff=Backoff(base=1e-6, cap=1e-6, budget=budget),
+        lease=dt.timedelta(seconds=120),
+        breaker_policy=POLICY,
+    )
+
+
+def forwarder(sessionmaker, crm, *, budget: dt.timedelta = BUDGET) -> ActionForwarder:
+    return ActionForwarder(
+        sessionmaker=sessionmaker,
+        connectors=connectors(crm),
+        backoff=Backoff(base=1e-6, cap=1e-6, budget=budget),
+        lease=dt.timedelta(seconds=120),
+        breaker_policy=POLICY,
+    )
+
+
+async def faults(crm: httpx.AsyncClient, *rules: dict[str, object]) -> None:
+    response = await crm.put("/_sim/faults", json={"rules": list(rules)})
+    assert response.status_code == 200, response.text
+
+
+async def case_of(sessionmaker, report_id: uuid.UUID) -> Case:
+    async with sessionmaker() as session:
+        case = await session.scalar(select(Case).where(Case.report_id == report_id))
+        assert case is not None
+        return case
+
+
+async def make_due(sessionmaker) -> None:
+    """Everything waiting is due now rather than after its backoff."""
+    now = dt.datetime.now(dt.UTC)
+    async with sessionmaker() as session:
+        for row in [
+            *(await session.scalars(select(Case))).all(),
+            *(await session.scalars(select(CaseAction))).all(),
+        ]:
+            row.next_attempt_at = now
+        await session.commit()
+
+
+async def crm_cases(crm: httpx.AsyncClient, report_id: uuid.UUID) -> list[dict]:
+    response = await crm.get("/api/cases", params={"external_ref": str(report_id)})
+    assert response.status_code == 200
+    return list(response.json())
+
+
+async def delivery(adapter, delivery_id: uuid.UUID) -> dict:
+    response = await adapter.get(f"/admin/deliveries/{delivery_id}", headers=READ)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def connector_state(adapter) -> dict:
+    response = await adapter.get("/admin/connectors", headers=READ)
+    assert response.status_code == 200, response.text
+    [rest_json] = [c for c in response.json() if c["name"] == "rest_json"]
+    return dict(rest_json)
+
+
+class TestDeliveryLog:
+    async def test_a_lost_answer_and_the_look_up_after_it(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        await faults(
+            crm, {"kind": "reset_after_commit", "count": 1, "operations": ["create"]}
+        )
+        push = pusher(sessionmaker, crm)
+        assert await push.run_once() == 1  # created in the CRM, the answer never came
+        await make_due(sessionmaker)
+        assert await push.run_once() == 1
+
+        case = await case_of(sessionmaker, report_id)
+        [crm_case] = await crm_cases(crm, report_id)
+        assert (case.state, case.crm_case_id) == ("created", crm_case["case_id"])
+        logged = await delivery(adapter, case.id)
+        assert (logged["kind"], logged["state"], logged["case_id"]) == (
+            "create",
+            "done",
+            str(case.id),
+        )
+        assert logged["report_id"] == str(report_id)
+        assert logged["next_attempt_at"] is None
+        first, second = logged["log"]
+        assert (first["attempt"], first["outcome"], first["http_status"]) == (
+            1,
+            "retry",
+            None,
+        )
+        assert "RemoteProtocolError" in first["error"]
+        assert (second["attempt"], second["outcome"], second["error"]) == (
+            2,
+            "skipped_by_lookup",
+            None,
+        )
+        assert all(a["duration_ms"] >= 0 for a in logged["log"])
+        assert first["started_at"] < second["started_at"]
+
+    async def test_a_refusal_is_dead_at_once_with_the_crm_status(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        await faults(crm, {"kind": "error", "status": 422, "count": 1})
+        await pusher(sessionmaker, crm).run_once()
+        case = await case_of(sessionmaker, report_id)
+        logged = await delivery(adapter, case.id)
+        assert (logged["state"], logged["attempts"], logged["next_attempt_at"]) == (
+            "dead",
+            1,
+            None,
+        )
+        assert [(a["outcome"], a["http_status"]) for a in logged["log"]] == [
+            ("dead", 422)
+        ]
+        assert "422" in logged["last_error"]
+
+    async def test_a_case_shows_its_creation_and_its_actions(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        assert await pusher(sessionmaker, crm).run_once() == 1
+        await send(adapter, reopen_event(report_id))
+        await faults(crm, {"kind": "error", "count": 1, "operations": ["reopen"]})
+        forward = forwarder(sessionmaker, crm)
+        assert await forward.run_once() == 1
+        await make_due(sessionmaker)
+        assert await forward.run_once() == 1
+
+        case = await case_of(sessionmaker, report_id)
+        response = await adapter.get(f"/admin/cases/{case.id}/deliveries", headers=READ)
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["case_id"], body["report_id"]) == (str(case.id), str(report_id))
+        creation, reopen = body["deliveries"]
+        assert (creation["kind"], creation["id"], creation["state"]) == (
+            "create",
+            str(case.id),
+            "done",
+        )
+        assert [a["outcome"] for a in creation["log"]] == ["delivered"]
+        assert (reopen["kind"], reopen["state"]) == ("reopen", "done")
+        assert [(a["outcome"], a["http_status"]) for a in reopen["log"]] == [
+            ("retry", 503),
+            ("delivered", None),
+        ]
+        assert (await delivery(adapter, uuid.UUID(reopen["id"])))["log"] == reopen[
+            "log"
+        ]
+        by_report = await adapter.get(
+            f"/admin/cases/{report_id}/deliveries", headers=READ
+        )
+        assert by_report.json() == body
+
+    async def test_unknown_ids_are_404_problems(self, adapter):
+        missing = await adapter.get(f"/admin/deliveries/{uuid.uuid4()}", headers=READ)
+        assert missing.status_code == 404
+        assert missing.json()["type"] == "urn:mam:problem:delivery-not-found"
+        no_case = await adapter.get(
+            f"/admin/cases/{uuid.uuid4()}/deliveries", headers=READ
+        )
+        assert no_case.status_code == 404
+        assert no_case.json()["type"] == "urn:mam:problem:case-not-found"
+        anonymous = await adapter.get("/admin/deliveries")
+        assert anonymous.status_code == 401
+
+
+async def send(adapter, body_and_headers) -> None:
+    body, headers = body_and_headers
+    response = await adapter.post("/internal/events", content=body, headers=headers)
+    assert response.status_code == 202
+
+
+class TestBreaker:
+    async def test_opens_after_consecutive_failures_and_stops_claiming(
+        self, adapter, sessionmaker
+    ):
+        reports = [await open_case(adapter) for _ in range(4)]
+        down = pusher(sessionmaker, Answer(503))
+        assert await down.run_once() == 4  # a batch fails: 4 failures in a row
+        state = await connector_state(adapter)
+        assert (
+            state["breaker"],
+            state["consecutive_failures"],
+            state["configured"],
+        ) == (
+            "open",
+            4,
+            True,
+        )
+        assert "503" in state["last_error"]
+        opened = dt.datetime.fromisoformat(state["opened_at"])
+        until = dt.datetime.fromisoformat(state["open_until"])
+        assert until - opened == dt.timedelta(seconds=60)
+
+        await make_due(sessionmaker)
+        assert await down.run_once() == 0  # nothing claimed, no attempt burnt
+        assert await forwarder(sessionmaker, Answer(503)).run_once() == 0
+        for report_id in reports:
+            case = await case_of(sessionmaker, report_id)
+            assert (case.state, case.attempts) == ("pending", 1)
+
+    async def test_half_open_sends_one_probe_whose_success_closes_it(
+        self, adapter, crm, sessionmaker
+    ):
+        reports = [await open_case(adapter) for _ in range(3)]
+        assert await pusher(sessionmaker, Answer(503)).run_once() == 3
+        assert (await connector_state(adapter))["breaker"] == "open"
+        await end_open_period(sessionmaker)
+        await make_due(sessionmaker)
+        assert (await connector_state(adapter))["breaker"] == "half_open"
+
+        up = pusher(sessionmaker, crm)
+        assert await up.run_once() == 1  # the probe alone
+        state = await connector_state(adapter)
+        assert (state["breaker"], state["consecutive_failures"]) == ("closed", 0)
+        assert state["open_until"] is None
+        assert await up.run_once() == 2
+        for report_id in reports:
+            assert (await case_of(sessionmaker, report_id)).state == "created"
+            assert len(await crm_cases(crm, report_id)) == 1
+
+    async def test_a_failed_probe_opens_it_twice_as_long(self, adapter, sessionmaker):
+        for _ in range(3):
+            await open_case(adapter)
+        down = pusher(sessionmaker, Answer(503))
+        await down.run_once()
+        await end_open_period(sessionmaker)
+        await make_due(sessionmaker)
+        assert await down.run_once() == 1
+        state = await connector_state(adapter)
+        assert state["breaker"] == "open"
+        until = dt.datetime.fromisoformat(state["open_until"])
+        remaining = until - dt.datetime.now(dt.UTC)
+        assert dt.timedelta(seconds=110) < remaining <= dt.timedelta(seconds=120)
+
+    async def test_bad_credentials_open_it_at_once_and_kill_nothing(
+        self, adapter, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        assert await pusher(sessionmaker, Answer(401)).run_once() == 1
+        state = await connector_state(adapter)
+        assert (state["breaker"], state["consecutive_failures"]) == ("open", 1)
+        case = await case_of(sessionmaker, report_id)
+        assert (case.state, case.attempts) == ("pending", 1)
+
+    async def test_the_time_it_was_open_does_not_count_against_budgets(
+        self, adapter, crm, sessionmaker
+    ):
+        probe, waiting = await open_case(adapter), await open_case(adapter)
+        now = dt.datetime.now(dt.UTC)
+        async with sessionmaker() as session:
+            for case in (await session.scalars(select(Case))).all():
+                # Queued 80 h ago, 10 h before the CRM went down.
+                case.created_at = now - dt.timedelta(hours=80)
+                case.next_attempt_at = (
+                    now if case.report_id == probe else now + dt.timedelta(hours=1)
+                )
+            session.add(
+                ConnectorBreaker(
+                    connector="rest_json",
+                    consecutive_failures=40,
+                    opened_at=now - dt.timedelta(hours=70),
+                    open_until=now - dt.timedelta(seconds=1),
+                    open_seconds=600.0,
+                    updated_at=now,
+                )
+            )
+            await session.commit()
+        assert await pusher(sessionmaker, crm).run_once() == 1  # the probe: success
+        assert (await case_of(sessionmaker, probe)).state == "created"
+
+        # 80 h waited, 70 h of it with the CRM down: 10 h of a 72 h budget are spent.
+        await make_due(sessionmaker)
+        assert await pusher(sessionmaker, Answer(503)).run_once() == 1
+        case = await case_of(sessionmaker, waiting)
+        assert (case.state, case.attempts) == ("pending", 1)
+
+
+async def end_open_period(sessionmaker) -> None:
+    """The breaker's open period is over (rather than waiting a minute for it)."""
+    async with sessionmaker() as session:
+        breaker = await session.get(ConnectorBreaker, "rest_json")
+        assert breaker is not None
+        breaker.open_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        await session.commit()
+
+
+class TestDeadLetters:
+    async def test_listed_by_state_kind_and_connector_newest_first_in_pages(
+        self, adapter, crm, sessionmaker
+    ):
+        done = await open_case(adapter)
+        assert await pusher(sessionmaker, crm).run_once() == 1
+        dead = await open_case(adapter)
+        await faults(crm, {"kind": "error", "status": 400, "count": 1})
+        assert await pusher(sessionmaker, crm).run_once() == 1
+        pending = await open_case(adapter)
+        await faults(crm, {"kind": "error", "count": 1})
+        assert await pusher(sessionmaker, crm).run_once() == 1
+        await send(adapter, comment_event(done))
+        ids = {r: (await case_of(sessionmaker, r)).id for r in (done, dead, pending)}
+
+        async def listed(**params) -> list[tuple[str, str, str]]:
+            response = await adapter.get(
+                "/admin/deliveries", params=params, headers=READ
+            )
+            assert response.status_code == 200, response.text
+            return [
+                (item["kind"], item["state"], item["report_id"])
+                for item in response.json()["items"]
+            ]
+
+        assert await listed(state="dead") == [("create", "dead", str(dead))]
+        assert await listed(state="pending") == [
+            ("comment", "pending", str(done)),
+            ("create", "pending", str(pending)),
+        ]
+        assert await listed(kind="comment") == [("comment", "pending", str(done))]
+        assert await listed(kind="create", state="done") == [
+            ("create", "done", str(done))
+        ]
+        assert len(await listed(connector="rest_json")) == 4
+        assert await listed(connector="open311") == []
+
+        seen, cursor = [], None
+        while True:
+            response = await adapter.get(
+                "/admin/deliveries",
+                params={"limit": 1} | ({"cursor": cursor} if cursor else {}),
+                headers=READ,
+            )
+            page = response.json()
+            assert len(page["items"]) == 1
+            seen.append(page["items"][0]["id"])
+            if (cursor := page["next_cursor"]) is None:
+                break
+        assert len(seen) == 4
+        assert seen[1:] == [str(ids[pending]), str(ids[dead]), str(ids[done])]
+        pending_case = (
+            await adapter.get(
+                "/admin/deliveries", params={"state": "pending"}, headers=READ
+            )
+        ).json()["items"][1]
+        assert pending_case["next_attempt_at"] is not None
+        assert pending_case["last_error"].startswith("HTTP 503")
+
+    async def test_bad_filters_are_refused(self, adapter):
+        for params in ({"state": "lost"}, {"kind": "nothing"}, {"cursor": "xyz"}):
+            response = await adapter.get(
+                "/admin/deliveries", params=params, headers=READ
+            )
+            assert response.status_code == 422, params
+
+
+class TestReplay:
+    async def test_a_creation_the_crm_has_after_all_makes_no_second_case(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        await faults(
+            crm, {"kind": "reset_after_commit", "count": 1, "operations": ["create"]}
+        )
+        # No retry budget left: the ambiguous failure ends the delivery dead.
+        await pusher(sessionmaker, crm, budget=dt.timedelta(0)).run_once()
+        case = await case_of(sessionmaker, report_id)
+        assert case.state == "dead"
+        assert len(await crm_cases(crm, report_id)) == 1  # yet the CRM has it
+
+        replayed = await adapter.post(
+            f"/admin/deliveries/{case.id}/replay",
+            json={"reason": "CRM back, check it"},
+            headers=MANAGE,
+        )
+        assert replayed.status_code == 200, replayed.text
+        body = replayed.json()
+        assert (body["state"], body["attempts"], body["kind"]) == (
+            "pending",
+            0,
+            "create",
+        )
+        assert body["next_attempt_at"] is not None
+        assert await pusher(sessionmaker, crm).run_once() == 1
+
+        [crm_case] = await crm_cases(crm, report_id)
+        case = await case_of(sessionmaker, report_id)
+        assert (case.state, case.crm_case_id) == ("created", crm_case["case_id"])
+        logged = await delivery(adapter, case.id)
+        assert [a["outcome"] for a in logged["log"]] == ["dead", "skipped_by_lookup"]
+        assert logged["state"] == "done"
+
+        audit = await adapter.get("/admin/actions", headers=MANAGE)
+        [entry] = [a for a in audit.json()["items"] if a["action"] == "delivery.replay"]
+        assert (entry["operator_name"], entry["target_id"], entry["details"]) == (
+            "city-manager",
+            str(case.id),
+            {"kind": "create", "reason": "CRM back, check it"},
+        )
+
+    async def test_only_a_dead_delivery_and_only_with_the_manage_role(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        case = await case_of(sessionmaker, report_id)
+        pending = await adapter.post(
+            f"/admin/deliveries/{case.id}/replay", headers=MANAGE
+        )
+        assert pending.status_code == 409
+        assert pending.json()["type"] == "urn:mam:problem:delivery-not-dead"
+        assert "pending" in pending.json()["detail"]
+        assert await pusher(sessionmaker, crm).run_once() == 1
+        done = await adapter.post(f"/admin/deliveries/{case.id}/replay", headers=MANAGE)
+        assert done.status_code == 409
+        assert "done" in done.json()["detail"]
+        reader = await adapter.post(f"/admin/deliveries/{case.id}/replay", headers=READ)
+        assert reader.status_code == 403
+        unknown = await adapter.post(
+            f"/admin/deliveries/{uuid.uuid4()}/replay", headers=MANAGE
+        )
+        assert unknown.status_code == 404
+        assert len(await crm_cases(crm, report_id)) == 1
+
+    async def test_a_dead_action_holds_later_ones_until_replayed_once(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        assert await pusher(sessionmaker, crm).run_once() == 1
+        reopen_id = uuid.uuid4()
+        await send(adapter, reopen_event(report_id, reopen_id=reopen_id, comment="Nie"))
+        await send(adapter, comment_event(report_id, comment="Nadal"))
+        await faults(
+            crm, {"kind": "error", "status": 404, "count": 1, "operations": ["reopen"]}
+        )
+        forward = forwarder(sessionmaker, crm)
+        assert await forward.run_once() == 1
+        assert (await delivery(adapter, reopen_id))["state"] == "dead"
+        assert await forward.run_once() == 0  # the comment waits behind it
+
+        replayed = await adapter.post(
+            f"/admin/deliveries/{reopen_id}/replay", headers=MANAGE
+        )
+        assert replayed.status_code == 200
+        assert replayed.json()["kind"] == "reopen"
+        assert await forward.run_once() == 1
+        assert await forward.run_once() == 1
+        [crm_case] = await crm_cases(crm, report_id)
+        assert [h["status"] for h in crm_case["history"]] == ["NEW", "REOPENED"]
+        assert [c["comment"] for c in crm_case["comments"]] == ["Nadal"]
+        logged = await delivery(adapter, reopen_id)
+        assert [(a["attempt"], a["outcome"]) for a in logged["log"]] == [
+            (1, "dead"),
+            (1, "delivered"),
+        ]

@@ -1,0 +1,224 @@
+"""Polling CRMs for status changes: into the webhook path, once, from a stored cursor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from crm_adapter.cases.pusher import CasePusher
+from crm_adapter.crm.models import PollCursor
+from crm_adapter.crm.polling import Poller
+from crm_adapter.crm.rest_json import RestJsonConnector
+from shared.db import make_engine, make_sessionmaker
+from shared.retry import Backoff
+from shared.settings import DEV_SECRETS
+from shared.signing import Signer
+from tests.crm_adapter.test_open311_connector import connector as open311_connector
+from tests.crm_adapter.test_pusher import Answer
+from tests.crm_adapter.test_webhooks import crm_messages, sent_events
+from tests.helpers import route_unit_to
+from tests.signed import submitted_event
+
+
+@pytest.fixture
+async def sessionmaker(adapter_settings):
+    engine = make_engine(adapter_settings.database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def czk_on_open311(adapter):
+    """The unit `czk` (fallen trees) served by the Open311 CRM (a new routing version)."""
+    await route_unit_to(adapter, "czk", "open311")
+
+
+def rest_connector(transport: httpx.AsyncBaseTransport) -> RestJsonConnector:
+    return RestJsonConnector(
+        client=httpx.AsyncClient(transport=transport),
+        base_url="http://crm",
+        api_key=DEV_SECRETS["crm_api_key"],
+        timeout=5,
+    )
+
+
+async def push(sessionmaker, connector, adapter, category: str) -> uuid.UUID:
+    """A report of `category` handed over by intake, and its case created in the CRM."""
+    report_id = uuid.uuid4()
+    body, headers = submitted_event(category, report_id)
+    assert (
+        await adapter.post("/internal/events", content=body, headers=headers)
+    ).status_code == 202
+    pusher = CasePusher(
+        sessionmaker=sessionmaker,
+        connectors={connector.name: connector},
+        backoff=Backoff(base=1e-6, cap=1e-6),
+        lease=dt.timedelta(seconds=60),
+    )
+    assert await pusher.run_once() == 1
+    return report_id
+
+
+async def crm_case_id(crm_simulator, report_id: uuid.UUID) -> str:
+    [case] = (
+        await crm_simulator.get("/api/cases", params={"external_ref": str(report_id)})
+    ).json()
+    return str(case["case_id"])
+
+
+async def sent(sessionmaker) -> list:
+    """The status events sent to intake so far (a fresh read each time)."""
+    async with sessionmaker() as session:
+        return await sent_events(session)
+
+
+async def the_cursor(sessionmaker, name: str) -> PollCursor:
+    async with sessionmaker() as session:
+        row = await session.scalar(
+            select(PollCursor).where(PollCursor.connector == name)
+        )
+        assert row is not None
+        return row
+
+
+@pytest.mark.parametrize(
+    ("fmt", "source"), [("xml", "updates"), ("json", "requests"), ("xml", "auto")]
+)
+async def test_open311_changes_come_back_once_and_the_cursor_survives_a_restart(
+    adapter,
+    adapter_session,
+    crm_simulator,
+    crm_simulator_app,
+    sessionmaker,
+    czk_on_open311,
+    fmt,
+    source,
+):
+    def restarted() -> Poller:
+        """A poller of a fresh process: nothing in memory, only the database."""
+        transport = httpx.ASGITransport(app=crm_simulator_app)
+        connector = open311_connector(sessionmaker, transport, fmt, poll_source=source)
+        return Poller(sessionmaker=sessionmaker, connector=connector)
+
+    connector = open311_connector(
+        sessionmaker, httpx.ASGITransport(app=crm_simulator_app), fmt
+    )
+    report_id = await push(sessionmaker, connector, adapter, "fallen_tree")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    await crm_simulator.post(
+        f"/api/cases/{case_id}/status",
+        json={"status": "IN_PROGRESS", "note": "Ekipa z piłą w drodze"},
+    )
+
+    poller = restarted()
+    await poller.run_once()
+    await poller.run_once()  # the same window again: nothing new
+    await restarted().run_once()
+    events = await sent(sessionmaker)
+    assert [(e.status, e.note, e.crm_case_id) for e in events] == [
+        ("submitted", None, case_id),
+        ("in_progress", "Ekipa z piłą w drodze", case_id),
+    ]
+    cursor = await the_cursor(sessionmaker, "open311")
+    assert cursor.cursor is not None
+    assert cursor.last_error is None
+
+    await crm_simulator.post(f"/api/cases/{case_id}/status", json={"status": "DONE"})
+    await restarted().run_once()
+    events = await sent(sessionmaker)
+    assert [e.status for e in events] == ["submitted", "in_progress", "resolved"]
+    assert events[-1].crm_status in ("DONE", "fixed")
+
+
+async def test_a_failed_poll_keeps_the_cursor_and_says_why(
+    sessionmaker, adapter_settings
+):
+    poller = Poller(
+        sessionmaker=sessionmaker,
+        connector=open311_connector(sessionmaker, Answer(503), "xml"),
+    )
+    await poller.run_once()
+    cursor = await the_cursor(sessionmaker, "open311")
+    assert cursor.cursor is None
+    assert cursor.last_error is not None
+    assert "503" in cursor.last_error
+    assert cursor.last_run_at is not None
+    assert cursor.last_success_at is None
+
+
+async def test_rest_json_polling_backs_up_webhooks_and_each_change_counts_once(
+    adapter, adapter_session, crm_simulator, crm_simulator_app, sessionmaker
+):
+    connector = rest_connector(httpx.ASGITransport(app=crm_simulator_app))
+    report_id = await push(sessionmaker, connector, adapter, "pothole")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    await crm_simulator.post(
+        f"/api/cases/{case_id}/status", json={"status": "ASSIGNED", "note": "Jutro"}
+    )
+    # The webhook is lost on its way; the poll brings the change.
+    poller = Poller(sessionmaker=sessionmaker, connector=connector)
+    await poller.run_once()
+    events = await sent(sessionmaker)
+    assert [(e.status, e.note) for e in events] == [
+        ("submitted", None),
+        ("in_progress", "Jutro"),
+    ]
+    assert (await the_cursor(sessionmaker, "rest_json")).cursor == "1"
+
+    # The webhook of the same change arrives after all: stored once, nothing sent again.
+    [entry] = (await crm_simulator.get("/api/updates")).json()
+    body = json.dumps({k: v for k, v in entry.items() if k != "seq"}).encode()
+    headers = Signer(DEV_SECRETS["crm_webhooks"]).headers(entry["update_id"], body)
+    response = await adapter.post(
+        "/webhooks/crm",
+        content=body,
+        headers={"content-type": "application/json", **headers},
+    )
+    assert response.status_code == 202
+    await poller.run_once()
+    assert len(await sent(sessionmaker)) == 2
+    assert await crm_messages(adapter_session) == 1
+
+
+class WithoutUpdateFeed(httpx.AsyncBaseTransport):
+    """An Open311 server without mySociety's update feed: 404 for it, the rest as is."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(request.url.path)
+        if "servicerequestupdates" in request.url.path:
+            return httpx.Response(
+                404, content=b"<errors><error><code>404</code></error></errors>"
+            )
+        return await self.inner.handle_async_request(request)
+
+
+async def test_without_an_update_feed_auto_polling_reads_the_requests(
+    adapter, crm_simulator, crm_simulator_app, sessionmaker, czk_on_open311
+):
+    server = WithoutUpdateFeed(httpx.ASGITransport(app=crm_simulator_app))
+    connector = open311_connector(sessionmaker, server, "xml", poll_source="auto")
+    report_id = await push(sessionmaker, connector, adapter, "fallen_tree")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    await crm_simulator.post(
+        f"/api/cases/{case_id}/status",
+        json={"status": "NOT_CITY_MATTER", "note": "Teren prywatny"},
+    )
+    poller = Poller(sessionmaker=sessionmaker, connector=connector)
+    await poller.run_once()
+    await poller.run_once()
+    events = await sent(sessionmaker)
+    assert [(e.status, e.note) for e in events] == [
+        ("submitted", None),
+        ("rejected", "Teren prywatny"),
+    ]
+    feed = [p for p in server.asked if "servicerequestupdates" in p]
+    assert len(feed) == 1  # asked once, then remembered
