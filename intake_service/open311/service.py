@@ -238,6 +238,8 @@ def request_record(report: Report, lang: str, base_url: str) -> dict[str, Any]:
         "requested_datetime": report.created_at,
         "updated_datetime": report.updated_at,
         "expected_datetime": report.expected_resolution_at,
+        # No geocoder: the position is in lat/long (clients expect the field).
+        "address": "",
         "lat": report.lat,
         "long": report.lon,
         "media_url": photo_url(base_url, report.photos[0].id)

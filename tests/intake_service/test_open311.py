@@ -205,9 +205,22 @@ class TestFilingRequests:
         assert float(again["lat"]) == pytest.approx(51.1097)
         assert float(again["long"]) == pytest.approx(17.0326)
         assert again["description"] == FORM["description"]
+        assert again["address"] == ""
+        assert again["requested_datetime"].endswith("Z")
         # Never who reported it.
         assert "jan@example.org" not in found.text
         assert "Jan" not in found.text
+
+    async def test_similar_open_reports_nearby_are_named_in_the_notice(self, intake, fmt):
+        first = await file_request(intake, fmt)
+        response = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data=FORM | {"lat": "51.1098"},
+            headers={"Accept-Language": "en"},
+        )
+        [record] = records(response, fmt)
+        assert f"Similar open reports nearby: {first}." in record["service_notice"]
+        assert record["service_request_id"] != first
 
     async def test_the_api_key_is_required_and_checked(self, intake, fmt):
         for key in (None, "", "mam_op_wrong"):
