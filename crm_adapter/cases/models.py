@@ -72,6 +72,9 @@ class Case(Base):
     crm_status: Mapped[str | None] = mapped_column(String(50))
     # The CRM's version of the case last applied; an older change never overwrites a newer one.
     crm_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When the CRM made the change last applied: orders the changes of a CRM that gives no
+    # versions (Open311), so a change read late never overwrites a newer one.
+    crm_changed_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(20))
     # Sequence of the last status event sent to intake.
     status_version: Mapped[int] = mapped_column(BigInteger, default=0)

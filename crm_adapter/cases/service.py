@@ -182,7 +182,7 @@ async def apply_crm_change(
     case = await _find_case(session, change)
     if case is None:
         return f"no case for CRM case {change.case_id!r}"
-    if change.version is not None and change.version <= case.crm_version:
+    if _stale(case, change):
         logger.info("case.stale_change", extra={"report_id": str(case.report_id)})
         return None
     status = await canonical_status(session, case.connector or "", change.status)
@@ -191,6 +191,9 @@ async def apply_crm_change(
         await hold_change(session, case, change)
         return None
     case.crm_version = change.version or case.crm_version
+    case.crm_changed_at = max(
+        case.crm_changed_at or change.changed_at, change.changed_at
+    )
     case.crm_status = change.status
     case.updated_at = utcnow()
     if case.crm_case_id is None:
@@ -204,6 +207,15 @@ async def apply_crm_change(
         set_status(case, status, at=change.changed_at)
         emit_status(session, case, note=note, changed_at=change.changed_at)
     return None
+
+
+def _stale(case: Case, change: CrmStatusChange) -> bool:
+    """Older than what the case shows: by the CRM's version where it gives one, else by
+    when the CRM made the change (one made at the same moment still applies, in the order
+    read)."""
+    if change.version is not None:
+        return change.version <= case.crm_version
+    return case.crm_changed_at is not None and change.changed_at < case.crm_changed_at
 
 
 async def _unit_note(session: AsyncSession, case: Case, note: str | None) -> str | None:

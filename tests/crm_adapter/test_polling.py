@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from crm_adapter.cases.pusher import CasePusher
+from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.crm.polling import Poller
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.webhooks.service import receive_change
 from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
@@ -222,3 +224,31 @@ async def test_without_an_update_feed_auto_polling_reads_the_requests(
     ]
     feed = [p for p in server.asked if "servicerequestupdates" in p]
     assert len(feed) == 1  # asked once, then remembered
+
+
+async def test_an_open311_change_read_late_never_overwrites_a_newer_one(
+    adapter, crm_simulator, crm_simulator_app, sessionmaker, czk_on_open311
+):
+    connector = open311_connector(
+        sessionmaker, httpx.ASGITransport(app=crm_simulator_app), "xml"
+    )
+    report_id = await push(sessionmaker, connector, adapter, "fallen_tree")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    await crm_simulator.post(f"/api/cases/{case_id}/status", json={"status": "DONE"})
+    await Poller(sessionmaker=sessionmaker, connector=connector).run_once()
+    assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]
+
+    # A change the CRM made an hour ago, committed late and read only now: Open311 gives
+    # no versions, so its time orders it.
+    late = CrmStatusChange(
+        update_id="late-1",
+        case_id=case_id,
+        external_ref=None,
+        status="in_progress",
+        note="Ekipa w drodze",
+        version=None,
+        changed_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+    )
+    async with sessionmaker() as session:
+        assert await receive_change(session, connector_name="open311", change=late)
+    assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]

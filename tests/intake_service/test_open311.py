@@ -211,7 +211,9 @@ class TestFilingRequests:
         assert "jan@example.org" not in found.text
         assert "Jan" not in found.text
 
-    async def test_similar_open_reports_nearby_are_named_in_the_notice(self, intake, fmt):
+    async def test_similar_open_reports_nearby_are_named_in_the_notice(
+        self, intake, fmt
+    ):
         first = await file_request(intake, fmt)
         response = await intake.post(
             f"{V2}/requests.{fmt}",
