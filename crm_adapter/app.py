@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from crm_adapter import worker
 from crm_adapter.config import Settings
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deliveries.operations import router as delivery_operations_router
 from crm_adapter.deliveries.router import router as deliveries_router
 from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.monitoring.metrics import router as metrics_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(operators_router)
     app.include_router(deliveries_router)
+    app.include_router(delivery_operations_router)
     app.include_router(routing_router)
     app.include_router(statuses_router)
     app.include_router(monitoring_router)

@@ -6,6 +6,10 @@ no delivery burns an attempt or its retry budget while the CRM is down. When the
 ends, the next claimer takes one due delivery as a probe (half-open): its success closes the
 breaker, its failure opens it again for twice as long, up to `max_open`. When a breaker closes,
 the budget clocks of the connector's waiting deliveries move forward by the time it was open.
+
+Operators may also trip a breaker by hand, for a while or until they reset it (`trip`,
+`reset`): while such a period lasts, an attempt still under way neither closes the breaker nor
+moves its end; once it is over, the breaker goes half-open and probes as usual.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ class BreakerPolicy:
     failures: int = 5
     open_for: dt.timedelta = dt.timedelta(seconds=60)
     max_open_for: dt.timedelta = dt.timedelta(minutes=10)
+
+
+UNTIL_RESET = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+"""The `open_until` of a breaker an operator tripped with no end: open until reset."""
 
 
 class BreakerState(enum.StrEnum):
@@ -80,6 +88,9 @@ async def start_probe(
     assert breaker is not None
     breaker.open_until = now + lease
     breaker.updated_at = now
+    # An operator's period is over: the probe decides, as after any open period.
+    breaker.tripped_by = None
+    breaker.trip_reason = None
     logger.info("breaker.half_open", extra={"connector": connector})
 
 
@@ -119,6 +130,8 @@ async def record_success(
         breaker.consecutive_failures == 0 and breaker.open_until is None
     ):
         return None
+    if breaker.tripped_by is not None:
+        return None  # an attempt made before an operator tripped it: it stays open
     was_open = now - breaker.opened_at if breaker.opened_at is not None else None
     breaker.consecutive_failures = 0
     breaker.open_until = None
@@ -146,6 +159,8 @@ async def record_failure(
     breaker.consecutive_failures += 1
     breaker.last_error = error[:2048]
     breaker.updated_at = now
+    if breaker.tripped_by is not None:
+        return True  # held open by an operator: the end they set stands
     closed = breaker.open_until is None
     opens = closed and (unauthorized or breaker.consecutive_failures >= policy.failures)
     if opens:
@@ -166,3 +181,55 @@ async def record_failure(
             },
         )
     return breaker.open_until is not None
+
+
+async def trip(
+    session: AsyncSession,
+    connector: str,
+    *,
+    policy: BreakerPolicy,
+    now: dt.datetime,
+    until: dt.datetime,
+    operator: str,
+    reason: str | None,
+) -> ConnectorBreaker:
+    """An operator opens the breaker until `until` (`UNTIL_RESET`: until they reset it)."""
+    breaker = await _locked(session, connector)
+    if breaker.opened_at is None or breaker.open_until is None:
+        breaker.opened_at = now
+    # Should the probe after the period fail, the breaker opens for the usual period.
+    breaker.open_seconds = max(breaker.open_seconds, policy.open_for.total_seconds())
+    breaker.open_until = until
+    breaker.tripped_by = operator
+    breaker.trip_reason = reason
+    breaker.updated_at = now
+    logger.warning(
+        "breaker.tripped",
+        extra={
+            "connector": connector,
+            "operator": operator,
+            "until": None if until == UNTIL_RESET else until.isoformat(),
+        },
+    )
+    return breaker
+
+
+async def reset(
+    session: AsyncSession, connector: str, *, now: dt.datetime
+) -> tuple[ConnectorBreaker, dt.timedelta | None]:
+    """An operator closes the breaker at once; also returns how long it had been open."""
+    breaker = await _locked(session, connector)
+    was_open = (
+        now - breaker.opened_at
+        if breaker.opened_at is not None and breaker.open_until is not None
+        else None
+    )
+    breaker.consecutive_failures = 0
+    breaker.open_until = None
+    breaker.opened_at = None
+    breaker.open_seconds = 0.0
+    breaker.tripped_by = None
+    breaker.trip_reason = None
+    breaker.updated_at = now
+    logger.info("breaker.reset", extra={"connector": connector})
+    return breaker, was_open

@@ -20,3 +20,26 @@ class DeliveryNotDead(AppError):
     detail = N_(
         "This delivery is {state}: it is delivered already or still being tried."
     )
+
+
+class ConnectorNotFound(AppError):
+    status_code = 404
+    code = "connector-not-found"
+    title = N_("No such connector")
+    detail = N_("There is no CRM connector named {name}.")
+
+
+class ReplayFilterMissing(AppError):
+    status_code = 422
+    code = "replay-filter-missing"
+    title = N_("Say which dead deliveries to replay")
+    detail = N_(
+        "Give at least one of report_id, connector, kind, dead_since and dead_until."
+    )
+
+
+class EmptyDeadWindow(AppError):
+    status_code = 422
+    code = "empty-dead-window"
+    title = N_("The time range is empty")
+    detail = N_("dead_since must be before dead_until.")

@@ -66,4 +66,8 @@ class ConnectorBreaker(Base):
     # probe up to the settings' maximum.
     open_seconds: Mapped[float] = mapped_column(default=0.0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set while an operator holds it open (`POST /admin/connectors/{name}/trip`): until its
+    # period ends no answer of an attempt still under way closes it or moves its end.
+    tripped_by: Mapped[str | None] = mapped_column(String(100))
+    trip_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime]

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import (
+    ColumnElement,
     Row,
     String,
     and_,
     case,
+    func,
     literal,
     or_,
     select,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from crm_adapter.cases.models import Case, CaseAction, CaseState
-from crm_adapter.deliveries.models import DeliveryAttempt
+from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
+from crm_adapter.deliveries.models import DeliveryAttempt, Outcome
 from shared.pagination import PageKey
 
 _creations = select(
@@ -113,3 +117,125 @@ async def attempts(
     for row in rows:
         found[row.delivery_id].append(row)
     return found
+
+
+def _dead_at() -> ColumnElement[dt.datetime]:
+    """When a dead delivery became dead: the start of its last attempt that ended dead (its
+    last change for one dead before the delivery log was kept)."""
+    d = DELIVERIES.c
+    last_dead = (
+        select(func.max(DeliveryAttempt.started_at))
+        .where(
+            DeliveryAttempt.delivery_id == d.id,
+            DeliveryAttempt.outcome == Outcome.DEAD.value,
+        )
+        .correlate(DELIVERIES)
+        .scalar_subquery()
+    )
+    return func.coalesce(last_dead, d.updated_at)
+
+
+async def dead(
+    session: AsyncSession,
+    *,
+    report_id: uuid.UUID | None,
+    connector: str | None,
+    kind: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    limit: int,
+) -> list[tuple[uuid.UUID, str]]:
+    """The ids and kinds of the dead deliveries that match, oldest first."""
+    d = DELIVERIES.c
+    query = select(d.id, d.kind).where(d.state == "dead")
+    if report_id is not None:
+        query = query.where(d.report_id == report_id)
+    if connector is not None:
+        query = query.where(d.connector == connector)
+    if kind is not None:
+        query = query.where(d.kind == kind)
+    if since is not None:
+        query = query.where(_dead_at() >= since)
+    if until is not None:
+        query = query.where(_dead_at() < until)
+    query = query.order_by(d.created_at, d.seq, d.id).limit(limit)
+    return [(id_, kind_) for id_, kind_ in await session.execute(query)]
+
+
+async def count_waiting(
+    session: AsyncSession,
+) -> list[tuple[str | None, str, str, int]]:
+    """Pending and dead deliveries: (connector, kind, state, how many)."""
+    d = DELIVERIES.c
+    query = (
+        select(d.connector, d.kind, d.state, func.count())
+        .where(d.state.in_(["pending", "dead"]))
+        .group_by(d.connector, d.kind, d.state)
+    )
+    return [(c, k, s, n) for c, k, s, n in await session.execute(query)]
+
+
+async def oldest_due(
+    session: AsyncSession, *, now: dt.datetime
+) -> dict[str | None, dt.datetime]:
+    """Per connector, the earliest due time of a pending delivery a claimer may take now
+    (breakers aside): a case's creation, or an action whose case is in the CRM and whose
+    earlier actions are done, as the pusher and the forwarder claim them."""
+    found: dict[str | None, dt.datetime] = {}
+    cases = (
+        select(Case.connector, func.min(Case.next_attempt_at))
+        .where(Case.state == CaseState.PENDING, Case.next_attempt_at <= now)
+        .group_by(Case.connector)
+    )
+    earlier = aliased(CaseAction)
+    earlier_not_done = (
+        select(earlier.seq)
+        .where(
+            earlier.case_id == CaseAction.case_id,
+            earlier.seq < CaseAction.seq,
+            earlier.state != ActionState.DONE,
+        )
+        .exists()
+    )
+    actions = (
+        select(Case.connector, func.min(CaseAction.next_attempt_at))
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(
+            CaseAction.state == ActionState.PENDING,
+            CaseAction.next_attempt_at <= now,
+            Case.state == CaseState.CREATED,
+            Case.crm_case_id.is_not(None),
+            ~earlier_not_done,
+        )
+        .group_by(Case.connector)
+    )
+    for query in (cases, actions):
+        for connector, due in await session.execute(query):
+            if due is not None:
+                found[connector] = min(due, found.get(connector, due))
+    return found
+
+
+def waiting_out_a_retry(
+    model: type[Case] | type[CaseAction], now: dt.datetime
+) -> ColumnElement[bool]:
+    """Pending, not due yet, and its last attempt ended in a retry: it waits out a delay
+    (rather than being under way, which also moves its due time ahead)."""
+    any_attempt = aliased(DeliveryAttempt)
+    last = (
+        select(func.max(any_attempt.id))
+        .where(any_attempt.delivery_id == model.id)
+        .correlate(model)
+        .scalar_subquery()
+    )
+    ended_in_retry = (
+        select(DeliveryAttempt.id)
+        .where(
+            DeliveryAttempt.id == last,
+            DeliveryAttempt.attempt == model.attempts,
+            DeliveryAttempt.outcome == Outcome.RETRY.value,
+        )
+        .correlate(model)
+        .exists()
+    )
+    return and_(model.state == "pending", model.next_attempt_at > now, ended_in_retry)

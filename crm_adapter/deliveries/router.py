@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
-from crm_adapter.deliveries import service
+from crm_adapter.deliveries import operations, service
 from crm_adapter.deliveries.exceptions import DeliveryNotDead, DeliveryNotFound
 from crm_adapter.deliveries.models import DeliveryKind
 from crm_adapter.deliveries.schemas import (
@@ -121,14 +121,18 @@ async def replay_delivery(
 
 @router.get(
     "/connectors",
-    summary="CRM connectors and their circuit breakers",
+    summary="CRM connectors, their circuit breakers and pollers",
     description="Each CRM connector with its breaker: `closed`, `open` (nothing is sent "
     "to it until `open_until`; waiting deliveries burn neither attempts nor retry budget) or "
-    "`half_open` (the next due delivery goes as a probe), the consecutive failures and the "
-    "last error.",
+    "`half_open` (the next due delivery goes as a probe), the consecutive failures, the "
+    "last error, and who tripped it by hand and why; and, for a connector polled for "
+    "status changes, its poller: whether polling is on and how often, the stored cursor, "
+    "the last run, the last success and the last error.",
     responses=problem_responses(*_READ),
 )
 async def list_connectors(
     session: SessionDep, operator: ReadOperator, request: Request
 ) -> list[ConnectorRead]:
-    return await service.connectors(session, request.app.state.crm_connectors)
+    return await service.connectors(
+        session, operations.configured(request), operations.polled(request)
+    )

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from crm_adapter.deliveries.breaker import BreakerState
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
@@ -132,6 +132,41 @@ class Replay(BaseModel):
     )
 
 
+_DAY = 24 * 3600
+
+_POLLING: dict[str, JsonValue] = {
+    "enabled": True,
+    "interval_seconds": 300.0,
+    "cursor": "2026-11-28T07:55:00Z",
+    "last_run_at": "2026-11-28T08:00:00Z",
+    "last_success_at": "2026-11-28T07:55:00Z",
+    "last_error": "HTTP 503: Service Unavailable",
+}
+
+
+class PollingRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_POLLING]})
+
+    enabled: bool = Field(
+        description="Whether this adapter polls the connector now (its settings); a "
+        "connector polled before keeps its record when polling is switched off."
+    )
+    interval_seconds: float | None = Field(
+        description="How often it is polled (null when polling is off)."
+    )
+    cursor: str | None = Field(
+        description="Where the next poll goes on from (the connector's own form), stored "
+        "only after the changes read up to it are."
+    )
+    last_run_at: dt.datetime | None = Field(description="When the last poll ended.")
+    last_success_at: dt.datetime | None = Field(
+        description="When the last poll that read the CRM's changes ended."
+    )
+    last_error: str | None = Field(
+        description="Why the last poll failed; null when it succeeded."
+    )
+
+
 class ConnectorRead(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -144,14 +179,29 @@ class ConnectorRead(BaseModel):
                     "opened_at": "2026-11-28T08:00:00Z",
                     "open_until": "2026-11-28T08:01:00Z",
                     "last_error": "HTTP 503: Service Unavailable",
-                }
+                    "tripped_by": None,
+                    "trip_reason": None,
+                    "polling": None,
+                },
+                {
+                    "name": "open311",
+                    "configured": True,
+                    "breaker": "open",
+                    "consecutive_failures": 0,
+                    "opened_at": "2026-11-28T06:00:00Z",
+                    "open_until": None,
+                    "last_error": None,
+                    "tripped_by": "ops-jan",
+                    "trip_reason": "CRM maintenance window (ticket OPS-1240)",
+                    "polling": _POLLING,
+                },
             ]
         }
     )
 
     name: str
     configured: bool = Field(
-        description="False for a connector only seen in the breakers' records."
+        description="False for a connector only seen in the breakers' or pollers' records."
     )
     breaker: BreakerState = Field(
         description="`closed`: deliveries go; `open`: nothing is claimed for this "
@@ -160,5 +210,129 @@ class ConnectorRead(BaseModel):
     )
     consecutive_failures: int
     opened_at: dt.datetime | None
-    open_until: dt.datetime | None
+    open_until: dt.datetime | None = Field(
+        description="When an open breaker goes half-open; null while closed, or while an "
+        "operator holds it open until they reset it."
+    )
     last_error: str | None
+    tripped_by: str | None = Field(
+        description="The operator who tripped it by hand, while that period lasts: no "
+        "answer of an attempt made before closes it meanwhile."
+    )
+    trip_reason: str | None = Field(description="Why, as the operator gave it.")
+    polling: PollingRead | None = Field(
+        description="Its poller (status changes read from the CRM), if it is or was polled."
+    )
+
+
+class ConnectorReset(ConnectorRead):
+    deliveries_due_now: int = Field(
+        description="The connector's deliveries waiting out a retry delay that were made "
+        "due now."
+    )
+
+
+class Trip(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"seconds": 1800, "reason": "CRM maintenance window (ticket OPS-1240)"}
+            ]
+        },
+    )
+
+    seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=30 * _DAY,
+        description="How long it stays open before it goes half-open and probes; "
+        "without it, until an operator resets it.",
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why, shown with the connector and kept in the audit log.",
+    )
+
+
+class Reset(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "CRM back after maintenance"}]},
+    )
+
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why, kept in the audit log."
+    )
+
+
+REPLAY_CAP = 1000
+"""The most dead deliveries one bulk replay puts back."""
+
+
+class BulkReplay(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "connector": "rest_json",
+                    "kind": "create",
+                    "dead_since": "2026-11-28T08:00:00Z",
+                    "dead_until": "2026-11-28T12:00:00Z",
+                    "reason": "CRM category list fixed (ticket OPS-1234)",
+                },
+                {"report_id": _REPORT_ID, "reason": "Resident called the hotline"},
+            ]
+        },
+    )
+
+    report_id: uuid.UUID | None = Field(
+        default=None,
+        description="Only the dead deliveries of this report (its creation and actions).",
+    )
+    connector: str | None = Field(
+        default=None, max_length=50, description="Only those through this connector."
+    )
+    kind: DeliveryKind | None = Field(default=None, description="Only these.")
+    dead_since: dt.datetime | None = Field(
+        default=None,
+        description="Only those that became dead at or after this time (the start of the "
+        "attempt that ended them, as in their log).",
+    )
+    dead_until: dt.datetime | None = Field(
+        default=None, description="Only those that became dead before this time."
+    )
+    limit: int = Field(
+        default=REPLAY_CAP,
+        ge=1,
+        le=REPLAY_CAP,
+        description="The most replayed by this call, oldest first; call again while "
+        "`more` is true.",
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why they are replayed, kept in the audit log.",
+    )
+
+
+class BulkReplayResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "replayed": 2,
+                    "more": False,
+                    "ids": [_CASE_ID, "7c1e0f4a-2d7c-4e8f-9a6b-5b0f7a0e3c1d"],
+                }
+            ]
+        }
+    )
+
+    replayed: int = Field(description="How many were put back to pending, due now.")
+    more: bool = Field(
+        description="Whether more dead deliveries match (beyond `limit`): call again."
+    )
+    ids: list[uuid.UUID] = Field(description="The deliveries replayed, oldest first.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.cases.service import FORWARDER, PUSHER
+from crm_adapter.crm.models import PollCursor
 from crm_adapter.deliveries import breaker, repository
-from crm_adapter.deliveries.exceptions import DeliveryNotDead, DeliveryNotFound
+from crm_adapter.deliveries.breaker import UNTIL_RESET, BreakerPolicy
+from crm_adapter.deliveries.exceptions import (
+    ConnectorNotFound,
+    DeliveryNotDead,
+    DeliveryNotFound,
+    EmptyDeadWindow,
+    ReplayFilterMissing,
+)
 from crm_adapter.deliveries.models import (
     ConnectorBreaker,
     DeliveryAttempt,
@@ -24,12 +32,16 @@ from crm_adapter.deliveries.models import (
 )
 from crm_adapter.deliveries.schemas import (
     AttemptRead,
+    BulkReplay,
+    BulkReplayResult,
     CaseDeliveries,
     ConnectorRead,
+    ConnectorReset,
     DeliveryDetail,
     DeliveryPage,
     DeliveryRead,
     DeliveryState,
+    PollingRead,
 )
 from crm_adapter.monitoring.exceptions import CaseNotFound
 from crm_adapter.operators import audit
@@ -228,10 +240,7 @@ async def replay(
     if not dead:
         state = DeliveryState.DONE if row.state in ("created", "done") else row.state
         raise DeliveryNotDead(state=state)
-    row.attempts = 0
-    row.next_attempt_at = now
-    row.retry_since = now
-    row.updated_at = now
+    _revive(row, now)
     entry = audit.record(
         session,
         operator,
@@ -244,27 +253,250 @@ async def replay(
     return await get_delivery(session, delivery_id)
 
 
+def _revive(row: Case | CaseAction, now: dt.datetime) -> None:
+    """A dead delivery (its state already pending) due now, its attempts and budget anew."""
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.retry_since = now
+    row.updated_at = now
+
+
+async def replay_many(
+    session: AsyncSession, operator: Operator, selection: BulkReplay
+) -> BulkReplayResult:
+    """Replay, as `replay` does each, the dead deliveries the selection matches, oldest
+    first, at most `selection.limit` of them."""
+    filters = selection.model_dump(
+        mode="json", exclude={"limit", "reason"}, exclude_none=True
+    )
+    if not filters:
+        raise ReplayFilterMissing()
+    since, until = selection.dead_since, selection.dead_until
+    if since is not None and until is not None and since >= until:
+        raise EmptyDeadWindow()
+    now = utcnow()
+    found = await repository.dead(
+        session,
+        report_id=selection.report_id,
+        connector=selection.connector,
+        kind=selection.kind,
+        since=since,
+        until=until,
+        limit=selection.limit + 1,
+    )
+    more = len(found) > selection.limit
+    found = found[: selection.limit]
+    creations = [i for i, kind in found if kind == DeliveryKind.CREATE]
+    actions = [i for i, kind in found if kind != DeliveryKind.CREATE]
+    replayed: set[uuid.UUID] = set()
+    if creations:
+        for case in await session.scalars(
+            select(Case)
+            .where(Case.id.in_(creations), Case.state == CaseState.DEAD)
+            .with_for_update()
+        ):
+            case.state = CaseState.PENDING
+            _revive(case, now)
+            replayed.add(case.id)
+        wake_after_commit(session, PUSHER)
+    if actions:
+        for action in await session.scalars(
+            select(CaseAction)
+            .where(CaseAction.id.in_(actions), CaseAction.state == ActionState.DEAD)
+            .with_for_update()
+        ):
+            action.state = ActionState.PENDING
+            _revive(action, now)
+            replayed.add(action.id)
+        wake_after_commit(session, FORWARDER)
+    ids = [i for i, _ in found if i in replayed]
+    entry = audit.record(
+        session,
+        operator,
+        action="delivery.replay_many",
+        target_type="delivery",
+        details={
+            "filter": filters,
+            "replayed": len(ids),
+            "more": more,
+            "reason": selection.reason,
+        },
+    )
+    await audit.commit(session, entry)
+    return BulkReplayResult(replayed=len(ids), more=more, ids=ids)
+
+
+def _polling(
+    name: str, row: PollCursor | None, polled: Mapping[str, float]
+) -> PollingRead | None:
+    if row is None and name not in polled:
+        return None
+    return PollingRead(
+        enabled=name in polled,
+        interval_seconds=polled.get(name),
+        cursor=row.cursor if row else None,
+        last_run_at=row.last_run_at if row else None,
+        last_success_at=row.last_success_at if row else None,
+        last_error=row.last_error if row else None,
+    )
+
+
+def _connector(
+    name: str,
+    *,
+    configured: bool,
+    row: ConnectorBreaker | None,
+    cursor: PollCursor | None,
+    polled: Mapping[str, float],
+    now: dt.datetime,
+) -> ConnectorRead:
+    return ConnectorRead(
+        name=name,
+        configured=configured,
+        breaker=breaker.state_of(row, now),
+        consecutive_failures=row.consecutive_failures if row else 0,
+        opened_at=row.opened_at if row else None,
+        open_until=None
+        if row is None or row.open_until == UNTIL_RESET
+        else row.open_until,
+        last_error=row.last_error if row else None,
+        tripped_by=row.tripped_by if row else None,
+        trip_reason=row.trip_reason if row else None,
+        polling=_polling(name, cursor, polled),
+    )
+
+
 async def connectors(
-    session: AsyncSession, configured: Iterable[str]
+    session: AsyncSession, configured: Iterable[str], polled: Mapping[str, float]
 ) -> list[ConnectorRead]:
-    """The configured connectors and any other one a breaker was kept for, by name."""
+    """The configured connectors and any other one a breaker or a poller's cursor was kept
+    for, by name; `polled` names the connectors polled now, with their intervals."""
     now = utcnow()
     names = set(configured)
     rows = {
         row.connector: row for row in await session.scalars(select(ConnectorBreaker))
     }
-    result = []
-    for name in sorted(names | rows.keys()):
-        row = rows.get(name)
-        result.append(
-            ConnectorRead(
-                name=name,
-                configured=name in names,
-                breaker=breaker.state_of(row, now),
-                consecutive_failures=row.consecutive_failures if row else 0,
-                opened_at=row.opened_at if row else None,
-                open_until=row.open_until if row else None,
-                last_error=row.last_error if row else None,
-            )
+    cursors = {row.connector: row for row in await session.scalars(select(PollCursor))}
+    return [
+        _connector(
+            name,
+            configured=name in names,
+            row=rows.get(name),
+            cursor=cursors.get(name),
+            polled=polled,
+            now=now,
         )
-    return result
+        for name in sorted(names | rows.keys() | cursors.keys())
+    ]
+
+
+async def _known(session: AsyncSession, name: str, configured: Iterable[str]) -> None:
+    if name in set(configured):
+        return
+    if await session.get(ConnectorBreaker, name) is not None:
+        return
+    if await session.get(PollCursor, name) is not None:
+        return
+    raise ConnectorNotFound(name=name)
+
+
+async def _connector_now(
+    session: AsyncSession,
+    name: str,
+    configured: Iterable[str],
+    polled: Mapping[str, float],
+) -> ConnectorRead:
+    [read] = [
+        c for c in await connectors(session, configured, polled) if c.name == name
+    ]
+    return read
+
+
+async def trip(
+    session: AsyncSession,
+    operator: Operator,
+    name: str,
+    *,
+    configured: Iterable[str],
+    polled: Mapping[str, float],
+    policy: BreakerPolicy,
+    seconds: float | None,
+    reason: str | None,
+) -> ConnectorRead:
+    """Open the connector's breaker by hand: for `seconds`, or until reset."""
+    configured = list(configured)
+    await _known(session, name, configured)
+    now = utcnow()
+    until = UNTIL_RESET if seconds is None else now + dt.timedelta(seconds=seconds)
+    await breaker.trip(
+        session,
+        name,
+        policy=policy,
+        now=now,
+        until=until,
+        operator=operator.name,
+        reason=reason,
+    )
+    entry = audit.record(
+        session,
+        operator,
+        action="connector.trip",
+        target_type="connector",
+        target_id=name,
+        details={"seconds": seconds, "reason": reason},
+    )
+    await audit.commit(session, entry)
+    return await _connector_now(session, name, configured, polled)
+
+
+async def reset(
+    session: AsyncSession,
+    operator: Operator,
+    name: str,
+    *,
+    configured: Iterable[str],
+    polled: Mapping[str, float],
+    reason: str | None,
+) -> ConnectorReset:
+    """Close the connector's breaker at once and make its deliveries that wait out a retry
+    delay due now; the time it was open is given back to their retry budgets."""
+    configured = list(configured)
+    await _known(session, name, configured)
+    now = utcnow()
+    _, paused = await breaker.reset(session, name, now=now)
+    if paused is not None:
+        await resume_budgets(session, name, paused=paused, now=now)
+    # Rows held by an attempt being recorded are skipped: they are not waiting anyway.
+    released = 0
+    for case in await session.scalars(
+        select(Case)
+        .where(Case.connector == name, repository.waiting_out_a_retry(Case, now))
+        .with_for_update(skip_locked=True)
+    ):
+        case.next_attempt_at = now
+        released += 1
+    for action in await session.scalars(
+        select(CaseAction)
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(Case.connector == name, repository.waiting_out_a_retry(CaseAction, now))
+        .with_for_update(skip_locked=True, of=CaseAction)
+    ):
+        action.next_attempt_at = now
+        released += 1
+    wake_after_commit(session, PUSHER)
+    wake_after_commit(session, FORWARDER)
+    entry = audit.record(
+        session,
+        operator,
+        action="connector.reset",
+        target_type="connector",
+        target_id=name,
+        details={
+            "reason": reason,
+            "was_open_seconds": None if paused is None else paused.total_seconds(),
+            "deliveries_due_now": released,
+        },
+    )
+    await audit.commit(session, entry)
+    read = await _connector_now(session, name, configured, polled)
+    return ConnectorReset(**read.model_dump(), deliveries_due_now=released)

@@ -9,15 +9,21 @@ and sits behind the same network rules as the rest of the operations endpoints.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import CaseState
+from crm_adapter.crm.models import PollCursor
+from crm_adapter.deliveries import breaker
+from crm_adapter.deliveries import repository as deliveries
+from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryKind
+from crm_adapter.deliveries.operations import configured, polled
 from crm_adapter.monitoring import repository
 from shared.db import utcnow
 from shared.deps import SessionDep
@@ -87,20 +93,133 @@ async def case_families(
     return [by_state, open_cases, overdue, dead]
 
 
-async def render(session: AsyncSession, *, now: dt.datetime) -> bytes:
+BREAKER_VALUES = {
+    breaker.BreakerState.CLOSED: 0.0,
+    breaker.BreakerState.HALF_OPEN: 0.5,
+    breaker.BreakerState.OPEN: 1.0,
+}
+"""The value of `mam_adapter_breaker_state` for each state."""
+
+NO_CONNECTOR = ""
+"""The `connector` label of deliveries with no connector."""
+
+
+async def delivery_families(
+    session: AsyncSession,
+    *,
+    now: dt.datetime,
+    connectors: Iterable[str],
+    polled: Mapping[str, float],
+) -> list[GaugeMetricFamily]:
+    """The deliveries', breakers' and pollers' gauges; every configured connector appears
+    in each (each kind and state too), with 0 if need be."""
+    names = set(connectors)
+    deliveries_by = GaugeMetricFamily(
+        "mam_adapter_deliveries",
+        "Deliveries to the CRMs waiting (pending: queued or retrying) or dead (held for an "
+        "operator to replay), by connector and kind (create: a case's creation; reopen, "
+        "comment, erase_contact: residents' actions).",
+        labels=["connector", "kind", "state"],
+    )
+    counted = {
+        (c or NO_CONNECTOR, k, s): n
+        for c, k, s, n in await deliveries.count_waiting(session)
+    }
+    for connector, kind, state in sorted(
+        {
+            (c, k.value, s)
+            for c in names
+            for k in DeliveryKind
+            for s in ("pending", "dead")
+        }
+        | counted.keys()
+    ):
+        deliveries_by.add_metric(
+            [connector, kind, state], counted.get((connector, kind, state), 0)
+        )
+
+    oldest = GaugeMetricFamily(
+        "mam_adapter_oldest_due_delivery_age_seconds",
+        "Per connector, how long the delivery waiting longest since it became due (a "
+        "creation, or an action whose case is in the CRM and whose earlier actions are "
+        "done) has waited to be sent; 0 when none is due. It grows while the connector's "
+        "breaker is open or nothing sends.",
+        labels=["connector"],
+    )
+    due = {
+        c or NO_CONNECTOR: t
+        for c, t in (await deliveries.oldest_due(session, now=now)).items()
+    }
+    for connector in sorted(names | due.keys()):
+        since = due.get(connector)
+        oldest.add_metric(
+            [connector], max(0.0, (now - since).total_seconds()) if since else 0.0
+        )
+
+    breakers = {
+        row.connector: row for row in await session.scalars(select(ConnectorBreaker))
+    }
+    states = GaugeMetricFamily(
+        "mam_adapter_breaker_state",
+        "Each connector's circuit breaker: 0 closed (deliveries go), 0.5 half-open (the "
+        "next due delivery is a probe), 1 open (nothing is sent).",
+        labels=["connector"],
+    )
+    for connector in sorted(names | breakers.keys()):
+        value = BREAKER_VALUES[breaker.state_of(breakers.get(connector), now)]
+        states.add_metric([connector], value)
+
+    cursors = {row.connector: row for row in await session.scalars(select(PollCursor))}
+    poll_age = GaugeMetricFamily(
+        "mam_adapter_poll_success_age_seconds",
+        "Per connector polled for status changes, seconds since its last successful "
+        "poll; +Inf when it has run but never succeeded, absent before its first run.",
+        labels=["connector"],
+    )
+    for connector in sorted(polled):
+        cursor = cursors.get(connector)
+        if cursor is None or cursor.last_run_at is None:
+            continue
+        poll_age.add_metric(
+            [connector],
+            (now - cursor.last_success_at).total_seconds()
+            if cursor.last_success_at
+            else float("inf"),
+        )
+    return [deliveries_by, oldest, states, poll_age]
+
+
+async def render(
+    session: AsyncSession,
+    *,
+    now: dt.datetime,
+    connectors: Iterable[str] = (),
+    polled: Mapping[str, float] | None = None,
+) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Snapshot(await case_families(session, now=now)))
+    families = await case_families(session, now=now)
+    families += await delivery_families(
+        session, now=now, connectors=connectors, polled=polled or {}
+    )
+    registry.register(_Snapshot(families))
     return generate_latest(registry)
 
 
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
-    description="The adapter's cases as gauges in the Prometheus text format, counted in "
-    "the database at each scrape (every replica answers the same): "
-    "`mam_adapter_cases{state,status}`, `mam_adapter_cases_open{unit}`, "
+    description="The adapter's cases, deliveries, breakers and pollers as gauges in the "
+    "Prometheus text format, read from the database at each scrape (every replica answers "
+    "the same): `mam_adapter_cases{state,status}`, `mam_adapter_cases_open{unit}`, "
     "`mam_adapter_cases_overdue{unit}` and `mam_adapter_dead_deliveries{unit}` (an empty "
-    "unit: cases no route took).",
+    "unit: cases no route took); `mam_adapter_deliveries{connector,kind,state}` (pending "
+    "and dead case creations and actions); "
+    "`mam_adapter_oldest_due_delivery_age_seconds{connector}` (how long the delivery due "
+    "longest has waited to be sent, 0 when none is due); "
+    "`mam_adapter_breaker_state{connector}` (0 closed, 0.5 half-open, 1 open); "
+    "`mam_adapter_poll_success_age_seconds{connector}` (seconds since the last successful "
+    "poll of each polled connector, +Inf if none succeeded yet, absent before the first "
+    "run).",
     response_class=Response,
     responses={
         200: {
@@ -115,6 +234,11 @@ async def render(session: AsyncSession, *, now: dt.datetime) -> bytes:
         }
     },
 )
-async def metrics(session: SessionDep) -> Response:
-    body = await render(session, now=utcnow())
+async def metrics(session: SessionDep, request: Request) -> Response:
+    body = await render(
+        session,
+        now=utcnow(),
+        connectors=configured(request),
+        polled=polled(request),
+    )
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -519,6 +519,13 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
+PER_UNIT = {
+    "mam_adapter_cases_open",
+    "mam_adapter_cases_overdue",
+    "mam_adapter_dead_deliveries",
+}
+
+
 class TestMetrics:
     async def test_counted_from_the_database_at_each_scrape(
         self, adapter, adapter_settings
@@ -556,7 +563,7 @@ class TestMetrics:
         by_unit = {
             (name, labels[0][1]): value
             for (name, labels), value in found.items()
-            if name != "mam_adapter_cases"
+            if name in PER_UNIT
         }
         assert by_unit == {
             ("mam_adapter_cases_open", "czk"): 1,
