@@ -163,14 +163,16 @@ async def record_failure(
         return True  # held open by an operator: the end they set stands
     closed = breaker.open_until is None
     opens = closed and (unauthorized or breaker.consecutive_failures >= policy.failures)
+    # A probe's failure after an operator closed the breaker counts as any other failure.
+    failed_probe = probe and not closed
     if opens:
         breaker.opened_at = now
         breaker.open_seconds = policy.open_for.total_seconds()
-    elif probe:
+    elif failed_probe:
         breaker.open_seconds = min(
             breaker.open_seconds * 2, policy.max_open_for.total_seconds()
         )
-    if opens or probe:
+    if opens or failed_probe:
         breaker.open_until = now + dt.timedelta(seconds=breaker.open_seconds)
         logger.warning(
             "breaker.open",

@@ -31,6 +31,7 @@ from tests.crm_adapter.test_deliveries import (
     end_open_period,
     faults,
     forwarder,
+    make_due,
     pusher,
     send,
 )
@@ -249,6 +250,24 @@ class TestManualBreaker:
             )
         ).json()
         assert len(cases) == 1
+
+    async def test_a_probe_failing_after_a_reset_counts_as_one_failure(
+        self, adapter, sessionmaker
+    ):
+        for _ in range(3):
+            await open_case(adapter)
+        assert await pusher(sessionmaker, Answer(503)).run_once() == 3
+        await end_open_period(sessionmaker)
+        await make_due(sessionmaker)
+        held = Held(Answer(503))
+        probe = asyncio.create_task(pusher(sessionmaker, held).run_once())
+        await asyncio.wait_for(held.entered.wait(), 10)
+        assert (await reset(adapter)).status_code == 200
+        held.release.set()
+        assert await probe == 1
+
+        state = await connector_state(adapter)
+        assert (state["breaker"], state["consecutive_failures"]) == ("closed", 1)
 
     async def test_an_unknown_connector_a_reader_and_bad_bodies_are_refused(
         self, adapter
