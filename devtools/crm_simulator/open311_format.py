@@ -45,12 +45,13 @@ def parse_date(value: str | None, name: str) -> dt.datetime | None:
         raise Open311Error(400, f"{name} is not a W3C date-time") from None
     if moment.tzinfo is None:
         raise Open311Error(400, f"{name} needs a time zone")
+    out_of_range = Open311Error(400, f"{name} is not between 1970 and 9000")
     try:
         moment = moment.astimezone(dt.UTC)
-    except OverflowError:
-        moment = EARLIEST - dt.timedelta(days=1)
+    except OverflowError:  # year 1 or 9999 moved past the calendar's end
+        raise out_of_range from None
     if not EARLIEST <= moment <= LATEST:
-        raise Open311Error(400, f"{name} is not between 1970 and 9000")
+        raise out_of_range
     return moment
 
 
