@@ -63,6 +63,11 @@ def has_signature_headers(headers: Mapping[str, str]) -> bool:
     )
 
 
+# The Unix seconds a link's expiry can be: the ones a date-time can hold.
+_LINK_EXPIRY_MIN = 0
+_LINK_EXPIRY_MAX = int(dt.datetime.max.replace(tzinfo=dt.UTC).timestamp())
+
+
 class UrlSigner:
     """Time-limited links: an HMAC-SHA256 of the path and its expiry, in the query.
 
@@ -98,9 +103,18 @@ class UrlSigner:
         signature: str,
         now: dt.datetime | None = None,
     ) -> bool:
-        """True for a link signed with one of the secrets that has not expired yet."""
+        """True for a link signed with one of the secrets that has not expired yet.
+
+        Any other value is simply not a valid link: an expiry that has passed or lies
+        beyond any date (no link is signed for that long), a signature that is not the
+        hex text of one.
+        """
+        if not _LINK_EXPIRY_MIN <= expires <= _LINK_EXPIRY_MAX:
+            return False
         if expires < (now or dt.datetime.now(dt.UTC)).timestamp():
             return False
+        if not signature.isascii():
+            return False  # never a hex MAC (and compare_digest takes only ASCII text)
         return any(
             hmac.compare_digest(self._mac(key, path, expires), signature)
             for key in self._keys

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devtools.crm_simulator import open311
@@ -50,9 +50,21 @@ class CaseStatus(enum.StrEnum):
     REOPENED = "REOPENED"
 
 
+def _text_date_time(value: object) -> object:
+    """A date-time comes as text (or already as one), never as a number of seconds."""
+    if isinstance(value, (str, dt.datetime)):
+        return value
+    raise ValueError("a date-time is an ISO 8601 text")
+
+
+# What the request bodies take: JSON's own types (a number for a coordinate), no text read
+# as a number nor a number as a date-time.
+DateTimeText = Annotated[dt.datetime, BeforeValidator(_text_date_time)]
+
+
 class Location(BaseModel):
-    lat: float
-    lon: float
+    lat: StrictFloat
+    lon: StrictFloat
 
 
 class CaseCreate(BaseModel):
@@ -79,7 +91,7 @@ class CaseCreate(BaseModel):
     description: str = ""
     attributes: dict[str, str | int | float | bool] = {}
     location: Location
-    reported_at: dt.datetime | None = None
+    reported_at: DateTimeText | None = None
     reporter: dict[str, str] | None = Field(
         default=None, description="Who to contact, when the resident agreed."
     )

@@ -27,7 +27,7 @@ import random
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -66,6 +66,10 @@ def operations_of(method: str, path: str) -> tuple[Operation, ...]:
     return ()
 
 
+# Request bodies take JSON's own types only (a number for a number, `true`/`false` for a
+# flag, JSON numbers like 1 for seconds too): no text or flags read as numbers.
+
+
 class FaultRule(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -79,10 +83,10 @@ class FaultRule(BaseModel):
     )
 
     kind: Literal["error", "latency", "timeout", "reset_after_commit", "throttle"]
-    rate: float = Field(
+    rate: StrictFloat = Field(
         default=1.0, ge=0, le=1, description="Probability that a request is hit."
     )
-    count: int | None = Field(
+    count: StrictInt | None = Field(
         default=None,
         ge=1,
         description="Fire at most this many times, then the rule is gone; null: no limit.",
@@ -90,16 +94,16 @@ class FaultRule(BaseModel):
     operations: list[Operation] | None = Field(
         default=None, description="Only these operations; null: all of them."
     )
-    status: Annotated[int, Field(ge=400, le=599)] = Field(
+    status: Annotated[StrictInt, Field(ge=400, le=599)] = Field(
         default=503, description="`error`: the status answered."
     )
-    latency_seconds: float = Field(
+    latency_seconds: StrictFloat = Field(
         default=1.0, ge=0, le=600, description="`latency`: the delay added."
     )
-    hang_seconds: float = Field(
+    hang_seconds: StrictFloat = Field(
         default=300.0, ge=0, le=3600, description="`timeout`: how long to hang."
     )
-    retry_after_seconds: int = Field(
+    retry_after_seconds: StrictInt = Field(
         default=1, ge=0, description="`throttle`: the `Retry-After` sent."
     )
 
@@ -107,7 +111,7 @@ class FaultRule(BaseModel):
 class WebhookFaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    duplicate: bool = Field(
+    duplicate: StrictBool = Field(
         default=False, description="Send each change twice (same id, same body)."
     )
     order: Literal["as_made", "newest_first", "shuffled"] = Field(
@@ -115,7 +119,7 @@ class WebhookFaults(BaseModel):
         description="`newest_first` / `shuffled`: hold changes back for `hold_seconds` "
         "after the first one, then send the batch in that order.",
     )
-    hold_seconds: float = Field(default=0.5, ge=0, le=60)
+    hold_seconds: StrictFloat = Field(default=0.5, ge=0, le=60)
 
 
 class Faults(BaseModel):
@@ -142,7 +146,7 @@ class Faults(BaseModel):
         description="Tried in order for each request: every matching `latency` adds its "
         "delay, the first other rule that fires decides the answer.",
     )
-    idempotent_creates: bool = Field(
+    idempotent_creates: StrictBool = Field(
         default=False,
         description="True: a create with an `external_ref` the CRM has returns that case; "
         "false (like many real CRMs): it makes a second case.",

@@ -20,16 +20,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from devtools.crm_simulator.config import Settings
 from devtools.crm_simulator.open311_format import (
+    JURISDICTION,
     MEDIA_TYPES,
     Open311Error,
     error,
     field,
+    format_parameter,
+    operation,
     parse_date,
+    path_parameter,
+    query_parameter,
     render,
     w3c,
 )
@@ -63,15 +69,66 @@ SetStatus = Callable[["Request", "Case", "CaseStatus", "str | None"], None]
 
 class Mode(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"batch": True, "token_delay_seconds": 0.5}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"batch": True, "token_delay_seconds": 0.5}]},
     )
 
-    batch: bool = Field(description="POST requests answers a token instead of an id.")
-    token_delay_seconds: float | None = Field(
+    batch: StrictBool = Field(
+        description="POST requests answers a token instead of an id."
+    )
+    token_delay_seconds: StrictFloat | None = Field(
         default=1.0,
         ge=0,
         description="How long a token stays unresolved; null: until released by hand.",
     )
+
+
+XML = '<?xml version="1.0" encoding="utf-8"?>'
+REQUEST_ID = path_parameter("request_id", "The service request's id.", "CRM-000042")
+DATES = [
+    query_parameter(
+        "start_date",
+        "W3C date-time with a time zone: from this moment on.",
+        "2026-11-01T00:00:00Z",
+        format="date-time",
+    ),
+    query_parameter(
+        "end_date",
+        "W3C date-time with a time zone: up to this moment.",
+        "2026-11-30T00:00:00Z",
+        format="date-time",
+    ),
+]
+RECORD_EXAMPLE = {
+    "service_request_id": "CRM-000042",
+    "service_request_id_ext": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+    "status": "open",
+    "external_status_code": "IN_PROGRESS",
+    "status_notes": "Ekipa w drodze",
+    "service_name": "pothole",
+    "service_code": "pothole",
+    "description": "Deep pothole on the right lane",
+    "agency_responsible": "open311",
+    "requested_datetime": "2026-11-28T08:00:00Z",
+    "updated_datetime": "2026-11-28T09:30:00Z",
+    "lat": 51.1097,
+    "long": 17.0326,
+    "media_url": "http://127.0.0.1:8000/v1/photos/4c1e…/signed?expires=…&signature=…",
+}
+UPDATE_EXAMPLE = {
+    "update_id": "7d1f7e0a-2b7c-4c55-9a43-1d3b2f0f4a11",
+    "service_request_id": "CRM-000042",
+    "service_request_id_ext": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+    "status": "in_progress",
+    "external_status_code": "IN_PROGRESS",
+    "description": "Ekipa w drodze",
+    "updated_datetime": "2026-11-28T09:30:00Z",
+}
+TEXT = {"type": "string"}
+API_KEY = {
+    "type": "string",
+    "description": "The simulator's API key (needed unless it runs without one).",
+}
 
 
 @dataclass
@@ -93,6 +150,12 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
     pending: dict[str, _Pending] = {}
     resolved: dict[str, str] = {}
     update_answers: dict[str, str] = {}
+
+    async def read_form(request: Request) -> FormData:
+        try:
+            return await request.form()
+        except HTTPException as exc:  # a multipart body that cannot be parsed
+            raise Open311Error(400, f"the form cannot be read: {exc.detail}") from None
 
     def check_format(fmt: str) -> None:
         if fmt not in MEDIA_TYPES:
@@ -181,11 +244,12 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
             photos=[str(u) for u in form.getlist("media_url") if u],
         )
 
-    async def answer(fmt: str, work: Callable[[], Any]) -> Response:
+    async def answer(request: Request, work: Callable[[str], Any]) -> Response:
+        fmt = request.path_params["fmt"]
         try:
             check_format(fmt)
             await resolve_due()
-            result: Response = await work()
+            result: Response = await work(fmt)
             return result
         except Open311Error as exc:
             return error(fmt, exc)
@@ -194,9 +258,31 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
         PREFIX + "/discovery.{fmt}",
         summary="Service discovery",
         description="Where the GeoReport v2 endpoint is and which formats it speaks.",
+        openapi_extra=operation(
+            parameters=[format_parameter()],
+            answer="The discovery document.",
+            xml_example=XML + "<discovery><changeset>2026-01-01T00:00:00Z</changeset>"
+            "<contact>crm-simulator</contact>…<endpoints><endpoint>…</endpoint>"
+            "</endpoints></discovery>",
+            json_example={
+                "changeset": "2026-01-01T00:00:00Z",
+                "contact": "crm-simulator",
+                "key_service": "the simulator's API key",
+                "endpoints": [
+                    {
+                        "specification": SPEC,
+                        "url": "http://127.0.0.1:8002" + PREFIX,
+                        "changeset": "2026-01-01T00:00:00Z",
+                        "type": "test",
+                        "formats": ["text/xml", "application/json"],
+                    }
+                ],
+            },
+            errors=[404],
+        ),
     )
-    async def discovery(fmt: str, request: Request) -> Response:
-        async def work() -> Response:
+    async def discovery(request: Request) -> Response:
+        async def work(fmt: str) -> Response:
             endpoint = {
                 "specification": SPEC,
                 "url": str(request.base_url).rstrip("/") + PREFIX,
@@ -226,15 +312,34 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
             )
             return Response(body, media_type=MEDIA_TYPES["xml"])
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.get(
         PREFIX + "/services.{fmt}",
         summary="Service list",
         description="The service codes of the requests so far (any well-formed code is taken), all realtime or all batch.",
+        openapi_extra=operation(
+            parameters=[format_parameter(), JURISDICTION],
+            answer="The services.",
+            xml_example=XML + "<services><service><service_code>pothole</service_code>"
+            "<service_name>pothole</service_name>…<type>realtime</type></service>"
+            "</services>",
+            json_example=[
+                {
+                    "service_code": "pothole",
+                    "service_name": "pothole",
+                    "description": "",
+                    "metadata": False,
+                    "type": "realtime",
+                    "keywords": "",
+                    "group": "",
+                }
+            ],
+            errors=[404],
+        ),
     )
-    async def services(fmt: str, request: Request) -> Response:
-        async def work() -> Response:
+    async def services(request: Request) -> Response:
+        async def work(fmt: str) -> Response:
             check_jurisdiction(request.query_params)
             codes = sorted({c.category for c in store.cases.values()} | {"other"})
             kind = "batch" if mode.batch else "realtime"
@@ -256,16 +361,52 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                 ],
             )
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.post(
         PREFIX + "/requests.{fmt}",
         summary="Create a service request",
         description="Form-encoded or multipart: `api_key`, `service_code`, `lat`, `long`, `description`, `attribute[CODE]`, `email`, `first_name`, `last_name`, `media_url` (repeatable) and `service_request_id_ext` (the client's own id, findable again with GET requests). Answers the request id, or a token in batch mode.",
+        openapi_extra=operation(
+            parameters=[format_parameter()],
+            answer="The new request's id, or in batch mode a token.",
+            xml_example=XML + "<service_requests><request>"
+            "<service_request_id>CRM-000042</service_request_id>"
+            "<service_notice>Thank you</service_notice></request></service_requests>",
+            json_example=[
+                {"service_request_id": "CRM-000042", "service_notice": "Thank you"}
+            ],
+            errors=[400, 403, 404],
+            form={
+                "required": ["service_code", "lat", "long"],
+                "properties": {
+                    "api_key": API_KEY,
+                    "jurisdiction_id": TEXT,
+                    "service_code": {"type": "string", "pattern": CODE.pattern},
+                    "lat": {"type": "number"},
+                    "long": {"type": "number"},
+                    "description": {"type": "string", "maxLength": 4000},
+                    "email": TEXT,
+                    "first_name": TEXT,
+                    "last_name": TEXT,
+                    "service_request_id_ext": TEXT,
+                    "media_url": {"type": "array", "items": TEXT},
+                },
+                "example": {
+                    "api_key": "…",
+                    "service_code": "pothole",
+                    "lat": 51.1097,
+                    "long": 17.0326,
+                    "description": "Deep pothole on the right lane",
+                    "attribute[depth]": "deep",
+                    "service_request_id_ext": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+                },
+            },
+        ),
     )
-    async def create_request(fmt: str, request: Request) -> Response:
-        async def work() -> Response:
-            form = await request.form()
+    async def create_request(request: Request) -> Response:
+        async def work(fmt: str) -> Response:
+            form = await read_form(request)
             check_key(form)
             check_jurisdiction(form)
             data = new_case(form)
@@ -288,15 +429,40 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                 [{"service_request_id": case.case_id, "service_notice": "Thank you"}],
             )
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.get(
         PREFIX + "/tokens/{token}.{fmt}",
         summary="Request id of a token",
         description="The request id once the batch service has made the request; until then the token alone.",
+        openapi_extra=operation(
+            parameters=[
+                path_parameter(
+                    "token",
+                    "The token a batch-mode POST requests answered.",
+                    "5b0d1b6c-0a5f-4d1e-8f3c-2b7a9e6d4c21",
+                ),
+                format_parameter(),
+                JURISDICTION,
+            ],
+            answer="The token, with the request id once it is made.",
+            xml_example=XML + "<service_requests><request>"
+            "<service_request_id>CRM-000042</service_request_id>"
+            "<token>5b0d1b6c-0a5f-4d1e-8f3c-2b7a9e6d4c21</token></request>"
+            "</service_requests>",
+            json_example=[
+                {
+                    "service_request_id": "CRM-000042",
+                    "token": "5b0d1b6c-0a5f-4d1e-8f3c-2b7a9e6d4c21",
+                }
+            ],
+            errors=[404],
+        ),
     )
-    async def read_token(token: str, fmt: str, request: Request) -> Response:
-        async def work() -> Response:
+    async def read_token(request: Request) -> Response:
+        token = request.path_params["token"]
+
+        async def work(fmt: str) -> Response:
             check_jurisdiction(request.query_params)
             if token in resolved:
                 return render(
@@ -309,15 +475,40 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                 return render(fmt, "service_requests", "request", [{"token": token}])
             raise Open311Error(404, f"token {token} not found")
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.get(
         PREFIX + "/requests.{fmt}",
         summary="Find service requests",
         description="By `service_request_id` (comma list) or `service_request_id_ext` (the client's id; either overrides the rest), else by `start_date`/`end_date` on when they were made (default the last 90 days), `status` (open, closed) and `service_code`; at most 1000, oldest first.",
+        openapi_extra=operation(
+            parameters=[
+                format_parameter(),
+                JURISDICTION,
+                query_parameter(
+                    "service_request_id", "Request ids, comma-separated.", "CRM-000042"
+                ),
+                query_parameter(
+                    "service_request_id_ext",
+                    "The client's own id of a request.",
+                    "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+                ),
+                *DATES,
+                query_parameter("status", "`open`, `closed` or both.", "open"),
+                query_parameter(
+                    "service_code", "Service codes, comma-separated.", "pothole"
+                ),
+            ],
+            answer="The requests found.",
+            xml_example=XML + "<service_requests><request>"
+            "<service_request_id>CRM-000042</service_request_id><status>open</status>"
+            "…</request></service_requests>",
+            json_example=[RECORD_EXAMPLE],
+            errors=[400, 404],
+        ),
     )
-    async def list_requests(fmt: str, request: Request) -> Response:
-        async def work() -> Response:
+    async def list_requests(request: Request) -> Response:
+        async def work(fmt: str) -> Response:
             query = request.query_params
             check_jurisdiction(query)
             cases = list(store.cases.values())
@@ -355,30 +546,50 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                 [record(c) for c in cases[:REQUESTS_LIMIT]],
             )
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.get(
         PREFIX + "/requests/{request_id}.{fmt}",
         summary="One service request",
         description="A list of one request; 404 for an unknown id.",
+        openapi_extra=operation(
+            parameters=[REQUEST_ID, format_parameter(), JURISDICTION],
+            answer="The request, as a list of one.",
+            xml_example=XML + "<service_requests><request>"
+            "<service_request_id>CRM-000042</service_request_id><status>open</status>"
+            "…</request></service_requests>",
+            json_example=[RECORD_EXAMPLE],
+            errors=[404],
+        ),
     )
-    async def read_request(request_id: str, fmt: str, request: Request) -> Response:
-        async def work() -> Response:
+    async def read_request(request: Request) -> Response:
+        request_id = request.path_params["request_id"]
+
+        async def work(fmt: str) -> Response:
             check_jurisdiction(request.query_params)
             case = store.cases.get(request_id)
             if case is None:
                 raise Open311Error(404, f"service request {request_id} not found")
             return render(fmt, "service_requests", "request", [record(case)])
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.get(
         PREFIX + "/servicerequestupdates.{fmt}",
         summary="Status updates (mySociety)",
         description="Every status change after the case was made, by `start_date`/`end_date` on its time: `update_id`, `service_request_id`, the extended `status`, `external_status_code`, `description` (the note), `updated_datetime`.",
+        openapi_extra=operation(
+            parameters=[format_parameter(), JURISDICTION, *DATES],
+            answer="The status updates, oldest first.",
+            xml_example=XML + "<service_request_updates><request_update>"
+            "<update_id>7d1f7e0a-2b7c-4c55-9a43-1d3b2f0f4a11</update_id>…"
+            "</request_update></service_request_updates>",
+            json_example=[UPDATE_EXAMPLE],
+            errors=[400, 404],
+        ),
     )
-    async def list_updates(fmt: str, request: Request) -> Response:
-        async def work() -> Response:
+    async def list_updates(request: Request) -> Response:
+        async def work(fmt: str) -> Response:
             query = request.query_params
             check_jurisdiction(query)
             start = parse_date(query.get("start_date"), "start_date")
@@ -401,16 +612,50 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
             ]
             return render(fmt, "service_request_updates", "request_update", records)
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.post(
         PREFIX + "/servicerequestupdates.{fmt}",
         summary="Post an update (mySociety)",
         description="`api_key`, `service_request_id`, `update_id` (the client's id: a repeat adds nothing), `status`, `description`, `updated_datetime`. Status OPEN (or REOPEN) reopens the case with the description as its note; any other status adds the description as a comment.",
+        openapi_extra=operation(
+            parameters=[format_parameter()],
+            answer="The update's id (the same for a repeat).",
+            xml_example=XML + "<service_request_updates><request_update>"
+            "<update_id>7d1f7e0a-2b7c-4c55-9a43-1d3b2f0f4a11</update_id>"
+            "</request_update></service_request_updates>",
+            json_example=[{"update_id": "7d1f7e0a-2b7c-4c55-9a43-1d3b2f0f4a11"}],
+            errors=[400, 403, 404],
+            form={
+                "required": [
+                    "service_request_id",
+                    "update_id",
+                    "status",
+                    "description",
+                ],
+                "properties": {
+                    "api_key": API_KEY,
+                    "jurisdiction_id": TEXT,
+                    "service_request_id": {"type": "string", "minLength": 1},
+                    "update_id": {"type": "string", "minLength": 1},
+                    "status": {"type": "string", "minLength": 1},
+                    "description": {"type": "string", "minLength": 1},
+                    "updated_datetime": {"type": "string", "format": "date-time"},
+                },
+                "example": {
+                    "api_key": "…",
+                    "service_request_id": "CRM-000042",
+                    "update_id": "mam-update-1",
+                    "status": "OPEN",
+                    "description": "Dziura nadal jest.",
+                    "updated_datetime": "2026-12-01T10:00:00Z",
+                },
+            },
+        ),
     )
-    async def post_update(fmt: str, request: Request) -> Response:
-        async def work() -> Response:
-            form = await request.form()
+    async def post_update(request: Request) -> Response:
+        async def work(fmt: str) -> Response:
+            form = await read_form(request)
             check_key(form)
             check_jurisdiction(form)
             missing = [
@@ -446,7 +691,7 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                 [{"update_id": update_answers[key]}],
             )
 
-        return await answer(fmt, work)
+        return await answer(request, work)
 
     @api.get(
         "/open311/simulator",

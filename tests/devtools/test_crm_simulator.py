@@ -83,3 +83,32 @@ class TestComments:
             f"/api/cases/{case_id}/comments", json={"comment": ""}
         )
         assert response.status_code == 422
+
+
+class TestCreate:
+    async def test_json_numbers_and_texts_are_taken(self, crm_simulator):
+        response = await crm_simulator.post(
+            "/api/cases",
+            json=CASE
+            | {
+                "location": {"lat": 51, "lon": 17.0326},
+                "reported_at": "2026-11-28T08:00:00Z",
+            },
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["location"] == {"lat": 51.0, "lon": 17.0326}
+
+    @pytest.mark.parametrize(
+        "wrong",
+        [
+            {"location": {"lat": "51.1", "lon": 17.0}},
+            {"location": {"lat": 51.1, "lon": True}},
+            {"reported_at": 1796000000},
+        ],
+    )
+    async def test_values_of_the_wrong_json_type_are_refused(
+        self, crm_simulator, wrong
+    ):
+        response = await crm_simulator.post("/api/cases", json=CASE | wrong)
+        assert response.status_code == 422, response.text
+        assert (await crm_simulator.get("/api/cases")).json() == []

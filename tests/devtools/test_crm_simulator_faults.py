@@ -135,6 +135,39 @@ class TestFaultApi:
         response = await crm.put("/_sim/faults", json={"rules": [{"kind": "fire"}]})
         assert response.status_code == 422
 
+    @pytest.mark.parametrize(
+        "faults",
+        [
+            {"webhooks": {"hold_seconds": False}},
+            {"webhooks": {"hold_seconds": "0.5"}},
+            {"webhooks": {"duplicate": "true"}},
+            {"webhooks": {"duplicate": 1}},
+            {"idempotent_creates": "yes"},
+            {"rules": [{"kind": "error", "rate": "0.5"}]},
+            {"rules": [{"kind": "error", "count": 1.5}]},
+            {"rules": [{"kind": "error", "count": "2"}]},
+            {"rules": [{"kind": "error", "status": "500"}]},
+            {"rules": [{"kind": "latency", "latency_seconds": True}]},
+            {"rules": [{"kind": "timeout", "hang_seconds": "1"}]},
+            {"rules": [{"kind": "throttle", "retry_after_seconds": "5"}]},
+        ],
+    )
+    async def test_values_of_the_wrong_json_type_are_refused(self, crm, faults):
+        response = await crm.put("/_sim/faults", json=faults)
+        assert response.status_code == 422, response.text
+        assert (await crm.get("/_sim/faults")).json()["rules"] == []
+
+    async def test_whole_numbers_are_taken_as_seconds_and_rates(self, crm):
+        answer = await set_faults(
+            crm,
+            {
+                "rules": [{"kind": "latency", "rate": 1, "latency_seconds": 0}],
+                "webhooks": {"hold_seconds": 2},
+            },
+        )
+        assert answer["rules"][0]["latency_seconds"] == 0
+        assert answer["webhooks"]["hold_seconds"] == 2
+
 
 class TestRequestFaults:
     async def test_errors_for_the_next_n_creates_only_and_nothing_is_created(self, crm):

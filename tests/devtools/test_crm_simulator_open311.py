@@ -152,6 +152,54 @@ class TestErrors:
     async def test_only_xml_and_json_are_spoken(self, crm_simulator):
         response = await crm_simulator.get(f"{BASE}/services.yaml")
         assert response.status_code == 404
+        root, [error] = xml_records(response)
+        assert (root, error["code"]) == ("errors", "404")
+
+    async def test_empty_dates_and_dates_beyond_the_calendar_are_a_bad_request(
+        self, crm_simulator
+    ):
+        for params in (
+            {"start_date": ""},
+            {"end_date": "0001-01-01T00:00:00Z"},
+            {"start_date": "0001-01-01T00:00:00+01:00"},
+            {"end_date": "9999-12-31T23:59:59-01:00"},
+        ):
+            for path in ("requests", "servicerequestupdates"):
+                response = await crm_simulator.get(f"{BASE}/{path}.json", params=params)
+                assert response.status_code == 400, (path, params)
+                assert response.json()[0]["code"] == 400
+
+    async def test_a_form_that_cannot_be_read_is_an_open311_error(self, crm_simulator):
+        for path in ("requests", "servicerequestupdates"):
+            response = await crm_simulator.post(
+                f"{BASE}/{path}.json",
+                content=b"--x\r\nnot a part",
+                headers={"content-type": "multipart/form-data; boundary=x"},
+            )
+            assert response.status_code == 400, response.text
+            assert response.json()[0]["code"] == 400
+
+    def test_every_answer_is_documented_with_both_formats(self, crm_simulator_app):
+        spec = crm_simulator_app.openapi()
+        answers = {
+            ("get", "discovery.{fmt}"): {"200", "404"},
+            ("get", "services.{fmt}"): {"200", "404"},
+            ("post", "requests.{fmt}"): {"200", "400", "403", "404"},
+            ("get", "requests.{fmt}"): {"200", "400", "404"},
+            ("get", "requests/{request_id}.{fmt}"): {"200", "404"},
+            ("get", "tokens/{token}.{fmt}"): {"200", "404"},
+            ("get", "servicerequestupdates.{fmt}"): {"200", "400", "404"},
+            ("post", "servicerequestupdates.{fmt}"): {"200", "400", "403", "404"},
+        }
+        for (method, path), statuses in answers.items():
+            operation = spec["paths"][f"{BASE}/{path}"][method]
+            assert set(operation["responses"]) == statuses, path
+            for status, response in operation["responses"].items():
+                content = response["content"]
+                assert {"text/xml", "application/json"} <= set(content), (path, status)
+                assert all(c.get("example") for c in content.values()), (path, status)
+            [fmt] = [p for p in operation["parameters"] if p["name"] == "fmt"]
+            assert fmt["schema"]["enum"] == ["xml", "json"]
 
 
 class TestBatchMode:
@@ -175,6 +223,22 @@ class TestBatchMode:
             await crm_simulator.get(f"/api/cases/{resolved['service_request_id']}")
         ).status_code == 200
         assert (await crm_simulator.get(f"{BASE}/tokens/nope.json")).status_code == 404
+
+    async def test_the_mode_takes_json_types_only(self, crm_simulator):
+        for wrong in (
+            {"batch": True, "token_delay_seconds": "0.5"},
+            {"batch": "true", "token_delay_seconds": 1},
+            {"batch": 1},
+            {"batch": True, "token_delay_seconds": False},
+            {"batch": True, "token_delay_seconds": -1},
+        ):
+            response = await crm_simulator.put("/open311/simulator", json=wrong)
+            assert response.status_code == 422, wrong
+        assert (await crm_simulator.get("/open311/simulator")).json()["batch"] is False
+        switched = await crm_simulator.put(
+            "/open311/simulator", json={"batch": True, "token_delay_seconds": 2}
+        )
+        assert switched.json() == {"batch": True, "token_delay_seconds": 2.0}
 
 
 async def test_discovery_and_services(crm_simulator):

@@ -78,3 +78,33 @@ class TestSignedPhotoLink:
     async def test_a_link_signed_with_another_key_is_refused(self, intake, photo):
         [url] = links(secret="someone-elses-key").urls([photo["id"]])
         assert (await intake.get(path_and_query(url))).status_code == 403
+
+    async def test_absurd_signatures_and_expiries_are_refused_as_a_problem(
+        self, intake, photo
+    ):
+        path = f"/v1/photos/{photo['id']}/signed"
+        week = int((dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).timestamp())
+        for query in (
+            # Not hex, not even ASCII (the bytes F1 9F 8F BB F0 B3 A1 92), and an expiry
+            # beyond any date-time.
+            "signature=%F1%9F%8F%BB%F0%B3%A1%92&expires=1099511627776",
+            f"signature=%C3%A9%C3%A9&expires={week}",
+            "signature=%FF%FE&expires=0",
+            f"signature=&expires={week}",
+        ):
+            response = await intake.get(f"{path}?{query}")
+            assert response.status_code == 403, query
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["type"].endswith("photo-link-invalid")
+
+    async def test_an_expiry_that_is_no_number_of_seconds_is_a_validation_problem(
+        self, intake, photo
+    ):
+        path = f"/v1/photos/{photo['id']}/signed"
+        for expires in ("soon", "1.5", "-1", str(2**40 + 1), "9" * 400):
+            response = await intake.get(
+                path, params={"signature": "0" * 64, "expires": expires}
+            )
+            assert response.status_code == 422, expires
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "expires" in response.text

@@ -1,5 +1,7 @@
 import base64
 import datetime as dt
+import hashlib
+import hmac
 
 import pytest
 
@@ -74,4 +76,31 @@ class TestUrlSigner:
         )
         assert not signer.verify(
             "/p", expires=expires + 1, signature=signature, now=self.NOW
+        )
+
+    @pytest.mark.parametrize(
+        ("expires", "signature"),
+        [
+            (2**40, "0" * 64),  # beyond any date-time
+            (-1, "0" * 64),  # before 1970
+            (2**40, "\U0001f3fb\U000f3852"),  # the bytes F1 9F 8F BB F0 B3 A1 92
+            (None, "\u00e9" * 64),  # a non-ASCII signature of a hex MAC's length
+            (None, ""),
+        ],
+    )
+    def test_absurd_expiries_and_signatures_are_no_link(self, expires, signature):
+        signer = UrlSigner(["key"])
+        query = signer.query("/p", ttl=dt.timedelta(hours=1), now=self.NOW)
+        expires = int(query["expires"]) if expires is None else expires
+        assert not signer.verify(
+            "/p", expires=expires, signature=signature, now=self.NOW
+        )
+
+    def test_a_link_signed_for_an_expiry_beyond_any_date_is_refused(self):
+        # Such a link is never handed out; were its MAC made, it still opens nothing.
+        signer = UrlSigner(["key"])
+        expires = 2**40
+        signature = hmac.new(b"key", b"/p\n1099511627776", hashlib.sha256).hexdigest()
+        assert not signer.verify(
+            "/p", expires=expires, signature=signature, now=self.NOW
         )
