@@ -28,11 +28,14 @@ install: $(STAMP) $(CATALOGS:.po=.mo) ## create .venv, install everything (pinne
 run: install ## migrate and start intake :8000, adapter :8001, CRM simulator :8002 (Ctrl-C stops)
 	$(BIN)/python -m devtools.run
 
+# One worker per core; a module's tests stay on one worker (its end-to-end stack is started once).
+PYTEST_PARALLEL := -n auto --dist loadscope
+
 test: install ## the whole suite: SQLite, and PostgreSQL when one answers (REQUIRE_POSTGRES=1 insists)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 test-pg: install ## the suite with PostgreSQL required
-	REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
+	REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 check: install ## format check, lint, types (the CI gate)
 	$(BIN)/ruff format --check .

@@ -63,11 +63,12 @@ def stack_env(
     return result
 
 
-def migrate_commands() -> list[list[str]]:
-    return [
-        [sys.executable, "-m", "intake_service", "migrate"],
-        [sys.executable, "-m", "crm_adapter", "migrate"],
-    ]
+def migrate_commands() -> dict[str, list[str]]:
+    """Each service's migration (they have a database each, so they run side by side)."""
+    return {
+        "intake": [sys.executable, "-m", "intake_service", "migrate"],
+        "adapter": [sys.executable, "-m", "crm_adapter", "migrate"],
+    }
 
 
 def serve_commands() -> dict[str, list[str]]:
@@ -136,18 +137,22 @@ class LocalStack:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
 
     def start(self, *, wait_seconds: float = 60.0) -> None:
-        for command in migrate_commands():
-            subprocess.run(
-                command, env=self.env, check=True, stdout=self._output("migrate")
-            )
+        # The simulator needs no database: it starts while the two services migrate.
+        first = [name for name in self.commands if name == "crm-simulator"]
+        for name in first:
+            self._spawn(name, self.commands[name])
+        migrations = {
+            name: self._popen(command, self._output(f"migrate-{name}"))
+            for name, command in migrate_commands().items()
+        }
+        for name, migration in migrations.items():
+            if migration.wait() != 0:
+                raise RuntimeError(
+                    f"{name} migration failed\n{self.log_tail(f'migrate-{name}')}"
+                )
         for name, command in self.commands.items():
-            output = self._output(name)
-            self.processes[name] = subprocess.Popen(
-                command,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT if output else None,
-            )
+            if name not in first:
+                self._spawn(name, command)
         deadline = time.monotonic() + wait_seconds
         for name, path in HEALTH_PATHS.items():
             while not self._healthy(name, path):
@@ -160,6 +165,19 @@ class LocalStack:
                         f"{name} not healthy in {wait_seconds} s\n{self.log_tail(name)}"
                     )
                 time.sleep(0.1)
+
+    def _popen(
+        self, command: list[str], output: IO[bytes] | None
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command,
+            env=self.env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+        )
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        self.processes[name] = self._popen(command, self._output(name))
 
     def _healthy(self, name: str, path: str) -> bool:
         try:

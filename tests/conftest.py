@@ -8,12 +8,14 @@ Without one only the SQLite variants are collected (the header says so), unless
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,7 @@ from crm_adapter.migrations import migrate as migrate_adapter
 from crm_adapter.routing.service import seed_defaults as seed_routing
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
+from intake_service.accounts import passwords
 from intake_service.app import create_app as create_intake
 from intake_service.config import Settings as IntakeSettings
 from intake_service.db import Base as IntakeBase
@@ -49,6 +52,20 @@ assert crm_adapter.models
 # PostgreSQL tests exist only where a server answers: none are collected and then skipped.
 POSTGRES_AVAILABLE = postgres_admin_url() is not None
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_AVAILABLE else ["sqlite"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its lowest cost in the test process: the same hashing and verifying code,
+    without ~0.2 s of CPU per password (the real processes of the end-to-end tests keep the
+    recommended cost)."""
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    passwords._hasher.cache_clear()
+    passwords._dummy_hash.cache_clear()
+    original = passwords._hasher
+    passwords._hasher = lambda: cheap  # type: ignore[assignment]
+    yield
+    passwords._hasher = original
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -108,58 +125,65 @@ def databases(
 
 
 async def _reset(
-    url: str, base: type[IntakeBase] | type[AdapterBase], keep: set[str]
+    url: str,
+    base: type[IntakeBase] | type[AdapterBase],
+    keep: set[str],
+    seed: Callable[[AsyncSession], Awaitable[object]] | None = None,
 ) -> None:
+    """Empty every table but `keep`, then run `seed` (in a transaction of its own)."""
     engine = make_engine(url)
     try:
         async with engine.begin() as connection:
             for table in reversed(base.metadata.sorted_tables):
                 if table.name not in keep:
                     await connection.execute(delete(table))
+        if seed is not None:
+            async with make_sessionmaker(engine)() as session:
+                await seed(session)
     finally:
         await engine.dispose()
 
 
 # Seeded reference data that tests read but never change.
 INTAKE_REFERENCE = {"units", "category_groups", "categories"}
-# The adapter's routing table changes in tests (new versions): it is seeded afresh instead.
+# The adapter's routing table and status mappings change in tests (new versions, operators'
+# mappings): they are seeded afresh instead.
 ADAPTER_REFERENCE: set[str] = set()
 
 
-async def _seed_routing(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            await seed_routing(session)
-    finally:
-        await engine.dispose()
-
-
-async def _seed_status_mappings(url: str) -> None:
-    """The default status mappings again (tests change them)."""
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            await seed_status_mappings(session)
-    finally:
-        await engine.dispose()
+async def _seed_adapter(session: AsyncSession) -> None:
+    await seed_routing(session)
+    await seed_status_mappings(session)
 
 
 @pytest.fixture
-async def clean_databases(databases: Databases) -> Databases:
-    """The session's databases, emptied of everything but the seeded reference data."""
+async def clean_intake(databases: Databases) -> Databases:
+    """The session's intake database, emptied of everything but its reference data."""
     await _reset(databases.intake, IntakeBase, INTAKE_REFERENCE)
-    await _reset(databases.adapter, AdapterBase, ADAPTER_REFERENCE)
-    await _seed_routing(databases.adapter)
-    await _seed_status_mappings(databases.adapter)
     return databases
 
 
 @pytest.fixture
-def intake_settings(clean_databases: Databases, tmp_path: Path) -> IntakeSettings:
+async def clean_adapter(databases: Databases) -> Databases:
+    """The session's adapter database, emptied and seeded with the default routing and
+    status mappings."""
+    await _reset(databases.adapter, AdapterBase, ADAPTER_REFERENCE, _seed_adapter)
+    return databases
+
+
+@pytest.fixture
+async def clean_databases(
+    clean_intake: Databases, clean_adapter: Databases
+) -> Databases:
+    """Both databases, cleaned (for tests that use the two services)."""
+    return clean_intake
+
+
+@pytest.fixture
+def intake_settings(clean_intake: Databases, tmp_path: Path) -> IntakeSettings:
     return IntakeSettings(
         environment="test",
-        database_url=clean_databases.intake,
+        database_url=clean_intake.intake,
         data_dir=tmp_path,
         run_worker=False,
         operator_keys=OPERATOR_KEYS,
@@ -168,10 +192,10 @@ def intake_settings(clean_databases: Databases, tmp_path: Path) -> IntakeSetting
 
 
 @pytest.fixture
-def adapter_settings(clean_databases: Databases, tmp_path: Path) -> AdapterSettings:
+def adapter_settings(clean_adapter: Databases, tmp_path: Path) -> AdapterSettings:
     return AdapterSettings(
         environment="test",
-        database_url=clean_databases.adapter,
+        database_url=clean_adapter.adapter,
         data_dir=tmp_path,
         run_worker=False,
         operator_keys=OPERATOR_KEYS,

@@ -41,7 +41,7 @@ def test_every_variable_is_a_setting():
 
 
 def test_the_commands_are_those_of_make_run():
-    known = {tuple(c[1:]) for c in migrate_commands()} | {
+    known = {tuple(c[1:]) for c in migrate_commands().values()} | {
         tuple(c[1:]) for c in serve_commands().values()
     }
     for name, service in APP_SERVICES.items():

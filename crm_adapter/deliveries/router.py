@@ -66,7 +66,8 @@ async def list_deliveries(
 
 
 @router.get(
-    "/deliveries/{delivery_id}",
+    # Typed in the path, so that `/deliveries/replay` is not taken for an id.
+    "/deliveries/{delivery_id:uuid}",
     summary="One delivery and its attempts",
     description=DELIVERIES + " With every attempt made: when, how long, the outcome, "
     "and the CRM's status and error.",

@@ -80,11 +80,23 @@ def start_stack(
             )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """API processes running the background loops themselves (the embedded default)."""
+    """API processes running the background loops themselves (the embedded default),
+    shared by the modules that leave the city's configuration (routing, status mappings,
+    faults) as they found it: each test works with reports and accounts of its own."""
     yield from start_stack(
         backend, tmp_path_factory.mktemp(f"e2e-{backend}"), separate_workers=False
+    )
+
+
+@pytest.fixture(scope="module")
+def own_stack(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """A stack for one module, which changes the configuration (routing, mappings, ...)."""
+    yield from start_stack(
+        backend, tmp_path_factory.mktemp(f"e2e-own-{backend}"), separate_workers=False
     )
 
 

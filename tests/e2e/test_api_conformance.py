@@ -20,8 +20,16 @@ from crm_adapter.config import Settings as AdapterSettings
 from devtools.crm_simulator.app import create_app as create_simulator
 from intake_service.app import create_app as create_intake
 from intake_service.config import Settings as IntakeSettings
+from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(own_stack: Stack) -> Stack:
+    """This module changes the city's configuration: a stack of its own."""
+    return own_stack
+
 
 NOT_CHECKED = [positive_data_acceptance]
 EXAMPLES = settings(

@@ -5,10 +5,18 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.e2e.conftest import Stack
 from tests.e2e.test_flow import status_of, the_only_case
 from tests.helpers import MANAGE, POTHOLE, READ, eventually
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(own_stack: Stack) -> Stack:
+    """This module changes the city's configuration: a stack of its own."""
+    return own_stack
+
 
 WRITABLE = ("category", "unit", "area", "priority", "connector", "note")
 

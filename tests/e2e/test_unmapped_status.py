@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from crm_adapter.cases.models import Case
 from shared.db import make_engine
+from tests.e2e.conftest import Stack
 from tests.e2e.test_flow import status_of, the_only_case
 from tests.helpers import (
     MANAGE,
@@ -21,6 +22,12 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(own_stack: Stack) -> Stack:
+    """This module changes the city's configuration: a stack of its own."""
+    return own_stack
 
 
 async def crm_status_of(stack, report_id: str) -> str | None:
