@@ -587,6 +587,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Replaces the faults in force. Request faults apply to the CRM "
         "operations of the REST API and of Open311 (create, read, reopen, comment, erase), "
         "never to the `/_sim/` endpoints or to status changes made as a field worker.",
+        responses=BAD_BODY,
     )
     async def set_faults(wanted: Faults) -> FaultsRead:
         faults.faults = wanted.model_copy(deep=True)

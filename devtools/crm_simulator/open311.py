@@ -707,6 +707,19 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
         tags=["open311 simulator"],
         summary="Switch the Open311 mode",
         description="For tests: batch or realtime from now on, and the delay of new tokens.",
+        responses={
+            400: {
+                "description": "The body cannot be decoded.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"detail": {"type": "string"}},
+                        }
+                    }
+                },
+            }
+        },
     )
     async def set_mode(new: Mode) -> Mode:
         mode.batch = new.batch

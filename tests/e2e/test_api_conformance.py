@@ -33,7 +33,7 @@ def stack(own_stack: Stack) -> Stack:
 
 NOT_CHECKED = [positive_data_acceptance]
 EXAMPLES = settings(
-    max_examples=25,
+    max_examples=12,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
