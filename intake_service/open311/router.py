@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
+from intake_service.categories import service as categories
 from intake_service.deps import (
     HttpClientDep,
     PhotosDep,
@@ -316,12 +317,12 @@ async def discovery(
 async def list_services(
     session: SessionDep, fmt: FormatDep, lang: LocaleDep, settings: SettingsDep
 ) -> Response:
-    categories = await service.active_categories(session)
+    active = await categories.list_active(session)
     return render_list(
         fmt,
         "services",
         "service",
-        [service.service(c, lang, settings.open311_service_type) for c in categories],
+        [service.service(c, lang, settings.open311_service_type) for c in active],
     )
 
 
@@ -356,7 +357,7 @@ async def service_definition(
     lang: LocaleDep,
     service_code: Annotated[str, Path(description="A service's `service_code`.")],
 ) -> Response:
-    category = await service.active_category(session, service_code)
+    category = await categories.get_active(session, service_code)
     if category is None:
         raise ServiceNotFound(service_code=service_code)
     return render_object(
@@ -526,7 +527,7 @@ async def create_request(
         code = fields.get("service_code", "").strip()
         if not code:
             raise Open311Invalid(N_("{field}: required."), field="service_code")
-        category = await service.active_category(session, code)
+        category = await categories.get_active(session, code)
         if category is None:
             raise ServiceNotFound(service_code=code)
         lat, lon = fields.get("lat", "").strip(), fields.get("long", "").strip()

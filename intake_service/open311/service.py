@@ -17,7 +17,6 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from intake_service.categories import service as categories
 from intake_service.categories.models import Category
 from intake_service.reports.models import Report, ReportStatusChange
 from shared.contracts import ReportStatus
@@ -289,11 +288,3 @@ def update_record(change: ReportStatusChange, report: Report) -> dict[str, Any]:
         "external_status_code": status.value,
         "media_url": "",
     }
-
-
-async def active_categories(session: AsyncSession) -> list[Category]:
-    return await categories.list_active(session)
-
-
-async def active_category(session: AsyncSession, code: str) -> Category | None:
-    return await categories.get_active(session, code)
