@@ -130,38 +130,53 @@ async def unmapped(
     session: AsyncSession, *, connector: str | None, code: str | None, limit: int
 ) -> tuple[list[UnmappedCode], list[tuple[HeldChange, uuid.UUID]]]:
     """The unmapped codes with their held changes' count, the longest waiting first; and the
-    held changes with their report's id, oldest first."""
-    where = _selection(connector, code)
-    summary = await session.execute(
+    held changes with their report's id, oldest first.
+
+    One statement reads both, so that the counts and the list agree even while changes
+    are being held or released: each row carries its code's count and times, and only the
+    first `limit` rows and each code's first row come back.
+    """
+    per_code = (HeldChange.connector, HeldChange.crm_code)
+    ranked = (
         select(
-            HeldChange.connector,
-            HeldChange.crm_code,
-            func.count(),
-            func.min(HeldChange.held_at),
-            func.max(HeldChange.held_at),
+            HeldChange.id.label("held_id"),
+            Case.report_id.label("report_id"),
+            func.count().over(partition_by=per_code).label("held"),
+            func.min(HeldChange.held_at).over(partition_by=per_code).label("first"),
+            func.max(HeldChange.held_at).over(partition_by=per_code).label("last"),
+            func.row_number().over(order_by=HeldChange.id).label("position"),
+            func.row_number()
+            .over(partition_by=per_code, order_by=HeldChange.id)
+            .label("position_in_code"),
         )
-        .where(*where)
-        .group_by(HeldChange.connector, HeldChange.crm_code)
-        .order_by(func.min(HeldChange.held_at), HeldChange.connector)
-    )
-    rows = await session.execute(
-        select(HeldChange, Case.report_id)
         .join(Case, Case.id == HeldChange.case_id)
-        .where(*where)
-        .order_by(HeldChange.id)
-        .limit(limit)
+        .where(*_selection(connector, code))
+        .subquery()
     )
-    codes = [
-        UnmappedCode(
-            connector=connector_,
-            crm_code=code_,
-            held=count,
-            first_held_at=first,
-            last_held_at=last,
+    rows = (
+        await session.execute(
+            select(HeldChange, ranked)
+            .join(ranked, ranked.c.held_id == HeldChange.id)
+            .where((ranked.c.position <= limit) | (ranked.c.position_in_code == 1))
+            .order_by(HeldChange.id)
         )
-        for connector_, code_, count, first, last in summary.all()
-    ]
-    return codes, [(held, report_id) for held, report_id in rows.all()]
+    ).all()
+    codes = sorted(
+        (
+            UnmappedCode(
+                connector=row.HeldChange.connector,
+                crm_code=row.HeldChange.crm_code,
+                held=row.held,
+                first_held_at=row.first,
+                last_held_at=row.last,
+            )
+            for row in rows
+            if row.position_in_code == 1
+        ),
+        key=lambda c: (c.first_held_at, c.connector),
+    )
+    items = [(row.HeldChange, row.report_id) for row in rows if row.position <= limit]
+    return codes, items
 
 
 async def reapply(

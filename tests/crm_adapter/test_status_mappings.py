@@ -249,6 +249,13 @@ class TestHeldChanges:
             (second, "ON_HOLD", 3),
         ]
         assert overview["items"][0]["note"] == "Czeka na część"
+        on_hold = overview["codes"][0]
+        assert on_hold["first_held_at"] == overview["items"][0]["held_at"]
+        assert on_hold["last_held_at"] == overview["items"][2]["held_at"]
+        # A short list still counts every held change of every code.
+        cut = (await adapter.get(UNMAPPED, params={"limit": 1}, headers=READ)).json()
+        assert cut["codes"] == overview["codes"]
+        assert cut["items"] == overview["items"][:1]
         only = await adapter.get(
             UNMAPPED, params={"code": "WAITING_PERMIT"}, headers=READ
         )
