@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 
 from intake_service.photos.upload import Upload
 from shared.errors import AppError
@@ -79,9 +79,14 @@ async def fetch_media(
         await _check_host(
             parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
         )
-    file = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (closed by the upload)
+    name = parts.path.rsplit("/", 1)[-1] or "media"
+    # Starlette's UploadFile writes in a worker thread once the file has rolled to disk.
+    upload = UploadFile(
+        file=tempfile.SpooledTemporaryFile(max_size=1024 * 1024),  # type: ignore[arg-type]  # noqa: SIM115 (closed by the upload)
+        filename=name,
+        size=0,
+    )
     digest = hashlib.sha256()
-    size = 0
     try:
         async with asyncio.timeout(seconds):
             async with client.stream(
@@ -90,22 +95,16 @@ async def fetch_media(
                 if response.status_code != 200:
                     raise _refuse("status")
                 async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
+                    if (upload.size or 0) + len(chunk) > max_bytes:
                         raise _refuse("too_large")
                     digest.update(chunk)
-                    file.write(chunk)
+                    await upload.write(chunk)
     except (TimeoutError, httpx.HTTPError) as exc:
-        file.close()
+        await upload.close()
         raise _refuse("unreachable") from exc
     except BaseException:
-        file.close()
+        await upload.close()
         raise
-    file.seek(0)
-    name = parts.path.rsplit("/", 1)[-1] or "media"
-    return Upload(
-        filename=name,
-        file=UploadFile(file=file, filename=name, size=size),  # type: ignore[arg-type]
-        size=size,
-        sha256=digest.hexdigest(),
-    )
+    await upload.seek(0)
+    size = upload.size or 0
+    return Upload(filename=name, file=upload, size=size, sha256=digest.hexdigest())

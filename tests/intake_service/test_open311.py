@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 from xml.etree import ElementTree
 
 import defusedxml.ElementTree as SafeXml
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from shared.contracts import ReportStatus
 from tests.helpers import MANAGE, OPEN311_KEY
-from tests.images import encode, gps_exif, noise
+from tests.images import decoded, encode, gps_exif, noise
+from tests.live import live
 from tests.signed import status_event
 
 V2 = "/open311/v2"
@@ -343,6 +351,108 @@ class TestFilingRequests:
 
 
 WROCLAW_EXIF = ((51.0, 6.0, 34.92), "N", (17.0, 1.0, 57.36), "E")
+
+
+@functools.cache
+def large_photo() -> bytes:
+    """A photo past the 1 MB that uploads keep in memory, with GPS; made once."""
+    photo = encode(
+        noise((1600, 1200)), "JPEG", quality=95, exif=gps_exif(*WROCLAW_EXIF)
+    )
+    assert len(photo) > 1024 * 1024
+    return photo
+
+
+class TestMediaUrl:
+    """A `media_url` is fetched from the client's photo host and treated like an upload."""
+
+    @pytest.fixture
+    async def photo_host(self) -> AsyncIterator[str]:
+        """A photo host on loopback: a photo over 1 MB with GPS, a missing one, a redirect,
+        one that never answers and one bigger than the photo limit."""
+        photo = large_photo()
+        released = asyncio.Event()
+
+        async def photo_jpg(request: Request) -> Response:
+            return Response(photo, media_type="image/jpeg")
+
+        async def moved(request: Request) -> Response:
+            return RedirectResponse("/photo.jpg", status_code=302)
+
+        async def hangs(request: Request) -> Response:
+            await released.wait()
+            return Response(b"")
+
+        async def huge(request: Request) -> StreamingResponse:
+            async def chunks() -> AsyncIterator[bytes]:
+                for _ in range(17 * 16):  # 17 MB, over the 15 MB limit
+                    yield bytes(64 * 1024)
+
+            return StreamingResponse(chunks(), media_type="image/jpeg")
+
+        host = Starlette(
+            routes=[
+                Route("/photo.jpg", photo_jpg),
+                Route("/moved.jpg", moved),
+                Route("/hangs.jpg", hangs),
+                Route("/huge.jpg", huge),
+            ]
+        )
+        async with live(host) as url:
+            try:
+                yield url
+            finally:
+                released.set()
+
+    @pytest.fixture
+    def intake_settings(self, intake_settings):
+        return intake_settings.model_copy(
+            update={
+                "open311_media_allow_private_hosts": True,
+                "open311_media_timeout_seconds": 0.5,
+            }
+        )
+
+    async def test_the_photo_is_fetched_cleaned_and_gives_the_position(
+        self, intake, photo_host, fmt
+    ):
+        fields = {k: v for k, v in FORM.items() if k not in ("lat", "long")}
+        response = await intake.post(
+            f"{V2}/requests.{fmt}",
+            data=fields | {"media_url": f"{photo_host}/photo.jpg"},
+        )
+        assert response.status_code == 200, response.text
+        [record] = records(response, fmt)
+        found = await intake.get(f"{V2}/requests/{record['service_request_id']}.{fmt}")
+        [again] = records(found, fmt)
+        assert float(again["lat"]) == pytest.approx(51.1097, abs=0.01)
+        photo = await intake.get(again["media_url"])
+        assert photo.status_code == 200
+        assert photo.headers["content-type"] == "image/jpeg"
+        assert b"Exif" not in photo.content[:200]
+        assert decoded(photo.content).size == (1600, 1200)
+
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [
+            ("/missing.jpg", "answered with an error"),
+            ("/moved.jpg", "answered with an error"),
+            ("/hangs.jpg", "did not answer in time"),
+            ("/huge.jpg", "larger than the photo size limit"),
+        ],
+    )
+    async def test_a_photo_that_cannot_be_used_files_nothing(
+        self, intake, photo_host, path, reason
+    ):
+        response = await intake.post(
+            f"{V2}/requests.json",
+            data=FORM | {"media_url": f"{photo_host}{path}"},
+            headers={"Accept-Language": "en"},
+        )
+        assert response.status_code == 400
+        assert reason in error_of(response, "json")[1]
+        listed = await intake.get("/v1/reports")
+        assert listed.json()["items"] == []
 
 
 class TestReadingRequests:
