@@ -73,6 +73,27 @@ async def file_request(intake, fmt: str = "xml", **changes) -> str:
     return record["service_request_id"]
 
 
+async def photo_placed_request(intake, fmt: str, **sent) -> bytes:
+    """File a request with no position but a photo taken in Wrocław; the photo as served.
+
+    The position comes from the photo, and the photo is served without its GPS.
+    """
+    fields = {k: v for k, v in FORM.items() if k not in ("lat", "long")}
+    response = await intake.post(
+        f"{V2}/requests.{fmt}", data=fields | sent.pop("data", {}), **sent
+    )
+    assert response.status_code == 200, response.text
+    [record] = records(response, fmt)
+    found = await intake.get(f"{V2}/requests/{record['service_request_id']}.{fmt}")
+    [again] = records(found, fmt)
+    assert float(again["lat"]) == pytest.approx(51.1097, abs=0.01)
+    photo = await intake.get(again["media_url"])
+    assert photo.status_code == 200
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert b"Exif" not in photo.content[:200]
+    return photo.content
+
+
 @pytest.fixture(params=["xml", "json"])
 def fmt(request) -> str:
     return str(request.param)
@@ -320,22 +341,9 @@ class TestFilingRequests:
 
     async def test_uploaded_media_becomes_the_requests_photo(self, intake, fmt):
         image = encode(noise((64, 48)), "JPEG", exif=gps_exif(*WROCLAW_EXIF))
-        fields = {k: v for k, v in FORM.items() if k not in ("lat", "long")}
-        response = await intake.post(
-            f"{V2}/requests.{fmt}",
-            data=fields,
-            files={"media": ("photo.jpg", image, "image/jpeg")},
+        await photo_placed_request(
+            intake, fmt, files={"media": ("photo.jpg", image, "image/jpeg")}
         )
-        assert response.status_code == 200, response.text
-        [record] = records(response, fmt)
-        found = await intake.get(f"{V2}/requests/{record['service_request_id']}.{fmt}")
-        [again] = records(found, fmt)
-        # The position came from the photo, and the photo is served without its GPS.
-        assert float(again["lat"]) == pytest.approx(51.1097, abs=0.01)
-        photo = await intake.get(again["media_url"])
-        assert photo.status_code == 200
-        assert photo.headers["content-type"] == "image/jpeg"
-        assert b"Exif" not in photo.content[:200]
 
     async def test_a_media_url_on_a_private_address_is_not_fetched(self, intake, fmt):
         response = await intake.post(
@@ -416,21 +424,10 @@ class TestMediaUrl:
     async def test_the_photo_is_fetched_cleaned_and_gives_the_position(
         self, intake, photo_host, fmt
     ):
-        fields = {k: v for k, v in FORM.items() if k not in ("lat", "long")}
-        response = await intake.post(
-            f"{V2}/requests.{fmt}",
-            data=fields | {"media_url": f"{photo_host}/photo.jpg"},
+        photo = await photo_placed_request(
+            intake, fmt, data={"media_url": f"{photo_host}/photo.jpg"}
         )
-        assert response.status_code == 200, response.text
-        [record] = records(response, fmt)
-        found = await intake.get(f"{V2}/requests/{record['service_request_id']}.{fmt}")
-        [again] = records(found, fmt)
-        assert float(again["lat"]) == pytest.approx(51.1097, abs=0.01)
-        photo = await intake.get(again["media_url"])
-        assert photo.status_code == 200
-        assert photo.headers["content-type"] == "image/jpeg"
-        assert b"Exif" not in photo.content[:200]
-        assert decoded(photo.content).size == (1600, 1200)
+        assert decoded(photo).size == (1600, 1200)
 
     @pytest.mark.parametrize(
         ("path", "reason"),
