@@ -66,7 +66,16 @@ class Settings(ServiceSettings):
         "backstop for lost webhooks; webhooks stay the primary path.",
     )
     crm_poll_seconds: float = Field(
-        default=300.0, gt=0, description="How often the REST JSON CRM is polled."
+        default=300.0,
+        gt=0,
+        description="How often the REST JSON CRM is polled when `crm_poll` is on.",
+    )
+    crm_reconcile_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="With `crm_poll` off, the REST JSON CRM's change list is still read "
+        "this often (and at start), to catch the changes whose webhooks never arrived "
+        "(a CRM that gave up retrying, a secret rotated too early); 0 switches it off.",
     )
     open311_url: str = Field(
         default="http://127.0.0.1:8002/open311/v2",

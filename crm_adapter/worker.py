@@ -69,7 +69,11 @@ def poll_intervals(settings: Settings) -> dict[str, float]:
         RestJsonConnector.name: (settings.crm_poll, settings.crm_poll_seconds),
         Open311Connector.name: (settings.open311_poll, settings.open311_poll_seconds),
     }
-    return {name: seconds for name, (on, seconds) in polled.items() if on}
+    intervals = {name: seconds for name, (on, seconds) in polled.items() if on}
+    if not settings.crm_poll and settings.crm_reconcile_hours > 0:
+        # Webhooks are the REST JSON CRM's primary path; a daily read backs them up.
+        intervals[RestJsonConnector.name] = settings.crm_reconcile_hours * 3600
+    return intervals
 
 
 def loops(settings: Settings) -> StartLoops:

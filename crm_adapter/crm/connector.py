@@ -138,6 +138,15 @@ class PolledChange(NamedTuple):
     """The CRM's own text of the change, kept in the inbox."""
 
 
+class PolledPage(NamedTuple):
+    changes: Sequence[PolledChange]
+    """The changes read, oldest first."""
+    cursor: str
+    """Where the next poll goes on from."""
+    more: bool = False
+    """The CRM has more changes after this page: poll again at once."""
+
+
 @runtime_checkable
 class PollingConnector(Protocol):
     """A connector that can also list the CRM's changes (for CRMs without webhooks, and as a
@@ -145,9 +154,7 @@ class PollingConnector(Protocol):
 
     name: str
 
-    async def poll_changes(
-        self, cursor: str | None
-    ) -> tuple[Sequence[PolledChange], str]:
+    async def poll_changes(self, cursor: str | None) -> PolledPage:
         """The changes since `cursor` (None: the first poll), oldest first, and the cursor
         to go on from. Windows may overlap: every change carries the CRM's update id, and
         a change read twice is stored once."""

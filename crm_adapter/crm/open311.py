@@ -61,6 +61,7 @@ from crm_adapter.crm.connector import (
     CrmStatusChange,
     CrmUnavailable,
     PolledChange,
+    PolledPage,
     error_for_status,
 )
 from crm_adapter.crm.mapping import status_map
@@ -442,9 +443,7 @@ class Open311Connector:
             return external
         return _text(record, "status").lower().replace(" ", "_")
 
-    async def poll_changes(
-        self, cursor: str | None
-    ) -> tuple[Sequence[PolledChange], str]:
+    async def poll_changes(self, cursor: str | None) -> PolledPage:
         """Changes since the last poll started (`cursor`, a W3C time), read again from one
         overlap earlier; the next cursor is when this poll started."""
         started = utcnow()
@@ -460,8 +459,8 @@ class Open311Connector:
                 self._poll_source = "requests"
             else:
                 self._poll_source = "updates"
-                return changes, w3c(started)
-        return await self._poll_requests(start, started), w3c(started)
+                return PolledPage(changes, w3c(started))
+        return PolledPage(await self._poll_requests(start, started), w3c(started))
 
     async def _poll_updates(self, start: dt.datetime) -> list[PolledChange]:
         key = [("api_key", self._api_key)] if self._api_key else []

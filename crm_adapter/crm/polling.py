@@ -1,10 +1,12 @@
 """Polling a CRM for status changes, into the same path as its webhooks.
 
-One poller per connector that can list its changes and has polling switched on. Each run
-reads the changes after the stored cursor, stores each in the inbox under the CRM's update id
-and applies it (`receive_change`, one transaction per change, as a webhook would), and only
-then stores the new cursor: a crash in between reads the same changes again, and the inbox
-keeps each once. The cursor row also says when the poller last ran and why it last failed.
+One poller per connector that can list its changes and has polling switched on (for the
+REST JSON CRM, whose webhooks are the primary path, at least a daily reconciliation sweep).
+Each run reads one page of changes after the stored cursor, stores each in the inbox under
+the CRM's update id and applies it (`receive_change`, one transaction per change, as a webhook
+would), and only then stores the new cursor: a crash in between reads the same changes again,
+and the inbox keeps each once. While the CRM says more changes follow, the next page is read
+at once. The cursor row also says when the poller last ran and why it last failed.
 """
 
 from __future__ import annotations
@@ -41,10 +43,11 @@ class Poller:
             return row.cursor if row else None
 
     async def run_once(self) -> int:
-        """One poll; returns 0 so that the loop waits its interval before the next."""
+        """One poll (one page); returns how many changes it read when the CRM has more,
+        so that the loop goes on at once, else 0, so that it waits its interval."""
         cursor = await self.cursor()
         try:
-            changes, next_cursor = await self._connector.poll_changes(cursor)
+            page = await self._connector.poll_changes(cursor)
         except CrmError as exc:
             logger.warning(
                 "poll.failed", extra={"connector": self.name, "error": str(exc)}
@@ -52,7 +55,7 @@ class Poller:
             await self._store(cursor, error=str(exc)[:2048])
             return 0
         new = 0
-        for polled in changes:
+        for polled in page.changes:
             async with self._sessionmaker() as session:
                 if await receive_change(
                     session,
@@ -61,12 +64,17 @@ class Poller:
                     payload=polled.raw,
                 ):
                     new += 1
-        await self._store(next_cursor, error=None)
+        await self._store(page.cursor, error=None)
         logger.info(
             "poll.done",
-            extra={"connector": self.name, "read": len(changes), "new": new},
+            extra={
+                "connector": self.name,
+                "read": len(page.changes),
+                "new": new,
+                "more": page.more,
+            },
         )
-        return 0
+        return max(len(page.changes), 1) if page.more else 0
 
     async def _store(self, cursor: str | None, *, error: str | None) -> None:
         async with self._sessionmaker() as session:

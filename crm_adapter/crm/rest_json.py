@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,6 +21,7 @@ from crm_adapter.crm.connector import (
     CrmStatusChange,
     CrmUnavailable,
     PolledChange,
+    PolledPage,
     error_for_status,
 )
 from crm_adapter.crm.photos import PhotoLinks
@@ -83,8 +83,10 @@ class RestJsonConnector:
         api_key: str,
         timeout: float,
         photo_links: PhotoLinks | None = None,
+        poll_page: int = POLL_PAGE,
     ) -> None:
         self._client = client
+        self._poll_page = poll_page
         self._photo_links = photo_links
         self._base_url = base_url.rstrip("/")
         self._headers = {"authorization": f"Bearer {api_key}"}
@@ -200,14 +202,13 @@ class RestJsonConnector:
             changed_at=hook.changed_at,
         )
 
-    async def poll_changes(
-        self, cursor: str | None
-    ) -> tuple[Sequence[PolledChange], str]:
+    async def poll_changes(self, cursor: str | None) -> PolledPage:
         """The CRM's changes after the sequence number `cursor` (the same changes it sends
-        as webhooks, under the same update ids), one page at a time."""
+        as webhooks, under the same update ids), one page at a time; a full page says more
+        may follow."""
         after = int(cursor) if cursor and cursor.isdigit() else 0
         response = await self._request(
-            "GET", "/api/updates", params={"after": after, "limit": POLL_PAGE}
+            "GET", "/api/updates", params={"after": after, "limit": self._poll_page}
         )
         try:
             updates = _UPDATES.validate_json(response.content)
@@ -223,4 +224,4 @@ class RestJsonConnector:
                 )
             )
             after = max(after, update.seq)
-        return changes, str(after)
+        return PolledPage(changes, str(after), more=len(updates) >= self._poll_page)

@@ -152,7 +152,8 @@ class PollingRead(BaseModel):
         "connector polled before keeps its record when polling is switched off."
     )
     interval_seconds: float | None = Field(
-        description="How often it is polled (null when polling is off)."
+        description="How often it is polled (null when polling is off): for a CRM with "
+        "webhooks, the daily reconciliation sweep unless frequent polling is on."
     )
     cursor: str | None = Field(
         description="Where the next poll goes on from (the connector's own form), stored "
@@ -181,7 +182,14 @@ class ConnectorRead(BaseModel):
                     "last_error": "HTTP 503: Service Unavailable",
                     "tripped_by": None,
                     "trip_reason": None,
-                    "polling": None,
+                    "polling": {
+                        "enabled": True,
+                        "interval_seconds": 86400.0,
+                        "cursor": "5120",
+                        "last_run_at": "2026-11-28T03:00:00Z",
+                        "last_success_at": "2026-11-28T03:00:00Z",
+                        "last_error": None,
+                    },
                 },
                 {
                     "name": "open311",

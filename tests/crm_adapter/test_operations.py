@@ -453,15 +453,23 @@ class TestPollingShown:
     async def test_each_polled_connector_shows_its_cursor_runs_and_last_error(
         self, adapter, crm_simulator, crm_simulator_app, sessionmaker
     ):
-        # By default the Open311 CRM is polled every 5 minutes, the REST JSON one not.
-        assert await polling_of(adapter, "rest_json") is None
-        assert await polling_of(adapter, "open311") == {
-            "enabled": True,
-            "interval_seconds": 300.0,
+        # By default the Open311 CRM is polled every 5 minutes; the REST JSON one, whose
+        # webhooks bring its changes, once a day to catch the webhooks that never came.
+        never_run = {
             "cursor": None,
             "last_run_at": None,
             "last_success_at": None,
             "last_error": None,
+        }
+        assert await polling_of(adapter, "open311") == {
+            "enabled": True,
+            "interval_seconds": 300.0,
+            **never_run,
+        }
+        assert await polling_of(adapter, "rest_json") == {
+            "enabled": True,
+            "interval_seconds": 86400.0,
+            **never_run,
         }
 
         failing = Poller(
@@ -488,7 +496,19 @@ class TestPollingShown:
         assert polling["cursor"] is not None
         assert polling["last_success_at"] == polling["last_run_at"]
 
-        # A connector polled once keeps its record when its polling is off.
+
+class TestPollingOff:
+    @pytest.fixture
+    def adapter_settings(self, adapter_settings):
+        return adapter_settings.model_copy(
+            update={"crm_reconcile_hours": 0, "open311_poll": False}
+        )
+
+    async def test_a_connector_polled_before_keeps_its_record(
+        self, adapter, crm_simulator_app, sessionmaker
+    ):
+        assert await polling_of(adapter, "rest_json") is None
+        assert await polling_of(adapter, "open311") is None
         await rest_json_poller(
             sessionmaker, httpx.ASGITransport(app=crm_simulator_app)
         ).run_once()

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from crm_adapter.cases.pusher import CasePusher
+from crm_adapter.config import Settings
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.crm.polling import Poller
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.webhooks.service import receive_change
+from crm_adapter.worker import poll_intervals
 from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
@@ -40,12 +43,15 @@ async def czk_on_open311(adapter):
     await route_unit_to(adapter, "czk", "open311")
 
 
-def rest_connector(transport: httpx.AsyncBaseTransport) -> RestJsonConnector:
+def rest_connector(
+    transport: httpx.AsyncBaseTransport, **options: Any
+) -> RestJsonConnector:
     return RestJsonConnector(
         client=httpx.AsyncClient(transport=transport),
         base_url="http://crm",
         api_key=DEV_SECRETS["crm_api_key"],
         timeout=5,
+        **options,
     )
 
 
@@ -252,3 +258,42 @@ async def test_an_open311_change_read_late_never_overwrites_a_newer_one(
     async with sessionmaker() as session:
         assert await receive_change(session, connector_name="open311", change=late)
     assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]
+
+
+async def test_a_poller_behind_reads_page_after_page_at_once(
+    adapter, crm_simulator, crm_simulator_app, sessionmaker
+):
+    connector = rest_connector(httpx.ASGITransport(app=crm_simulator_app), poll_page=2)
+    report_id = await push(sessionmaker, connector, adapter, "pothole")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    for status in ("ASSIGNED", "IN_PROGRESS", "DONE"):
+        await crm_simulator.post(
+            f"/api/cases/{case_id}/status", json={"status": status}
+        )
+
+    poller = Poller(sessionmaker=sessionmaker, connector=connector)
+    # A full page: the loop is told to go on without waiting its interval.
+    assert await poller.run_once() == 2
+    assert (await the_cursor(sessionmaker, "rest_json")).cursor == "2"
+    assert await poller.run_once() == 0  # the last page: wait for the next interval
+    assert (await the_cursor(sessionmaker, "rest_json")).cursor == "3"
+    # ASSIGNED and IN_PROGRESS both mean in progress: the resident hears it once.
+    assert [e.status for e in await sent(sessionmaker)] == [
+        "submitted",
+        "in_progress",
+        "resolved",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        # Webhooks first, and a daily sweep for the ones lost; Open311 has no webhooks.
+        ({}, {"rest_json": 86400.0, "open311": 300.0}),
+        ({"crm_poll": True, "crm_poll_seconds": 60}, {"rest_json": 60, "open311": 300}),
+        ({"crm_reconcile_hours": 6}, {"rest_json": 21600.0, "open311": 300.0}),
+        ({"crm_reconcile_hours": 0, "open311_poll": False}, {}),
+    ],
+)
+def test_which_connectors_are_polled_how_often(settings, expected):
+    assert poll_intervals(Settings(**settings)) == expected
