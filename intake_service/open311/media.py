@@ -1,7 +1,8 @@
 """Fetching a request's `media_url`, so that it goes through the same photo checks as uploads.
 
 Only http(s) URLs on public addresses are fetched (unless the settings allow private ones),
-without following redirects, within a time limit, and never more than the photo size limit.
+from the very address that was checked, without following redirects, within a time limit,
+and never more than the photo size limit.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import socket
 import tempfile
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from starlette.datastructures import UploadFile
@@ -52,15 +53,27 @@ def _refuse(reason: str) -> MediaNotFetched:
     return MediaNotFetched(reason=_REASONS[reason])
 
 
-async def _check_host(host: str, port: int) -> None:
+async def _address(host: str, port: int, *, allow_private: bool) -> str:
+    """The address to fetch from: the host's first one, once all of them are checked.
+
+    The fetch connects to this very address (the host name goes in `Host` and in TLS's
+    SNI and certificate check), so that a name resolving to a public address when checked
+    and to an internal one when connected (DNS rebinding) cannot reach inside.
+    """
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port)
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )
     except OSError as exc:
         raise _refuse("unreachable") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise _refuse("private")
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise _refuse("unreachable")
+    if not allow_private and not all(
+        ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses
+    ):
+        raise _refuse("private")
+    return addresses[0]
 
 
 async def fetch_media(
@@ -72,14 +85,18 @@ async def fetch_media(
     allow_private: bool,
 ) -> Upload:
     """The photo at `url` as an upload (spooled to disk past 1 MB)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise _refuse("scheme") from exc
+    if target.scheme not in ("http", "https") or not target.host:
         raise _refuse("scheme")
-    if not allow_private:
-        await _check_host(
-            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-        )
-    name = parts.path.rsplit("/", 1)[-1] or "media"
+    host = target.host
+    port = target.port or (443 if target.scheme == "https" else 80)
+    address = await _address(host, port, allow_private=allow_private)
+    pinned = target.copy_with(host=address)
+    headers = {"Host": host if target.port is None else f"{host}:{target.port}"}
+    name = target.path.rsplit("/", 1)[-1] or "media"
     # Starlette's UploadFile writes in a worker thread once the file has rolled to disk.
     upload = UploadFile(
         file=tempfile.SpooledTemporaryFile(max_size=1024 * 1024),  # type: ignore[arg-type]  # noqa: SIM115 (closed by the upload)
@@ -90,7 +107,12 @@ async def fetch_media(
     try:
         async with asyncio.timeout(seconds):
             async with client.stream(
-                "GET", url, follow_redirects=False, timeout=seconds
+                "GET",
+                pinned,
+                headers=headers,
+                extensions={"sni_hostname": host},
+                follow_redirects=False,
+                timeout=seconds,
             ) as response:
                 if response.status_code != 200:
                     raise _refuse("status")

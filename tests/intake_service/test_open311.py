@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import functools
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -377,11 +378,14 @@ class TestMediaUrl:
     @pytest.fixture
     async def photo_host(self) -> AsyncIterator[str]:
         """A photo host on loopback: a photo over 1 MB with GPS, a missing one, a redirect,
-        one that never answers and one bigger than the photo limit."""
+        one that never answers and one bigger than the photo limit. It keeps the `Host`
+        header of each request for the photo in `self.hosts`."""
         photo = large_photo()
         released = asyncio.Event()
+        self.hosts: list[str] = []
 
         async def photo_jpg(request: Request) -> Response:
+            self.hosts.append(request.headers["host"])
             return Response(photo, media_type="image/jpeg")
 
         async def moved(request: Request) -> Response:
@@ -428,6 +432,33 @@ class TestMediaUrl:
             intake, fmt, data={"media_url": f"{photo_host}/photo.jpg"}
         )
         assert decoded(photo).size == (1600, 1200)
+
+    async def test_the_photo_comes_from_the_address_that_was_checked(
+        self, intake, photo_host, monkeypatch
+    ):
+        """A name that resolves to one address when checked and to another (or to none)
+        afterwards is fetched from the first: DNS rebinding cannot redirect the fetch."""
+        loop = asyncio.get_running_loop()
+        resolve = loop.getaddrinfo
+        port = int(photo_host.rsplit(":", 1)[1])
+        lookups: list[str] = []
+
+        async def rebinding(host, *args, **kwargs):
+            if host != "photos.example.org":
+                return await resolve(host, *args, **kwargs)
+            lookups.append(host)
+            if len(lookups) > 1:
+                raise socket.gaierror(socket.EAI_NONAME, "rebound")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+        monkeypatch.setattr(loop, "getaddrinfo", rebinding)
+        response = await intake.post(
+            f"{V2}/requests.json",
+            data=FORM | {"media_url": f"http://photos.example.org:{port}/photo.jpg"},
+        )
+        assert response.status_code == 200, response.text
+        assert lookups == ["photos.example.org"]
+        assert self.hosts == [f"photos.example.org:{port}"]
 
     @pytest.mark.parametrize(
         ("path", "reason"),
