@@ -6,16 +6,15 @@ actions reach the CRM one after the other, in the order intake sent them, and on
 dead holds the later ones back with it until an operator resolves it. A claim moves
 `next_attempt_at` one lease ahead, so a forwarder that dies mid-call leaves the action to be
 claimed again later; each attempt carries the action's id as the CRM's idempotency key, so a
-repeat after an answer we never saw changes nothing there. Failures are classified by the
-connector (`crm_adapter.crm.connector`): a refusal (a 4xx but 401/403/408/409/425/429) is dead
-at once, anything else is retried with backoff until the retry budget is spent. Claims skip
+repeat after an answer we never saw changes nothing there. Failures are classified and retried
+as `crm_adapter.deliveries.attempts` says: a refusal (a 4xx but 401/403/408/409/425/429) is
+dead at once, anything else is retried with backoff until the retry budget is spent. Claims skip
 the connectors whose circuit breaker is open and take one probe from a half-open one
 (`crm_adapter.deliveries.breaker`); every attempt is written to the delivery log.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -27,27 +26,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from crm_adapter.cases.models import (
-    ActionKind,
     ActionState,
     Case,
     CaseAction,
     CaseState,
 )
-from crm_adapter.crm.connector import (
-    CrmConnector,
-    CrmRejected,
-    CrmUnauthorized,
-    CrmUnavailable,
-)
+from crm_adapter.crm.connector import CrmConnector
 from crm_adapter.deliveries import breaker
-from crm_adapter.deliveries.breaker import BreakerPolicy
-from crm_adapter.deliveries.models import Outcome
-from crm_adapter.deliveries.service import (
-    Timer,
-    budget_spent,
-    crm_answered,
-    log_attempt,
+from crm_adapter.deliveries.attempts import (
+    Claim,
+    Failure,
+    RetryPolicy,
+    attempt,
+    log,
+    record_failure,
 )
+from crm_adapter.deliveries.breaker import BreakerPolicy
+from crm_adapter.deliveries.models import DeliveryKind, Outcome
+from crm_adapter.deliveries.service import Timer, crm_answered
 from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.retry import Backoff
@@ -55,18 +51,11 @@ from shared.retry import Backoff
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class _Claim:
-    action_id: uuid.UUID
-    attempt: int
-    kind: ActionKind
+@dataclass(frozen=True, kw_only=True)
+class _Claim(Claim):
     comment: str | None
-    connector: str
     crm_case_id: str
     report_id: uuid.UUID
-    case_id: uuid.UUID
-    probe: bool
-    """The half-open breaker's probe: its outcome closes or reopens the breaker."""
 
 
 class ActionForwarder:
@@ -82,9 +71,8 @@ class ActionForwarder:
     ) -> None:
         self._sessionmaker = sessionmaker
         self._connectors = connectors
-        self._backoff = backoff
+        self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
         self._lease = lease
-        self._breaker = breaker_policy or BreakerPolicy()
         self._batch_size = batch_size
 
     async def run_once(self) -> int:
@@ -145,15 +133,15 @@ class ActionForwarder:
                 action.next_attempt_at = now + self._lease
                 claims.append(
                     _Claim(
-                        action_id=action.id,
-                        attempt=action.attempts,
-                        kind=ActionKind(action.kind),
-                        comment=action.comment,
+                        delivery_id=action.id,
+                        case_id=case.id,
+                        kind=DeliveryKind(action.kind),
                         connector=case.connector,
+                        attempt=action.attempts,
+                        probe=is_probe,
+                        comment=action.comment,
                         crm_case_id=case.crm_case_id,
                         report_id=case.report_id,
-                        case_id=case.id,
-                        probe=is_probe,
                     )
                 )
             await session.commit()
@@ -163,50 +151,36 @@ class ActionForwarder:
         timer = Timer()
         connector = self._connectors.get(claim.connector)
         if connector is None:
-            await self._failed(
-                claim, timer, f"no connector {claim.connector!r}", permanent=True
-            )
+            failure = Failure(f"no connector {claim.connector!r}", permanent=True)
+            await self._failed(claim, timer, failure)
             return
-        try:
-            # The whole attempt ends well inside the lease, so no other forwarder can take
-            # the action over while ours may still be on its way to the CRM.
-            async with asyncio.timeout(self._lease.total_seconds() / 2):
-                await self._send(connector, claim)
-        except CrmUnavailable as exc:
-            await self._failed(
-                claim,
-                timer,
-                str(exc),
-                retry_after=exc.retry_after,
-                status=exc.status,
-                unauthorized=isinstance(exc, CrmUnauthorized),
-            )
-        except CrmRejected as exc:
-            await self._failed(
-                claim, timer, str(exc), permanent=True, status=exc.status
-            )
-        except TimeoutError:
-            await self._failed(claim, timer, "attempt timed out")
-        except Exception as exc:
-            logger.exception(
-                "case_action.failed", extra={"report_id": str(claim.report_id)}
-            )
-            await self._failed(claim, timer, f"{type(exc).__name__}: {exc}")
+        # The whole attempt ends well inside the lease, so no other forwarder can take the
+        # action over while ours may still be on its way to the CRM.
+        result = await attempt(
+            lambda: self._send(connector, claim),
+            seconds=self._lease.total_seconds() / 2,
+            event="case_action.failed",
+            extra={"report_id": str(claim.report_id)},
+        )
+        if isinstance(result, Failure):
+            await self._failed(claim, timer, result)
         else:
             await self._done(claim, timer)
 
     @staticmethod
     async def _send(connector: CrmConnector, claim: _Claim) -> None:
-        if claim.kind == ActionKind.REOPEN:
+        if claim.kind == DeliveryKind.REOPEN:
             await connector.reopen(
-                claim.crm_case_id, comment=claim.comment, request_id=claim.action_id
+                claim.crm_case_id, comment=claim.comment, request_id=claim.delivery_id
             )
-        elif claim.kind == ActionKind.ERASE_CONTACT:
-            await connector.erase_contact(claim.crm_case_id, request_id=claim.action_id)
+        elif claim.kind == DeliveryKind.ERASE_CONTACT:
+            await connector.erase_contact(
+                claim.crm_case_id, request_id=claim.delivery_id
+            )
         else:
             assert claim.comment is not None
             await connector.add_comment(
-                claim.crm_case_id, comment=claim.comment, request_id=claim.action_id
+                claim.crm_case_id, comment=claim.comment, request_id=claim.delivery_id
             )
 
     async def _done(self, claim: _Claim, timer: Timer) -> None:
@@ -219,7 +193,7 @@ class ActionForwarder:
             action.done_at = now
             action.updated_at = now
             action.last_error = None
-            self._log(session, claim, timer, Outcome.DELIVERED)
+            log(session, claim, timer, Outcome.DELIVERED)
             await crm_answered(session, claim.connector, now=now)
             await session.commit()
         logger.info(
@@ -227,96 +201,41 @@ class ActionForwarder:
             extra={"report_id": str(claim.report_id), "kind": claim.kind},
         )
 
-    async def _failed(
-        self,
-        claim: _Claim,
-        timer: Timer,
-        error: str,
-        *,
-        retry_after: float | None = None,
-        permanent: bool = False,
-        status: int | None = None,
-        unauthorized: bool = False,
-    ) -> None:
+    async def _failed(self, claim: _Claim, timer: Timer, failure: Failure) -> None:
         async with self._sessionmaker() as session:
             action = await self._own(session, claim)
             if action is None:
                 return
-            now = utcnow()
-            action.last_error = error[:2048]
-            action.updated_at = now
-            breaker_open = False
-            if permanent and status is not None:
-                await crm_answered(session, claim.connector, now=now)
-            elif not permanent:
-                breaker_open = await breaker.record_failure(
-                    session,
-                    claim.connector,
-                    policy=self._breaker,
-                    now=now,
-                    error=error,
-                    probe=claim.probe,
-                    unauthorized=unauthorized,
-                )
-            # While the breaker is open the outage is not this action's fault.
-            if permanent or (
-                not breaker_open
-                and budget_spent(action, budget=self._backoff.budget, now=now)
-            ):
-                outcome = Outcome.DEAD
+            dead = await record_failure(
+                session,
+                action,
+                claim,
+                failure,
+                timer=timer,
+                policy=self._policy,
+                now=utcnow(),
+            )
+            extra = {
+                "report_id": str(claim.report_id),
+                "kind": claim.kind,
+                "error": failure.error,
+            }
+            if dead:
                 action.state = ActionState.DEAD
-                logger.error(
-                    "case_action.dead",
-                    extra={
-                        "report_id": str(claim.report_id),
-                        "kind": claim.kind,
-                        "error": error,
-                    },
-                )
+                logger.error("case_action.dead", extra=extra)
             else:
-                outcome = Outcome.RETRY
-                delay = self._backoff.delay(claim.attempt, retry_after)
-                action.next_attempt_at = now + dt.timedelta(seconds=delay)
                 logger.warning(
-                    "case_action.retry",
-                    extra={
-                        "report_id": str(claim.report_id),
-                        "kind": claim.kind,
-                        "attempt": claim.attempt,
-                        "error": error,
-                    },
+                    "case_action.retry", extra={**extra, "attempt": claim.attempt}
                 )
-            self._log(session, claim, timer, outcome, status=status, error=error)
             await session.commit()
-
-    @staticmethod
-    def _log(
-        session: AsyncSession,
-        claim: _Claim,
-        timer: Timer,
-        outcome: Outcome,
-        *,
-        status: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        log_attempt(
-            session,
-            delivery_id=claim.action_id,
-            case_id=claim.case_id,
-            kind=claim.kind,
-            connector=claim.connector,
-            attempt=claim.attempt,
-            timer=timer,
-            outcome=outcome,
-            http_status=status,
-            error=error,
-        )
 
     @staticmethod
     async def _own(session: AsyncSession, claim: _Claim) -> CaseAction | None:
         """The claimed action, locked, unless another forwarder took over after our lease."""
         action = await session.scalar(
-            select(CaseAction).where(CaseAction.id == claim.action_id).with_for_update()
+            select(CaseAction)
+            .where(CaseAction.id == claim.delivery_id)
+            .with_for_update()
         )
         assert action is not None
         if action.attempts != claim.attempt or action.state != ActionState.PENDING:

@@ -5,18 +5,16 @@ to be claimed again later. Any attempt after the first (and the first after a re
 follow one whose outcome we never saw (a timeout after the CRM committed), so it looks the
 case up by external reference first and creates it only when the CRM has none.
 
-Failures are classified by the connector (`crm_adapter.crm.connector`): a refusal is dead at
-once, anything else is retried with backoff until the retry budget is spent. Claims skip the
-connectors whose circuit breaker is open and take one probe from a half-open one
+Failures are classified and retried as `crm_adapter.deliveries.attempts` says: a refusal is
+dead at once, anything else is retried with backoff until the retry budget is spent. Claims
+skip the connectors whose circuit breaker is open and take one probe from a half-open one
 (`crm_adapter.deliveries.breaker`); every attempt is written to the delivery log.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,19 +28,21 @@ from crm_adapter.crm.connector import (
     CrmCase,
     CrmConnector,
     CrmRejected,
-    CrmUnauthorized,
     CrmUnavailable,
 )
 from crm_adapter.crm.mapping import canonical_status
 from crm_adapter.deliveries import breaker
+from crm_adapter.deliveries.attempts import (
+    Claim,
+    Failure,
+    RetryPolicy,
+    attempt,
+    log,
+    record_failure,
+)
 from crm_adapter.deliveries.breaker import BreakerPolicy
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
-from crm_adapter.deliveries.service import (
-    Timer,
-    budget_spent,
-    crm_answered,
-    log_attempt,
-)
+from crm_adapter.deliveries.service import Timer, crm_answered
 from shared.background import for_each_concurrently
 from shared.contracts import ReportStatus
 from shared.db import utcnow
@@ -52,16 +52,11 @@ from shared.wakeup import wake_after_commit
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class _Claim:
-    case_id: uuid.UUID
-    attempt: int
-    connector: str
+@dataclass(frozen=True, kw_only=True)
+class _Claim(Claim):
     draft: CaseDraft
     look_up: bool
     """An earlier attempt may have created the case: look it up before creating."""
-    probe: bool
-    """The half-open breaker's probe: its outcome closes or reopens the breaker."""
 
 
 class CasePusher:
@@ -77,9 +72,8 @@ class CasePusher:
     ) -> None:
         self._sessionmaker = sessionmaker
         self._connectors = connectors
-        self._backoff = backoff
+        self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
         self._lease = lease
-        self._breaker = breaker_policy or BreakerPolicy()
         self._batch_size = batch_size
 
     async def run_once(self) -> int:
@@ -135,7 +129,14 @@ class CasePusher:
                 )
                 claims.append(
                     _Claim(
-                        case.id, case.attempts, case.connector, draft, look_up, probe
+                        delivery_id=case.id,
+                        case_id=case.id,
+                        kind=DeliveryKind.CREATE,
+                        connector=case.connector,
+                        attempt=case.attempts,
+                        probe=probe,
+                        draft=draft,
+                        look_up=look_up,
                     )
                 )
             await session.commit()
@@ -145,49 +146,35 @@ class CasePusher:
         timer = Timer()
         connector = self._connectors.get(claim.connector)
         if connector is None:
-            await self._failed(
-                claim, timer, f"no connector {claim.connector!r}", permanent=True
-            )
+            failure = Failure(f"no connector {claim.connector!r}", permanent=True)
+            await self._failed(claim, timer, failure)
             return
-        crm_case = None
-        found = False
-        try:
-            # The whole attempt ends well inside the lease, so no other pusher can take the
-            # case over while our create may still be on its way to the CRM.
-            async with asyncio.timeout(self._lease.total_seconds() / 2):
-                if claim.look_up:
-                    try:
-                        crm_case = await connector.find_case(claim.draft.external_ref)
-                    except CrmRejected as exc:  # a look-up is never a reason to give up
-                        raise CrmUnavailable(str(exc), status=exc.status) from exc
-                    found = crm_case is not None
-                if crm_case is None:
-                    crm_case = await connector.create_case(claim.draft)
-        except CrmUnavailable as exc:
-            await self._failed(
-                claim,
-                timer,
-                str(exc),
-                retry_after=exc.retry_after,
-                status=exc.status,
-                unauthorized=isinstance(exc, CrmUnauthorized),
-            )
-        except CrmRejected as exc:
-            await self._failed(
-                claim, timer, str(exc), permanent=True, status=exc.status
-            )
-        except TimeoutError:
-            await self._failed(claim, timer, "attempt timed out")
-        except Exception as exc:
-            logger.exception(
-                "case.push_failed", extra={"report_id": str(claim.draft.external_ref)}
-            )
-            await self._failed(claim, timer, f"{type(exc).__name__}: {exc}")
+
+        async def find_or_create() -> tuple[CrmCase, bool]:
+            if claim.look_up:
+                try:
+                    found = await connector.find_case(claim.draft.external_ref)
+                except CrmRejected as exc:  # a look-up is never a reason to give up
+                    raise CrmUnavailable(str(exc), status=exc.status) from exc
+                if found is not None:
+                    return found, True
+            return await connector.create_case(claim.draft), False
+
+        # The whole attempt ends well inside the lease, so no other pusher can take the
+        # case over while our create may still be on its way to the CRM.
+        result = await attempt(
+            find_or_create,
+            seconds=self._lease.total_seconds() / 2,
+            event="case.push_failed",
+            extra={"report_id": str(claim.draft.external_ref)},
+        )
+        if isinstance(result, Failure):
+            await self._failed(claim, timer, result)
         else:
-            await self._created(claim, timer, crm_case, found=found)
+            await self._created(claim, timer, *result)
 
     async def _created(
-        self, claim: _Claim, timer: Timer, crm_case: CrmCase, *, found: bool
+        self, claim: _Claim, timer: Timer, crm_case: CrmCase, found: bool
     ) -> None:
         async with self._sessionmaker() as session:
             case = await session.get(Case, claim.case_id, with_for_update=True)
@@ -218,7 +205,7 @@ class CasePusher:
                     at=case.updated_at,
                 )
                 emit_status(session, case, note=None, changed_at=case.updated_at)
-            self._log(
+            log(
                 session,
                 claim,
                 timer,
@@ -237,83 +224,20 @@ class CasePusher:
             },
         )
 
-    async def _failed(
-        self,
-        claim: _Claim,
-        timer: Timer,
-        error: str,
-        *,
-        retry_after: float | None = None,
-        permanent: bool = False,
-        status: int | None = None,
-        unauthorized: bool = False,
-    ) -> None:
+    async def _failed(self, claim: _Claim, timer: Timer, failure: Failure) -> None:
         now = utcnow()
         async with self._sessionmaker() as session:
             case = await session.get(Case, claim.case_id, with_for_update=True)
             assert case is not None
             if case.attempts != claim.attempt or case.state != CaseState.PENDING:
                 return  # another pusher took over after our lease ran out
-            case.last_error = error[:2048]
-            case.updated_at = now
-            breaker_open = False
-            if permanent and status is not None:
-                await crm_answered(session, claim.connector, now=now)
-            elif not permanent:
-                breaker_open = await breaker.record_failure(
-                    session,
-                    claim.connector,
-                    policy=self._breaker,
-                    now=now,
-                    error=error,
-                    probe=claim.probe,
-                    unauthorized=unauthorized,
-                )
-            # While the breaker is open the outage is not this case's fault: no budget ends.
-            if permanent or (
-                not breaker_open
-                and budget_spent(case, budget=self._backoff.budget, now=now)
-            ):
+            dead = await record_failure(
+                session, case, claim, failure, timer=timer, policy=self._policy, now=now
+            )
+            extra = {"report_id": str(case.report_id), "error": failure.error}
+            if dead:
                 case.state = CaseState.DEAD
-                outcome = Outcome.DEAD
-                logger.error(
-                    "case.dead",
-                    extra={"report_id": str(case.report_id), "error": error},
-                )
+                logger.error("case.dead", extra=extra)
             else:
-                outcome = Outcome.RETRY
-                delay = self._backoff.delay(claim.attempt, retry_after)
-                case.next_attempt_at = now + dt.timedelta(seconds=delay)
-                logger.warning(
-                    "case.retry",
-                    extra={
-                        "report_id": str(case.report_id),
-                        "attempt": claim.attempt,
-                        "error": error,
-                    },
-                )
-            self._log(session, claim, timer, outcome, status=status, error=error)
+                logger.warning("case.retry", extra={**extra, "attempt": claim.attempt})
             await session.commit()
-
-    @staticmethod
-    def _log(
-        session: AsyncSession,
-        claim: _Claim,
-        timer: Timer,
-        outcome: Outcome,
-        *,
-        status: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        log_attempt(
-            session,
-            delivery_id=claim.case_id,
-            case_id=claim.case_id,
-            kind=DeliveryKind.CREATE,
-            connector=claim.connector,
-            attempt=claim.attempt,
-            timer=timer,
-            outcome=outcome,
-            http_status=status,
-            error=error,
-        )

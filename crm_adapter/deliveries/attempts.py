@@ -1,0 +1,161 @@
+"""One attempt at a CRM call, and what a failed one means for its delivery.
+
+The case pusher and the action forwarder both make attempts this way: the call runs within a
+time limit, its failure is classified by the connector's exceptions (`crm_adapter.crm.
+connector`), and a failure either ends the delivery as dead (a refusal at once; anything else
+once the retry budget is spent while the CRM's breaker is closed) or schedules the next
+attempt with backoff, honouring the CRM's `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_adapter.cases.models import Case, CaseAction
+from crm_adapter.crm.connector import CrmRejected, CrmUnauthorized, CrmUnavailable
+from crm_adapter.deliveries import breaker
+from crm_adapter.deliveries.breaker import BreakerPolicy
+from crm_adapter.deliveries.models import DeliveryKind, Outcome
+from crm_adapter.deliveries.service import (
+    Timer,
+    budget_spent,
+    crm_answered,
+    log_attempt,
+)
+from shared.retry import Backoff
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an attempt failed, as the delivery log and the retry decision need it."""
+
+    error: str
+    permanent: bool = False
+    """The CRM refused the request for what it is: retrying changes nothing."""
+    status: int | None = None
+    """The CRM's HTTP status, when it answered."""
+    retry_after: float | None = None
+    unauthorized: bool = False
+
+
+async def attempt(
+    call: Callable[[], Awaitable[T]],
+    *,
+    seconds: float,
+    event: str,
+    extra: Mapping[str, Any],
+) -> T | Failure:
+    """The call's result, or its failure; an unexpected exception is logged as `event`."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await call()
+    except CrmUnavailable as exc:
+        return Failure(
+            str(exc),
+            status=exc.status,
+            retry_after=exc.retry_after,
+            unauthorized=isinstance(exc, CrmUnauthorized),
+        )
+    except CrmRejected as exc:
+        return Failure(str(exc), permanent=True, status=exc.status)
+    except TimeoutError:
+        return Failure("attempt timed out")
+    except Exception as exc:
+        logger.exception(event, extra=dict(extra))
+        return Failure(f"{type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    """A delivery claimed for one attempt."""
+
+    delivery_id: uuid.UUID
+    case_id: uuid.UUID
+    kind: DeliveryKind
+    connector: str
+    attempt: int
+    probe: bool
+    """The half-open breaker's probe: its outcome closes or reopens the breaker."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    backoff: Backoff
+    breaker: BreakerPolicy
+
+
+def log(
+    session: AsyncSession,
+    claim: Claim,
+    timer: Timer,
+    outcome: Outcome,
+    failure: Failure | None = None,
+) -> None:
+    """The attempt in the delivery log, in the caller's transaction."""
+    log_attempt(
+        session,
+        delivery_id=claim.delivery_id,
+        case_id=claim.case_id,
+        kind=claim.kind,
+        connector=claim.connector,
+        attempt=claim.attempt,
+        timer=timer,
+        outcome=outcome,
+        http_status=failure.status if failure else None,
+        error=failure.error if failure else None,
+    )
+
+
+async def record_failure(
+    session: AsyncSession,
+    row: Case | CaseAction,
+    claim: Claim,
+    failure: Failure,
+    *,
+    timer: Timer,
+    policy: RetryPolicy,
+    now: dt.datetime,
+) -> bool:
+    """Record the failed attempt on its delivery and in the delivery log; True when the
+    delivery is dead now (the caller marks it so), else its next attempt is scheduled.
+
+    A refusal means the CRM is up (its breaker closes); any other failure counts against
+    the breaker, and while the breaker is open the outage is not the delivery's fault: no
+    budget ends.
+    """
+    row.last_error = failure.error[:2048]
+    row.updated_at = now
+    breaker_open = False
+    if failure.permanent:
+        if failure.status is not None:
+            await crm_answered(session, claim.connector, now=now)
+    else:
+        breaker_open = await breaker.record_failure(
+            session,
+            claim.connector,
+            policy=policy.breaker,
+            now=now,
+            error=failure.error,
+            probe=claim.probe,
+            unauthorized=failure.unauthorized,
+        )
+    dead = failure.permanent or (
+        not breaker_open and budget_spent(row, budget=policy.backoff.budget, now=now)
+    )
+    if not dead:
+        delay = policy.backoff.delay(claim.attempt, failure.retry_after)
+        row.next_attempt_at = now + dt.timedelta(seconds=delay)
+    log(session, claim, timer, Outcome.DEAD if dead else Outcome.RETRY, failure)
+    return dead
