@@ -9,8 +9,8 @@ class InvalidIdempotencyKey(AppError):
     code = "invalid-idempotency-key"
     title = N_("Invalid Idempotency-Key")
     detail = N_(
-        "The Idempotency-Key header must be 1 to 255 characters of A-Z, a-z, 0-9, '-' "
-        "and '_'."
+        "The Idempotency-Key header must be 16 to 255 characters of A-Z, a-z, 0-9, '-' "
+        "and '_', such as a UUID made when the report is sent."
     )
 
 

@@ -26,7 +26,9 @@ from intake_service.idempotency.models import IdempotencyRecord
 from shared.db import utcnow
 
 RETENTION = dt.timedelta(days=7)
-_KEY = re.compile(r"[A-Za-z0-9_-]{1,255}")
+# At least 16 characters (a UUID has 36): the draft asks servers to refuse keys of low entropy,
+# and anonymous reports share one scope, where two phones must never pick the same key.
+_KEY = re.compile(r"[A-Za-z0-9_-]{16,255}")
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     "each at most 15 MB, 40 MB in all. They are stored upright, scaled to at most 2048 px, "
     "re-encoded as JPEG and stripped of all metadata (EXIF, GPS, camera). A report without "
     "`location` takes the first photo's GPS position and says so in `location_source`.\n\n"
-    "**Retries.** Send an `Idempotency-Key` (1-255 of `A-Za-z0-9_-`, e.g. a UUID made when "
+    "**Retries.** Send an `Idempotency-Key` (16-255 of `A-Za-z0-9_-`, e.g. a UUID made when "
     "the resident pressed *send*) so that retries on a bad network never file twice: a retry "
     "with the same key and body (photos included) gets the first answer (with "
     "`Idempotent-Replayed: true`) and creates nothing; the same key with another body is a "
@@ -118,7 +118,8 @@ async def create_report(
     idempotency_key: Annotated[
         str | None,
         Header(
-            description="Makes retries safe (draft-ietf-httpapi-idempotency-key-header).",
+            description="Makes retries safe (draft-ietf-httpapi-idempotency-key-header): "
+            "16 to 255 of `A-Za-z0-9_-`, new for each report.",
             examples=["0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10"],
         ),
     ] = None,

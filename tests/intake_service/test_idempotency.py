@@ -64,7 +64,9 @@ class TestIdempotencyKey:
         assert corrected.status_code == 201
         assert "idempotent-replayed" not in corrected.headers
 
-    @pytest.mark.parametrize("key", ["", "has space", "a/b", "x" * 256])
+    @pytest.mark.parametrize(
+        "key", ["", "has space", "a/b", "x" * 256, "photo-retry-1", "x" * 15]
+    )
     async def test_a_malformed_key_is_a_400(self, intake, intake_session, key):
         response = await intake.post(
             "/v1/reports", json=POTHOLE, headers={"Idempotency-Key": key}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -421,7 +422,7 @@ class TestIdempotentUpload:
     async def test_a_retry_with_the_same_photos_creates_nothing(
         self, intake, intake_session, photo_dir
     ):
-        headers = {"Idempotency-Key": "photo-retry-1"}
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
         first = await intake.post(
             "/v1/reports", files=multipart(POTHOLE, WEBP), headers=headers
         )
@@ -435,7 +436,7 @@ class TestIdempotentUpload:
         assert len(stored_files(photo_dir)) == 2
 
     async def test_the_same_key_with_another_photo_is_a_422(self, intake):
-        headers = {"Idempotency-Key": "photo-retry-2"}
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
         await intake.post(
             "/v1/reports", files=multipart(POTHOLE, WEBP), headers=headers
         )
