@@ -102,9 +102,11 @@ class ServiceSettings(BaseSettings):
     def _refuse_dev_secrets_in_production(self) -> Self:
         if self.environment == "production":
             for name, value in self:
-                if (
-                    isinstance(value, SecretStr)
-                    and value.get_secret_value() in DEV_SECRETS.values()
+                secrets = value if isinstance(value, list | tuple) else [value]
+                if any(
+                    isinstance(secret, SecretStr)
+                    and secret.get_secret_value() in DEV_SECRETS.values()
+                    for secret in secrets
                 ):
                     raise ValueError(
                         f"{name} must be set to a secret of its own in production"

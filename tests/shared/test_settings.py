@@ -1,0 +1,63 @@
+"""Production refuses to start with the development secrets that make `make run` work."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from crm_adapter.config import Settings as AdapterSettings
+from intake_service.config import Settings as IntakeSettings
+from shared.settings import DEV_SECRETS, ServiceSettings
+
+
+def own_secrets(settings: type[ServiceSettings]) -> dict[str, Any]:
+    """A fresh secret for every secret the development defaults fill in."""
+    defaults = settings(environment="development")
+    return {
+        name: SecretStr("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+        for name, value in defaults
+        if isinstance(value, SecretStr)
+        and value.get_secret_value() in DEV_SECRETS.values()
+    }
+
+
+SERVICES = [IntakeSettings, AdapterSettings]
+
+
+@pytest.mark.parametrize("settings", SERVICES)
+def test_production_with_the_development_secrets_does_not_start(settings):
+    with pytest.raises(ValidationError, match="secret of its own in production"):
+        settings(environment="production")
+
+
+@pytest.mark.parametrize("settings", SERVICES)
+def test_production_with_secrets_of_its_own_starts(settings):
+    chosen = own_secrets(settings)
+    assert chosen  # the services do ship development secrets
+    configured = settings(environment="production", **chosen)
+    assert configured.environment == "production"
+
+
+@pytest.mark.parametrize("settings", SERVICES)
+def test_each_development_secret_alone_is_refused(settings):
+    chosen = own_secrets(settings)
+    for name in chosen:
+        development = getattr(settings(environment="development"), name)
+        with pytest.raises(ValidationError, match=f"{name} must be set"):
+            settings(environment="production", **(chosen | {name: development}))
+
+
+def test_a_development_secret_among_the_rotated_webhook_secrets_is_refused():
+    chosen = own_secrets(AdapterSettings)
+    with pytest.raises(ValidationError, match="crm_webhook_secrets must be set"):
+        AdapterSettings(
+            environment="production",
+            crm_webhook_secrets=[
+                SecretStr(DEV_SECRETS["crm_webhooks"]),
+            ],
+            **chosen,
+        )
