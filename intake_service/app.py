@@ -60,7 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(settings.database_url, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.wakeups = runtime.wakeups
-            app.state.http_client = runtime.client
             app.state.service_area = load_service_area(
                 settings.service_area_file, settings.city_name
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import httpx
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -29,14 +28,6 @@ def get_settings(request: Request) -> Settings:
 def get_service_area(request: Request) -> ServiceArea:
     area: ServiceArea = request.app.state.service_area
     return area
-
-
-def get_http_client(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http_client
-    return client
-
-
-HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
 
 
 def get_photos(request: Request) -> Photos:

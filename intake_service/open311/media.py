@@ -53,10 +53,28 @@ def _refuse(reason: str) -> MediaNotFetched:
     return MediaNotFetched(reason=_REASONS[reason])
 
 
-async def _address(host: str, port: int, *, allow_private: bool) -> str:
-    """The address to fetch from: the host's first one, once all of them are checked.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
-    The fetch connects to this very address (the host name goes in `Host` and in TLS's
+
+def _public(text: str) -> bool:
+    """Whether an address is on the public internet, also an IPv4 address carried in an IPv6
+    one (mapped, 6to4, NAT64, IPv4-compatible): those can reach the city's own network."""
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = address.ipv4_mapped or address.sixtofour
+        if inner is None and (address in _NAT64 or int(address) >> 32 == 0):
+            inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if inner is not None and not inner.is_global:
+            return False
+    return True
+
+
+async def _addresses(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """The host's addresses to fetch from, once all of them are checked.
+
+    The fetch connects to these very addresses (the host name goes in `Host` and in TLS's
     SNI and certificate check), so that a name resolving to a public address when checked
     and to an internal one when connected (DNS rebinding) cannot reach inside.
     """
@@ -66,36 +84,27 @@ async def _address(host: str, port: int, *, allow_private: bool) -> str:
         )
     except OSError as exc:
         raise _refuse("unreachable") from exc
-    addresses = [str(info[4][0]) for info in infos]
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise _refuse("unreachable")
-    if not allow_private and not all(
-        ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses
-    ):
+    if not allow_private and not all(_public(a) for a in addresses):
         raise _refuse("private")
-    return addresses[0]
+    return addresses
 
 
 async def fetch_media(
-    client: httpx.AsyncClient,
-    url: str,
-    *,
-    max_bytes: int,
-    seconds: float,
-    allow_private: bool,
+    url: str, *, max_bytes: int, seconds: float, allow_private: bool
 ) -> Upload:
     """The photo at `url` as an upload (spooled to disk past 1 MB)."""
     try:
         target = httpx.URL(url)
-    except httpx.InvalidURL as exc:
+        # The host as sent: IDNA-encoded, an IPv6 literal without its brackets.
+        host = target.raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError) as exc:
         raise _refuse("scheme") from exc
-    if target.scheme not in ("http", "https") or not target.host:
+    if target.scheme not in ("http", "https") or not host:
         raise _refuse("scheme")
-    host = target.host
     port = target.port or (443 if target.scheme == "https" else 80)
-    address = await _address(host, port, allow_private=allow_private)
-    pinned = target.copy_with(host=address)
-    headers = {"Host": host if target.port is None else f"{host}:{target.port}"}
     name = target.path.rsplit("/", 1)[-1] or "media"
     # Starlette's UploadFile writes in a worker thread once the file has rolled to disk.
     upload = UploadFile(
@@ -106,27 +115,54 @@ async def fetch_media(
     digest = hashlib.sha256()
     try:
         async with asyncio.timeout(seconds):
-            async with client.stream(
-                "GET",
-                pinned,
-                headers=headers,
-                extensions={"sni_hostname": host},
-                follow_redirects=False,
+            addresses = await _addresses(host, port, allow_private=allow_private)
+            # A client of its own, keeping no connection: one made for another host name
+            # at the same address must never carry this request past its certificate check.
+            async with httpx.AsyncClient(
+                limits=httpx.Limits(max_keepalive_connections=0),
                 timeout=seconds,
-            ) as response:
-                if response.status_code != 200:
-                    raise _refuse("status")
-                async for chunk in response.aiter_bytes():
-                    if (upload.size or 0) + len(chunk) > max_bytes:
-                        raise _refuse("too_large")
-                    digest.update(chunk)
-                    await upload.write(chunk)
+                follow_redirects=False,
+            ) as client:
+                response = await _connect(client, target, addresses, host)
+                try:
+                    if response.status_code != 200:
+                        raise _refuse("status")
+                    async for chunk in response.aiter_bytes():
+                        if (upload.size or 0) + len(chunk) > max_bytes:
+                            raise _refuse("too_large")
+                        digest.update(chunk)
+                        await upload.write(chunk)
+                finally:
+                    await response.aclose()
+        await upload.seek(0)
     except (TimeoutError, httpx.HTTPError) as exc:
         await upload.close()
         raise _refuse("unreachable") from exc
     except BaseException:
         await upload.close()
         raise
-    await upload.seek(0)
     size = upload.size or 0
     return Upload(filename=name, file=upload, size=size, sha256=digest.hexdigest())
+
+
+async def _connect(
+    client: httpx.AsyncClient, target: httpx.URL, addresses: list[str], host: str
+) -> httpx.Response:
+    """The response's head from the first address that takes the connection."""
+
+    def request(address: str) -> httpx.Request:
+        return client.build_request(
+            "GET",
+            target.copy_with(host=address),
+            # netloc keeps an IPv6 literal's brackets and a port that is not the default.
+            headers={"Host": target.netloc.decode("ascii")},
+            extensions={"sni_hostname": host},
+        )
+
+    *others, last = addresses
+    for address in others:
+        try:
+            return await client.send(request(address), stream=True)
+        except httpx.ConnectError:
+            continue
+    return await client.send(request(last), stream=True)

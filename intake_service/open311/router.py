@@ -18,12 +18,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
 from intake_service.categories import service as categories
-from intake_service.deps import (
-    HttpClientDep,
-    PhotosDep,
-    ServiceAreaDep,
-    SettingsDep,
-)
+from intake_service.deps import PhotosDep, ServiceAreaDep, SettingsDep
 from intake_service.open311 import service
 from intake_service.open311.documents import (
     JSON_TYPE,
@@ -493,7 +488,6 @@ async def create_request(
     settings: SettingsDep,
     area: ServiceAreaDep,
     photos: PhotosDep,
-    client: HttpClientDep,
     fmt: FormatDep,
     lang: LocaleDep,
     idempotency_key: Annotated[
@@ -553,18 +547,17 @@ async def create_request(
         uploads = await _uploads(
             files, settings.photo_max_count, settings.photo_max_bytes
         )
-        if not uploads:
-            for url in media_urls[: settings.photo_max_count]:
-                uploads.append(
-                    await fetch_media(
-                        client,
-                        url,
-                        max_bytes=settings.photo_max_bytes,
-                        seconds=settings.open311_media_timeout_seconds,
-                        allow_private=settings.open311_media_allow_private_hosts,
-                    )
-                )
         try:
+            if not uploads:
+                for url in media_urls[: settings.photo_max_count]:
+                    uploads.append(
+                        await fetch_media(
+                            url,
+                            max_bytes=settings.photo_max_bytes,
+                            seconds=settings.open311_media_timeout_seconds,
+                            allow_private=settings.open311_media_allow_private_hosts,
+                        )
+                    )
             submitted = await reports.submit_report(
                 session,
                 data=data,

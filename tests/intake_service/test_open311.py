@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from intake_service.open311 import media
 from shared.contracts import ReportStatus
 from tests.helpers import MANAGE, OPEN311_KEY
 from tests.images import decoded, encode, gps_exif, noise
@@ -460,6 +461,39 @@ class TestMediaUrl:
         assert lookups == ["photos.example.org"]
         assert self.hosts == [f"photos.example.org:{port}"]
 
+    async def test_the_next_address_is_tried_when_one_refuses(
+        self, intake, photo_host, monkeypatch
+    ):
+        loop = asyncio.get_running_loop()
+        resolve = loop.getaddrinfo
+        port = int(photo_host.rsplit(":", 1)[1])
+
+        async def two_addresses(host, *args, **kwargs):
+            if host != "photos.example.org":
+                return await resolve(host, *args, **kwargs)
+            # Nothing listens on 127.0.0.2: that connection is refused.
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in ("127.0.0.2", "127.0.0.1")
+            ]
+
+        monkeypatch.setattr(loop, "getaddrinfo", two_addresses)
+        response = await intake.post(
+            f"{V2}/requests.json",
+            data=FORM | {"media_url": f"http://photos.example.org:{port}/photo.jpg"},
+        )
+        assert response.status_code == 200, response.text
+        assert self.hosts == [f"photos.example.org:{port}"]
+
+    async def test_a_host_name_beyond_ascii_is_refused_in_words(self, intake):
+        response = await intake.post(
+            f"{V2}/requests.json",
+            data=FORM | {"media_url": "http://zdjęcia.wrocław.invalid/1.jpg"},
+            headers={"Accept-Language": "en"},
+        )
+        assert response.status_code == 400
+        assert "did not answer" in error_of(response, "json")[1]
+
     @pytest.mark.parametrize(
         ("path", "reason"),
         [
@@ -655,3 +689,23 @@ class TestClientKeys:
             "open311_key.revoke",
             "open311_key.create",
         ]
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2a00:1450:4001:80b::200e", True),
+        ("64:ff9b::808:808", True),  # 8.8.8.8 through NAT64
+        ("10.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        # IPv4 addresses of the city's network carried inside IPv6 ones.
+        ("::ffff:127.0.0.1", False),
+        ("64:ff9b::a00:1", False),
+        ("2002:a00:1::1", False),
+        ("::10.0.0.1", False),
+    ],
+)
+def test_which_addresses_a_media_url_may_reach(address, public):
+    assert media._public(address) is public
