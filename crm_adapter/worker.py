@@ -24,6 +24,10 @@ from shared.outbox import RELAY, OutboxRelay
 from shared.runtime import Runtime, StartLoops
 from shared.signing import Signer
 
+POLL_RETRY_SECONDS = 300.0
+"""The longest a poller waits before it looks again: a failed daily sweep is retried after
+this, and a sweep is due this long at most after its day is up."""
+
 
 def connectors(
     settings: Settings,
@@ -134,12 +138,18 @@ def loops(settings: Settings) -> StartLoops:
         for name, seconds in poll_intervals(settings).items():
             connector = crm[name]
             if isinstance(connector, PollingConnector):
-                poller = Poller(sessionmaker=runtime.sessionmaker, connector=connector)
+                # A sweep that failed is tried again within minutes, not a day later.
+                wake = min(seconds, POLL_RETRY_SECONDS)
+                poller = Poller(
+                    sessionmaker=runtime.sessionmaker,
+                    connector=connector,
+                    every=dt.timedelta(seconds=seconds) if seconds > wake else None,
+                )
                 runtime.loops.start(
                     f"adapter.poll.{name}",
                     poller.run_once,
                     wakeup=runtime.wakeups.event(f"poll.{name}"),
-                    interval=seconds,
+                    interval=wake,
                 )
 
     return start

@@ -61,7 +61,7 @@ class Case(Base):
     # on a reopen. A change from one closed status to the other keeps the first closing time.
     closed_at: Mapped[dt.datetime | None]
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
-    connector: Mapped[str | None] = mapped_column(String(50))
+    connector: Mapped[str | None] = mapped_column(String(50), index=True)
     # The version of the routing table the case was routed by (or found unroutable under),
     # and the rule of it that matched. No foreign keys: versions are never deleted, and
     # SQLite could add them only by rebuilding this table.

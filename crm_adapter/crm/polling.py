@@ -11,10 +11,13 @@ at once. The cursor row also says when the poller last ran and why it last faile
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from crm_adapter.cases.models import Case
 from crm_adapter.crm.connector import CrmError, PollingConnector
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.webhooks.service import receive_change
@@ -24,28 +27,53 @@ logger = logging.getLogger(__name__)
 
 
 class Poller:
+    """Reads one connector's changes.
+
+    With `every`, a poll is due only when the last successful one is at least that old
+    (the daily reconciliation sweep): the loop may wake the poller more often, so that a
+    failed sweep is tried again soon rather than a day later. A connector no case has been
+    routed to is not polled: nothing of ours can be there.
+    """
+
     def __init__(
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
         connector: PollingConnector,
+        every: dt.timedelta | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._connector = connector
+        self._every = every
+        self._more = False
 
     @property
     def name(self) -> str:
         return self._connector.name
 
-    async def cursor(self) -> str | None:
+    async def _due(self) -> tuple[bool, str | None]:
+        """Whether to poll now, and the cursor to go on from."""
         async with self._sessionmaker() as session:
             row = await session.get(PollCursor, self.name)
-            return row.cursor if row else None
+            in_use = await session.scalar(
+                select(Case.id).where(Case.connector == self.name).limit(1)
+            )
+        if in_use is None:
+            return False, None
+        cursor = row.cursor if row else None
+        if self._every is None or self._more:
+            return True, cursor
+        last = row.last_success_at if row else None
+        return last is None or utcnow() - last >= self._every, cursor
 
     async def run_once(self) -> int:
-        """One poll (one page); returns how many changes it read when the CRM has more,
-        so that the loop goes on at once, else 0, so that it waits its interval."""
-        cursor = await self.cursor()
+        """One poll (one page) when one is due; returns how many changes it read when the
+        CRM has more, so that the loop goes on at once, else 0, so that it waits its
+        interval."""
+        due, cursor = await self._due()
+        if not due:
+            return 0
+        self._more = False
         try:
             page = await self._connector.poll_changes(cursor)
         except CrmError as exc:
@@ -65,6 +93,7 @@ class Poller:
                 ):
                     new += 1
         await self._store(page.cursor, error=None)
+        self._more = page.more
         logger.info(
             "poll.done",
             extra={

@@ -204,9 +204,8 @@ class RestJsonConnector:
 
     async def poll_changes(self, cursor: str | None) -> PolledPage:
         """The CRM's changes after the sequence number `cursor` (the same changes it sends
-        as webhooks, under the same update ids), one page at a time; a full page says more
-        may follow."""
-        after = int(cursor) if cursor and cursor.isdigit() else 0
+        as webhooks, under the same update ids), one page at a time."""
+        start = after = int(cursor) if cursor and cursor.isdigit() else 0
         response = await self._request(
             "GET", "/api/updates", params={"after": after, "limit": self._poll_page}
         )
@@ -224,4 +223,6 @@ class RestJsonConnector:
                 )
             )
             after = max(after, update.seq)
-        return PolledPage(changes, str(after), more=len(updates) >= self._poll_page)
+        # Until a page comes back empty: a CRM may serve fewer than asked. A cursor that
+        # did not move means the CRM ignored it; asking again would loop.
+        return PolledPage(changes, str(after), more=bool(updates) and after > start)

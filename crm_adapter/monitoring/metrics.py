@@ -176,7 +176,14 @@ async def delivery_families(
         "poll; +Inf when it has run but never succeeded, absent before its first run.",
         labels=["connector"],
     )
+    poll_interval = GaugeMetricFamily(
+        "mam_adapter_poll_interval_seconds",
+        "Per connector polled, how often its changes are read (a day for a CRM whose "
+        "webhooks bring them): an alert on the age above compares with this.",
+        labels=["connector"],
+    )
     for connector in sorted(polled):
+        poll_interval.add_metric([connector], polled[connector])
         cursor = cursors.get(connector)
         if cursor is None or cursor.last_run_at is None:
             continue
@@ -186,7 +193,7 @@ async def delivery_families(
             if cursor.last_success_at
             else float("inf"),
         )
-    return [deliveries_by, oldest, states, poll_age]
+    return [deliveries_by, oldest, states, poll_age, poll_interval]
 
 
 async def render(

@@ -38,7 +38,7 @@ from tests.crm_adapter.test_deliveries import (
 from tests.crm_adapter.test_monitoring import samples
 from tests.crm_adapter.test_open311_connector import connector as open311_connector
 from tests.crm_adapter.test_pusher import Answer, Throttled, open_case
-from tests.helpers import MANAGE, READ, eventually, serve
+from tests.helpers import MANAGE, READ, eventually, route_unit_to, serve
 from tests.live import live
 from tests.signed import reopen_event
 
@@ -453,6 +453,8 @@ class TestPollingShown:
     async def test_each_polled_connector_shows_its_cursor_runs_and_last_error(
         self, adapter, crm_simulator, crm_simulator_app, sessionmaker
     ):
+        await route_unit_to(adapter, "czk", "open311")
+        await open_case(adapter, "fallen_tree")
         # By default the Open311 CRM is polled every 5 minutes; the REST JSON one, whose
         # webhooks bring its changes, once a day to catch the webhooks that never came.
         never_run = {
@@ -507,6 +509,7 @@ class TestPollingOff:
     async def test_a_connector_polled_before_keeps_its_record(
         self, adapter, crm_simulator_app, sessionmaker
     ):
+        await open_case(adapter)
         assert await polling_of(adapter, "rest_json") is None
         assert await polling_of(adapter, "open311") is None
         await rest_json_poller(
@@ -634,13 +637,20 @@ class TestMetrics:
     ):
         metric = "mam_adapter_poll_success_age_seconds"
         assert by_connector(await scrape(adapter), metric) == {}  # never run yet
+        # How old is too old depends on how often each one is read.
+        intervals = by_connector(
+            await scrape(adapter), "mam_adapter_poll_interval_seconds"
+        )
+        assert intervals == {"open311": 300, "rest_json": 86400}
+        await route_unit_to(adapter, "czk", "open311")
+        await open_case(adapter, "fallen_tree")
         failing = Poller(
             sessionmaker=sessionmaker,
             connector=open311_connector(sessionmaker, Answer(503), "xml"),
         )
         await failing.run_once()
         ages = by_connector(await scrape(adapter), metric)
-        assert list(ages) == ["open311"]  # the REST JSON CRM is not polled
+        assert list(ages) == ["open311"]  # the REST JSON CRM's sweep has not run
         assert math.isinf(ages["open311"])
 
         up = Poller(

@@ -24,7 +24,7 @@ from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
 from tests.crm_adapter.test_open311_connector import connector as open311_connector
-from tests.crm_adapter.test_pusher import Answer
+from tests.crm_adapter.test_pusher import Answer, open_case
 from tests.crm_adapter.test_webhooks import crm_messages, sent_events
 from tests.helpers import route_unit_to
 from tests.signed import submitted_event
@@ -144,8 +144,9 @@ async def test_open311_changes_come_back_once_and_the_cursor_survives_a_restart(
 
 
 async def test_a_failed_poll_keeps_the_cursor_and_says_why(
-    sessionmaker, adapter_settings
+    adapter, sessionmaker, czk_on_open311
 ):
+    await open_case(adapter, "fallen_tree")
     poller = Poller(
         sessionmaker=sessionmaker,
         connector=open311_connector(sessionmaker, Answer(503), "xml"),
@@ -271,11 +272,16 @@ async def test_a_poller_behind_reads_page_after_page_at_once(
             f"/api/cases/{case_id}/status", json={"status": status}
         )
 
-    poller = Poller(sessionmaker=sessionmaker, connector=connector)
-    # A full page: the loop is told to go on without waiting its interval.
+    # Even as a daily sweep: a poller that found changes goes on at once, until a page
+    # comes back empty, then waits its interval.
+    poller = Poller(
+        sessionmaker=sessionmaker, connector=connector, every=dt.timedelta(days=1)
+    )
     assert await poller.run_once() == 2
     assert (await the_cursor(sessionmaker, "rest_json")).cursor == "2"
-    assert await poller.run_once() == 0  # the last page: wait for the next interval
+    assert await poller.run_once() == 1
+    assert (await the_cursor(sessionmaker, "rest_json")).cursor == "3"
+    assert await poller.run_once() == 0
     assert (await the_cursor(sessionmaker, "rest_json")).cursor == "3"
     # ASSIGNED and IN_PROGRESS both mean in progress: the resident hears it once.
     assert [e.status for e in await sent(sessionmaker)] == [
@@ -297,3 +303,54 @@ async def test_a_poller_behind_reads_page_after_page_at_once(
 )
 def test_which_connectors_are_polled_how_often(settings, expected):
     assert poll_intervals(Settings(**settings)) == expected
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The CRM as it is, counting the polls it gets and failing the next `failures`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.polls = 0
+        self.failures = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/updates":
+            self.polls += 1
+            if self.failures:
+                self.failures -= 1
+                return httpx.Response(503)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_daily_sweep_reads_once_a_day_and_retries_a_failure_at_once(
+    adapter, crm_simulator, crm_simulator_app, sessionmaker
+):
+    crm = Counting(httpx.ASGITransport(app=crm_simulator_app))
+    connector = rest_connector(crm)
+    sweep = Poller(
+        sessionmaker=sessionmaker, connector=connector, every=dt.timedelta(days=1)
+    )
+    # No case was ever routed to this CRM: nothing of ours can be there.
+    await sweep.run_once()
+    assert crm.polls == 0
+
+    report_id = await push(sessionmaker, connector, adapter, "pothole")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    await crm_simulator.post(f"/api/cases/{case_id}/status", json={"status": "DONE"})
+    crm.failures = 1
+    await sweep.run_once()
+    assert (await the_cursor(sessionmaker, "rest_json")).last_error is not None
+    await sweep.run_once()  # the next wake tries again
+    await sweep.run_once()  # an empty page ends the sweep
+    assert crm.polls == 3
+    assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]
+
+    await sweep.run_once()  # done for today
+    assert crm.polls == 3
+    async with sessionmaker() as session:
+        row = await session.get(PollCursor, "rest_json")
+        assert row is not None
+        row.last_success_at = row.last_success_at - dt.timedelta(days=1)
+        await session.commit()
+    await sweep.run_once()
+    assert crm.polls == 4

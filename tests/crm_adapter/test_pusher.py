@@ -87,9 +87,10 @@ def pusher(
     )
 
 
-async def open_case(adapter) -> uuid.UUID:
+async def open_case(adapter, category: str = "pothole") -> uuid.UUID:
+    """A report handed over by intake and routed, its case not yet in the CRM."""
     report_id = uuid.uuid4()
-    body, headers = submitted_event("pothole", report_id)
+    body, headers = submitted_event(category, report_id)
     assert (
         await adapter.post("/internal/events", content=body, headers=headers)
     ).status_code == 202
