@@ -101,11 +101,13 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Self:
         if self.environment == "production":
+            # A webhook secret is the same key with or without its `whsec_` prefix.
+            development = {s.removeprefix("whsec_") for s in DEV_SECRETS.values()}
             for name, value in self:
                 secrets = value if isinstance(value, list | tuple) else [value]
                 if any(
                     isinstance(secret, SecretStr)
-                    and secret.get_secret_value() in DEV_SECRETS.values()
+                    and secret.get_secret_value().removeprefix("whsec_") in development
                     for secret in secrets
                 ):
                     raise ValueError(

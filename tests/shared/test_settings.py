@@ -56,8 +56,9 @@ def test_a_development_secret_among_the_rotated_webhook_secrets_is_refused():
     with pytest.raises(ValidationError, match="crm_webhook_secrets must be set"):
         AdapterSettings(
             environment="production",
+            # The same key without its prefix.
             crm_webhook_secrets=[
-                SecretStr(DEV_SECRETS["crm_webhooks"]),
+                SecretStr(DEV_SECRETS["crm_webhooks"].removeprefix("whsec_")),
             ],
             **chosen,
         )
