@@ -154,18 +154,24 @@ def emit_status(
     )
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 async def _find_case(session: AsyncSession, change: CrmStatusChange) -> Case | None:
     case = await session.scalar(
         select(Case).where(Case.crm_case_id == change.case_id).with_for_update()
     )
-    if case is None and change.external_ref:
+    if case is None and change.external_ref and _is_uuid(change.external_ref):
         # The webhook can beat our own record of the case's creation.
-        try:
-            report_id = uuid.UUID(change.external_ref)
-        except ValueError:
-            return None
         case = await session.scalar(
-            select(Case).where(Case.report_id == report_id).with_for_update()
+            select(Case)
+            .where(Case.report_id == uuid.UUID(change.external_ref))
+            .with_for_update()
         )
     return case
 
@@ -181,6 +187,14 @@ async def apply_crm_change(
     """
     case = await _find_case(session, change)
     if case is None:
+        if change.external_ref and not _is_uuid(change.external_ref):
+            # Every case this adapter files names a report id: this one came from
+            # elsewhere (a phone call, another system), and is none of our business.
+            logger.info(
+                "case.foreign_change",
+                extra={"crm_case_id": change.case_id, "ref": change.external_ref},
+            )
+            return None
         return f"no case for CRM case {change.case_id!r}"
     if _stale(case, change):
         logger.info("case.stale_change", extra={"report_id": str(case.report_id)})

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import CaseState
 from crm_adapter.crm.models import PollCursor
+from crm_adapter.db import InboxMessage
 from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries import repository as deliveries
 from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryKind
@@ -196,6 +197,26 @@ async def delivery_families(
     return [deliveries_by, oldest, states, poll_age, poll_interval]
 
 
+async def inbox_family(session: AsyncSession) -> GaugeMetricFamily:
+    """Messages received but not handled, by source: a CRM's change about a case this
+    adapter cannot find, or an event of intake it could not act on."""
+    family = GaugeMetricFamily(
+        "mam_adapter_inbox_unhandled",
+        "Messages stored but not acted on, by source (`intake`, `crm:<connector>`): "
+        "each is kept with its error in the inbox for an operator, never purged.",
+        labels=["source"],
+    )
+    rows = await session.execute(
+        select(InboxMessage.source, func.count())
+        .where(InboxMessage.handled_at.is_(None))
+        .group_by(InboxMessage.source)
+        .order_by(InboxMessage.source)
+    )
+    for source, count in rows.all():
+        family.add_metric([source], count)
+    return family
+
+
 async def render(
     session: AsyncSession,
     *,
@@ -208,6 +229,7 @@ async def render(
     families += await delivery_families(
         session, now=now, connectors=connectors, polled=polled or {}
     )
+    families.append(await inbox_family(session))
     registry.register(_Snapshot(families))
     return generate_latest(registry)
 

@@ -17,6 +17,7 @@ from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
+from tests.crm_adapter.test_monitoring import samples
 from tests.helpers import eventually, serve
 from tests.signed import crm_webhook, reopen_event, submitted_event
 
@@ -304,6 +305,53 @@ def signed_at(
         "content-type": "application/json",
         **Signer(secret).headers(str(uuid.uuid4()), body, now=moment),
     }
+
+
+class TestCasesNotOurs:
+    async def unhandled(self, adapter) -> dict:
+        found = samples((await adapter.get("/metrics")).text)
+        return {
+            labels: value
+            for (name, labels), value in found.items()
+            if name == "mam_adapter_inbox_unhandled"
+        }
+
+    async def test_a_case_filed_elsewhere_is_acknowledged_and_left_alone(
+        self, adapter, adapter_session
+    ):
+        # A case a clerk opened from a phone call: its reference is no report id of ours.
+        response = await hook(
+            adapter,
+            case_id="CRM-009001",
+            external_ref="TEL/2026/11/0042",
+            status="DONE",
+            version=2,
+        )
+        assert response.status_code == 202
+        assert await crm_messages(adapter_session) == 1
+        assert await sent_events(adapter_session) == []
+        assert await self.unhandled(adapter) == {}
+
+    async def test_a_case_of_ours_not_found_is_kept_and_counted(
+        self, adapter, adapter_session
+    ):
+        # It names a report id, but no case has it: kept with its error for an operator.
+        response = await hook(
+            adapter,
+            case_id="CRM-009002",
+            external_ref=str(uuid.uuid4()),
+            status="DONE",
+            version=2,
+        )
+        assert response.status_code == 202
+        assert await sent_events(adapter_session) == []
+        error = await adapter_session.scalar(
+            select(InboxMessage.last_error).where(
+                InboxMessage.source == "crm:rest_json"
+            )
+        )
+        assert error == "no case for CRM case 'CRM-009002'"
+        assert await self.unhandled(adapter) == {(("source", "crm:rest_json"),): 1}
 
 
 class TestSignatureWindow:
