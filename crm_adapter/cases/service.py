@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import (
@@ -162,16 +162,23 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-async def _find_case(session: AsyncSession, change: CrmStatusChange) -> Case | None:
-    case = await session.scalar(
-        select(Case).where(Case.crm_case_id == change.case_id).with_for_update()
-    )
+async def is_ours(session: AsyncSession, change: CrmStatusChange) -> bool:
+    """Whether the change is about a case of ours (known by its CRM id or its report id)."""
+    return await _find_case(session, change, lock=False) is not None
+
+
+async def _find_case(
+    session: AsyncSession, change: CrmStatusChange, *, lock: bool = True
+) -> Case | None:
+    def query(*where: ColumnElement[bool]) -> Select[Case]:
+        found = select(Case).where(*where)
+        return found.with_for_update() if lock else found
+
+    case = await session.scalar(query(Case.crm_case_id == change.case_id))
     if case is None and change.external_ref and _is_uuid(change.external_ref):
         # The webhook can beat our own record of the case's creation.
         case = await session.scalar(
-            select(Case)
-            .where(Case.report_id == uuid.UUID(change.external_ref))
-            .with_for_update()
+            query(Case.report_id == uuid.UUID(change.external_ref))
         )
     return case
 

@@ -4,9 +4,10 @@ One poller per connector that can list its changes and has polling switched on (
 REST JSON CRM, whose webhooks are the primary path, at least a daily reconciliation sweep).
 Each run reads one page of changes after the stored cursor, stores each in the inbox under
 the CRM's update id and applies it (`receive_change`, one transaction per change, as a webhook
-would), and only then stores the new cursor: a crash in between reads the same changes again,
-and the inbox keeps each once. While the CRM says more changes follow, the next page is read
-at once. The cursor row also says when the poller last ran and why it last failed.
+would; the changes of cases that are not ours are passed over), and only then stores the new
+cursor: a crash in between reads the same changes again, and the inbox keeps each once. While
+the CRM says more changes follow, the next page is read at once. The cursor row also says when
+the poller last ran and why it last failed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import Case
+from crm_adapter.cases.service import is_ours
 from crm_adapter.crm.connector import CrmError, PollingConnector
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.webhooks.service import receive_change
@@ -85,6 +87,10 @@ class Poller:
         new = 0
         for polled in page.changes:
             async with self._sessionmaker() as session:
+                if not await is_ours(session, polled.change):
+                    # A CRM's list holds the cases it got elsewhere too. A change of a case
+                    # whose CRM id we have yet to record comes again in the next window.
+                    continue
                 if await receive_change(
                     session,
                     connector_name=self.name,

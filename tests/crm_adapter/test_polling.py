@@ -17,6 +17,7 @@ from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.crm.polling import Poller
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.db import InboxMessage
 from crm_adapter.webhooks.service import receive_change
 from crm_adapter.worker import poll_intervals
 from shared.db import make_engine, make_sessionmaker
@@ -354,3 +355,52 @@ async def test_a_daily_sweep_reads_once_a_day_and_retries_a_failure_at_once(
         await session.commit()
     await sweep.run_once()
     assert crm.polls == 4
+
+
+@pytest.mark.parametrize("source", ["updates", "requests"])
+async def test_the_requests_the_crm_got_elsewhere_are_passed_over(
+    adapter,
+    adapter_session,
+    crm_simulator,
+    crm_simulator_app,
+    sessionmaker,
+    czk_on_open311,
+    source,
+):
+    connector = open311_connector(
+        sessionmaker,
+        httpx.ASGITransport(app=crm_simulator_app),
+        "json",
+        poll_source=source,
+    )
+    report_id = await push(sessionmaker, connector, adapter, "fallen_tree")
+    ours = await crm_case_id(crm_simulator, report_id)
+    # Another app files a request of its own with the same CRM.
+    other = await crm_simulator.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": DEV_SECRETS["crm_api_key"],
+            "service_code": "fallen_tree",
+            "lat": "51.11",
+            "long": "17.03",
+            "description": "Drzewo na jezdni",
+        },
+    )
+    assert other.status_code == 200, other.text
+    [filed] = other.json()
+    theirs = filed["service_request_id"]
+    for case_id in (ours, theirs):
+        await crm_simulator.post(
+            f"/api/cases/{case_id}/status", json={"status": "DONE"}
+        )
+
+    await Poller(sessionmaker=sessionmaker, connector=connector).run_once()
+    assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]
+    # Only our case's changes are stored: nothing waits in the inbox for an operator.
+    stored = (
+        await adapter_session.scalars(
+            select(InboxMessage.payload).where(InboxMessage.source == "crm:open311")
+        )
+    ).all()
+    assert stored
+    assert all(theirs not in payload for payload in stored)
