@@ -9,6 +9,7 @@ from sqlalchemy import Integer, String, Text, UniqueConstraint, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.schema import SchemaItem
 
 from shared.contracts import Event
 from shared.db import UtcDateTime, utcnow
@@ -29,7 +30,7 @@ class InboxMixin:
 
     @declared_attr.directive
     @classmethod
-    def __table_args__(cls) -> tuple[UniqueConstraint, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         return (UniqueConstraint("source", "external_id"),)
 
 

@@ -154,63 +154,77 @@ def emit_status(
     )
 
 
-def _is_uuid(text: str) -> bool:
+def _report_id(external_ref: str | None) -> uuid.UUID | None:
+    """The report id a CRM's reference names, if it names one."""
     try:
-        uuid.UUID(text)
+        return uuid.UUID((external_ref or "").strip())
     except ValueError:
-        return False
-    return True
+        return None
 
 
-async def is_ours(session: AsyncSession, change: CrmStatusChange) -> bool:
-    """Whether the change is about a case of ours (known by its CRM id or its report id)."""
-    return await _find_case(session, change, lock=False) is not None
+async def is_ours(
+    session: AsyncSession, change: CrmStatusChange, connector: str
+) -> bool:
+    """Whether the change is about a case of ours at that connector's CRM."""
+    return await _find_case(session, change, connector, lock=False) is not None
 
 
 async def _find_case(
-    session: AsyncSession, change: CrmStatusChange, *, lock: bool = True
+    session: AsyncSession,
+    change: CrmStatusChange,
+    connector: str,
+    *,
+    lock: bool = True,
 ) -> Case | None:
-    def query(*where: ColumnElement[bool]) -> Select[Case]:
-        found = select(Case).where(*where)
-        return found.with_for_update() if lock else found
+    """The case by the CRM's id for it or else by the report id it names (a webhook can
+    beat our own record of the case's creation), among this connector's cases: another
+    CRM's numbers may be the same."""
+
+    def query(where: ColumnElement[bool]) -> Select[Case]:
+        found = select(Case).where(where, Case.connector == connector)
+        if lock:
+            found = found.with_for_update().execution_options(populate_existing=True)
+        return found
 
     case = await session.scalar(query(Case.crm_case_id == change.case_id))
-    if case is None and change.external_ref and _is_uuid(change.external_ref):
-        # The webhook can beat our own record of the case's creation.
-        case = await session.scalar(
-            query(Case.report_id == uuid.UUID(change.external_ref))
-        )
+    report_id = _report_id(change.external_ref)
+    if case is None and report_id is not None:
+        case = await session.scalar(query(Case.report_id == report_id))
     return case
 
 
 async def apply_crm_change(
-    session: AsyncSession, change: CrmStatusChange
-) -> str | None:
-    """Apply the CRM's change to its case; returns why it could not be applied, or None.
+    session: AsyncSession, change: CrmStatusChange, connector: str
+) -> None:
+    """Apply the CRM's change to its case, unless it is older than what the case has.
 
-    A change that cannot be applied leaves the case as it was, so that the same change can
-    be applied once an operator has fixed the cause. A change whose code has no mapping is
-    held (`crm_adapter.statuses`) and counts as handled: the case only records the raw code.
+    A change whose code has no mapping is held (`crm_adapter.statuses`): the case only
+    records the raw code. A change of a case that is not ours is left alone: the adapter's
+    case row exists before the CRM hears of a report, and every change of it names the
+    case by the CRM's id or by the report id.
     """
-    case = await _find_case(session, change)
+    case = await _find_case(session, change, connector)
     if case is None:
-        if change.external_ref and not _is_uuid(change.external_ref):
-            # Every case this adapter files names a report id: this one came from
-            # elsewhere (a phone call, another system), and is none of our business.
-            logger.info(
-                "case.foreign_change",
-                extra={"crm_case_id": change.case_id, "ref": change.external_ref},
-            )
-            return None
-        return f"no case for CRM case {change.case_id!r}"
+        # A case the city filed from a phone call or another system; one naming a report
+        # id that has no case here would mean this database lost it, and is worth a look.
+        log = logger.warning if _report_id(change.external_ref) else logger.info
+        log(
+            "case.not_ours",
+            extra={
+                "connector": connector,
+                "crm_case_id": change.case_id,
+                "ref": change.external_ref,
+            },
+        )
+        return
     if _stale(case, change):
         logger.info("case.stale_change", extra={"report_id": str(case.report_id)})
-        return None
+        return
     status = await canonical_status(session, case.connector or "", change.status)
     if status is None:
         # Held for an operator to map, never guessed.
         await hold_change(session, case, change)
-        return None
+        return
     case.crm_version = change.version or case.crm_version
     case.crm_changed_at = max(
         case.crm_changed_at or change.changed_at, change.changed_at
@@ -227,7 +241,6 @@ async def apply_crm_change(
     if status != case.status or note:
         set_status(case, status, at=change.changed_at)
         emit_status(session, case, note=note, changed_at=change.changed_at)
-    return None
 
 
 def _stale(case: Case, change: CrmStatusChange) -> bool:

@@ -31,10 +31,11 @@ logger = logging.getLogger(__name__)
 class Poller:
     """Reads one connector's changes.
 
-    With `every`, a poll is due only when the last successful one is at least that old
-    (the daily reconciliation sweep): the loop may wake the poller more often, so that a
-    failed sweep is tried again soon rather than a day later. A connector no case has been
-    routed to is not polled: nothing of ours can be there.
+    With `every`, a poll is due only when the last one that read to the end of the CRM's
+    changes is at least that old (the daily reconciliation sweep): the loop may wake the
+    poller more often, so that a sweep that failed, or stopped half-way with its process,
+    goes on soon rather than a day later, from whichever replica wakes first. A connector
+    no case has been routed to is not polled: nothing of ours can be there.
     """
 
     def __init__(
@@ -47,7 +48,6 @@ class Poller:
         self._sessionmaker = sessionmaker
         self._connector = connector
         self._every = every
-        self._more = False
 
     @property
     def name(self) -> str:
@@ -63,7 +63,7 @@ class Poller:
         if in_use is None:
             return False, None
         cursor = row.cursor if row else None
-        if self._every is None or self._more:
+        if self._every is None:
             return True, cursor
         last = row.last_success_at if row else None
         return last is None or utcnow() - last >= self._every, cursor
@@ -75,7 +75,6 @@ class Poller:
         due, cursor = await self._due()
         if not due:
             return 0
-        self._more = False
         try:
             page = await self._connector.poll_changes(cursor)
         except CrmError as exc:
@@ -87,10 +86,8 @@ class Poller:
         new = 0
         for polled in page.changes:
             async with self._sessionmaker() as session:
-                if not await is_ours(session, polled.change):
-                    # A CRM's list holds the cases it got elsewhere too. A change of a case
-                    # whose CRM id we have yet to record comes again in the next window.
-                    continue
+                if not await is_ours(session, polled.change, self.name):
+                    continue  # a CRM's list holds the cases it got elsewhere too
                 if await receive_change(
                     session,
                     connector_name=self.name,
@@ -98,8 +95,7 @@ class Poller:
                     payload=polled.raw,
                 ):
                     new += 1
-        await self._store(page.cursor, error=None)
-        self._more = page.more
+        await self._store(page.cursor, error=None, caught_up=not page.more)
         logger.info(
             "poll.done",
             extra={
@@ -111,7 +107,10 @@ class Poller:
         )
         return max(len(page.changes), 1) if page.more else 0
 
-    async def _store(self, cursor: str | None, *, error: str | None) -> None:
+    async def _store(
+        self, cursor: str | None, *, error: str | None, caught_up: bool = False
+    ) -> None:
+        """Store the cursor; `caught_up`: this poll read to the end of the CRM's changes."""
         async with self._sessionmaker() as session:
             row = await session.get(PollCursor, self.name, with_for_update=True)
             if row is None:
@@ -120,6 +119,6 @@ class Poller:
             row.cursor = cursor
             row.last_run_at = utcnow()
             row.last_error = error
-            if error is None:
+            if caught_up:
                 row.last_success_at = row.last_run_at
             await session.commit()

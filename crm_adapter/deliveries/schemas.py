@@ -161,7 +161,8 @@ class PollingRead(BaseModel):
     )
     last_run_at: dt.datetime | None = Field(description="When the last poll ended.")
     last_success_at: dt.datetime | None = Field(
-        description="When the last poll that read the CRM's changes ended."
+        description="When the last poll that read the CRM's changes to their end ended "
+        "(a poller catching up page after page sets it at the last page)."
     )
     last_error: str | None = Field(
         description="Why the last poll failed; null when it succeeded."

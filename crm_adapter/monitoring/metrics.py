@@ -173,8 +173,8 @@ async def delivery_families(
     cursors = {row.connector: row for row in await session.scalars(select(PollCursor))}
     poll_age = GaugeMetricFamily(
         "mam_adapter_poll_success_age_seconds",
-        "Per connector polled for status changes, seconds since its last successful "
-        "poll; +Inf when it has run but never succeeded, absent before its first run.",
+        "Per connector polled for status changes, seconds since a poll last read its "
+        "changes to their end; +Inf when none has yet, absent before its first run.",
         labels=["connector"],
     )
     poll_interval = GaugeMetricFamily(
@@ -246,9 +246,11 @@ async def render(
     "`mam_adapter_oldest_due_delivery_age_seconds{connector}` (how long the delivery due "
     "longest has waited to be sent, 0 when none is due); "
     "`mam_adapter_breaker_state{connector}` (0 closed, 0.5 half-open, 1 open); "
-    "`mam_adapter_poll_success_age_seconds{connector}` (seconds since the last successful "
-    "poll of each polled connector, +Inf if none succeeded yet, absent before the first "
-    "run).",
+    "`mam_adapter_poll_success_age_seconds{connector}` (seconds since a poll of each "
+    "polled connector last read its changes to their end, +Inf if none has yet, absent "
+    "before the first run) and `mam_adapter_poll_interval_seconds{connector}` (how often "
+    "it is read); `mam_adapter_inbox_unhandled{source}` (messages stored but not acted on, "
+    "kept for an operator).",
     response_class=Response,
     responses={
         200: {

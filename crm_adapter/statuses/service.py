@@ -225,13 +225,8 @@ async def _reapply(
     released = list((await session.scalars(query)).all())
     now = utcnow()
     for held in released:
-        error = await apply_crm_change(session, change_of(held))
+        await apply_crm_change(session, change_of(held), held.connector)
         held.reapplied_at = now
-        if error is not None:  # its case is gone from under it: nothing to apply it to
-            logger.warning(
-                "held_change.not_applied",
-                extra={"update_id": held.update_id, "error": error},
-            )
     if released:
         logger.info("held_changes.reapplied", extra={"count": len(released)})
     return released

@@ -80,7 +80,7 @@ async def receive_change(
         external_id=change.update_id,
         message_type=MESSAGE_TYPE,
         payload=payload if payload is not None else _as_json(change),
-        handler=lambda: apply_crm_change(session, change),
+        handler=lambda: apply_crm_change(session, change, connector_name),
         columns={"delivery_id": delivery_id},
     )
 

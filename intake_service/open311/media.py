@@ -8,9 +8,11 @@ and never more than the photo size limit.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import socket
+import ssl
 import tempfile
 from typing import Any
 
@@ -53,7 +55,17 @@ def _refuse(reason: str) -> MediaNotFetched:
     return MediaNotFetched(reason=_REASONS[reason])
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """Made once: loading the certificate authorities takes a while."""
+    return httpx.create_ssl_context()
+
+
+# IPv6 prefixes whose last 32 bits are an IPv4 address that a translator may reach: NAT64's
+# well-known prefix and SIIT's IPv4-translated addresses.
+_CARRIERS = [ipaddress.ip_network(p) for p in ("64:ff9b::/96", "::ffff:0:0:0/96")]
+# NAT64 for local use (RFC 8215): never a public address, whatever it carries.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 def _public(text: str) -> bool:
@@ -63,8 +75,11 @@ def _public(text: str) -> bool:
     if not address.is_global:
         return False
     if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
         inner = address.ipv4_mapped or address.sixtofour
-        if inner is None and (address in _NAT64 or int(address) >> 32 == 0):
+        carried = int(address) >> 32 == 0 or any(address in n for n in _CARRIERS)
+        if inner is None and carried:
             inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if inner is not None and not inner.is_global:
             return False
@@ -118,10 +133,14 @@ async def fetch_media(
             addresses = await _addresses(host, port, allow_private=allow_private)
             # A client of its own, keeping no connection: one made for another host name
             # at the same address must never carry this request past its certificate check.
+            # Each address gets its share of the time to connect, so that a dead first one
+            # leaves time for the next.
             async with httpx.AsyncClient(
                 limits=httpx.Limits(max_keepalive_connections=0),
-                timeout=seconds,
+                timeout=httpx.Timeout(seconds, connect=seconds / len(addresses)),
                 follow_redirects=False,
+                verify=_tls(),
+                trust_env=False,
             ) as client:
                 response = await _connect(client, target, addresses, host)
                 try:
@@ -154,8 +173,13 @@ async def _connect(
         return client.build_request(
             "GET",
             target.copy_with(host=address),
-            # netloc keeps an IPv6 literal's brackets and a port that is not the default.
-            headers={"Host": target.netloc.decode("ascii")},
+            headers={
+                # netloc keeps an IPv6 literal's brackets and a port not the default.
+                "Host": target.netloc.decode("ascii"),
+                # Bytes as stored: a compressed body could grow past the size limit
+                # before it is counted.
+                "Accept-Encoding": "identity",
+            },
             extensions={"sni_hostname": host},
         )
 
@@ -163,6 +187,6 @@ async def _connect(
     for address in others:
         try:
             return await client.send(request(address), stream=True)
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ConnectTimeout):
             continue
     return await client.send(request(last), stream=True)

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
 from shared.contracts import Envelope, ReportStatusChangedV1
+from tests.crm_adapter.test_monitoring import samples
 from tests.signed import comment_event, reopen_event, submitted_event
 
 
@@ -129,6 +130,9 @@ class TestReceiveReopen:
         )
         assert await adapter_session.scalar(select(CaseAction)) is None
         assert await status_events(adapter_session) == []
+        # Counted where the city's monitoring looks.
+        found = samples((await adapter.get("/metrics")).text)
+        assert found[("mam_adapter_inbox_unhandled", (("source", "intake"),))] == 1
 
     async def test_a_comment_is_queued_and_changes_no_status(
         self, adapter, adapter_session

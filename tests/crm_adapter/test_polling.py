@@ -357,6 +357,38 @@ async def test_a_daily_sweep_reads_once_a_day_and_retries_a_failure_at_once(
     assert crm.polls == 4
 
 
+async def test_a_sweep_stopped_half_way_goes_on_at_the_next_wake(
+    adapter, crm_simulator, crm_simulator_app, sessionmaker
+):
+    crm = Counting(httpx.ASGITransport(app=crm_simulator_app))
+    connector = rest_connector(crm, poll_page=1)
+    report_id = await push(sessionmaker, connector, adapter, "pothole")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    for status in ("ASSIGNED", "DONE"):
+        await crm_simulator.post(
+            f"/api/cases/{case_id}/status", json={"status": status}
+        )
+
+    def sweep() -> Poller:
+        """The sweep of whichever replica wakes: nothing in memory."""
+        return Poller(
+            sessionmaker=sessionmaker, connector=connector, every=dt.timedelta(days=1)
+        )
+
+    assert await sweep().run_once() == 1  # the first page
+    crm.failures = 1
+    assert await sweep().run_once() == 0  # the second fails
+    assert (await the_cursor(sessionmaker, "rest_json")).last_success_at is None
+    assert await sweep().run_once() == 1  # the next wake goes on from the cursor
+    assert await sweep().run_once() == 0  # to the end
+    assert (await the_cursor(sessionmaker, "rest_json")).last_success_at is not None
+    assert [e.status for e in await sent(sessionmaker)] == [
+        "submitted",
+        "in_progress",
+        "resolved",
+    ]
+
+
 @pytest.mark.parametrize("source", ["updates", "requests"])
 async def test_the_requests_the_crm_got_elsewhere_are_passed_over(
     adapter,

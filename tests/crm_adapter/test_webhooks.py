@@ -17,8 +17,7 @@ from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
-from tests.crm_adapter.test_monitoring import samples
-from tests.helpers import eventually, serve
+from tests.helpers import eventually, route_unit_to, serve
 from tests.signed import crm_webhook, reopen_event, submitted_event
 
 FOREIGN_SECRET = "whsec_" + base64.b64encode(b"not-the-crm-secret-at-all").decode()
@@ -308,50 +307,57 @@ def signed_at(
 
 
 class TestCasesNotOurs:
-    async def unhandled(self, adapter) -> dict:
-        found = samples((await adapter.get("/metrics")).text)
-        return {
-            labels: value
-            for (name, labels), value in found.items()
-            if name == "mam_adapter_inbox_unhandled"
-        }
-
+    @pytest.mark.parametrize(
+        "ref",
+        [
+            "TEL/2026/11/0042",  # a case a clerk opened from a phone call
+            "5f0c1c9e-2d7a-4b7e-9a53-0f3b7c1d2e4a",  # another system's reference
+            "",
+        ],
+    )
     async def test_a_case_filed_elsewhere_is_acknowledged_and_left_alone(
-        self, adapter, adapter_session
+        self, adapter, adapter_session, ref
     ):
-        # A case a clerk opened from a phone call: its reference is no report id of ours.
+        response = await hook(
+            adapter, case_id="CRM-009001", external_ref=ref, status="DONE", version=2
+        )
+        assert response.status_code == 202
+        assert await sent_events(adapter_session) == []
+        handled = await adapter_session.scalar(
+            select(InboxMessage.handled_at).where(
+                InboxMessage.source == "crm:rest_json"
+            )
+        )
+        assert handled is not None  # nothing waits for an operator, and it is purged
+
+    async def test_another_crms_case_of_the_same_number_is_not_touched(
+        self, adapter, adapter_settings, adapter_session
+    ):
+        # Ours at the Open311 CRM, which calls it CRM-000777 too.
+        await route_unit_to(adapter, "zdium", "open311")
+        body, headers = submitted_event("pothole", uuid.uuid4())
+        await adapter.post("/internal/events", content=body, headers=headers)
+        engine = make_engine(adapter_settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                await session.execute(
+                    update(Case).values(crm_case_id="CRM-000777", state="created")
+                )
+                await session.commit()
+        finally:
+            await engine.dispose()
         response = await hook(
             adapter,
-            case_id="CRM-009001",
+            case_id="CRM-000777",
             external_ref="TEL/2026/11/0042",
             status="DONE",
             version=2,
         )
         assert response.status_code == 202
-        assert await crm_messages(adapter_session) == 1
         assert await sent_events(adapter_session) == []
-        assert await self.unhandled(adapter) == {}
-
-    async def test_a_case_of_ours_not_found_is_kept_and_counted(
-        self, adapter, adapter_session
-    ):
-        # It names a report id, but no case has it: kept with its error for an operator.
-        response = await hook(
-            adapter,
-            case_id="CRM-009002",
-            external_ref=str(uuid.uuid4()),
-            status="DONE",
-            version=2,
-        )
-        assert response.status_code == 202
-        assert await sent_events(adapter_session) == []
-        error = await adapter_session.scalar(
-            select(InboxMessage.last_error).where(
-                InboxMessage.source == "crm:rest_json"
-            )
-        )
-        assert error == "no case for CRM case 'CRM-009002'"
-        assert await self.unhandled(adapter) == {(("source", "crm:rest_json"),): 1}
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.status, case.crm_status) == ("received", None)
 
 
 class TestSignatureWindow:
@@ -523,15 +529,11 @@ class TestRetention:
             case_id=crm_id, external_ref=ref, status="REOPENED", version=3
         )
         await adapter.post("/webhooks/crm", content=recent_body, headers=recent_headers)
-        # A change for a case the adapter does not know: kept unhandled for an operator.
-        orphan = await hook(
-            adapter,
-            case_id="CRM-404",
-            external_ref=str(uuid.uuid4()),
-            status="DONE",
-            version=2,
-        )
-        assert orphan.status_code == 202
+        # A reopen of a report the adapter has no case of: kept unhandled for an operator.
+        orphan = reopen_event(uuid.uuid4())
+        assert (
+            await adapter.post("/internal/events", content=orphan[0], headers=orphan[1])
+        ).status_code == 202
 
         engine = make_engine(adapter_settings.database_url)
         sessions = make_sessionmaker(engine)

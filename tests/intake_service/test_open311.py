@@ -705,6 +705,8 @@ class TestClientKeys:
         ("64:ff9b::a00:1", False),
         ("2002:a00:1::1", False),
         ("::10.0.0.1", False),
+        ("::ffff:0:10.0.0.1", False),
+        ("64:ff9b:1::808:808", False),  # NAT64 for local use
     ],
 )
 def test_which_addresses_a_media_url_may_reach(address, public):
