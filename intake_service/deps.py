@@ -87,6 +87,9 @@ async def get_optional_account(
     if credentials is None:
         return None
     account = await tokens.authenticate_token(session, credentials.credentials)
+    # End the read: a request body still streaming in (photos from a slow phone) must not
+    # hold SQLite's write lock or a pooled PostgreSQL connection meanwhile.
+    await session.commit()
     if account is None:
         raise NotAuthenticated()
     return account

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from shared.errors import AppError
 from shared.i18n import N_
+from shared.params import in_range
 
 
 class InvalidCursor(AppError):
@@ -36,11 +37,11 @@ def decode_cursor(cursor: str) -> PageKey:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, row_id = json.loads(raw)
-        key = PageKey(
-            created_at=dt.datetime.fromisoformat(created_at), id=uuid.UUID(row_id)
-        )
-    except (ValueError, TypeError) as exc:
+        moment = dt.datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        key = PageKey(created_at=in_range(moment), id=uuid.UUID(row_id))
+    # A hand-made cursor can nest deeper than the JSON parser recurses.
+    except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidCursor() from exc
-    if key.created_at.tzinfo is None:
-        raise InvalidCursor()
     return key

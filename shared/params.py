@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from shared.i18n import N_
 
@@ -23,5 +24,23 @@ def _iso_8601(value: Any) -> Any:
     return value
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def in_range(value: dt.datetime) -> dt.datetime:
+    """The moment in UTC; ValueError outside 1970–9000 (nothing here is older, and the
+    calendar's ends cannot be moved to another zone)."""
+    try:
+        moment = value.astimezone(dt.UTC)
+    except OverflowError:
+        moment = EARLIEST - dt.timedelta(days=1)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(N_("Give a date and time between 1970 and 9000."))
+    return moment
+
+
+Timestamp = Annotated[
+    AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(in_range)
+]
 """An ISO 8601 date-time with its offset, e.g. `2026-11-28T10:00:00+01:00` or `…Z`."""

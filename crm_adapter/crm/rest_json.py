@@ -13,7 +13,14 @@ from typing import Annotated
 from urllib.parse import quote
 
 import httpx
-from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from crm_adapter.crm.connector import (
     CaseDraft,
@@ -26,6 +33,7 @@ from crm_adapter.crm.connector import (
 )
 from crm_adapter.crm.photos import PhotoLinks
 from shared.db import utcnow
+from shared.params import in_range
 from shared.retry import parse_retry_after
 from shared.text import Text
 
@@ -54,7 +62,7 @@ class _Webhook(BaseModel):
     status: Annotated[Text, Field(min_length=1, max_length=50)]
     note: Annotated[Text, Field(max_length=4000)] | None = None
     version: Annotated[int, Field(ge=1, le=_MAX_VERSION)]
-    changed_at: AwareDatetime
+    changed_at: Annotated[AwareDatetime, AfterValidator(in_range)]
 
 
 class _Update(_Webhook):

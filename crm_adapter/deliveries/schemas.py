@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from crm_adapter.deliveries.breaker import BreakerState
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
+from shared.params import Timestamp
 
 _CASE_ID = "5b0f7a0e-3c1d-4e8f-9a6b-2d7c1e0f4a93"
 _REPORT_ID = "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10"
@@ -305,12 +306,12 @@ class BulkReplay(BaseModel):
         default=None, max_length=50, description="Only those through this connector."
     )
     kind: DeliveryKind | None = Field(default=None, description="Only these.")
-    dead_since: dt.datetime | None = Field(
+    dead_since: Timestamp | None = Field(
         default=None,
         description="Only those that became dead at or after this time (the start of the "
         "attempt that ended them, as in their log).",
     )
-    dead_until: dt.datetime | None = Field(
+    dead_until: Timestamp | None = Field(
         default=None, description="Only those that became dead before this time."
     )
     limit: int = Field(

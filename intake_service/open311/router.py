@@ -547,6 +547,8 @@ async def create_request(
         uploads = await _uploads(
             files, settings.photo_max_count, settings.photo_max_bytes
         )
+        # No transaction stays open while photos are fetched from elsewhere.
+        await session.commit()
         try:
             if not uploads:
                 for url in media_urls[: settings.photo_max_count]:

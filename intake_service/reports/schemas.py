@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     ConfigDict,
     Field,
@@ -70,7 +71,10 @@ class ReportCreate(BaseModel):
     )
     attributes: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=50)],
-        StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, NO_NUL],
+        StrictBool
+        | StrictInt
+        | Annotated[StrictFloat, AllowInfNan(False)]
+        | Annotated[StrictStr, NO_NUL],
     ] = Field(
         default_factory=dict,
         max_length=20,

@@ -265,6 +265,7 @@ class TestCrmWebhook:
             {"case_id": "C" * 101},
             {"status": "X" * 51},
             {"note": "\x00"},
+            {"changed_at": "0001-01-01T00:00:00+05:00"},
         ],
     )
     async def test_fields_outside_the_protocol_are_a_422(

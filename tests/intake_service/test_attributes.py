@@ -1,5 +1,7 @@
 """Category attributes: declared per category, listed, checked, stored and passed on."""
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -92,6 +94,20 @@ class TestCategoryAttributes:
         assert problem["type"] == "urn:mam:problem:validation-failed"
         assert {e["field"]: e["code"] for e in problem["errors"]} == problems
         assert all(e["message"] for e in problem["errors"])
+        assert await intake_session.scalar(select(OutboxEvent.id)) is None
+
+    @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+    async def test_a_number_that_is_not_finite_is_refused(
+        self, intake, intake_session, value
+    ):
+        body = json.dumps(LAMP).replace(
+            '"category"', f'"attributes": {{"lamp_post_number": {value}}}, "category"'
+        )
+        response = await intake.post(
+            "/v1/reports", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["type"] == "urn:mam:problem:validation-failed"
         assert await intake_session.scalar(select(OutboxEvent.id)) is None
 
     async def test_messages_are_localized(self, intake):

@@ -1,6 +1,8 @@
 """The public list, map boxes, GeoJSON, pages, nearby reports and likely duplicates."""
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 
@@ -33,6 +35,12 @@ async def deliver(intake, body_and_headers):
     assert (
         await intake.post("/internal/events", content=body, headers=headers)
     ).status_code == 202
+
+
+def cursor_at(moment: str) -> str:
+    """A page cursor as the service makes them, at `moment`."""
+    raw = json.dumps([moment, "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10"]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 class TestPossibleDuplicates:
@@ -190,6 +198,18 @@ class TestList:
             ({"status": "lost"}, "invalid-status"),
             ({"cursor": "not-a-cursor"}, "invalid-cursor"),
             ({"since": "2026-11-28T10:00:00"}, "validation-failed"),
+            # Past the calendar's ends once moved to UTC.
+            ({"since": "0001-01-01T00:00:00+05:00"}, "validation-failed"),
+            ({"since": "9999-12-31T23:00:00-05:00"}, "validation-failed"),
+            # A hand-made cursor nested deeper than JSON parsers go.
+            (
+                {"cursor": base64.urlsafe_b64encode(b"[" * 3000).decode()},
+                "invalid-cursor",
+            ),
+            (
+                {"cursor": cursor_at("0001-01-01T00:00:00+05:00")},
+                "invalid-cursor",
+            ),
             ({"limit": 0}, "validation-failed"),
         ],
     )
