@@ -10,6 +10,8 @@ from shared.contracts import (
     Envelope,
     GeoPoint,
     ReportCommentAddedV1,
+    ReporterContact,
+    ReporterErasedV1,
     ReportReopenRequestedV1,
     ReportStatus,
     ReportStatusChangedV1,
@@ -63,6 +65,7 @@ def submitted_event(
     *,
     lat: float = 51.1097,
     lon: float = 17.0326,
+    contact: ReporterContact | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """A submitted report as intake would send it to the adapter."""
     now = dt.datetime.now(dt.UTC)
@@ -76,7 +79,19 @@ def submitted_event(
             location=GeoPoint(lat=lat, lon=lon),
             description="Głęboka dziura",
             submitted_at=now,
+            reporter_contact=contact,
         ),
+    )
+    return signed(envelope, DEV_SECRETS["intake_to_adapter"])
+
+
+def erased_event(report_id: uuid.UUID) -> tuple[bytes, dict[str, str]]:
+    """The reporter's erasure of their account, as intake would send it to the adapter."""
+    now = dt.datetime.now(dt.UTC)
+    envelope = Envelope(
+        occurred_at=now,
+        source="intake",
+        event=ReporterErasedV1(report_id=report_id, erased_at=now),
     )
     return signed(envelope, DEV_SECRETS["intake_to_adapter"])
 

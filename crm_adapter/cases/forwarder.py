@@ -129,6 +129,10 @@ class ActionForwarder:
             for action, case, is_probe in rows:
                 assert case.connector is not None
                 assert case.crm_case_id is not None
+                if action.attempts == 0:
+                    # The retry budget runs from the first attempt, not from the days
+                    # the action may have waited for its case.
+                    action.retry_since = now
                 action.attempts += 1
                 action.next_attempt_at = now + self._lease
                 claims.append(

@@ -112,6 +112,10 @@ class CasePusher:
                 assert case.unit_code is not None
                 assert case.connector is not None
                 look_up = case.attempts > 0 or case.last_error is not None
+                if case.attempts == 0:
+                    # The retry budget runs from the first attempt: a report held as
+                    # unroutable over a long weekend still gets its 72 hours.
+                    case.retry_since = now
                 case.attempts += 1
                 case.next_attempt_at = now + self._lease
                 draft = CaseDraft(

@@ -364,7 +364,10 @@ async def forget_reporter(session: AsyncSession, event: ReporterErasedV1) -> Non
     """Drop the reporter's contact data from the case, and ask the CRM to do the same.
 
     The request goes through the case's actions like a reopen, after the earlier ones and
-    only once the case exists there; a case not created yet is created without the contact.
+    only once the case exists there. It is queued whenever the contact may have left:
+    for a case created in the CRM, and for one an attempt was made at (an attempt under
+    way, or one whose answer was lost, may have filed it with the contact). A case never
+    tried yet is created without the contact.
     """
     case = await session.scalar(
         select(Case).where(Case.report_id == event.report_id).with_for_update()
@@ -382,7 +385,7 @@ async def forget_reporter(session: AsyncSession, event: ReporterErasedV1) -> Non
     )
     for message in kept:
         message.payload = without_contact(message.payload)
-    if case.state == CaseState.CREATED:
+    if case.state == CaseState.CREATED or case.attempts > 0:
         _queue(
             session,
             case,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm_adapter.cases.forwarder import ActionForwarder
 from crm_adapter.cases.models import Case, CaseAction
@@ -19,13 +19,14 @@ from crm_adapter.deliveries.breaker import BreakerPolicy
 from crm_adapter.deliveries.models import ConnectorBreaker
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
+from shared.contracts import ReporterContact
 from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from tests.crm_adapter.test_pusher import Answer, open_case
 from tests.helpers import MANAGE, READ
 from tests.live import live
-from tests.signed import comment_event, reopen_event
+from tests.signed import comment_event, erased_event, reopen_event, submitted_event
 
 BUDGET = dt.timedelta(hours=72)
 POLICY = BreakerPolicy(
@@ -444,6 +445,66 @@ class TestDeadLetters:
                 "/admin/deliveries", params=params, headers=READ
             )
             assert response.status_code == 422, params
+
+
+class TestBudgetStart:
+    async def test_the_budget_runs_from_the_first_attempt_not_the_wait_before(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        comment = comment_event(report_id, comment="Nadal stoi")
+        await adapter.post("/internal/events", content=comment[0], headers=comment[1])
+        # Both waited four days (held as unroutable, say): longer than the budget.
+        async with sessionmaker() as session:
+            long_ago = dt.datetime.now(dt.UTC) - BUDGET - dt.timedelta(days=1)
+            for model in (Case, CaseAction):
+                await session.execute(update(model).values(created_at=long_ago))
+            await session.commit()
+        await faults(crm, {"kind": "error", "count": 1})
+        await pusher(sessionmaker, crm).run_once()
+        assert (await case_of(sessionmaker, report_id)).state == "pending"
+        await make_due(sessionmaker)
+        await pusher(sessionmaker, crm).run_once()
+        assert (await case_of(sessionmaker, report_id)).state == "created"
+
+        await faults(crm, {"kind": "error", "count": 1, "operations": ["comment"]})
+        await forwarder(sessionmaker, crm).run_once()
+        async with sessionmaker() as session:
+            action = await session.scalar(select(CaseAction))
+            assert action is not None
+            assert action.state == "pending"
+
+
+class TestErasure:
+    async def test_a_contact_filed_by_an_attempt_whose_answer_was_lost_is_erased(
+        self, adapter, crm, sessionmaker
+    ):
+        report_id = uuid.uuid4()
+        contact = ReporterContact(name="Ola", email="ola@example.org", lang="pl")
+        body, headers = submitted_event("pothole", report_id, contact=contact)
+        assert (
+            await adapter.post("/internal/events", content=body, headers=headers)
+        ).status_code == 202
+        # The CRM files the case with the contact, and the answer never comes back.
+        await faults(
+            crm, {"kind": "reset_after_commit", "count": 1, "operations": ["create"]}
+        )
+        await pusher(sessionmaker, crm).run_once()
+        [filed] = await crm_cases(crm, report_id)
+        assert filed["reporter"] is not None
+        assert (await case_of(sessionmaker, report_id)).state == "pending"
+
+        # The reporter erases their account meanwhile.
+        body, headers = erased_event(report_id)
+        assert (
+            await adapter.post("/internal/events", content=body, headers=headers)
+        ).status_code == 202
+        await make_due(sessionmaker)
+        await pusher(sessionmaker, crm).run_once()  # finds the case filed before
+        assert (await case_of(sessionmaker, report_id)).state == "created"
+        assert await forwarder(sessionmaker, crm).run_once() == 1
+        [filed] = await crm_cases(crm, report_id)
+        assert filed["reporter"] is None
 
 
 class TestReplay:
