@@ -41,8 +41,8 @@ def get_mailer(request: Request) -> Mailer:
 
 
 def get_client_address(request: Request) -> str:
-    """The client's IP address (behind a reverse proxy, run uvicorn with `--proxy-headers`
-    and `--forwarded-allow-ips` so that this is the resident's, not the proxy's)."""
+    """The client's IP address (behind a reverse proxy on another host, set
+    `FORWARDED_ALLOW_IPS` to its address so that this is the resident's, not the proxy's)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -13,6 +13,7 @@ import logging
 import uuid
 from email.message import EmailMessage
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,8 +36,11 @@ from intake_service.accounts.schemas import (
 )
 from intake_service.config import Settings
 from intake_service.mail.sender import Mailer
+from intake_service.notifications.models import Device
+from intake_service.notifications.service import NOTIFICATIONS
 from intake_service.throttling import service as throttle
 from shared.db import utcnow
+from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +249,8 @@ async def verify_email(
 async def reset_password(
     session: AsyncSession, *, data: PasswordReset, client: str, settings: Settings
 ) -> None:
-    """Set the new password, count the address as verified, and end every sign-in."""
+    """Set the new password, count the address as verified, end every sign-in, and stop
+    pushes to every device: one in other hands must not keep getting the resident's news."""
     account, pending = await _check_code(
         session,
         purpose=CodePurpose.RESET_PASSWORD,
@@ -274,7 +279,10 @@ async def reset_password(
     # Verified now: a verification code still pending has nothing left to do.
     await repository.delete_codes(session, account_id)
     await repository.delete_families(session, account_id, only_dead_at=None)
+    await session.execute(delete(Device).where(Device.account_id == account_id))
     await throttle.clear(session, limits.signin_of_account(settings, data.email))
+    # Open notification streams re-check their tokens now, and end.
+    wake_after_commit(session, NOTIFICATIONS)
     await session.commit()
     logger.info("accounts.password_reset", extra={"account_id": str(account_id)})
 

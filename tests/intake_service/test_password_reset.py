@@ -47,6 +47,12 @@ class TestPasswordReset:
         await register(intake, EMAIL, name="Ola")  # left unverified
         phone = await sign_in(intake, EMAIL)
         tablet = await sign_in(intake, EMAIL)
+        registered = await intake.post(
+            "/v1/me/devices",
+            json={"platform": "android", "token": "fcm-token-of-a-lost-phone"},
+            headers=bearer(phone["access_token"]),
+        )
+        assert registered.status_code == 201
 
         asked = await ask_for_code(intake, "OLA@example.org")
         assert (asked.status_code, asked.content) == (202, b"")
@@ -79,6 +85,11 @@ class TestPasswordReset:
         )
         assert old.status_code == 401
         fresh = await sign_in(intake, EMAIL, NEW_PASSWORD)
+        # A phone in other hands gets no more pushes.
+        devices = await intake.get(
+            "/v1/me/devices", headers=bearer(fresh["access_token"])
+        )
+        assert devices.json() == []
         me = (await intake.get("/v1/me", headers=bearer(fresh["access_token"]))).json()
         # The code came through the address: it counts as verified.
         assert me["email_verified"] is True
