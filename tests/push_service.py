@@ -45,6 +45,8 @@ class PushService:
     received: list[Received] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
     failures: dict[str, list[int]] = field(default_factory=dict)
+    token_failures: list[int] = field(default_factory=list)
+    """Statuses the OAuth token endpoint answers next (e.g. 400 `invalid_grant`)."""
 
     def to(self, token: str) -> list[Received]:
         return [r for r in self.received if r.token == token]
@@ -96,6 +98,9 @@ async def push_service(folder: Path) -> AsyncIterator[PushService]:
         return None
 
     async def token(request: Request) -> Response:
+        if service.token_failures:
+            status = service.token_failures.pop(0)
+            return JSONResponse({"error": "invalid_grant"}, status_code=status)
         form = await request.form()
         claims = jwt.decode(
             str(form["assertion"]),

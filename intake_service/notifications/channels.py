@@ -36,6 +36,17 @@ class Outgoing:
     collapse_key: str | None = None
     """Messages with the same key replace each other on the device (a report's updates)."""
 
+    @property
+    def push_text(self) -> str:
+        """The text cut to fit a push (FCM and APNs take 4 KB in all); e-mail has it whole."""
+        if len(self.text) <= PUSH_TEXT_MAX:
+            return self.text
+        return self.text[: PUSH_TEXT_MAX - 1].rstrip() + "…"
+
+
+PUSH_TEXT_MAX = 1000
+"""Characters of a push's text: up to 2 KB of Polish in UTF-8, well inside 4 KB."""
+
 
 class DeliveryFailed(Exception):
     def __init__(
@@ -127,18 +138,23 @@ class FcmSender:
                 "assertion": assertion,
             },
         )
+        # Google refusing the assertion (a clock off, a key rotated) is the service's
+        # state, not the message's: every push waits for it to be fixed, none is dead.
         if not response.is_success:
-            raise _failure(response, gone=False)
-        answer: dict[str, Any] = response.json()
-        self._access_token = str(answer["access_token"])
-        self._expires = time.monotonic() + float(answer.get("expires_in", 3600))
+            raise DeliveryFailed(f"token: HTTP {response.status_code}")
+        try:
+            answer: dict[str, Any] = response.json()
+            self._access_token = str(answer["access_token"])
+            self._expires = time.monotonic() + float(answer.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeliveryFailed(f"token: unexpected answer ({exc!r})") from exc
         return self._access_token
 
     async def send(self, token: str, message: Outgoing) -> None:
         body: dict[str, Any] = {
             "message": {
                 "token": token,
-                "notification": {"title": message.title, "body": message.text},
+                "notification": {"title": message.title, "body": message.push_text},
                 "data": message.data,
             }
         }
@@ -217,7 +233,7 @@ class ApnsSender:
         if message.collapse_key:
             headers["apns-collapse-id"] = message.collapse_key[:64]
         body = {
-            "aps": {"alert": {"title": message.title, "body": message.text}},
+            "aps": {"alert": {"title": message.title, "body": message.push_text}},
             **message.data,
         }
         try:

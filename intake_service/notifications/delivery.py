@@ -128,6 +128,8 @@ class DeliveryLoop:
             await session.commit()
             return None
         device = await session.get(Device, row.device_id) if row.device_id else None
+        if device is not None and device.account_id != notification.account_id:
+            device = None  # the phone was handed on: the new owner gets none of this
         report = notification.report
         lang = account.lang
         message = Outgoing(
@@ -139,7 +141,11 @@ class DeliveryLoop:
                 "report_id": str(report.id),
                 "kind": notification.kind,
             },
-            collapse_key=f"report-{report.id}",
+            # A report's status pushes replace each other on the phone; its question
+            # whether it was fixed stands beside them.
+            collapse_key=f"report-{report.id}"
+            if notification.kind == "status_changed"
+            else f"{notification.kind}-{report.id}",
         )
         await session.commit()
         channel = Channel(row.channel)
@@ -166,6 +172,14 @@ class DeliveryLoop:
             await self._failed(task, failure)
         except TimeoutError:
             await self._failed(task, DeliveryFailed("attempt timed out"))
+        except Exception as exc:
+            # A sender's surprise (an answer it cannot read, a full disk) is retried like
+            # any failure, within the budget, rather than left claimed for good.
+            logger.exception(
+                "notification.send_failed",
+                extra={"delivery_id": str(task.id), "channel": task.channel},
+            )
+            await self._failed(task, DeliveryFailed(type(exc).__name__))
         else:
             await self._finish(task, status=DeliveryStatus.SENT)
             logger.info(

@@ -100,6 +100,14 @@ async def resolve(intake, headers) -> str:
     return report_id
 
 
+async def make_due(database) -> None:
+    async with database() as session:
+        await session.execute(
+            update(NotificationDelivery).values(next_attempt_at=utcnow())
+        )
+        await session.commit()
+
+
 async def deliveries(database) -> list[NotificationDelivery]:
     async with database() as session:
         rows = await session.scalars(select(NotificationDelivery))
@@ -176,11 +184,7 @@ class TestChannels:
         assert push_retry.next_attempt_at >= before + dt.timedelta(seconds=119)
         assert (push_retry.last_error or "").startswith("HTTP 503")
 
-        async with database() as session:
-            await session.execute(
-                update(NotificationDelivery).values(next_attempt_at=utcnow())
-            )
-            await session.commit()
+        await make_due(database)
         await loop.run_once()
         assert len(push.to(ANDROID)) == 1
         assert len(inbox.messages) == 1
@@ -215,6 +219,69 @@ class TestChannels:
         await loop.run_once()
         [delivery] = [d for d in await deliveries(database) if d.channel == "push"]
         assert (delivery.status, delivery.attempts) == ("dead", 1)
+
+    async def test_google_refusing_the_token_leaves_pushes_waiting_not_dead(
+        self, intake, database, loop, push: PushService
+    ):
+        push.token_failures = [400]  # e.g. the server's clock off for a while
+        headers = await verified_resident(intake, database)
+        await register(intake, headers, "android", ANDROID)
+        await resolve(intake, headers)
+        await loop.run_once()
+        [delivery] = [d for d in await deliveries(database) if d.channel == "push"]
+        assert delivery.status == "pending"
+        assert (delivery.last_error or "").startswith("token: HTTP 400")
+        await make_due(database)
+        await loop.run_once()
+        assert len(push.to(ANDROID)) == 1
+
+    async def test_a_long_unit_note_is_cut_for_a_push_and_whole_in_a_mail(
+        self, intake, database, loop, push: PushService, smtp
+    ):
+        inbox: Inbox = smtp[0]
+        headers = await verified_resident(intake, database)
+        await register(intake, headers, "android", ANDROID)
+        report = await intake.post("/v1/reports", json=POTHOLE, headers=headers)
+        note = "Wymiana całego odcinka nawierzchni. " * 100  # 3700 characters
+        body, signed = status_event(
+            report.json()["id"], ReportStatus.IN_PROGRESS, 1, note=note.strip()
+        )
+        await intake.post("/internal/events", content=body, headers=signed)
+        await loop.run_once()
+        [sent] = push.to(ANDROID)
+        text = sent.body["message"]["notification"]["body"]
+        assert len(text) <= 1000
+        assert text.endswith("…")
+        [mail] = inbox.messages
+        assert note.strip() in " ".join(mail.get_content().split())
+
+    async def test_the_question_after_closing_stands_beside_the_status_push(
+        self, intake, database, loop, push: PushService
+    ):
+        headers = await verified_resident(intake, database)
+        await register(intake, headers, "android", ANDROID)
+        report = await intake.post("/v1/reports", json=POTHOLE, headers=headers)
+        report_id = report.json()["id"]
+        body, signed = status_event(report_id, ReportStatus.RESOLVED, 1)
+        await intake.post("/internal/events", content=body, headers=signed)
+        await loop.run_once()
+        keys = sorted(
+            r.body["message"]["android"]["collapse_key"] for r in push.to(ANDROID)
+        )
+        assert keys == [f"feedback_requested-{report_id}", f"report-{report_id}"]
+
+    async def test_a_handed_on_phone_gets_none_of_its_old_owners_news(
+        self, intake, database, loop, push: PushService
+    ):
+        anna = await verified_resident(intake, database)
+        await register(intake, anna, "android", ANDROID)
+        await resolve(intake, anna)  # queued for Anna's phone
+        ewa = await verified_resident(intake, database, "ewa@example.org")
+        await register(intake, ewa, "android", ANDROID)  # she has the phone now
+        await loop.run_once()
+        assert push.to(ANDROID) == []
+        [delivery] = [d for d in await deliveries(database) if d.channel == "push"]
+        assert delivery.status == "dead"
 
     async def test_channels_the_resident_turned_off_are_not_used(
         self, intake, database, loop, push: PushService, smtp

@@ -23,4 +23,7 @@ class TestParseRetryAfter:
         assert parse_retry_after("30", now) == 30
         assert parse_retry_after("Sat, 28 Nov 2026 12:01:00 GMT", now) == 60
         assert parse_retry_after("nonsense", now) is None
+        # Digits of other scripts are digits to str.isdigit, not to float().
+        assert parse_retry_after("²", now) is None
+        assert parse_retry_after("٣٠", now) is None
         assert parse_retry_after(None, now) is None
