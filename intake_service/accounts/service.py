@@ -187,15 +187,19 @@ async def _check_code(
     client: str,
     settings: Settings,
 ) -> tuple[Account, EmailCode]:
-    """The account and its pending code if `code` is it; otherwise count the failure.
+    """The account and its pending code if `code` is it; otherwise the failure stays
+    counted.
 
-    Leaves the transaction open on success, so the caller acts in the same one.
+    Every try is counted (and committed) before the code is looked at, so that tries sent
+    side by side cannot all pass a check made before any of them is counted; a right code
+    takes its try back. Leaves the transaction open on success, so the caller acts in the
+    same one.
     """
     counted = (
         limits.codes_of_account(settings, email),
         limits.codes_of_client(settings, client),
     )
-    await throttle.check(session, *counted)
+    await throttle.hit(session, *counted)
     account = await repository.by_email(session, email)
     pending = (
         await repository.code(session, account.id, purpose, for_update=True)
@@ -215,8 +219,8 @@ async def _check_code(
         problem = InvalidCode()
     else:
         await throttle.clear(session, counted[0])
+        await throttle.forgive(session, counted[1])
         return account, pending
-    await throttle.count(session, *counted)
     await session.commit()
     logger.info(
         "accounts.code_refused",

@@ -134,6 +134,28 @@ class TestCodes:
             )
         )
 
+    async def test_codes_sent_side_by_side_do_not_slip_under_the_limit(
+        self, intake_settings
+    ):
+        settings = intake_settings.model_copy(
+            update={"throttle_codes_per_account": 3, "email_code_max_tries": 100}
+        )
+        async for client in serve(create_app(settings)):
+            await register(client, EMAIL)
+            code = latest_code(app_mailbox(client), EMAIL)
+            wrong_code = f"{(int(code) + 1) % 1_000_000:06d}"
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        "/v1/accounts/verification",
+                        json={"email": EMAIL, "code": wrong_code},
+                    )
+                    for _ in range(10)
+                )
+            )
+            statuses = sorted(answer.status_code for answer in answers)
+            assert statuses == [400] * 3 + [429] * 7
+
     async def test_wrong_codes_for_one_address_lock_it_from_every_client(
         self, intake_settings
     ):
