@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.accounts.models import Account
 from intake_service.config import Settings
+from intake_service.feedback.models import Feedback
 from intake_service.idempotency.models import IdempotencyRecord
+from intake_service.notifications.models import Notification
 from intake_service.photos.service import sweep_orphans
 from intake_service.photos.storage import LocalDiskStorage, PhotoStorage
 from intake_service.privacy.service import detach_reporter, erase
@@ -117,12 +119,17 @@ async def _anonymize_closed_reports(
     supporters = exists().where(
         ReportSupporter.report_id == Report.id, ReportSupporter.account_id.is_not(None)
     )
+    # The in-app feed and the feedback tie people to the report as much as its reporter.
+    notified = exists().where(Notification.report_id == Report.id)
+    judged = exists().where(
+        Feedback.report_id == Report.id, Feedback.account_id.is_not(None)
+    )
     query = (
         select(Report)
         .where(
             Report.status.in_(CLOSED),
             Report.updated_at < cutoff,
-            Report.reporter_id.is_not(None) | supporters,
+            Report.reporter_id.is_not(None) | supporters | notified | judged,
         )
         .limit(BATCH)
         .with_for_update(of=Report)
@@ -136,6 +143,14 @@ async def _anonymize_closed_reports(
                 await session.execute(
                     update(ReportSupporter)
                     .where(ReportSupporter.report_id == report.id)
+                    .values(account_id=None)
+                )
+                await session.execute(
+                    delete(Notification).where(Notification.report_id == report.id)
+                )
+                await session.execute(
+                    update(Feedback)
+                    .where(Feedback.report_id == report.id)
                     .values(account_id=None)
                 )
             await session.commit()

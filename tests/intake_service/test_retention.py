@@ -97,6 +97,12 @@ async def test_old_closed_reports_lose_their_people_and_keep_their_content(
     for report in (old, fresh):
         body, headers = status_event(report["id"], ReportStatus.RESOLVED, 1)
         await intake.post("/internal/events", content=body, headers=headers)
+    judged = await intake.post(
+        f"/v1/reports/{old['id']}/feedback",
+        json={"fixed": True, "rating": 5, "comment": "Szybko i porządnie"},
+        headers=anna,
+    )
+    assert judged.status_code == 201, judged.text
     async with database() as session:
         await session.execute(
             update(Report)
@@ -121,6 +127,12 @@ async def test_old_closed_reports_lose_their_people_and_keep_their_content(
     assert (result.reports_anonymized, result.idempotency_records_deleted) == (1, 1)
     mine = (await intake.get("/v1/me/reports", headers=anna)).json()["items"]
     assert [r["id"] for r in mine] == [fresh["id"]]
+    # Neither the feed nor the export ties anyone to it any more.
+    for resident in (anna, ewa):
+        feed = (await intake.get("/v1/me/notifications", headers=resident)).json()
+        assert old["id"] not in {n["report_id"] for n in feed["items"]}
+    export = (await intake.get("/v1/me/export", headers=anna)).json()
+    assert old["id"] not in json.dumps(export)
     public = (await intake.get(f"/v1/reports/{old['id']}")).json()
     assert (public["description"], public["supporters"]) == (POTHOLE["description"], 1)
     async with database() as session:
