@@ -20,7 +20,11 @@ from crm_adapter.routing.router import router as routing_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
 from shared.deps import MAX_BODY_BYTES, health_router
-from shared.errors import BodyLimitMiddleware, install_error_handlers
+from shared.errors import (
+    BodyLimitMiddleware,
+    NulGuardMiddleware,
+    install_error_handlers,
+)
 from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     document_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(NulGuardMiddleware)
     app.include_router(health_router)
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)

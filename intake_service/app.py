@@ -33,7 +33,12 @@ from intake_service.status.router import router as status_router
 from intake_service.surveys.router import operator_router as operator_surveys_router
 from intake_service.surveys.router import router as surveys_router
 from shared.deps import MAX_BODY_BYTES, health_router
-from shared.errors import BodyLimitMiddleware, error_forms, install_error_handlers
+from shared.errors import (
+    BodyLimitMiddleware,
+    NulGuardMiddleware,
+    error_forms,
+    install_error_handlers,
+)
 from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -97,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         },
     )
+    app.add_middleware(NulGuardMiddleware)
     app.include_router(health_router)
     for router in (
         categories_router,

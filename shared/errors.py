@@ -362,3 +362,34 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class NulInAddress(AppError):
+    status_code = 400
+    code = "nul-in-address"
+    title = N_("Invalid character in the address")
+    detail = N_(
+        "The address or its query holds a NUL character, which nothing here takes."
+    )
+
+
+class NulGuardMiddleware:
+    """400 problem+json for a path or query holding a NUL character (`%00`).
+
+    No parameter of either service takes one, and PostgreSQL refuses it in text: caught
+    here, it never reaches a query as a 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        ):
+            request = Request(scope)
+            error = NulInAddress()
+            body = error.body(request_language(request))
+            await _respond(request, error.status_code, body)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

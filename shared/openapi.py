@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shared.errors import PROBLEM_JSON, TYPE_PREFIX, problem_responses
+from shared.errors import PROBLEM_JSON, TYPE_PREFIX, NulInAddress, problem_responses
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
     400: {
@@ -91,14 +91,25 @@ def _complete(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     codes = {500}
     if "requestBody" in operation:
-        codes |= {400, 413, 422}
+        codes |= {413, 422}
     if operation.get("parameters"):
         codes.add(422)
-    for code, response in problem_responses(*sorted(codes)).items():
+    # Any address may come with a NUL in it (`NulGuardMiddleware`).
+    for code, response in problem_responses(*sorted(codes), NulInAddress).items():
         # FastAPI lists its own 422 shape (`HTTPValidationError`); ours is a problem.
-        listed = responses.get(str(code), {})
-        if PROBLEM_JSON not in listed.get("content", {}):
+        listed = responses.get(str(code), {}).get("content", {}).get(PROBLEM_JSON)
+        if listed is None:
             responses[str(code)] = response
+        else:
+            named = response["content"][PROBLEM_JSON].get("examples", {})
+            for name, example in named.items():
+                listed.setdefault("examples", {}).setdefault(name, example)
+    if "requestBody" in operation:
+        body_problems = responses["400"]["content"][PROBLEM_JSON]["examples"]
+        body_problems.setdefault(
+            "unreadable-body",
+            {"summary": "Unreadable body", "value": _EXAMPLES[400]},
+        )
     for code, response in responses.items():
         problem = response.get("content", {}).get(PROBLEM_JSON)
         example = _EXAMPLES.get(int(code)) if code.isdigit() else None

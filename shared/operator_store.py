@@ -169,7 +169,8 @@ class OperatorStore:
             operator_name=operator.name,
             action=action,
             target_type=target_type,
-            target_id=None if target_id is None else str(target_id),
+            # The column holds 100 characters: a longer target (two codes joined) is cut.
+            target_id=None if target_id is None else str(target_id)[:100],
             details=details or {},
             request_id=operator.request_id,
             occurred_at=utcnow(),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from crm_adapter.deliveries.breaker import BreakerState
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from shared.params import Timestamp
+from shared.text import Text
 
 _CASE_ID = "5b0f7a0e-3c1d-4e8f-9a6b-2d7c1e0f4a93"
 _REPORT_ID = "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10"
@@ -126,7 +127,7 @@ class Replay(BaseModel):
         },
     )
 
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None,
         max_length=500,
         description="Why it is replayed, kept in the audit log.",
@@ -259,7 +260,7 @@ class Trip(BaseModel):
         description="How long it stays open before it goes half-open and probes; "
         "without it, until an operator resets it.",
     )
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None,
         max_length=500,
         description="Why, shown with the connector and kept in the audit log.",
@@ -272,7 +273,7 @@ class Reset(BaseModel):
         json_schema_extra={"examples": [{"reason": "CRM back after maintenance"}]},
     )
 
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None, max_length=500, description="Why, kept in the audit log."
     )
 
@@ -302,7 +303,7 @@ class BulkReplay(BaseModel):
         default=None,
         description="Only the dead deliveries of this report (its creation and actions).",
     )
-    connector: str | None = Field(
+    connector: Text | None = Field(
         default=None, max_length=50, description="Only those through this connector."
     )
     kind: DeliveryKind | None = Field(default=None, description="Only these.")
@@ -321,7 +322,7 @@ class BulkReplay(BaseModel):
         description="The most replayed by this call, oldest first; call again while "
         "`more` is true.",
     )
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None,
         max_length=500,
         description="Why they are replayed, kept in the audit log.",

@@ -35,6 +35,9 @@ from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
 from shared.pagination import InvalidCursor
 
+MAX_VERSION = 2**31 - 1
+"""The largest version number the table's integer column holds."""
+
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 READ_PROBLEMS = (OperatorNotAuthenticated, OperatorRoleMissing)
@@ -144,7 +147,8 @@ async def list_versions(
     session: SessionDep,
     operator: ReadOperator,
     before: Annotated[
-        int | None, Query(ge=1, description="Versions numbered below this one.")
+        int | None,
+        Query(ge=1, le=MAX_VERSION, description="Versions numbered below this one."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
 ) -> VersionPage:
@@ -161,7 +165,9 @@ async def list_versions(
 async def get_version(
     session: SessionDep,
     operator: ReadOperator,
-    number: Annotated[int, Path(ge=1, description="The version's number.")],
+    number: Annotated[
+        int, Path(ge=1, le=MAX_VERSION, description="The version's number.")
+    ],
     response: Response,
 ) -> RoutingVersionRead:
     version = await admin.get_version(session, number)

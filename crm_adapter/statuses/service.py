@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case
@@ -59,11 +60,22 @@ async def set_mapping(
 ) -> tuple[StatusMapping, int]:
     """Map the code, apply the changes held for it, and record both; (mapping, applied)."""
     await _check_connector(session, connector)
-    mapping = await session.get(StatusMapping, (connector, code), with_for_update=True)
-    previous = mapping.status if mapping else None
-    if mapping is None:
-        mapping = StatusMapping(connector=connector, crm_code=code)
-        session.add(mapping)
+    # Two operators mapping a new code at once: one inserts, both then lock the row.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(StatusMapping)
+        .values(connector=connector, crm_code=code, status=None, changed_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    mapping = await session.scalar(
+        select(StatusMapping)
+        .where(StatusMapping.connector == connector, StatusMapping.crm_code == code)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert mapping is not None
+    previous = mapping.status
     mapping.status = status.value
     mapping.changed_by = operator.name
     mapping.changed_at = utcnow()

@@ -218,6 +218,11 @@ class TestList:
         assert response.status_code == 422
         assert response.json()["type"] == f"urn:mam:problem:{problem}"
 
+    async def test_a_nul_in_the_query_is_a_400(self, intake):
+        response = await intake.get("/v1/reports?category=pot%00hole")
+        assert response.status_code == 400
+        assert response.json()["type"] == "urn:mam:problem:nul-in-address"
+
     async def test_the_list_never_shows_reporters(self, intake):
         from tests.helpers import register_and_sign_in
 

@@ -360,6 +360,14 @@ class TestFilingRequests:
         assert listed.json()["items"] == []
 
 
+async def test_a_nul_in_the_query_is_an_open311_400(intake, fmt):
+    response = await intake.get(f"{V2}/requests.{fmt}?service_code=pot%00hole")
+    assert response.status_code == 400
+    code, description = error_of(response, fmt)
+    assert code == 400
+    assert description
+
+
 WROCLAW_EXIF = ((51.0, 6.0, 34.92), "N", (17.0, 1.0, 57.36), "E")
 
 
