@@ -145,7 +145,14 @@ class RestJsonConnector:
             payload["reporter"] = dict(draft.reporter)
         if draft.photo_ids and self._photo_links:
             payload["photos"] = self._photo_links.urls(draft.photo_ids)
-        response = await self._request("POST", "/api/cases", json=payload)
+        # The report id as the key too, for a CRM that honours it: a create it committed
+        # after our timeout is not made twice.
+        response = await self._request(
+            "POST",
+            "/api/cases",
+            json=payload,
+            headers={"idempotency-key": str(draft.external_ref)},
+        )
         return self._case(response)
 
     async def reopen(

@@ -54,7 +54,10 @@ NO_ENUMERATION = (
 )
 
 
-def _token_read(pair: tokens.TokenPair) -> TokenRead:
+def _token_read(pair: tokens.TokenPair, response: Response) -> TokenRead:
+    # Tokens are credentials: no cache on the way may keep them (RFC 6749 §5.1).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     return TokenRead(
         access_token=pair.access_token,
         expires_in=pair.expires_in,
@@ -157,10 +160,14 @@ async def resend_verification(
     responses=throttled_responses(InvalidCredentials, ValidationFailed),
 )
 async def create_token(
-    session: SessionDep, settings: SettingsDep, client: ClientDep, data: TokenRequest
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    data: TokenRequest,
+    response: Response,
 ) -> TokenRead:
     pair = await tokens.sign_in(session, data=data, client=client, settings=settings)
-    return _token_read(pair)
+    return _token_read(pair, response)
 
 
 @router.post(
@@ -173,12 +180,12 @@ async def create_token(
     responses=problem_responses(InvalidRefreshToken, ValidationFailed),
 )
 async def refresh_token(
-    session: SessionDep, settings: SettingsDep, data: RefreshRequest
+    session: SessionDep, settings: SettingsDep, data: RefreshRequest, response: Response
 ) -> TokenRead:
     pair = await tokens.refresh(
         session, refresh_token=data.refresh_token, settings=settings
     )
-    return _token_read(pair)
+    return _token_read(pair, response)
 
 
 @router.post(

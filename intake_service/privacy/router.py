@@ -50,7 +50,11 @@ async def export_me(session: SessionDep, account: AccountDep) -> JSONResponse:
     data = await service.export(session, account)
     return JSONResponse(
         jsonable_encoder(data),
-        headers={"Content-Disposition": 'attachment; filename="mam-my-data.json"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="mam-my-data.json"',
+            # Everything about a person: no cache on the way may keep a copy.
+            "Cache-Control": "no-store",
+        },
     )
 
 

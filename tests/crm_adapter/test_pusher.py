@@ -104,7 +104,28 @@ async def the_case(sessionmaker, report_id) -> Case:
         return case
 
 
+class Recording(httpx.AsyncBaseTransport):
+    """The CRM as it is, keeping each request it gets."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+
 class TestPushPending:
+    async def test_the_create_carries_the_report_id_as_its_idempotency_key(
+        self, adapter, crm_simulator_app, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        crm = Recording(httpx.ASGITransport(app=crm_simulator_app))
+        await pusher(sessionmaker, crm).run_once()
+        [create] = [r for r in crm.requests if r.method == "POST"]
+        assert create.headers["idempotency-key"] == str(report_id)
+
     async def test_creates_the_case_and_tells_intake_it_is_submitted(
         self, adapter, crm_simulator, crm_simulator_app, sessionmaker
     ):

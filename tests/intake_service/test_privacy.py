@@ -136,6 +136,7 @@ class TestExport:
         response = await intake.get("/v1/me/export", headers=anna)
         assert response.status_code == 200
         assert "attachment" in response.headers["content-disposition"]
+        assert response.headers["cache-control"] == "no-store"
         data = response.json()
         assert data["account"]["email"] == "anna@example.org"
         assert [r["id"] for r in data["reports"]] == [report["id"]]

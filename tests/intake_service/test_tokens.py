@@ -31,7 +31,12 @@ class TestSignIn:
         self, intake, intake_session
     ):
         await register(intake, EMAIL)
-        pair = await sign_in(intake, EMAIL)
+        signed_in = await intake.post(
+            "/v1/auth/token", json={"email": EMAIL, "password": PASSWORD}
+        )
+        # Credentials: no cache on the way keeps them.
+        assert signed_in.headers["cache-control"] == "no-store"
+        pair = signed_in.json()
         assert pair["token_type"] == "bearer"
         assert (pair["expires_in"], pair["refresh_expires_in"]) == (900, 30 * 24 * 3600)
         assert (await me(intake, pair["access_token"])).json()["email"] == EMAIL
@@ -82,6 +87,7 @@ class TestRefresh:
         first = await sign_in(intake, EMAIL)
         second = await refresh(intake, first["refresh_token"])
         assert second.status_code == 200
+        assert second.headers["cache-control"] == "no-store"
         pair = second.json()
         assert pair["refresh_token"] != first["refresh_token"]
         assert pair["access_token"] != first["access_token"]
