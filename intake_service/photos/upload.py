@@ -138,6 +138,7 @@ class _ReportFormParser(MultiPartParser):
         self.max_photo_bytes = max_photo_bytes
         self.photo_count = 0
         self.report_seen = False
+        self.report_bytes: bytes | None = None
         self.uploads: list[Upload] = []
         self._size = 0
         self._hash = hashlib.sha256()
@@ -177,8 +178,12 @@ class _ReportFormParser(MultiPartParser):
         super().on_part_data(data, start, end)
 
     def on_part_end(self) -> None:
-        super().on_part_end()
         part = self._current_part
+        if part.field_name == REPORT_PART and part.file is None:
+            # The bytes as sent: Starlette would read bytes that are not UTF-8 as Latin-1,
+            # and a wrongly encoded description would be stored garbled, not refused.
+            self.report_bytes = bytes(part.data)
+        super().on_part_end()
         if part.field_name == PHOTOS_PART and part.file is not None:
             self.uploads.append(
                 Upload(
@@ -222,5 +227,6 @@ async def read_report_form(
         result.report = await report.read()
         await report.close()
     else:
-        result.report = report.encode()
+        assert parser.report_bytes is not None
+        result.report = parser.report_bytes
     return result

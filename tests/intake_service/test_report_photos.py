@@ -317,6 +317,22 @@ class TestRefusedPhotos:
         fields = sorted(e["field"] for e in response.json()["errors"])
         assert fields == ["report.location.lat", "report.status"]
 
+    async def test_a_report_part_that_is_not_utf8_is_refused_like_a_json_body(
+        self, intake, intake_session
+    ):
+        raw = json.dumps(POTHOLE | {"description": "Dziura @@ w jezdni"}).encode()
+        raw = raw.replace(b"@@", b"\xff\xfe")
+        as_json = await intake.post(
+            "/v1/reports", content=raw, headers={"content-type": "application/json"}
+        )
+        as_part = await intake.post("/v1/reports", files=multipart(raw))
+        assert as_json.status_code in (400, 422)
+        assert (as_part.status_code, as_part.json()["type"]) == (
+            as_json.status_code,
+            as_json.json()["type"],
+        )
+        assert await count(intake_session, Report) == 0
+
     async def test_a_broken_multipart_body_is_a_400(self, intake):
         response = await intake.post(
             "/v1/reports",
