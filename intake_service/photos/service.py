@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.photos.exceptions import PhotoRejected
@@ -101,6 +102,10 @@ async def get_photo(session: AsyncSession, photo_id: uuid.UUID) -> Photo | None:
     return await session.get(Photo, photo_id)
 
 
+SWEEP_BATCH = 500
+"""Photo ids looked up in one transaction by the sweep."""
+
+
 async def sweep_orphans(
     session: AsyncSession, storage: PhotoStorage, *, before: dt.datetime
 ) -> int:
@@ -109,16 +114,24 @@ async def sweep_orphans(
     A crash between writing a photo and committing its report leaves such a file (never a
     row without its file); this removes them. Returns how many files went.
     """
-    orphans = []
+    by_id: dict[uuid.UUID, list[str]] = {}
     for key in await storage.older_than(before):
         name = key.rsplit("/", 1)[-1].removesuffix(".jpg").removesuffix("-thumb")
         try:
-            photo_id = uuid.UUID(hex=name)
+            by_id.setdefault(uuid.UUID(hex=name), []).append(key)
         except ValueError:
             continue
-        if await session.get(Photo, photo_id) is None:
-            orphans.append(key)
-    await session.commit()
+    # A batch of ids per short transaction: on SQLite each holds the write lock, which
+    # the API must not wait for while a city's photos are walked.
+    ids = list(by_id)
+    orphans = []
+    for start in range(0, len(ids), SWEEP_BATCH):
+        batch = ids[start : start + SWEEP_BATCH]
+        known = set(
+            (await session.scalars(select(Photo.id).where(Photo.id.in_(batch)))).all()
+        )
+        await session.commit()
+        orphans += [key for i in batch if i not in known for key in by_id[i]]
     for key in orphans:
         await storage.delete(key)
     return len(orphans)
