@@ -53,6 +53,15 @@ class _AnonymousAccess(logging.Filter):
         return True
 
 
+class _LoggedAlready(logging.Filter):
+    """Drops uvicorn's "Exception in ASGI application": the service's own handler logged
+    the failure (its type and traceback, `request.failed`), and the message uvicorn adds
+    can quote a resident's data (a database error names the row it failed on)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Exception in ASGI application")
+
+
 def configure_logging(*, json_output: bool = False, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -68,3 +77,6 @@ def configure_logging(*, json_output: bool = False, level: str = "INFO") -> None
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _AnonymousAccess) for f in access.filters):
         access.addFilter(_AnonymousAccess())
+    errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _LoggedAlready) for f in errors.filters):
+        errors.addFilter(_LoggedAlready())
