@@ -16,6 +16,7 @@ from PIL import ExifTags, Image, ImageCms, ImageOps
 
 from intake_service.photos.exceptions import (
     DamagedPhoto,
+    PhotoRejected,
     PhotoTooLarge,
     UnsupportedPhotoType,
 )
@@ -138,6 +139,27 @@ def process_photo(
         sha256=hashlib.sha256(encoded).hexdigest(),
         gps=gps,
     )
+
+
+def decode_cost(data: bytes, *, max_side: int, max_pixels: int) -> int:
+    """The pixels decoding `data` holds at once, read from its header alone (blocking).
+
+    A JPEG is decoded at a reduced scale down to twice the target side; other formats at
+    full size. Bytes that are no photo, or too large one, cost nothing: the decode refuses
+    them at the header.
+    """
+    content_type = sniff(data)
+    if content_type is None:
+        return 0
+    try:
+        original = _open(data, _PILLOW_FORMAT[content_type], max_pixels)
+    except PhotoRejected:
+        return 0
+    width, height = original.size
+    pixels = width * height
+    if original.format == "JPEG":
+        pixels = min(pixels, 4 * max_side * max_side)
+    return min(pixels, max_pixels)
 
 
 def _open(data: bytes, pillow_format: str, max_pixels: int) -> Image.Image:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -14,7 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.photos.exceptions import PhotoRejected
 from intake_service.photos.models import Photo, photo_key
-from intake_service.photos.processing import ProcessedPhoto, process_photo
+from intake_service.photos.processing import (
+    ProcessedPhoto,
+    decode_cost,
+    process_photo,
+)
 from intake_service.photos.storage import PhotoStorage
 from intake_service.photos.upload import Upload
 
@@ -43,8 +48,34 @@ class NewPhoto:
         )
 
 
+class PixelBudget:
+    """Pixels being decoded at once, at most `capacity`: a few large photos take turns
+    while many small ones go side by side. A decode's memory follows its pixels (a tiny
+    PNG can unpack to half a gigabyte), not the count of decodes."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, pixels: int) -> AsyncIterator[None]:
+        # One photo alone may use it all.
+        pixels = min(pixels, self.capacity)
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.used + pixels <= self.capacity)
+            self.used += pixels
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self.used -= pixels
+                self._changed.notify_all()
+
+
 class Photos:
-    """Decoding (in worker threads, a bounded number at once) and the photo store."""
+    """Decoding (in worker threads, a bounded number and a bounded count of pixels at
+    once) and the photo store."""
 
     def __init__(
         self,
@@ -57,6 +88,9 @@ class Photos:
     ) -> None:
         self.storage = storage
         self._slots = asyncio.Semaphore(concurrency)
+        # As many pixels at once as the largest photo accepted has.
+        self.budget = PixelBudget(max_pixels)
+        self._cost = partial(decode_cost, max_side=max_side, max_pixels=max_pixels)
         self._process = partial(
             process_photo,
             max_side=max_side,
@@ -68,16 +102,18 @@ class Photos:
         """Each upload decoded, checked and re-encoded; the first bad one is refused by name."""
         photos = []
         for upload in uploads:
-            async with self._slots:
+            data, cost = await asyncio.to_thread(self._read_and_measure, upload)
+            async with self.budget.hold(cost), self._slots:
                 try:
-                    processed = await asyncio.to_thread(self._read_and_process, upload)
+                    processed = await asyncio.to_thread(self._process, data)
                 except PhotoRejected as rejected:
                     raise rejected.named(upload.filename) from None
             photos.append(NewPhoto(id=uuid.uuid4(), processed=processed))
         return photos
 
-    def _read_and_process(self, upload: Upload) -> ProcessedPhoto:
-        return self._process(upload.read())
+    def _read_and_measure(self, upload: Upload) -> tuple[bytes, int]:
+        data = upload.read()
+        return data, self._cost(data)
 
     async def store(self, photos: Sequence[NewPhoto]) -> None:
         """Each photo and thumbnail durably written; call before committing their rows."""

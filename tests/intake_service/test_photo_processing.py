@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import stat
@@ -18,7 +19,8 @@ from intake_service.photos.exceptions import (
     PhotoTooLarge,
     UnsupportedPhotoType,
 )
-from intake_service.photos.processing import process_photo, sniff
+from intake_service.photos.processing import decode_cost, process_photo, sniff
+from intake_service.photos.service import PixelBudget
 from intake_service.photos.storage import LocalDiskStorage, PhotoStorage
 from shared.i18n import LANGUAGES
 from tests.images import (
@@ -521,3 +523,52 @@ async def test_keys_that_could_leave_the_root_are_refused(tmp_path: Path, key: s
     with pytest.raises(ValueError, match="invalid photo key"):
         await store.delete(key)
     assert files_under(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "cost"),
+    [
+        # A few kB that unpack to 36 million pixels: counted at full size.
+        (blank_png(6000, 6000), 36_000_000),
+        # A JPEG is decoded at a reduced scale, to twice the target side at least.
+        (encode(noise((5000, 4000)), "JPEG"), 4 * 2048 * 2048),
+        (encode(noise((640, 480)), "JPEG"), 640 * 480),
+        # No photo, or one refused at its header, costs nothing.
+        (b"not a photo at all", 0),
+        (blank_png(9000, 9000), 0),
+    ],
+)
+def test_the_decode_cost_is_read_from_the_header(data, cost):
+    assert decode_cost(data, max_side=2048, max_pixels=40_000_000) == cost
+
+
+async def test_large_decodes_take_turns_and_small_ones_go_side_by_side():
+    budget = PixelBudget(40)
+    names = ("big", "other big", "small")
+    inside = {name: asyncio.Event() for name in names}
+    release = {name: asyncio.Event() for name in names}
+
+    async def decode(name: str, pixels: int) -> None:
+        async with budget.hold(pixels):
+            inside[name].set()
+            await release[name].wait()
+
+    async def entered(name: str) -> None:
+        await asyncio.wait_for(inside[name].wait(), timeout=5)
+
+    big = asyncio.create_task(decode("big", 30))
+    other = asyncio.create_task(decode("other big", 30))
+    small = asyncio.create_task(decode("small", 10))
+    await entered("big")
+    await entered("small")
+    assert not inside["other big"].is_set()  # it waits for the first big one
+    assert budget.used == 40
+    release["big"].set()
+    await entered("other big")
+    release["small"].set()
+    release["other big"].set()
+    await asyncio.gather(big, other, small)
+    assert budget.used == 0
+    # One larger than the whole budget still runs, alone.
+    async with budget.hold(100):
+        assert budget.used == 40
