@@ -100,6 +100,7 @@ async def stream_notifications(
 ) -> AsyncIterator[ServerSentEvent]:
     account_id, lang = account.id, account.lang
     position = await service.stream_start(session, account_id, last_event_id)
+    sent = await service.recent(session, account_id, position)
     unread = await service.unread_count(session, account)
     # Nothing is held while the stream is open: no transaction, no connection.
     await session.commit()
@@ -114,7 +115,9 @@ async def stream_notifications(
                 still = await authenticate_token(reading, token)
                 if still is None or still.id != account_id:
                     return
-                news = await service.newer_than(reading, account_id, position)
+                news = await service.newer_than(
+                    reading, account_id, position, sent=sent
+                )
                 await reading.commit()
             for notification in news:
                 yield ServerSentEvent(
@@ -124,7 +127,14 @@ async def stream_notifications(
                         mode="json"
                     ),
                 )
-                position = (notification.created_at, notification.id)
+                sent[notification.id] = notification.created_at
+                position = max(
+                    position or (notification.created_at, notification.id),
+                    (notification.created_at, notification.id),
+                )
+            if position is not None:
+                horizon = position[0] - service.STREAM_LOOKBACK
+                sent = {i: at for i, at in sent.items() if at > horizon}
             if len(news) < service.STREAM_BATCH:
                 # Woken by news, or after a while to see that the token still holds.
                 with contextlib.suppress(TimeoutError):

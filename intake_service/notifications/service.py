@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -125,6 +125,9 @@ async def feed(
 
 
 STREAM_BATCH = 100
+STREAM_LOOKBACK = dt.timedelta(seconds=60)
+"""How long before the newest one sent a stream still looks for notifications whose
+transaction committed late."""
 Position = tuple[dt.datetime, uuid.UUID]
 """Where a stream stands: the last notification sent (creation time, id)."""
 
@@ -152,21 +155,51 @@ async def stream_start(
 
 
 async def newer_than(
-    session: AsyncSession, account_id: uuid.UUID, position: Position | None
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    position: Position | None,
+    *,
+    sent: Mapping[uuid.UUID, dt.datetime] | None = None,
 ) -> list[Notification]:
-    """The account's notifications after `position`, oldest first."""
+    """The account's notifications after `position`, oldest first.
+
+    With `sent` (what a stream sent in the last `STREAM_LOOKBACK`), also those made up to
+    that long before `position` and not sent: a notification's time is taken before its
+    transaction commits, so one can become visible after a later one was sent.
+    """
     query = _with_reports().where(Notification.account_id == account_id)
     if position is not None:
         created_at, notification_id = position
-        query = query.where(
-            (Notification.created_at > created_at)
-            | (
-                (Notification.created_at == created_at)
-                & (Notification.id > notification_id)
-            )
+        after = (Notification.created_at > created_at) | (
+            (Notification.created_at == created_at)
+            & (Notification.id > notification_id)
         )
+        if sent is not None:
+            late = Notification.created_at > created_at - STREAM_LOOKBACK
+            if sent:
+                late &= Notification.id.not_in(list(sent))
+            after |= late
+        query = query.where(after)
     query = query.order_by(Notification.created_at, Notification.id).limit(STREAM_BATCH)
     return list((await session.scalars(query)).unique().all())
+
+
+async def recent(
+    session: AsyncSession, account_id: uuid.UUID, position: Position | None
+) -> dict[uuid.UUID, dt.datetime]:
+    """The account's notifications up to `position` and made within `STREAM_LOOKBACK`
+    before it: a stream starting there counts them as sent."""
+    if position is None:
+        return {}
+    created_at, _ = position
+    rows = await session.execute(
+        select(Notification.id, Notification.created_at).where(
+            Notification.account_id == account_id,
+            Notification.created_at > created_at - STREAM_LOOKBACK,
+            Notification.created_at <= created_at,
+        )
+    )
+    return {row.id: row.created_at for row in rows}
 
 
 async def unread_count(session: AsyncSession, account: Account) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
+from intake_service.notifications.models import Notification
+from shared.db import make_engine, make_sessionmaker
 from tests.e2e.test_flow import the_only_case
 from tests.helpers import POTHOLE, eventually, folder_mailbox, register_and_sign_in
 
@@ -99,3 +102,61 @@ async def test_signing_out_ends_an_open_stream(stack):
                 rest = [event async for event in stream]
         assert [e for e in rest if e.get("event") == "notification"] == []
         assert (await intake.get(url, headers=headers)).status_code == 401
+
+
+async def test_a_notification_committed_late_still_reaches_an_open_stream(stack):
+    """A notification's time is taken before its transaction commits: one can become
+    visible after a later one was sent, and must still be sent."""
+    async with stack.intake_client() as intake, stack.crm_client() as crm:
+        headers = await register_and_sign_in(
+            intake,
+            f"late-{uuid.uuid4().hex[:8]}@example.org",
+            mailbox=folder_mailbox(stack.mail_dir),
+        )
+        account_id = (await intake.get("/v1/me", headers=headers)).json()["id"]
+        report = (
+            await intake.post("/v1/reports", json=POTHOLE, headers=headers)
+        ).json()
+        case = await the_only_case(crm, report["id"])
+        url = "/v1/me/notifications/stream"
+        async with intake.stream("GET", url, headers=headers, timeout=30) as response:
+            stream = events(response.aiter_lines())
+            await next_event(stream, "ready")
+            await crm.post(
+                f"/api/cases/{case['case_id']}/status", json={"status": "IN_PROGRESS"}
+            )
+            first = await next_event(stream, "notification")
+            # Another replica's notification, stamped a second before the one just sent,
+            # commits only now.
+            late = await commit_late(stack, account_id, report["id"], before=first)
+            await crm.post(
+                f"/api/cases/{case['case_id']}/status", json={"status": "DONE"}
+            )
+            ids = set()
+            while len(ids) < 2:
+                ids.add((await next_event(stream, "notification"))["id"])
+        assert late in ids
+
+
+async def commit_late(stack, account_id: str, report_id: str, *, before: dict) -> str:
+    """A notification of the account, made a second before `before`, committed now."""
+    sent_at = dt.datetime.fromisoformat(before["data"]["created_at"])
+    engine = make_engine(stack.databases.intake)
+    notification_id = uuid.uuid4()
+    try:
+        async with make_sessionmaker(engine)() as session:
+            session.add(
+                Notification(
+                    id=notification_id,
+                    account_id=uuid.UUID(account_id),
+                    report_id=uuid.UUID(report_id),
+                    sequence=99,
+                    status="in_progress",
+                    note="Ekipa druga",
+                    created_at=sent_at - dt.timedelta(seconds=1),
+                )
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return str(notification_id)
