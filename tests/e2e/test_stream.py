@@ -40,20 +40,25 @@ async def next_event(stream: AsyncIterator[dict], kind: str) -> dict:
     raise AssertionError(f"the stream ended before a {kind} event")
 
 
+URL = "/v1/me/notifications/stream"
+
+
+async def reported(stack, intake, crm) -> tuple[dict, dict, dict]:
+    """A new resident's headers, their report, and its case in the CRM."""
+    headers = await register_and_sign_in(
+        intake,
+        f"sse-{uuid.uuid4().hex[:8]}@example.org",
+        mailbox=folder_mailbox(stack.mail_dir),
+    )
+    report = (await intake.post("/v1/reports", json=POTHOLE, headers=headers)).json()
+    return headers, report, await the_only_case(crm, report["id"])
+
+
 async def test_stream_delivers_changes_and_resumes_after_the_last_seen(stack):
     async with stack.intake_client() as intake, stack.crm_client() as crm:
-        headers = await register_and_sign_in(
-            intake,
-            f"sse-{uuid.uuid4().hex[:8]}@example.org",
-            mailbox=folder_mailbox(stack.mail_dir),
-        )
-        report = (
-            await intake.post("/v1/reports", json=POTHOLE, headers=headers)
-        ).json()
-        case = await the_only_case(crm, report["id"])
-        url = "/v1/me/notifications/stream"
+        headers, report, case = await reported(stack, intake, crm)
 
-        async with intake.stream("GET", url, headers=headers, timeout=30) as response:
+        async with intake.stream("GET", URL, headers=headers, timeout=30) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             stream = events(response.aiter_lines())
             assert (await next_event(stream, "ready"))["data"] == {"unread_count": 0}
@@ -76,7 +81,7 @@ async def test_stream_delivers_changes_and_resumes_after_the_last_seen(stack):
 
         await eventually(resolved, what="the closing notification")
         resume = {**headers, "Last-Event-ID": first["id"]}
-        async with intake.stream("GET", url, headers=resume, timeout=30) as response:
+        async with intake.stream("GET", URL, headers=resume, timeout=30) as response:
             stream = events(response.aiter_lines())
             missed = await next_event(stream, "notification")
         assert missed["data"]["status"] == "resolved"
@@ -90,8 +95,7 @@ async def test_signing_out_ends_an_open_stream(stack):
             f"sse-out-{uuid.uuid4().hex[:8]}@example.org",
             mailbox=folder_mailbox(stack.mail_dir),
         )
-        url = "/v1/me/notifications/stream"
-        async with intake.stream("GET", url, headers=headers, timeout=30) as response:
+        async with intake.stream("GET", URL, headers=headers, timeout=30) as response:
             stream = events(response.aiter_lines())
             await next_event(stream, "ready")
             assert (
@@ -101,25 +105,16 @@ async def test_signing_out_ends_an_open_stream(stack):
             async with asyncio.timeout(15):
                 rest = [event async for event in stream]
         assert [e for e in rest if e.get("event") == "notification"] == []
-        assert (await intake.get(url, headers=headers)).status_code == 401
+        assert (await intake.get(URL, headers=headers)).status_code == 401
 
 
 async def test_a_notification_committed_late_still_reaches_an_open_stream(stack):
     """A notification's time is taken before its transaction commits: one can become
     visible after a later one was sent, and must still be sent."""
     async with stack.intake_client() as intake, stack.crm_client() as crm:
-        headers = await register_and_sign_in(
-            intake,
-            f"late-{uuid.uuid4().hex[:8]}@example.org",
-            mailbox=folder_mailbox(stack.mail_dir),
-        )
+        headers, report, case = await reported(stack, intake, crm)
         account_id = (await intake.get("/v1/me", headers=headers)).json()["id"]
-        report = (
-            await intake.post("/v1/reports", json=POTHOLE, headers=headers)
-        ).json()
-        case = await the_only_case(crm, report["id"])
-        url = "/v1/me/notifications/stream"
-        async with intake.stream("GET", url, headers=headers, timeout=30) as response:
+        async with intake.stream("GET", URL, headers=headers, timeout=30) as response:
             stream = events(response.aiter_lines())
             await next_event(stream, "ready")
             await crm.post(
@@ -132,7 +127,7 @@ async def test_a_notification_committed_late_still_reaches_an_open_stream(stack)
             await crm.post(
                 f"/api/cases/{case['case_id']}/status", json={"status": "DONE"}
             )
-            ids = set()
+            ids: set[str] = set()
             while len(ids) < 2:
                 ids.add((await next_event(stream, "notification"))["id"])
         assert late in ids
