@@ -271,11 +271,15 @@ class OperatorStore:
     async def revoke_key(
         self, session: AsyncSession, *, name: str, configured: Sequence[ConfiguredKey]
     ) -> bool:
-        """Revoke the key named `name` at once; False when it was revoked before."""
-        if any(key.name == name for key in configured):
-            raise KeyInSettings(name)
+        """Revoke the key named `name` at once; False when it was revoked before.
+
+        A key in the database is revoked even when the settings name another key so (added
+        there after it was made): each still lets its holder in until revoked its own way.
+        """
         row = await self._key_by_name(session, name, for_update=True)
         if row is None:
+            if any(key.name == name for key in configured):
+                raise KeyInSettings(name)
             raise KeyNotFound(name)
         if row.revoked_at is not None:
             return False

@@ -2,8 +2,10 @@
 
 from sqlalchemy import select
 
+from intake_service.cli import main
 from intake_service.operators.models import OperatorKey
-from tests.helpers import MANAGE, READ, register_and_sign_in
+from shared.operators import ConfiguredKey, hash_key
+from tests.helpers import MANAGE, READ, command_line, register_and_sign_in
 
 ACTIONS = "/v1/operator/actions"
 
@@ -123,6 +125,26 @@ class TestOperatorKeyCommand:
             "operator-key", "create", "--name", "city-manager", "--role", "read"
         )
         assert status == 1
+
+    async def test_a_key_made_before_the_settings_named_one_so_can_be_revoked(
+        self, intake, intake_settings, monkeypatch, capsys
+    ):
+        made = command_line(main, intake_settings, monkeypatch, capsys)
+        status, out, _ = await made(
+            "operator-key", "create", "--name", "desk-7", "--role", "read"
+        )
+        assert status == 0
+        key = out.strip()
+        # Later the city lists another key of the same name in the settings.
+        configured = ConfiguredKey(name="desk-7", sha256=hash_key("mam_op_" + "z" * 43))
+        later = intake_settings.model_copy(
+            update={"operator_keys": [*intake_settings.operator_keys, configured]}
+        )
+        run = command_line(main, later, monkeypatch, capsys)
+        status, _, err = await run("operator-key", "revoke", "--name", "desk-7")
+        assert status == 0, err
+        response = await intake.get(ACTIONS, headers={"X-API-Key": key})
+        assert response.status_code == 401
 
     async def test_revoking_what_cannot_be_revoked_fails(self, intake, cli):
         status, _, err = await cli("operator-key", "revoke", "--name", "nobody")
