@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -66,6 +67,15 @@ def new_registry() -> registry:
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={dt.datetime: UtcDateTime},
     )
+
+
+def upsert_insert(
+    session: AsyncSession, table: Any
+) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT` into `table` in the session's dialect, which can take `ON CONFLICT`."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def is_sqlite(url: str) -> bool:

@@ -6,13 +6,12 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.schema import SchemaItem
 
 from shared.contracts import Event
-from shared.db import UtcDateTime, utcnow
+from shared.db import UtcDateTime, upsert_insert, utcnow
 from shared.webhooks import parse_envelope
 
 
@@ -49,10 +48,8 @@ async def record_once(
     `columns` fills the service's own columns; one that is unique (e.g. a delivery id)
     makes a message seen under either key a duplicate.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model)
+        upsert_insert(session, model)
         .values(
             source=source,
             external_id=external_id,

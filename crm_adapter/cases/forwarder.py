@@ -38,6 +38,7 @@ from crm_adapter.deliveries.attempts import (
     Failure,
     RetryPolicy,
     attempt,
+    begin_attempt,
     log,
     record_failure,
 )
@@ -129,19 +130,14 @@ class ActionForwarder:
             for action, case, is_probe in rows:
                 assert case.connector is not None
                 assert case.crm_case_id is not None
-                if action.attempts == 0:
-                    # The retry budget runs from the first attempt, not from the days
-                    # the action may have waited for its case.
-                    action.retry_since = now
-                action.attempts += 1
-                action.next_attempt_at = now + self._lease
+                attempt_number = begin_attempt(action, now=now, lease=self._lease)
                 claims.append(
                     _Claim(
                         delivery_id=action.id,
                         case_id=case.id,
                         kind=DeliveryKind(action.kind),
                         connector=case.connector,
-                        attempt=action.attempts,
+                        attempt=attempt_number,
                         probe=is_probe,
                         comment=action.comment,
                         crm_case_id=case.crm_case_id,

@@ -37,6 +37,7 @@ from crm_adapter.deliveries.attempts import (
     Failure,
     RetryPolicy,
     attempt,
+    begin_attempt,
     log,
     record_failure,
 )
@@ -112,12 +113,7 @@ class CasePusher:
                 assert case.unit_code is not None
                 assert case.connector is not None
                 look_up = case.attempts > 0 or case.last_error is not None
-                if case.attempts == 0:
-                    # The retry budget runs from the first attempt: a report held as
-                    # unroutable over a long weekend still gets its 72 hours.
-                    case.retry_since = now
-                case.attempts += 1
-                case.next_attempt_at = now + self._lease
+                attempt_number = begin_attempt(case, now=now, lease=self._lease)
                 draft = CaseDraft(
                     external_ref=case.report_id,
                     number=case.report_number,
@@ -137,7 +133,7 @@ class CasePusher:
                         case_id=case.id,
                         kind=DeliveryKind.CREATE,
                         connector=case.connector,
-                        attempt=case.attempts,
+                        attempt=attempt_number,
                         probe=probe,
                         draft=draft,
                         look_up=look_up,

@@ -90,6 +90,21 @@ class Claim:
     """The half-open breaker's probe: its outcome closes or reopens the breaker."""
 
 
+def begin_attempt(
+    row: Case | CaseAction, *, now: dt.datetime, lease: dt.timedelta
+) -> int:
+    """Claim the delivery for one attempt until the lease ends; the attempt's number.
+
+    The retry budget runs from the first attempt, not from the days a delivery may have
+    waited for a route (a report held as unroutable) or for its case (a reopen).
+    """
+    if row.attempts == 0:
+        row.retry_since = now
+    row.attempts += 1
+    row.next_attempt_at = now + lease
+    return row.attempts
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     backoff: Backoff

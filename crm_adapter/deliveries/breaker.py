@@ -20,11 +20,10 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.deliveries.models import ConnectorBreaker
-from shared.db import utcnow
+from shared.db import upsert_insert, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +94,8 @@ async def start_probe(
 
 
 async def _locked(session: AsyncSession, connector: str) -> ConnectorBreaker:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(ConnectorBreaker)
+        upsert_insert(session, ConnectorBreaker)
         .values(
             connector=connector,
             consecutive_failures=0,

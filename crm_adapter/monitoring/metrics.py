@@ -198,12 +198,13 @@ async def delivery_families(
 
 
 async def inbox_family(session: AsyncSession) -> GaugeMetricFamily:
-    """Messages received but not handled, by source: a CRM's change about a case this
-    adapter cannot find, or an event of intake it could not act on."""
+    """Messages received but not handled, by source: an event of intake the adapter could
+    not act on (a reopen of a report it has no case of). A CRM's change is always handled:
+    one about a case that is not ours is acknowledged and left alone."""
     family = GaugeMetricFamily(
         "mam_adapter_inbox_unhandled",
-        "Messages stored but not acted on, by source (`intake`, `crm:<connector>`): "
-        "each is kept with its error in the inbox for an operator, never purged.",
+        "Messages stored but not acted on, by source (`intake`): each is kept with its "
+        "error in the inbox for an operator, never purged.",
         labels=["source"],
     )
     rows = await session.execute(

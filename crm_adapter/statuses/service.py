@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case
@@ -21,7 +20,7 @@ from crm_adapter.statuses.exceptions import StatusMappingNotFound, UnknownConnec
 from crm_adapter.statuses.held import change_of
 from crm_adapter.statuses.models import HeldChange, StatusMapping
 from shared.contracts import ReportStatus
-from shared.db import utcnow
+from shared.db import upsert_insert, utcnow
 from shared.operators import Operator
 
 logger = logging.getLogger(__name__)
@@ -61,10 +60,8 @@ async def set_mapping(
     """Map the code, apply the changes held for it, and record both; (mapping, applied)."""
     await _check_connector(session, connector)
     # Two operators mapping a new code at once: one inserts, both then lock the row.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(StatusMapping)
+        upsert_insert(session, StatusMapping)
         .values(connector=connector, crm_code=code, status=None, changed_at=utcnow())
         .on_conflict_do_nothing()
     )

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
@@ -16,19 +15,16 @@ from intake_service.accounts.models import Account
 from intake_service.reports.geo import box_around, distance_m
 from intake_service.reports.models import Report, ReportCounter, ReportSupporter
 from shared.contracts import ReportStatus
-from shared.db import utcnow
+from shared.db import upsert_insert, utcnow
 from shared.pagination import PageKey
 
 
 async def next_number(session: AsyncSession, year: int) -> int:
     """The next report number of `year`; the counter row stays locked until commit."""
-    insert = (
-        postgresql.insert
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert
-    )
     await session.execute(
-        insert(ReportCounter).values(year=year, last=0).on_conflict_do_nothing()
+        upsert_insert(session, ReportCounter)
+        .values(year=year, last=0)
+        .on_conflict_do_nothing()
     )
     number: int | None = await session.scalar(
         update(ReportCounter)
@@ -151,13 +147,8 @@ async def add_supporter(
     device_id: str | None,
 ) -> bool:
     """Record the support unless this account or device gave it before; True when new."""
-    insert = (
-        postgresql.insert
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert
-    )
     statement = (
-        insert(ReportSupporter)
+        upsert_insert(session, ReportSupporter)
         .values(
             report_id=report_id,
             account_id=account_id,

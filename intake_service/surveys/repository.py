@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.surveys.models import (
@@ -16,6 +15,7 @@ from intake_service.surveys.models import (
     SurveyParticipant,
     SurveyResponse,
 )
+from shared.db import upsert_insert
 
 
 async def get(
@@ -51,13 +51,8 @@ async def add_participant(
     device_id: str | None,
 ) -> bool:
     """Record that this account or device answered; False when it had answered before."""
-    insert = (
-        postgresql.insert
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert
-    )
     statement = (
-        insert(SurveyParticipant)
+        upsert_insert(session, SurveyParticipant)
         .values(
             id=uuid.uuid4(),
             survey_id=survey_id,

@@ -17,12 +17,11 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.throttling.exceptions import TooManyAttempts
 from intake_service.throttling.models import AttemptCounter
-from shared.db import utcnow
+from shared.db import upsert_insert, utcnow
 
 
 @dataclass(frozen=True)
@@ -83,14 +82,9 @@ async def count(session: AsyncSession, *limits: Limit) -> list[tuple[int, dt.dat
     await session.execute(
         delete(AttemptCounter).where(AttemptCounter.window_ends_at <= now)
     )
-    insert = (
-        postgresql.insert
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert
-    )
     counters = []
     for item in limits:
-        new = insert(AttemptCounter).values(
+        new = upsert_insert(session, AttemptCounter).values(
             key=item.key, count=1, window_ends_at=now + item.window
         )
         # A window that ended (and was not deleted yet, by a concurrent transaction)

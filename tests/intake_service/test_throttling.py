@@ -1,6 +1,7 @@
 """Limits on failed sign-ins, wrong codes and mail requests, per address and per client."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -134,51 +135,58 @@ class TestCodes:
             )
         )
 
-    async def test_codes_sent_side_by_side_do_not_slip_under_the_limit(
-        self, intake_settings
-    ):
-        settings = intake_settings.model_copy(
-            update={"throttle_codes_per_account": 3, "email_code_max_tries": 100}
-        )
-        async for client in serve(create_app(settings)):
-            await register(client, EMAIL)
-            code = latest_code(app_mailbox(client), EMAIL)
-            wrong_code = f"{(int(code) + 1) % 1_000_000:06d}"
-            answers = await asyncio.gather(
-                *(
-                    client.post(
-                        "/v1/accounts/verification",
-                        json={"email": EMAIL, "code": wrong_code},
-                    )
-                    for _ in range(10)
-                )
-            )
-            statuses = sorted(answer.status_code for answer in answers)
-            assert statuses == [400] * 3 + [429] * 7
-
-    async def test_wrong_codes_for_one_address_lock_it_from_every_client(
-        self, intake_settings
-    ):
+    @pytest.fixture
+    async def three_per_address(self, intake_settings) -> AsyncIterator[AppClient]:
+        """Intake allowing 3 wrong codes per address (the code itself takes 10), with
+        `EMAIL` registered."""
         settings = intake_settings.model_copy(
             update={"throttle_codes_per_account": 3, "email_code_max_tries": 10}
         )
         async for client in serve(create_app(settings)):
             await register(client, EMAIL)
-            code = latest_code(app_mailbox(client), EMAIL)
-            wrong_code = f"{(int(code) + 1) % 1_000_000:06d}"
-            for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
-                async with AppClient(client.app, address=address) as other:
-                    wrong = await other.post(
-                        "/v1/accounts/verification",
-                        json={"email": EMAIL, "code": wrong_code},
-                    )
-                    assert wrong.status_code == 400
-            # Even the right code waits now (the code itself had 10 tries).
-            assert_throttled(
-                await client.post(
-                    "/v1/accounts/verification", json={"email": EMAIL, "code": code}
+            yield client
+
+    @staticmethod
+    def codes(client: AppClient) -> tuple[str, str]:
+        """The code mailed to `EMAIL`, and one that is wrong."""
+        code = latest_code(app_mailbox(client), EMAIL)
+        return code, f"{(int(code) + 1) % 1_000_000:06d}"
+
+    async def test_codes_sent_side_by_side_do_not_slip_under_the_limit(
+        self, three_per_address
+    ):
+        client = three_per_address
+        _, wrong_code = self.codes(client)
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/v1/accounts/verification",
+                    json={"email": EMAIL, "code": wrong_code},
                 )
+                for _ in range(10)
             )
+        )
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [400] * 3 + [429] * 7
+
+    async def test_wrong_codes_for_one_address_lock_it_from_every_client(
+        self, three_per_address
+    ):
+        client = three_per_address
+        code, wrong_code = self.codes(client)
+        for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+            async with AppClient(client.app, address=address) as other:
+                wrong = await other.post(
+                    "/v1/accounts/verification",
+                    json={"email": EMAIL, "code": wrong_code},
+                )
+                assert wrong.status_code == 400
+        # Even the right code waits now (the code itself had 10 tries).
+        assert_throttled(
+            await client.post(
+                "/v1/accounts/verification", json={"email": EMAIL, "code": code}
+            )
+        )
 
 
 class TestMailRequests:
