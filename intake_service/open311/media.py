@@ -139,7 +139,7 @@ async def fetch_media(
                 limits=httpx.Limits(max_keepalive_connections=0),
                 timeout=httpx.Timeout(seconds, connect=seconds / len(addresses)),
                 follow_redirects=False,
-                verify=_tls(),
+                verify=await asyncio.to_thread(_tls),  # loading the CAs blocks
                 trust_env=False,
             ) as client:
                 response = await _connect(client, target, addresses, host)
