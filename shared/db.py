@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
+from shared import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -27,7 +29,8 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """The current instant in UTC, from the clock in use (`shared.clock`)."""
+    return clock.now()
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

@@ -34,6 +34,8 @@ from intake_service.app import create_app as create_intake
 from intake_service.config import Settings as IntakeSettings
 from intake_service.db import Base as IntakeBase
 from intake_service.migrations import migrate as migrate_intake
+from shared.clock import SetClock
+from shared.clock import use as use_clock
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from tests.databases import (
@@ -44,7 +46,7 @@ from tests.databases import (
     postgres_required,
     sqlite_databases,
 )
-from tests.helpers import OPEN311_KEYS, OPERATOR_KEYS, serve
+from tests.helpers import MONDAY_MORNING, OPEN311_KEYS, OPERATOR_KEYS, serve
 
 assert intake_service.models
 assert crm_adapter.models
@@ -66,6 +68,14 @@ def _cheap_password_hashing() -> Iterator[None]:
     passwords._hasher = lambda: cheap  # type: ignore[assignment]
     yield
     passwords._hasher = original
+
+
+@pytest.fixture
+def clock() -> Iterator[SetClock]:
+    """The in-process services' clock, set to `MONDAY_MORNING`; a test sets or advances it."""
+    with use_clock(SetClock(MONDAY_MORNING)) as set_clock:
+        assert isinstance(set_clock, SetClock)
+        yield set_clock
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

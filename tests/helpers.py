@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -17,10 +18,15 @@ from fastapi import FastAPI
 
 import shared.cli
 from shared.operators import ConfiguredKey, Role, hash_key
+from shared.sla import WARSAW
 
 T = TypeVar("T")
 
 POLL_INTERVAL = 0.05
+
+MONDAY_MORNING = dt.datetime(2026, 12, 7, 10, 0, tzinfo=WARSAW)
+"""A working Monday at 10:00 in Warsaw, the `clock` fixture's start: far from holidays and
+clock changes."""
 
 
 async def eventually(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from intake_service.categories.models import Category
 from intake_service.reports.models import Report, ReportStatusChange
 from shared.contracts import ReportStatus
+from shared.db import utcnow
 from shared.i18n import N_, pick, translate
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -157,9 +158,7 @@ async def find_requests(session: AsyncSession, query: RequestQuery) -> list[Repo
         end = query.end or (
             query.start + dt.timedelta(days=MAX_DAYS) if query.start else None
         )
-        start = query.start or (
-            (end or dt.datetime.now(dt.UTC)) - dt.timedelta(days=MAX_DAYS)
-        )
+        start = query.start or ((end or utcnow()) - dt.timedelta(days=MAX_DAYS))
         statement = statement.where(Report.created_at >= start)
         if end is not None:
             statement = statement.where(Report.created_at <= end)
@@ -259,7 +258,7 @@ async def find_updates(
     limit: int,
 ) -> list[tuple[ReportStatusChange, Report]]:
     """Status changes in the window (default: the last 24 hours), oldest first."""
-    end_at = end or dt.datetime.now(dt.UTC)
+    end_at = end or utcnow()
     start_at = start or end_at - dt.timedelta(hours=24)
     statement = (
         select(ReportStatusChange, Report)

@@ -9,8 +9,8 @@ from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
 from intake_service.reports.models import Report
 from shared.contracts import Envelope, ReportSubmittedV1, ResolutionTarget
-from shared.sla import due_at
-from tests.helpers import POTHOLE, register_and_sign_in
+from shared.sla import WARSAW, due_at
+from tests.helpers import MONDAY_MORNING, POTHOLE, register_and_sign_in
 
 
 async def count(session, model) -> int:
@@ -19,19 +19,21 @@ async def count(session, model) -> int:
 
 class TestSubmitReport:
     async def test_anonymous_report_is_stored_with_its_outbox_event(
-        self, intake, intake_session
+        self, intake, intake_session, clock
     ):
         response = await intake.post("/v1/reports", json=POTHOLE)
         assert response.status_code == 201, response.text
         body = response.json()
-        assert re.fullmatch(r"WRO-\d{4}-\d{6}", body["number"])
+        assert re.fullmatch(r"WRO-2026-\d{6}", body["number"])
         assert body["status"] == "received"
         assert body["unit"] is None
         created = dt.datetime.fromisoformat(body["created_at"])
+        assert dt.timedelta(0) <= created - MONDAY_MORNING < dt.timedelta(minutes=1)
         expected = dt.datetime.fromisoformat(body["expected_resolution_at"])
-        # A pothole's target is 5 working days (Polish holidays and weekends skipped).
+        # A pothole's target is 5 working days: filed on Monday, due on the next Monday at
+        # the same time.
         assert expected == due_at(created, working_days=5)
-        assert expected - created >= dt.timedelta(days=7)
+        assert expected - created == dt.timedelta(days=7)
         assert [h["status"] for h in body["status_history"]] == ["received"]
 
         report = await intake_session.get(Report, uuid.UUID(body["id"]))
@@ -50,6 +52,29 @@ class TestSubmitReport:
         # The adapter learns the target, to track the same due time.
         assert sent.resolution_target == ResolutionTarget(working_days=5)
         assert sent.submitted_at == created
+
+    @pytest.mark.parametrize(
+        ("filed", "due"),
+        [
+            # On a weekend, counting starts on Monday: five whole working days end on Friday.
+            (dt.datetime(2026, 12, 12, 12, 0), dt.datetime(2026, 12, 19, 0, 0)),
+            (dt.datetime(2026, 12, 13, 23, 30), dt.datetime(2026, 12, 19, 0, 0)),
+            # Friday evening: the fifth working day after it is the next Friday.
+            (dt.datetime(2026, 12, 11, 22, 0), dt.datetime(2026, 12, 18, 22, 0)),
+            # Christmas, Boxing Day and New Year's Day are not working days in Poland.
+            (dt.datetime(2026, 12, 23, 9, 0), dt.datetime(2027, 1, 4, 9, 0)),
+        ],
+    )
+    async def test_working_days_skip_weekends_and_holidays_whenever_it_is_filed(
+        self, intake, clock, filed, due
+    ):
+        clock.set(filed.replace(tzinfo=WARSAW))
+        response = await intake.post("/v1/reports", json=POTHOLE)
+        assert response.status_code == 201, response.text
+        expected = dt.datetime.fromisoformat(response.json()["expected_resolution_at"])
+        # Due at the local time it was filed (the clock ticks on while the request runs).
+        late = expected - due.replace(tzinfo=WARSAW)
+        assert dt.timedelta(0) <= late < dt.timedelta(minutes=1)
 
     async def test_a_short_target_runs_on_the_clock(self, intake, intake_session):
         signal = {**POTHOLE, "category": "traffic_signal_fault"}
