@@ -7,7 +7,7 @@ S ?= intake_service
 CATALOGS := $(wildcard shared/locale/*/LC_MESSAGES/mam.po)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-pg check fmt lock migrate revision schemas up down logs clean bench
+.PHONY: help install run test test-pg check fmt lock migrate revision schemas up down logs clean bench bench-quick
 .PHONY: messages-extract messages-update messages-compile
 
 help: ## list the commands
@@ -82,5 +82,10 @@ messages-update: $(STAMP) ## merge mam.pot into each language's mam.po (new text
 messages-compile: $(STAMP) ## compile every language's mam.po into mam.mo
 	$(BIN)/pybabel compile --statistics
 
-bench: install ## measure report → CRM → notification latency and process memory on the real stack
-	$(BIN)/python -m devtools.bench --reports 100
+# B1–B7 of BENCHMARKS.md on the real processes; ARGS="--database sqlite", "--only B1,B7", ...
+bench: install ## the benchmarks (B1–B7) on PostgreSQL: one table, JSON under bench/results/
+	$(BIN)/python -m bench $(ARGS)
+
+bench-quick: install ## the benchmark harness at small sizes on both databases (no bars judged)
+	$(BIN)/python -m bench --quick --database sqlite
+	$(BIN)/python -m bench --quick --database postgresql
