@@ -105,6 +105,10 @@ def loops(settings: Settings) -> StartLoops:
             url=settings.intake_url.rstrip("/") + "/internal/events",
             signer=Signer(settings.intake_secret.get_secret_value()),
             backoff=settings.backoff(),
+            lease=dt.timedelta(seconds=settings.relay_lease_seconds),
+            attempt_timeout=settings.relay_timeout_seconds,
+            probe_every=dt.timedelta(seconds=settings.relay_probe_seconds),
+            wakeup=runtime.wakeups.event(RELAY),
         )
         interval = settings.poll_seconds
         runtime.loops.start(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
 from intake_service.config import Settings
@@ -61,6 +63,10 @@ def loops(settings: Settings) -> StartLoops:
             url=settings.adapter_url.rstrip("/") + "/internal/events",
             signer=Signer(settings.adapter_secret.get_secret_value()),
             backoff=settings.backoff(),
+            lease=dt.timedelta(seconds=settings.relay_lease_seconds),
+            attempt_timeout=settings.relay_timeout_seconds,
+            probe_every=dt.timedelta(seconds=settings.relay_probe_seconds),
+            wakeup=runtime.wakeups.event(RELAY),
         )
         runtime.loops.start(
             "intake.outbox",

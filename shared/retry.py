@@ -1,11 +1,21 @@
-"""Exponential backoff with full jitter, and reading `Retry-After`."""
+"""Exponential backoff with full jitter, reading `Retry-After`, and holding a claim's lease
+while an attempt runs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import email.utils
+import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,3 +48,55 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max((when - now).total_seconds(), 0.0)
+
+
+class LeaseLost(Exception):
+    """The claim an attempt ran under was taken over, or could not be renewed in time."""
+
+
+async def under_lease(
+    call: Callable[[], Awaitable[T]],
+    *,
+    renew: Callable[[], Awaitable[bool]],
+    lease: dt.timedelta,
+) -> T:
+    """`call()`, its claim renewed every third of a lease for as long as it runs.
+
+    The claim was made (one lease ahead) just before. `renew` moves it one lease ahead of
+    now, guarded by the claim, and says whether the claim was still ours. The call is
+    cancelled and `LeaseLost` raised as soon as the claim turns out to have been taken over,
+    or once no renewal has succeeded for half a lease (the database out of reach): an
+    attempt never runs on while another worker could take its row over.
+    """
+    loop = asyncio.get_running_loop()
+    seconds = lease.total_seconds()
+    task = asyncio.ensure_future(call())
+    held_since = loop.time()
+    next_renewal = held_since + seconds / 3
+    try:
+        while True:
+            give_up = held_since + seconds / 2
+            wait = min(next_renewal, give_up) - loop.time()
+            await asyncio.wait({task}, timeout=max(wait, 0.0))
+            if task.done():
+                return task.result()
+            started = loop.time()
+            if started >= give_up:
+                raise LeaseLost("the lease could not be renewed in time")
+            try:
+                async with asyncio.timeout(give_up - started):
+                    held = await renew()
+            except Exception as exc:
+                logger.warning(
+                    "lease.renewal_failed", extra={"error": f"{type(exc).__name__}"}
+                )
+                next_renewal = loop.time() + seconds / 12
+                continue
+            if not held:
+                raise LeaseLost("the claim was taken over")
+            held_since, next_renewal = started, started + seconds / 3
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

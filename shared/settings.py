@@ -74,6 +74,25 @@ class ServiceSettings(BaseSettings):
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_cap_seconds: float = Field(default=1800.0, gt=0)
     retry_budget_hours: float = Field(default=72.0, gt=0)
+    relay_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long the outbox relay's claim on an event lasts. It is renewed "
+        "every third of it while the send is under way, so the events a relay that died "
+        "was sending go out again within this.",
+    )
+    relay_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long one send of an event to the other service may take.",
+    )
+    relay_probe_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="While the other service cannot be reached (or says it is "
+        "unavailable), one waiting event is tried this often, whatever its backoff; the "
+        "first one it takes makes the events that waited for it due at once.",
+    )
     log_json: bool = False
     log_level: str = "INFO"
     operator_keys: list[ConfiguredKey] = Field(

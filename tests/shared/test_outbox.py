@@ -1,5 +1,6 @@
 """The outbox relay, on intake's outbox table and both databases."""
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -15,6 +16,7 @@ from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer, Verifier
 from shared.wakeup import INFO_KEY, Wakeups
+from tests.helpers import eventually
 
 
 def envelope(report_id: uuid.UUID) -> Envelope:
@@ -163,3 +165,260 @@ class TestRelay:
         assert row.status == "dead"
         assert row.last_error is not None
         assert row.last_error.startswith("HTTP 500")
+
+
+class Outage:
+    """A receiver that refuses connections while `down`, then answers as `receiver` does."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+        self.down = True
+        self.refused = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            self.refused += 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return self.receiver(request)
+
+
+def relay_to(handler, **options) -> OutboxRelay:
+    return OutboxRelay(
+        sessionmaker=options.pop("sessionmaker"),
+        model=OutboxEvent,
+        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        url="http://adapter/internal/events",
+        signer=Signer(DEV_SECRETS["intake_to_adapter"]),
+        backoff=options.pop("backoff", Backoff(base=60.0, cap=1800.0)),
+        **options,
+    )
+
+
+@pytest.fixture
+def longest_backoff(monkeypatch):
+    """Every backoff is as long as its ceiling: a row is not due early by chance."""
+    monkeypatch.setattr("shared.retry.random.uniform", lambda low, high: high)
+
+
+class TestReceiverBack:
+    async def test_after_an_outage_the_backed_off_events_go_at_once(
+        self, sessionmaker, clock, longest_backoff
+    ):
+        first, other = uuid.uuid4(), uuid.uuid4()
+        events = [(first, envelope(first)), (first, envelope(first))]
+        events += [(uuid.uuid4(), envelope(r)) for r in [uuid.uuid4()] * 3]
+        events.append((other, envelope(other)))
+        await queue(sessionmaker, *events)
+        adapter = Outage(Receiver(202))
+        relay = relay_to(
+            adapter, sessionmaker=sessionmaker, probe_every=dt.timedelta(seconds=1)
+        )
+
+        assert await relay.run_once() == 5  # all but the report's second event
+        assert relay.receiver_down
+        waiting = await rows(sessionmaker)
+        assert {r.status for r in waiting} == {"pending"}
+        assert all(
+            r.last_error and r.last_error.startswith("unavailable: ConnectError")
+            for r in waiting
+            if r.attempts
+        )
+        # Backed off by a minute; while the receiver is down one event is tried a second.
+        assert await relay.run_once() == 0
+        clock.advance(dt.timedelta(seconds=1))
+        assert await relay.run_once() == 1
+        assert adapter.refused == 6
+
+        adapter.down = False
+        clock.advance(dt.timedelta(seconds=1))
+        assert await relay.run_once() == 1  # the probe is taken...
+        assert not relay.receiver_down
+        # ... and the others go now, not when their minute is up.
+        assert await relay.run_once() == 4
+        assert await relay.run_once() == 1  # the report's second event, after its first
+        assert {r.status for r in await rows(sessionmaker)} == {"sent"}
+        received = adapter.receiver.received
+        assert received.index(str(events[0][1].id)) < received.index(
+            str(events[1][1].id)
+        )
+
+    async def test_the_first_answer_wakes_the_relays(
+        self, sessionmaker, wakeups, clock, longest_backoff
+    ):
+        reports = [uuid.uuid4() for _ in range(3)]
+        await queue(sessionmaker, *[(r, envelope(r)) for r in reports])
+        adapter = Outage(Receiver(202))
+        relay = relay_to(adapter, sessionmaker=sessionmaker)
+        assert await relay.run_once() == 3
+        wakeups.event(RELAY).clear()
+        adapter.down = False
+        clock.advance(dt.timedelta(seconds=1))
+        assert await relay.run_once() == 1
+        assert wakeups.event(RELAY).is_set()
+
+    async def test_while_down_the_relay_loop_is_woken_for_each_probe(
+        self, sessionmaker, longest_backoff
+    ):
+        reports = [uuid.uuid4() for _ in range(2)]
+        await queue(sessionmaker, *[(r, envelope(r)) for r in reports])
+        adapter = Outage(Receiver(202))
+        woken = asyncio.Event()
+        relay = relay_to(
+            adapter,
+            sessionmaker=sessionmaker,
+            probe_every=dt.timedelta(seconds=0.1),
+            wakeup=woken,
+        )
+        assert await relay.run_once() == 2
+        await asyncio.wait_for(woken.wait(), 5)  # well before the poll interval
+        assert await relay.run_once() == 1
+        assert adapter.refused == 3
+
+    async def test_refusals_and_retry_after_keep_their_backoff(
+        self, sessionmaker, clock, longest_backoff
+    ):
+        refused, throttled = uuid.uuid4(), uuid.uuid4()
+        answers: dict[str, httpx.Response] = {}
+
+        def receiver(request: httpx.Request) -> httpx.Response:
+            event_id = request.headers["webhook-id"]
+            if event_id in answers:
+                return answers[event_id]
+            return outage(request)
+
+        outage = Outage(Receiver(202))
+        relay = relay_to(receiver, sessionmaker=sessionmaker)
+        for report, answer in [
+            (refused, httpx.Response(422)),
+            (throttled, httpx.Response(503, headers={"Retry-After": "600"})),
+        ]:
+            env = envelope(report)
+            answers[str(env.id)] = answer
+            await queue(sessionmaker, (report, env))
+            assert await relay.run_once() == 1
+        down = [uuid.uuid4() for _ in range(3)]
+        await queue(sessionmaker, *[(r, envelope(r)) for r in down])
+        assert await relay.run_once() == 3
+        assert relay.receiver_down
+
+        outage.down = False
+        clock.advance(dt.timedelta(seconds=1))
+        assert await relay.run_once() == 1
+        assert await relay.run_once() == 2
+        by_report = {r.aggregate_id: r for r in await rows(sessionmaker)}
+        for report in down:
+            assert by_report[report].status == "sent"
+        for report, error in [(refused, "HTTP 422"), (throttled, "HTTP 503")]:
+            row = by_report[report]
+            assert (row.status, row.attempts) == ("pending", 1)
+            assert row.last_error is not None
+            assert row.last_error.startswith(error)
+        assert await relay.run_once() == 0
+
+    async def test_a_single_unavailable_answer_is_not_an_outage(
+        self, sessionmaker, clock, longest_backoff
+    ):
+        first, report, later, after_restart = (uuid.uuid4() for _ in range(4))
+        receiver = Receiver(202, 503, 202)
+        relay = relay_to(receiver, sessionmaker=sessionmaker)
+        await queue(sessionmaker, (first, envelope(first)))
+        assert await relay.run_once() == 1
+        await queue(sessionmaker, (report, envelope(report)))
+        assert await relay.run_once() == 1
+        row = {r.aggregate_id: r for r in await rows(sessionmaker)}[report]
+        assert row.last_error is not None
+        assert row.last_error.startswith("unavailable: HTTP 503")
+        assert not relay.receiver_down
+        clock.advance(dt.timedelta(seconds=5))
+        assert await relay.run_once() == 0  # no probe: it waits out its backoff
+        await queue(sessionmaker, (later, envelope(later)))
+        assert await relay.run_once() == 1
+        assert await relay.run_once() == 0  # and the next event taken changes nothing
+
+        # A relay that starts does not know what its predecessor saw: the first event it
+        # gets taken makes the events backed off for an unavailable receiver due.
+        fresh = relay_to(Receiver(202), sessionmaker=sessionmaker)
+        await queue(sessionmaker, (after_restart, envelope(after_restart)))
+        assert await fresh.run_once() == 1
+        assert await fresh.run_once() == 1
+        assert {r.status for r in await rows(sessionmaker)} == {"sent"}
+
+    async def test_an_unreachable_receiver_still_ends_in_dead_after_the_budget(
+        self, sessionmaker
+    ):
+        report = uuid.uuid4()
+        await queue(sessionmaker, (report, envelope(report)))
+        relay = relay_to(
+            Outage(Receiver(202)),
+            sessionmaker=sessionmaker,
+            backoff=Backoff(budget=dt.timedelta(0)),
+        )
+        await relay.run_once()
+        [row] = await rows(sessionmaker)
+        assert row.status == "dead"
+        assert row.last_error is not None
+        assert row.last_error.startswith("unavailable: ConnectError")
+
+
+class TestShortLease:
+    async def test_a_send_under_way_keeps_its_row_and_may_outlast_the_lease(
+        self, sessionmaker
+    ):
+        report = uuid.uuid4()
+        await queue(sessionmaker, (report, envelope(report)))
+        entered, release = asyncio.Event(), asyncio.Event()
+
+        async def slow(request: httpx.Request) -> httpx.Response:
+            entered.set()
+            await release.wait()
+            return httpx.Response(202)
+
+        lease = dt.timedelta(seconds=0.6)
+        sending = asyncio.create_task(
+            relay_to(
+                slow, sessionmaker=sessionmaker, lease=lease, attempt_timeout=30
+            ).run_once()
+        )
+        await asyncio.wait_for(entered.wait(), 10)
+
+        async def lease_until() -> dt.datetime:
+            [row] = await rows(sessionmaker)
+            assert row.lease_until is not None
+            return row.lease_until
+
+        async def renewed_after(before: dt.datetime) -> None:
+            async def moved() -> bool:
+                return await lease_until() > before
+
+            await eventually(moved, what="the lease renewed")
+
+        claimed_until = await lease_until()
+        await renewed_after(claimed_until)
+        other = relay_to(Receiver(202), sessionmaker=sessionmaker, lease=lease)
+        assert await other.run_once() == 0  # not taken over while it is renewed
+        # Still renewed once the lease it was claimed under is long over.
+        await renewed_after(claimed_until + lease)
+        release.set()
+        assert await sending == 1
+        [row] = await rows(sessionmaker)
+        assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+
+    async def test_the_rows_of_a_relay_that_died_go_out_after_the_lease(
+        self, sessionmaker, intake_settings, clock
+    ):
+        report = uuid.uuid4()
+        await queue(sessionmaker, (report, envelope(report)))
+        lease = dt.timedelta(seconds=intake_settings.relay_lease_seconds)
+        assert lease <= dt.timedelta(seconds=10)
+        dead = relay_to(Receiver(202), sessionmaker=sessionmaker, lease=lease)
+        [claim] = await dead._claim()  # and dies before it sends
+        receiver = Receiver(202)
+        other = relay_to(receiver, sessionmaker=sessionmaker, lease=lease)
+        assert await other.run_once() == 0
+        clock.advance(lease)
+        assert await other.run_once() == 1
+        assert receiver.received == [str(claim.id)]
+        # The dead relay's claim is not renewed by mistake should it come back.
+        assert await dead._renew(claim) is False
+        [row] = await rows(sessionmaker)
+        assert (row.status, row.attempts) == ("sent", 2)
