@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crm_adapter.models
@@ -147,6 +147,15 @@ async def _reset(
             for table in reversed(base.metadata.sorted_tables):
                 if table.name not in keep:
                     await connection.execute(delete(table))
+            if connection.dialect.name == "postgresql":
+                # Report numbers start again at 1, as on a new database.
+                for sequence in await connection.scalars(
+                    text(
+                        "SELECT sequence_name FROM information_schema.sequences "
+                        "WHERE sequence_name LIKE 'report_number_%'"
+                    )
+                ):
+                    await connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
         if seed is not None:
             async with make_sessionmaker(engine)() as session:
                 await seed(session)

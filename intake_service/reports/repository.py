@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import raiseload
 
 from intake_service.accounts.models import Account
@@ -18,9 +18,21 @@ from shared.contracts import ReportStatus
 from shared.db import upsert_insert, utcnow
 from shared.pagination import PageKey
 
+# Years whose number sequence exists, per database (PostgreSQL only).
+_sequences: set[tuple[str, int]] = set()
+
 
 async def next_number(session: AsyncSession, year: int) -> int:
-    """The next report number of `year`; the counter row stays locked until commit."""
+    """The next report number of `year`, unique and increasing.
+
+    On PostgreSQL a sequence per year hands it out without a lock, so reports filed at the
+    same moment do not wait for each other's commits (a number can be skipped when a filing
+    fails after taking it). On SQLite, where writers take turns anyway, a counter row does.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        name = await _year_sequence(session, year)
+        sequence = await session.scalar(text(f"SELECT nextval('{name}')"))
+        return int(sequence)
     await session.execute(
         upsert_insert(session, ReportCounter)
         .values(year=year, last=0)
@@ -34,6 +46,36 @@ async def next_number(session: AsyncSession, year: int) -> int:
     )
     assert number is not None
     return number
+
+
+async def _year_sequence(session: AsyncSession, year: int) -> str:
+    """The name of `year`'s number sequence, created in the caller's transaction if new.
+
+    A new sequence goes on from the year's counter row, which numbered reports before
+    sequences did. It is remembered only once it is seen committed: a creating transaction
+    may still roll back.
+    """
+    name = f"report_number_{year:04d}"
+    engine = session.bind
+    if isinstance(engine, AsyncConnection):
+        engine = engine.engine
+    assert isinstance(engine, AsyncEngine)
+    known = (engine.url.render_as_string(hide_password=True), year)
+    if known in _sequences:
+        return name
+    # One creator at a time (CREATE ... IF NOT EXISTS is not safe side by side); the others
+    # wait for its commit and then find the sequence.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('report_number_sequences'))")
+    )
+    if await session.scalar(text("SELECT to_regclass(:name)"), {"name": name}):
+        _sequences.add(known)
+        return name
+    last = await session.scalar(
+        select(ReportCounter.last).where(ReportCounter.year == year)
+    )
+    await session.execute(text(f"CREATE SEQUENCE {name} START WITH {(last or 0) + 1}"))
+    return name
 
 
 async def get(

@@ -1,3 +1,4 @@
+import asyncio
 import datetime as dt
 import re
 import uuid
@@ -7,8 +8,9 @@ from sqlalchemy import func, select, update
 
 from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
-from intake_service.reports.models import Report
+from intake_service.reports.models import Report, ReportCounter
 from shared.contracts import Envelope, ReportSubmittedV1, ResolutionTarget
+from shared.db import make_engine, make_sessionmaker
 from shared.sla import WARSAW, due_at
 from tests.helpers import MONDAY_MORNING, POTHOLE, register_and_sign_in
 
@@ -197,6 +199,40 @@ class TestSubmitReport:
         )
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
+
+
+class TestNumbers:
+    async def test_reports_filed_at_once_get_distinct_increasing_numbers(
+        self, intake, clock
+    ):
+        answers = await asyncio.gather(
+            *(intake.post("/v1/reports", json=POTHOLE) for _ in range(12))
+        )
+        assert [a.status_code for a in answers] == [201] * 12
+        numbers = sorted(a.json()["number"] for a in answers)
+        assert numbers == [f"WRO-2026-{n:06d}" for n in range(1, 13)]
+
+    async def test_numbering_goes_on_from_the_years_counter(
+        self, intake, intake_settings, clock
+    ):
+        # Reports numbered by a counter row before (a year no other test files in) keep
+        # their numbers.
+        clock.set(dt.datetime(2031, 3, 3, 9, 0, tzinfo=WARSAW))
+        engine = make_engine(intake_settings.database_url)
+        async with make_sessionmaker(engine)() as session:
+            session.add(ReportCounter(year=2031, last=41))
+            await session.commit()
+        await engine.dispose()
+        first = await intake.post("/v1/reports", json=POTHOLE)
+        second = await intake.post("/v1/reports", json=POTHOLE)
+        assert first.json()["number"] == "WRO-2031-000042"
+        assert second.json()["number"] == "WRO-2031-000043"
+
+    async def test_a_new_year_starts_at_one(self, intake, clock):
+        await intake.post("/v1/reports", json=POTHOLE)
+        clock.set(dt.datetime(2027, 1, 4, 9, 0, tzinfo=WARSAW))
+        response = await intake.post("/v1/reports", json=POTHOLE)
+        assert response.json()["number"] == "WRO-2027-000001"
 
 
 class TestReadReport:
