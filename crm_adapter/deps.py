@@ -13,7 +13,7 @@ from shared.deps import SessionDep
 from shared.operators import Operator, OperatorKeys, Role, require_operator
 
 
-def get_crm_connector(request: Request) -> CrmConnector:
+async def get_crm_connector(request: Request) -> CrmConnector:
     connector: CrmConnector = request.app.state.crm_connector
     return connector
 
@@ -21,7 +21,7 @@ def get_crm_connector(request: Request) -> CrmConnector:
 CrmConnectorDep = Annotated[CrmConnector, Depends(get_crm_connector)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -29,7 +29,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_operator_keys(session: SessionDep, settings: SettingsDep) -> OperatorKeys:
+async def get_operator_keys(session: SessionDep, settings: SettingsDep) -> OperatorKeys:
     return OPERATORS.keys(session, settings.operator_keys)
 
 

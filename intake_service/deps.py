@@ -20,33 +20,33 @@ from shared.i18n import negotiate
 from shared.operators import Operator, OperatorKeys, Role, require_operator
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_service_area(request: Request) -> ServiceArea:
+async def get_service_area(request: Request) -> ServiceArea:
     area: ServiceArea = request.app.state.service_area
     return area
 
 
-def get_photos(request: Request) -> Photos:
+async def get_photos(request: Request) -> Photos:
     photos: Photos = request.app.state.photos
     return photos
 
 
-def get_mailer(request: Request) -> Mailer:
+async def get_mailer(request: Request) -> Mailer:
     mailer: Mailer = request.app.state.mailer
     return mailer
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The client's IP address (behind a reverse proxy on another host, set
     `FORWARDED_ALLOW_IPS` to its address so that this is the resident's, not the proxy's)."""
     return request.client.host if request.client else "unknown"
 
 
-def get_language(
+async def get_language(
     lang: Annotated[
         str | None,
         Query(
@@ -110,7 +110,7 @@ OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 AccountDep = Annotated[Account, Depends(get_account)]
 
 
-def get_operator_keys(session: SessionDep, settings: SettingsDep) -> OperatorKeys:
+async def get_operator_keys(session: SessionDep, settings: SettingsDep) -> OperatorKeys:
     return OPERATORS.keys(session, settings.operator_keys)
 
 

@@ -44,7 +44,7 @@ STATS_FILES[200]["description"] = (
 OPERATOR_PROBLEMS = (OperatorNotAuthenticated, OperatorRoleMissing, ValidationFailed)
 
 
-def case_filter(
+async def case_filter(
     unit: Annotated[
         str | None, Query(min_length=1, max_length=50, description="A unit code.")
     ] = None,

@@ -43,7 +43,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 READ_PROBLEMS = (OperatorNotAuthenticated, OperatorRoleMissing)
 
 
-def connector_names(request: Request) -> Collection[str]:
+async def connector_names(request: Request) -> Collection[str]:
     """The names of the CRM connectors this adapter has configured."""
     names: Collection[str] = request.app.state.crm_connector_names
     return names

@@ -311,7 +311,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"detail": exc.detail}, status_code=exc.status_code, headers=headers
         )
 
-    def check_key(authorization: Annotated[str | None, Header()] = None) -> None:
+    async def check_key(authorization: Annotated[str | None, Header()] = None) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else ""
         if key and authorization != f"Bearer {key}":
             raise HTTPException(

@@ -65,7 +65,7 @@ class IdeaFilter:
     since: dt.datetime | None
 
 
-def idea_filter(
+async def idea_filter(
     topic: Annotated[IdeaTopic | None, Query(description="`app` or `city`.")] = None,
     category: Annotated[
         str | None,

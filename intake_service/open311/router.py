@@ -210,7 +210,7 @@ FormatDep = Annotated[
 ]
 
 
-def get_lang(
+async def get_lang(
     locale: Annotated[
         str | None,
         Query(
@@ -226,7 +226,7 @@ def get_lang(
 LocaleDep = Annotated[str, Depends(get_lang)]
 
 
-def check_jurisdiction(
+async def check_jurisdiction(
     settings: SettingsDep,
     jurisdiction_id: Annotated[
         str | None,
