@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Literal
 
 from alembic import context
@@ -18,6 +19,19 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+def on_dialect(dialect: str) -> Callable[..., bool]:
+    """An Alembic `include_object` leaving out what the models declare only for another
+    database (`Index(...).ddl_if(dialect="postgresql")`)."""
+
+    def include(
+        obj: Any, _name: Any, _type: str, _reflected: bool, _other: Any
+    ) -> bool:
+        only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return only is None or only == dialect
+
+    return include
+
+
 def _run(connection: Connection, metadata: MetaData) -> None:
     context.configure(
         connection=connection,
@@ -25,6 +39,7 @@ def _run(connection: Connection, metadata: MetaData) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=on_dialect(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

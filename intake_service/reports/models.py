@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +18,8 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -85,8 +88,18 @@ Index(
     "ix_reports_created_at_id", Report.created_at, Report.id
 )  # keyset pages, newest first
 Index("ix_reports_lat_lon", Report.lat, Report.lon)  # map boxes and nearby look-ups
-# By category (lists) and, within it, by latitude (nearby look-ups).
+# By category (lists) and, within it, by latitude (nearby look-ups on SQLite).
 Index("ix_reports_category_code_lat", Report.category_code, Report.lat)
+# Open reports nearest first, on a plane where a degree of longitude is as long as one of
+# latitude (`repository.plane_point`): the duplicates hint reads only the rows it shows.
+Index(
+    "ix_reports_open_plane_point",
+    func.point(Report.lon * func.cos(func.radians(Report.lat)), Report.lat),
+    postgresql_using="gist",
+    postgresql_where=text(
+        "status IN ('received', 'submitted', 'in_progress', 'reopened')"
+    ),
+).ddl_if(dialect="postgresql")
 
 
 class ReportStatusChange(Base):
@@ -106,6 +119,18 @@ class ReportStatusChange(Base):
     # Changes from the adapter carry its sequence (1, 2, ...); intake's own count down from 0
     # (`received` is 0, each reopen by the reporter one less), so the two never collide.
     __table_args__ = (UniqueConstraint("report_id", "sequence"),)
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """An open report close to a position, as the duplicates hint shows it (read only)."""
+
+    id: uuid.UUID
+    number: str
+    status: str
+    created_at: dt.datetime
+    description: str
+    distance_m: float
 
 
 class ReportCounter(Base):

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import raiseload
 
 from intake_service.accounts.models import Account
 from intake_service.reports.geo import box_around, distance_m
-from intake_service.reports.models import Report, ReportCounter, ReportSupporter
+from intake_service.reports.models import (
+    Nearby,
+    Report,
+    ReportCounter,
+    ReportSupporter,
+)
 from shared.contracts import ReportStatus
 from shared.db import upsert_insert, utcnow
 from shared.pagination import PageKey
@@ -134,6 +141,15 @@ async def list_public(
     return list((await session.scalars(query)).all())
 
 
+OPEN_STATUSES = [s.value for s in ReportStatus if not s.is_closed]
+
+
+def plane_point(lat: Any, lon: Any) -> Any:
+    """A position on a plane where, at city scale, a degree of longitude is as long as one
+    of latitude: `<->` between two such points orders by distance."""
+    return func.point(lon * func.cos(func.radians(lat)), lat)
+
+
 async def open_nearby(
     session: AsyncSession,
     *,
@@ -144,28 +160,65 @@ async def open_nearby(
     since: dt.datetime,
     limit: int,
     exclude: uuid.UUID | None = None,
-) -> list[tuple[Report, float]]:
-    """Open reports of `category` within `radius_m`, filed since `since`, nearest first."""
+) -> list[Nearby]:
+    """Open reports of `category` within `radius_m`, filed since `since`, nearest first.
+
+    Only `limit` rows are read however many reports are close: on PostgreSQL the partial GiST
+    index `ix_reports_open_plane_point` yields them nearest first; on SQLite the index on
+    (category, latitude) narrows them to a band.
+    """
     min_lat, max_lat, min_lon, max_lon = box_around(lat, lon, radius_m)
-    query = (
-        select(Report)
-        .options(raiseload(Report.history))
-        .where(
-            Report.category_code == category,
-            Report.lat.between(min_lat, max_lat),
-            Report.lon.between(min_lon, max_lon),
-            Report.status.not_in([s.value for s in ReportStatus if s.is_closed]),
-            Report.created_at >= since,
-        )
+    columns = (
+        Report.id,
+        Report.number,
+        Report.status,
+        Report.created_at,
+        Report.description,
+        Report.lat,
+        Report.lon,
+    )
+    query = select(*columns).where(
+        Report.category_code == category,
+        # Written out, not bound: PostgreSQL uses the partial index only for these values.
+        Report.status.in_(bindparam("open", OPEN_STATUSES, literal_execute=True)),
+        Report.created_at >= since,
     )
     if exclude is not None:
         query = query.where(Report.id != exclude)
-    candidates = [
-        (report, distance_m(lat, lon, report.lat, report.lon))
-        for report in (await session.scalars(query)).all()
-    ]
-    near = sorted((c for c in candidates if c[1] <= radius_m), key=lambda c: c[1])
-    return near[:limit]
+    if session.get_bind().dialect.name == "postgresql":
+        here = plane_point(literal(lat), literal(lon))
+        corners = (
+            plane_point(literal(min_lat), literal(min_lon)),
+            plane_point(literal(max_lat), literal(max_lon)),
+        )
+        point = plane_point(Report.lat, Report.lon)
+        query = query.where(point.op("<@")(func.box(*corners))).order_by(
+            point.op("<->")(here)
+        )
+    else:
+        scale = math.cos(math.radians(lat))
+        query = query.where(
+            Report.lat.between(min_lat, max_lat),
+            Report.lon.between(min_lon, max_lon),
+        ).order_by(
+            (Report.lat - lat) * (Report.lat - lat)
+            + (Report.lon - lon) * (Report.lon - lon) * (scale * scale)
+        )
+    near = []
+    for row in (await session.execute(query.limit(limit))).all():
+        distance = distance_m(lat, lon, row.lat, row.lon)
+        if distance <= radius_m:
+            near.append(
+                Nearby(
+                    id=row.id,
+                    number=row.number,
+                    status=row.status,
+                    created_at=row.created_at,
+                    description=row.description,
+                    distance_m=distance,
+                )
+            )
+    return near
 
 
 async def followers(session: AsyncSession, report: Report) -> list[Account]:

@@ -253,7 +253,7 @@ async def nearby_reports(
     category: Annotated[str, Query(min_length=1, max_length=50, examples=["pothole"])],
 ) -> list[NearbyReport]:
     found = await service.nearby(session, category_code=category, lat=lat, lon=lon)
-    return [NearbyReport.of(report, distance) for report, distance in found]
+    return [NearbyReport.of(near) for near in found]
 
 
 @router.post(

@@ -22,7 +22,7 @@ from pydantic import (
 
 from intake_service.categories.schemas import NamedRef
 from intake_service.photos.models import Photo
-from intake_service.reports.models import Report, ReportStatusChange
+from intake_service.reports.models import Nearby, Report, ReportStatusChange
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
 from shared.db import utcnow
@@ -264,14 +264,14 @@ class NearbyReport(BaseModel):
     description: str
 
     @classmethod
-    def of(cls, report: Report, distance: float) -> NearbyReport:
+    def of(cls, near: Nearby) -> NearbyReport:
         return cls(
-            id=report.id,
-            number=report.number,
-            status=ReportStatus(report.status),
-            distance_m=round(distance),
-            created_at=report.created_at,
-            description=report.description,
+            id=near.id,
+            number=near.number,
+            status=ReportStatus(near.status),
+            distance_m=round(near.distance_m),
+            created_at=near.created_at,
+            description=near.description,
         )
 
 
@@ -283,10 +283,10 @@ class ReportCreated(ReportRead):
 
     @classmethod
     def created(
-        cls, report: Report, lang: str, *, duplicates: Sequence[tuple[Report, float]]
+        cls, report: Report, lang: str, *, duplicates: Sequence[Nearby]
     ) -> ReportCreated:
         read = ReportRead.of(report, lang)
-        nearby = [NearbyReport.of(other, distance) for other, distance in duplicates]
+        nearby = [NearbyReport.of(near) for near in duplicates]
         return cls(**dict(read), possible_duplicates=nearby)
 
 

@@ -31,7 +31,7 @@ from intake_service.reports.exceptions import (
     ReportNotFound,
     UnknownCategory,
 )
-from intake_service.reports.models import Report, ReportStatusChange
+from intake_service.reports.models import Nearby, Report, ReportStatusChange
 from intake_service.reports.schemas import (
     Location,
     LocationSource,
@@ -284,7 +284,7 @@ async def find_open_nearby(
     lat: float,
     lon: float,
     exclude: uuid.UUID | None = None,
-) -> list[tuple[Report, float]]:
+) -> list[Nearby]:
     """Open reports of the category within its duplicate radius, last 30 days, nearest first."""
     return await repository.open_nearby(
         session,
@@ -300,7 +300,7 @@ async def find_open_nearby(
 
 async def nearby(
     session: AsyncSession, *, category_code: str, lat: float, lon: float
-) -> list[tuple[Report, float]]:
+) -> list[Nearby]:
     category = await categories.get_active(session, category_code)
     if category is None:
         raise UnknownCategory(category=category_code)

@@ -68,6 +68,18 @@ class TestPossibleDuplicates:
             await file(intake, POTHOLE)
         assert len((await file(intake, POTHOLE))["possible_duplicates"]) == 5
 
+    async def test_the_five_nearest_of_many_come_first(self, intake):
+        # Filed in a shuffled order, 10 to 80 m north of the market square.
+        for metres in (80, 10, 70, 20, 60, 30, 50, 40):
+            await file(intake, at(51.1097 + metres / 111_195, 17.0326))
+        found = (await file(intake, POTHOLE))["possible_duplicates"]
+        assert [d["distance_m"] for d in found] == [10, 20, 30, 40, 50]
+
+    async def test_only_reports_of_the_last_30_days_count(self, intake, clock):
+        await file(intake, POTHOLE)
+        clock.advance(dt.timedelta(days=31))
+        assert (await file(intake, POTHOLE))["possible_duplicates"] == []
+
     async def test_the_category_radius_applies(self, intake):
         # Containers count as the same only within 50 m; this one is ~70 m away.
         await file(intake, at(51.1097, 17.0336, category="overflowing_container"))
