@@ -139,10 +139,20 @@ class Settings(ServiceSettings):
         description="How long a photo link handed to a CRM works.",
     )
     case_lease_seconds: float = Field(
-        default=120.0,
+        default=10.0,
+        gt=0,
+        description="How long a worker's claim on a case to create, or on a reopen or a "
+        "comment to pass, lasts. It is renewed every third of it while the CRM call is "
+        "under way, so the claims of a worker that died are taken up by others within "
+        "this. (It used to be the time limit of an attempt too, half of it: that is "
+        "`case_attempt_timeout_seconds` now.)",
+    )
+    case_attempt_timeout_seconds: float = Field(
+        default=60.0,
         gt=0,
         description="How long one attempt to create a case, or to pass a reopen or a "
-        "comment to it, may take.",
+        "comment to it, may take (the CRM calls it makes, each within the connector's "
+        "own timeout).",
     )
 
     breaker_failures: int = Field(

@@ -89,6 +89,7 @@ def loops(settings: Settings) -> StartLoops:
             connectors=crm,
             backoff=settings.backoff(),
             lease=lease,
+            attempt_timeout=settings.case_attempt_timeout_seconds,
             breaker_policy=settings.breaker_policy(),
         )
         forwarder = ActionForwarder(
@@ -96,6 +97,7 @@ def loops(settings: Settings) -> StartLoops:
             connectors=crm,
             backoff=settings.backoff(),
             lease=lease,
+            attempt_timeout=settings.case_attempt_timeout_seconds,
             breaker_policy=settings.breaker_policy(),
         )
         relay = OutboxRelay(

@@ -65,8 +65,8 @@ async def under_lease(
     The claim was made (one lease ahead) just before. `renew` moves it one lease ahead of
     now, guarded by the claim, and says whether the claim was still ours. The call is
     cancelled and `LeaseLost` raised as soon as the claim turns out to have been taken over,
-    or once no renewal has succeeded for half a lease (the database out of reach): an
-    attempt never runs on while another worker could take its row over.
+    or once no renewal has succeeded for two thirds of a lease (the database out of reach):
+    an attempt never runs on while another worker could take its row over.
     """
     loop = asyncio.get_running_loop()
     seconds = lease.total_seconds()
@@ -75,7 +75,7 @@ async def under_lease(
     next_renewal = held_since + seconds / 3
     try:
         while True:
-            give_up = held_since + seconds / 2
+            give_up = held_since + seconds * 2 / 3
             wait = min(next_renewal, give_up) - loop.time()
             await asyncio.wait({task}, timeout=max(wait, 0.0))
             if task.done():
@@ -88,7 +88,8 @@ async def under_lease(
                     held = await renew()
             except Exception as exc:
                 logger.warning(
-                    "lease.renewal_failed", extra={"error": f"{type(exc).__name__}"}
+                    "lease.renewal_failed",
+                    extra={"error": f"{type(exc).__name__}: {exc}"[:300]},
                 )
                 next_renewal = loop.time() + seconds / 12
                 continue

@@ -4,9 +4,10 @@ An action is due when its case exists in the CRM (a reopen never overtakes the c
 creation: until then it waits) and every earlier action of the same case is done: a case's
 actions reach the CRM one after the other, in the order intake sent them, and one held as
 dead holds the later ones back with it until an operator resolves it. A claim moves
-`next_attempt_at` one lease ahead, so a forwarder that dies mid-call leaves the action to be
-claimed again later; each attempt carries the action's id as the CRM's idempotency key, so a
-repeat after an answer we never saw changes nothing there. Failures are classified and retried
+`next_attempt_at` one (short) lease ahead, renewed while the CRM call runs, so a forwarder
+that dies mid-call leaves the action to be claimed again within a lease; each attempt carries
+the action's id as the CRM's idempotency key, so a repeat after an answer we never saw
+changes nothing there. Failures are classified and retried
 as `crm_adapter.deliveries.attempts` says: a refusal (a 4xx but 401/403/408/409/425/429) is
 dead at once, anything else is retried with backoff until the retry budget is spent. Claims skip
 the connectors whose circuit breaker is open and take one probe from a half-open one
@@ -41,6 +42,7 @@ from crm_adapter.deliveries.attempts import (
     begin_attempt,
     log,
     record_failure,
+    renew_claim,
 )
 from crm_adapter.deliveries.breaker import BreakerPolicy
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
@@ -67,6 +69,7 @@ class ActionForwarder:
         connectors: Mapping[str, CrmConnector],
         backoff: Backoff,
         lease: dt.timedelta,
+        attempt_timeout: float = 60.0,
         breaker_policy: BreakerPolicy | None = None,
         batch_size: int = 10,
     ) -> None:
@@ -74,6 +77,7 @@ class ActionForwarder:
         self._connectors = connectors
         self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
         self._lease = lease
+        self._attempt_timeout = attempt_timeout
         self._batch_size = batch_size
 
     async def run_once(self) -> int:
@@ -154,11 +158,14 @@ class ActionForwarder:
             failure = Failure(f"no connector {claim.connector!r}", permanent=True)
             await self._failed(claim, timer, failure)
             return
-        # The whole attempt ends well inside the lease, so no other forwarder can take the
-        # action over while ours may still be on its way to the CRM.
+        # The claim is renewed while the attempt runs, and the attempt is abandoned if it
+        # cannot be, so no other forwarder takes the action over while ours may still be
+        # on its way to the CRM.
         result = await attempt(
             lambda: self._send(connector, claim),
-            seconds=self._lease.total_seconds() / 2,
+            seconds=self._attempt_timeout,
+            renew=lambda: renew_claim(self._sessionmaker, claim, lease=self._lease),
+            lease=self._lease,
             event="case_action.failed",
             extra={"report_id": str(claim.report_id)},
         )

@@ -1,9 +1,10 @@
 """Creating pending cases in the CRM, exactly once per report.
 
-A claim moves `next_attempt_at` one lease ahead, so a pusher that dies mid-call leaves the case
-to be claimed again later. Any attempt after the first (and the first after a replay) may
-follow one whose outcome we never saw (a timeout after the CRM committed), so it looks the
-case up by external reference first and creates it only when the CRM has none.
+A claim moves `next_attempt_at` one (short) lease ahead, renewed while the CRM call runs, so a
+pusher that dies mid-call leaves the case to be claimed again within a lease. Any attempt
+after the first (and the first after a replay) may follow one whose outcome we never saw (a
+timeout after the CRM committed, a pusher killed mid-call), so it looks the case up by
+external reference first and creates it only when the CRM has none.
 
 Failures are classified and retried as `crm_adapter.deliveries.attempts` says: a refusal is
 dead at once, anything else is retried with backoff until the retry budget is spent. Claims
@@ -40,6 +41,7 @@ from crm_adapter.deliveries.attempts import (
     begin_attempt,
     log,
     record_failure,
+    renew_claim,
 )
 from crm_adapter.deliveries.breaker import BreakerPolicy
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
@@ -68,6 +70,7 @@ class CasePusher:
         connectors: Mapping[str, CrmConnector],
         backoff: Backoff,
         lease: dt.timedelta,
+        attempt_timeout: float = 60.0,
         breaker_policy: BreakerPolicy | None = None,
         batch_size: int = 10,
     ) -> None:
@@ -75,6 +78,7 @@ class CasePusher:
         self._connectors = connectors
         self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
         self._lease = lease
+        self._attempt_timeout = attempt_timeout
         self._batch_size = batch_size
 
     async def run_once(self) -> int:
@@ -160,11 +164,14 @@ class CasePusher:
                     return found, True
             return await connector.create_case(claim.draft), False
 
-        # The whole attempt ends well inside the lease, so no other pusher can take the
-        # case over while our create may still be on its way to the CRM.
+        # The claim is renewed while the attempt runs, and the attempt is abandoned if it
+        # cannot be, so no other pusher takes the case over while our create may still be
+        # on its way to the CRM.
         result = await attempt(
             find_or_create,
-            seconds=self._lease.total_seconds() / 2,
+            seconds=self._attempt_timeout,
+            renew=lambda: renew_claim(self._sessionmaker, claim, lease=self._lease),
+            lease=self._lease,
             event="case.push_failed",
             extra={"report_id": str(claim.draft.external_ref)},
         )

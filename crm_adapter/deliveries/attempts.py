@@ -1,7 +1,9 @@
 """One attempt at a CRM call, and what a failed one means for its delivery.
 
-The case pusher and the action forwarder both make attempts this way: the call runs within a
-time limit, its failure is classified by the connector's exceptions (`crm_adapter.crm.
+The case pusher and the action forwarder both make attempts this way: a delivery is claimed
+for a short lease, which is renewed while the call runs (so a worker that dies leaves its
+claims to others within a lease, while a slow call keeps its own); the call runs within a time
+limit of its own, its failure is classified by the connector's exceptions (`crm_adapter.crm.
 connector`), and a failure either ends the delivery as dead (a refusal at once; anything else
 once the retry budget is spent while the CRM's breaker is closed) or schedules the next
 attempt with backoff, honouring the CRM's `Retry-After`.
@@ -17,9 +19,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm_adapter.cases.models import Case, CaseAction
+from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.crm.connector import CrmRejected, CrmUnauthorized, CrmUnavailable
 from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries.breaker import BreakerPolicy
@@ -30,7 +33,8 @@ from crm_adapter.deliveries.service import (
     crm_answered,
     log_attempt,
 )
-from shared.retry import Backoff
+from shared.db import utcnow
+from shared.retry import Backoff, LeaseLost, under_lease
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ class Failure:
     """The CRM's HTTP status, when it answered."""
     retry_after: float | None = None
     unauthorized: bool = False
+    lease_lost: bool = False
+    """The claim could not be held while the call ran: nothing is known of the CRM."""
 
 
 async def attempt(
@@ -56,11 +62,25 @@ async def attempt(
     seconds: float,
     event: str,
     extra: Mapping[str, Any],
+    renew: Callable[[], Awaitable[bool]] | None = None,
+    lease: dt.timedelta | None = None,
 ) -> T | Failure:
-    """The call's result, or its failure; an unexpected exception is logged as `event`."""
+    """The call's result, or its failure; an unexpected exception is logged as `event`.
+
+    With `renew`, the claim is renewed every third of `lease` while the call runs, and the
+    call is abandoned once the claim is lost (`shared.retry.under_lease`).
+    """
+
+    async def held() -> T:
+        if renew is None or lease is None:
+            return await call()
+        return await under_lease(call, renew=renew, lease=lease)
+
     try:
         async with asyncio.timeout(seconds):
-            return await call()
+            return await held()
+    except LeaseLost as exc:
+        return Failure(f"lease lost: {exc}", lease_lost=True)
     except CrmUnavailable as exc:
         return Failure(
             str(exc),
@@ -95,14 +115,44 @@ def begin_attempt(
 ) -> int:
     """Claim the delivery for one attempt until the lease ends; the attempt's number.
 
-    The retry budget runs from the first attempt, not from the days a delivery may have
-    waited for a route (a report held as unroutable) or for its case (a reopen).
+    The claim is the attempt's number: `renew_claim` moves the lease on while the attempt
+    runs, and only the worker holding that number records the outcome. The retry budget runs
+    from the first attempt, not from the days a delivery may have waited for a route (a
+    report held as unroutable) or for its case (a reopen).
     """
     if row.attempts == 0:
         row.retry_since = now
     row.attempts += 1
     row.next_attempt_at = now + lease
     return row.attempts
+
+
+async def renew_claim(
+    sessionmaker: async_sessionmaker[AsyncSession], claim: Claim, *, lease: dt.timedelta
+) -> bool:
+    """Move the claimed delivery's lease (and a probe's hold on its breaker) one lease
+    ahead; False if the delivery is no longer ours (another worker took it over)."""
+    model: type[Case] | type[CaseAction]
+    if claim.kind == DeliveryKind.CREATE:
+        model, pending = Case, CaseState.PENDING.value
+    else:
+        model, pending = CaseAction, ActionState.PENDING.value
+    now = utcnow()
+    async with sessionmaker() as session:
+        result = await session.execute(
+            update(model)
+            .where(
+                model.id == claim.delivery_id,
+                model.attempts == claim.attempt,
+                model.state == pending,
+            )
+            .values(next_attempt_at=now + lease)
+        )
+        held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        if held and claim.probe:
+            await breaker.renew_probe(session, claim.connector, now=now, lease=lease)
+        await session.commit()
+    return held
 
 
 @dataclass(frozen=True)
@@ -153,7 +203,9 @@ async def record_failure(
     row.last_error = failure.error[:2048]
     row.updated_at = now
     breaker_open = False
-    if failure.permanent:
+    if failure.lease_lost:
+        pass  # says nothing of the CRM
+    elif failure.permanent:
         if failure.status is not None:
             await crm_answered(session, claim.connector, now=now)
     else:

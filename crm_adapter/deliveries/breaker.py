@@ -3,7 +3,8 @@
 After `failures` consecutive failed attempts (or at once on 401/403: our credentials are
 wrong), the breaker opens: the pusher and the forwarder claim nothing for that connector, so
 no delivery burns an attempt or its retry budget while the CRM is down. When the open period
-ends, the next claimer takes one due delivery as a probe (half-open): its success closes the
+ends, the next claimer takes one due delivery as a probe (half-open), held for as long as
+its claim's lease, which is renewed while the probe's call runs: its success closes the
 breaker, its failure opens it again for twice as long, up to `max_open`. When a breaker closes,
 the budget clocks of the connector's waiting deliveries move forward by the time it was open.
 
@@ -19,7 +20,7 @@ import enum
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.deliveries.models import ConnectorBreaker
@@ -91,6 +92,26 @@ async def start_probe(
     breaker.tripped_by = None
     breaker.trip_reason = None
     logger.info("breaker.half_open", extra={"connector": connector})
+
+
+async def renew_probe(
+    session: AsyncSession, connector: str, *, now: dt.datetime, lease: dt.timedelta
+) -> None:
+    """The probe's call is still under way: nobody else probes for another lease.
+
+    Only a half-open hold is moved on, and only later: a breaker closed or reset meanwhile,
+    or held open by an operator, is left as it is.
+    """
+    await session.execute(
+        update(ConnectorBreaker)
+        .where(
+            ConnectorBreaker.connector == connector,
+            ConnectorBreaker.tripped_by.is_(None),
+            ConnectorBreaker.open_until.is_not(None),
+            ConnectorBreaker.open_until < now + lease,
+        )
+        .values(open_until=now + lease, updated_at=now)
+    )
 
 
 async def _locked(session: AsyncSession, connector: str) -> ConnectorBreaker:

@@ -3,6 +3,7 @@ driven against the simulator served over HTTP with its faults, read through the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -23,8 +24,8 @@ from shared.contracts import ReporterContact
 from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
-from tests.crm_adapter.test_pusher import Answer, open_case
-from tests.helpers import MANAGE, READ
+from tests.crm_adapter.test_pusher import Answer, Held, open_case
+from tests.helpers import MANAGE, READ, eventually
 from tests.live import live
 from tests.signed import comment_event, erased_event, reopen_event, submitted_event
 
@@ -89,12 +90,14 @@ def connectors(
     return {connector.name: connector}
 
 
-def pusher(sessionmaker, crm, *, budget: dt.timedelta = BUDGET) -> CasePusher:
+def pusher(
+    sessionmaker, crm, *, budget: dt.timedelta = BUDGET, lease: float = 120
+) -> CasePusher:
     return CasePusher(
         sessionmaker=sessionmaker,
         connectors=connectors(crm),
         backoff=Backoff(base=1e-6, cap=1e-6, budget=budget),
-        lease=dt.timedelta(seconds=120),
+        lease=dt.timedelta(seconds=lease),
         breaker_policy=POLICY,
     )
 
@@ -314,6 +317,39 @@ class TestBreaker:
             assert (await case_of(sessionmaker, report_id)).state == "created"
             assert len(await crm_cases(crm, report_id)) == 1
 
+    async def test_a_probe_under_way_keeps_the_half_open_breaker_to_itself(
+        self, adapter, crm, sessionmaker
+    ):
+        for _ in range(3):
+            await open_case(adapter)
+        assert await pusher(sessionmaker, Answer(503)).run_once() == 3
+        await end_open_period(sessionmaker)
+        await make_due(sessionmaker)
+        held = Held(Answer(503))
+        lease = 1.0
+        probing = asyncio.create_task(
+            pusher(sessionmaker, held, lease=lease).run_once()
+        )
+        await asyncio.wait_for(held.entered.wait(), 10)
+        held_until = await breaker_open_until(sessionmaker)
+
+        async def renewed_past_the_first_lease() -> bool:
+            until = await breaker_open_until(sessionmaker)
+            return until > held_until + dt.timedelta(seconds=lease)
+
+        await eventually(renewed_past_the_first_lease, what="the probe's hold renewed")
+        assert not probing.done()  # the probe's call is still under way
+        assert (await connector_state(adapter))["breaker"] == "open"
+        assert await pusher(sessionmaker, crm, lease=lease).run_once() == 0
+        assert not probing.done()
+        held.release.set()
+        assert await probing == 1
+        # The probe failed: open again, twice as long.
+        state = await connector_state(adapter)
+        assert (state["breaker"], state["consecutive_failures"]) == ("open", 4)
+        until = dt.datetime.fromisoformat(state["open_until"])
+        assert until - dt.datetime.now(dt.UTC) > dt.timedelta(seconds=110)
+
     async def test_a_failed_probe_opens_it_twice_as_long(self, adapter, sessionmaker):
         for _ in range(3):
             await open_case(adapter)
@@ -369,6 +405,14 @@ class TestBreaker:
         assert await pusher(sessionmaker, Answer(503)).run_once() == 1
         case = await case_of(sessionmaker, waiting)
         assert (case.state, case.attempts) == ("pending", 1)
+
+
+async def breaker_open_until(sessionmaker) -> dt.datetime:
+    async with sessionmaker() as session:
+        breaker = await session.get(ConnectorBreaker, "rest_json")
+        assert breaker is not None
+        assert breaker.open_until is not None
+        return breaker.open_until
 
 
 async def end_open_period(sessionmaker) -> None:

@@ -1,3 +1,5 @@
+import asyncio
+import contextlib
 import datetime as dt
 import uuid
 
@@ -15,11 +17,13 @@ from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from tests.crm_adapter.test_pusher import (
     Answer,
+    Held,
     LoseResponses,
     NeverAnswers,
     open_case,
     pusher,
 )
+from tests.helpers import eventually
 from tests.signed import comment_event, reopen_event
 
 
@@ -45,6 +49,7 @@ def forwarder(
     transport: httpx.AsyncBaseTransport,
     *,
     lease: float = 120,
+    timeout: float = 60,
     budget: dt.timedelta = dt.timedelta(hours=72),
 ) -> ActionForwarder:
     client = httpx.AsyncClient(transport=transport, base_url="http://crm")
@@ -59,6 +64,7 @@ def forwarder(
         connectors={connector.name: connector},
         backoff=Backoff(base=1e-6, cap=1e-6, budget=budget),
         lease=dt.timedelta(seconds=lease),
+        attempt_timeout=timeout,
     )
 
 
@@ -229,11 +235,49 @@ class TestFailures:
         assert action.last_error is not None
         assert str(status) in action.last_error
 
-    async def test_an_attempt_ends_well_inside_its_lease(
+    async def test_an_attempt_ends_at_its_time_limit_its_lease_renewed_till_then(
         self, adapter, sessionmaker, crm_simulator_app
     ):
         report_id = await created_case(adapter, sessionmaker, crm_simulator_app)
         await send(adapter, reopen_event(report_id))
-        await forwarder(sessionmaker, NeverAnswers(), lease=0.2).run_once()
+        await forwarder(sessionmaker, NeverAnswers(), lease=0.3, timeout=0.5).run_once()
         [action] = await actions(sessionmaker)
         assert (action.state, action.last_error) == ("pending", "attempt timed out")
+
+
+class TestShortLease:
+    async def test_a_reopen_under_way_keeps_its_claim_and_one_left_behind_is_taken_up(
+        self, adapter, crm_simulator, crm_simulator_app, sessionmaker, clock
+    ):
+        report_id = await created_case(adapter, sessionmaker, crm_simulator_app)
+        await send(adapter, reopen_event(report_id))
+        crm = httpx.ASGITransport(app=crm_simulator_app)
+        held = Held(crm)
+        lease = 1.0
+        forwarding = asyncio.create_task(
+            forwarder(sessionmaker, held, lease=lease).run_once()
+        )
+        await asyncio.wait_for(held.entered.wait(), 10)
+        [claimed] = await actions(sessionmaker)
+
+        async def renewed_past_its_first_lease() -> bool:
+            [action] = await actions(sessionmaker)
+            return action.next_attempt_at > claimed.next_attempt_at + dt.timedelta(
+                seconds=lease
+            )
+
+        await eventually(renewed_past_its_first_lease, what="the lease renewed")
+        other = forwarder(sessionmaker, crm, lease=lease)
+        assert await other.run_once() == 0
+        # The forwarder is killed before the CRM's answer reaches it.
+        forwarding.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarding
+        assert await other.run_once() == 0
+        clock.advance(dt.timedelta(seconds=lease))
+        assert await other.run_once() == 1
+        [action] = await actions(sessionmaker)
+        assert (action.state, action.attempts) == ("done", 2)
+        # The repeat carried the same idempotency key: the CRM reopened the case once.
+        case = await crm_case(crm_simulator, report_id)
+        assert [h["status"] for h in case["history"]].count("REOPENED") == 1

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import datetime as dt
 import uuid
 
@@ -10,10 +11,13 @@ from crm_adapter.cases.models import Case
 from crm_adapter.cases.pusher import CasePusher
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import OutboxEvent
+from crm_adapter.deliveries.attempts import renew_claim
+from shared.background import LoopGroup
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
+from tests.helpers import eventually
 from tests.signed import submitted_event
 
 
@@ -54,6 +58,23 @@ class Throttled(httpx.AsyncBaseTransport):
         )
 
 
+class Held(httpx.AsyncBaseTransport):
+    """The CRM takes each request as it comes, but its answer waits until the test releases
+    it (or for ever): an attempt under way."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self.entered.set()
+        await self.release.wait()
+        return response
+
+
 class NeverAnswers(httpx.AsyncBaseTransport):
     """A CRM that accepts the connection and never says anything."""
 
@@ -70,7 +91,11 @@ async def sessionmaker(adapter_settings):
 
 
 def pusher(
-    sessionmaker, transport: httpx.AsyncBaseTransport, *, lease: float = 120
+    sessionmaker,
+    transport: httpx.AsyncBaseTransport,
+    *,
+    lease: float = 120,
+    timeout: float = 60,
 ) -> CasePusher:
     client = httpx.AsyncClient(transport=transport, base_url="http://crm")
     connector = RestJsonConnector(
@@ -84,6 +109,7 @@ def pusher(
         connectors={connector.name: connector},
         backoff=Backoff(base=1e-6, cap=1e-6),
         lease=dt.timedelta(seconds=lease),
+        attempt_timeout=timeout,
     )
 
 
@@ -95,6 +121,14 @@ async def open_case(adapter, category: str = "pothole") -> uuid.UUID:
         await adapter.post("/internal/events", content=body, headers=headers)
     ).status_code == 202
     return report_id
+
+
+async def crm_cases(crm_simulator, report_id) -> list[dict]:
+    response = await crm_simulator.get(
+        "/api/cases", params={"external_ref": str(report_id)}
+    )
+    assert response.status_code == 200
+    return list(response.json())
 
 
 async def the_case(sessionmaker, report_id) -> Case:
@@ -241,8 +275,124 @@ class TestPushPending:
         await pusher(sessionmaker, Answer(200)).run_once()
         assert (await the_case(sessionmaker, report_id)).state == "pending"
 
-    async def test_an_attempt_ends_well_inside_its_lease(self, adapter, sessionmaker):
+    async def test_an_attempt_ends_at_its_time_limit_its_lease_renewed_till_then(
+        self, adapter, sessionmaker
+    ):
         report_id = await open_case(adapter)
-        await pusher(sessionmaker, NeverAnswers(), lease=0.2).run_once()
+        await pusher(sessionmaker, NeverAnswers(), lease=1, timeout=1.5).run_once()
         case = await the_case(sessionmaker, report_id)
         assert (case.state, case.last_error) == ("pending", "attempt timed out")
+
+
+class TestShortLease:
+    """A pusher holds a case for a short lease, renewed while its CRM call runs."""
+
+    async def test_a_case_whose_pusher_died_mid_call_is_pushed_after_the_lease(
+        self,
+        adapter,
+        adapter_settings,
+        crm_simulator,
+        crm_simulator_app,
+        sessionmaker,
+        clock,
+    ):
+        report_id = await open_case(adapter)
+        lease = adapter_settings.case_lease_seconds
+        assert lease <= 10
+        crm = httpx.ASGITransport(app=crm_simulator_app)
+        # The CRM creates the case; the pusher is killed before the answer reaches it.
+        held = Held(crm)
+        killed = asyncio.create_task(pusher(sessionmaker, held, lease=lease).run_once())
+        await asyncio.wait_for(held.entered.wait(), 10)
+        killed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await killed
+        assert len(await crm_cases(crm_simulator, report_id)) == 1
+
+        restarted = pusher(sessionmaker, crm, lease=lease)
+        assert await restarted.run_once() == 0  # its lease runs still
+        clock.advance(dt.timedelta(seconds=lease))
+        assert await restarted.run_once() == 1
+        [in_crm] = await crm_cases(
+            crm_simulator, report_id
+        )  # looked up, not made again
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.crm_case_id, case.attempts) == (
+            "created",
+            in_crm["case_id"],
+            2,
+        )
+
+    async def test_a_case_under_way_is_not_taken_over_while_its_lease_is_renewed(
+        self, adapter, crm_simulator, crm_simulator_app, sessionmaker
+    ):
+        report_id = await open_case(adapter)
+        crm = httpx.ASGITransport(app=crm_simulator_app)
+        held = Held(crm)
+        lease = 1.0
+        pushing = asyncio.create_task(
+            pusher(sessionmaker, held, lease=lease).run_once()
+        )
+        await asyncio.wait_for(held.entered.wait(), 10)
+        claimed_until = (await the_case(sessionmaker, report_id)).next_attempt_at
+
+        async def renewed_past_its_first_lease() -> bool:
+            case = await the_case(sessionmaker, report_id)
+            return case.next_attempt_at > claimed_until + dt.timedelta(seconds=lease)
+
+        await eventually(renewed_past_its_first_lease, what="the lease renewed")
+        assert await pusher(sessionmaker, crm, lease=lease).run_once() == 0
+        held.release.set()
+        assert await pushing == 1
+        [in_crm] = await crm_cases(crm_simulator, report_id)
+        case = await the_case(sessionmaker, report_id)
+        assert (case.state, case.crm_case_id, case.attempts) == (
+            "created",
+            in_crm["case_id"],
+            1,
+        )
+
+    async def test_a_worker_that_lost_its_claim_does_not_renew_it(
+        self, adapter, crm_simulator_app, sessionmaker, clock
+    ):
+        report_id = await open_case(adapter)
+        crm = httpx.ASGITransport(app=crm_simulator_app)
+        lease = dt.timedelta(seconds=10)
+        [first] = await pusher(sessionmaker, crm, lease=10)._claim()
+        clock.advance(lease)
+        [second] = await pusher(sessionmaker, crm, lease=10)._claim()
+        taken_over_until = (await the_case(sessionmaker, report_id)).next_attempt_at
+        clock.advance(dt.timedelta(seconds=1))
+        assert await renew_claim(sessionmaker, first, lease=lease) is False
+        assert (await the_case(sessionmaker, report_id)).next_attempt_at == (
+            taken_over_until
+        )
+        assert await renew_claim(sessionmaker, second, lease=lease) is True
+        assert (await the_case(sessionmaker, report_id)).next_attempt_at > (
+            taken_over_until
+        )
+
+    async def test_a_worker_that_starts_takes_up_expired_claims_at_once(
+        self, adapter, crm_simulator, crm_simulator_app, sessionmaker, clock
+    ):
+        report_id = await open_case(adapter)
+        crm = httpx.ASGITransport(app=crm_simulator_app)
+        await pusher(sessionmaker, crm, lease=10)._claim()  # and the worker dies
+        clock.advance(dt.timedelta(seconds=10))
+        loops = LoopGroup()
+        # Its first pass does not wait for a wake-up or a poll interval.
+        loops.start(
+            "adapter.cases",
+            pusher(sessionmaker, crm, lease=10).run_once,
+            wakeup=asyncio.Event(),
+            interval=3600,
+        )
+        try:
+
+            async def created() -> bool:
+                return (await the_case(sessionmaker, report_id)).state == "created"
+
+            await eventually(created, what="the case created")
+        finally:
+            await loops.stop()
+        assert len(await crm_cases(crm_simulator, report_id)) == 1

@@ -373,7 +373,7 @@ class TestShortLease:
             await release.wait()
             return httpx.Response(202)
 
-        lease = dt.timedelta(seconds=0.6)
+        lease = dt.timedelta(seconds=1)
         sending = asyncio.create_task(
             relay_to(
                 slow, sessionmaker=sessionmaker, lease=lease, attempt_timeout=30

@@ -78,7 +78,9 @@ class TestUnderLease:
             await under_lease(call, renew=renew, lease=self.LEASE)
         assert cancelled.is_set()
 
-    async def test_a_lease_that_cannot_be_renewed_ends_the_call_within_half_of_it(self):
+    async def test_a_lease_that_cannot_be_renewed_ends_the_call_before_it_runs_out(
+        self,
+    ):
         tries = 0
 
         async def renew() -> bool:
