@@ -1,0 +1,44 @@
+-- wrk script: every connection POSTs the multipart body read from BENCH_BODY_FILE (its
+-- Content-Type, with the boundary, in BENCH_CONTENT_TYPE) to /v1/reports once, so "N
+-- clients at once" is N uploads, not a stream. Each answer prints a WRK_ANSWERED line;
+-- wrk itself runs out its duration, so whoever runs it interrupts it (SIGINT) after the
+-- last one. `done` prints the figures as one JSON line.
+local body_file = os.getenv("BENCH_BODY_FILE")
+local content_type = os.getenv("BENCH_CONTENT_TYPE")
+local uploads = tonumber(os.getenv("BENCH_UPLOADS") or "1")
+local started = 0
+local answered = 0
+
+function init(args)
+  local file = assert(io.open(body_file, "rb"))
+  wrk.method = "POST"
+  wrk.path = "/v1/reports"
+  wrk.body = file:read("*a")
+  file:close()
+  wrk.headers["Content-Type"] = content_type
+end
+
+-- Called before each request: the first `uploads` go at once, any later one waits past the
+-- end of the run (a connection that got its answer sends nothing more).
+function delay()
+  started = started + 1
+  if started <= uploads then
+    return 0
+  end
+  return 3600 * 1000
+end
+
+function response(status, headers, body)
+  answered = answered + 1
+  io.write(string.format("WRK_ANSWERED %d %d\n", answered, status))
+  io.flush()
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"connect_errors":%d,"read_errors":%d,"write_errors":%d,"timeouts":%d,"non_2xx":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect, e.read, e.write, e.timeout, e.status))
+end
