@@ -150,6 +150,16 @@ def primaries_swapped_profile() -> bytes:
     return header + body
 
 
+def camera_jpeg(size: tuple[int, int]) -> bytes:
+    """Blue with a red box over the top-left fifth, turned by EXIF (Orientation 6: turn
+    90° clockwise to view), with a GPS fix in Wrocław."""
+    image = Image.new("RGB", size, BLUE)
+    image.paste(RED, (0, 0, size[0] // 5, size[1] // 5))
+    exif = gps_exif(*WROCLAW)
+    exif[ExifTags.Base.Orientation] = 6
+    return encode(image, "JPEG", quality=90, exif=exif.tobytes())
+
+
 # --- reading results -------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import stat
 import threading
@@ -11,7 +12,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, JpegImagePlugin
 
 from intake_service.photos.exceptions import (
     DamagedPhoto,
@@ -35,6 +36,7 @@ from tests.images import (
     assert_close,
     assert_pixels_only,
     blank_png,
+    camera_jpeg,
     decoded,
     encode,
     gps_exif,
@@ -572,3 +574,60 @@ async def test_large_decodes_take_turns_and_small_ones_go_side_by_side():
     # One larger than the whole budget still runs, alone.
     async with budget.hold(100):
         assert budget.used == 40
+
+
+# --- decoding at reduced scale -----------------------------------------------------------
+
+
+def test_a_large_jpeg_is_decoded_in_draft_mode_yet_stored_at_2048_upright_with_its_gps(
+    monkeypatch,
+):
+    decoded_sizes = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(self):
+        decoded_sizes.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+
+    result = process_photo(camera_jpeg((5000, 4000)))
+
+    # Decoded at half scale (5 MP), not at 20 MP.
+    assert set(decoded_sizes) == {(2500, 2000)}
+    # Upright: 4000 wide once turned, so 1638 × 2048, the red box now at the top right.
+    assert (result.width, result.height) == (1638, 2048)
+    image = decoded(result.image)
+    assert image.size == (1638, 2048)
+    assert_close(image.getpixel((1638 - 100, 100)), RED)
+    assert_close(image.getpixel((100, 100)), BLUE)
+    assert_close(image.getpixel((1638 - 100, 2048 - 100)), BLUE)
+    assert (result.thumb_width, result.thumb_height) == (256, 320)
+    assert result.gps == pytest.approx((51.1097, 17.0326), abs=1e-6)
+    assert_pixels_only(result.image)
+
+
+def test_a_jpeg_smaller_than_twice_the_target_is_decoded_at_full_size(monkeypatch):
+    decoded_sizes = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(self):
+        decoded_sizes.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+
+    result = process_photo(camera_jpeg((4000, 3000)))
+
+    # Half scale would be 2000 px, under the 2048 stored.
+    assert set(decoded_sizes) == {(4000, 3000)}
+    assert (result.width, result.height) == (1536, 2048)
+
+
+def test_the_decode_cost_reads_the_header_of_a_file_as_of_bytes():
+    data = encode(with_corner((3000, 2000), RED), "PNG")
+    file = io.BytesIO(data)
+    file.seek(100)
+    assert decode_cost(file, max_side=2048, max_pixels=40_000_000) == 6_000_000
+    assert decode_cost(data, max_side=2048, max_pixels=40_000_000) == 6_000_000
+    assert decode_cost(io.BytesIO(b"no photo"), max_side=2048, max_pixels=10) == 0
