@@ -23,6 +23,7 @@ from intake_service.open311.router import PREFIX as OPEN311
 from intake_service.open311.router import render_error as open311_error
 from intake_service.open311.router import router as open311_router
 from intake_service.operators.router import router as operators_router
+from intake_service.photos.pool import PhotoPool
 from intake_service.photos.router import router as photos_router
 from intake_service.photos.service import Photos
 from intake_service.photos.storage import LocalDiskStorage
@@ -32,6 +33,7 @@ from intake_service.reports.router import router as reports_router
 from intake_service.status.router import router as status_router
 from intake_service.surveys.router import operator_router as operator_surveys_router
 from intake_service.surveys.router import router as surveys_router
+from shared import memory
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import (
     BodyLimitMiddleware,
@@ -70,14 +72,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.events_verifier = Verifier(settings.events_secrets())
             app.state.mailer = settings.mailer()
+            # Uploads pass through this process in buffers of megabytes: mapped apart and
+            # handed back when freed, not kept in the heap (photos decode in workers).
+            memory.limit_heap()
+            pool = PhotoPool(
+                settings.photo_concurrency(),
+                idle_seconds=settings.photo_worker_idle_seconds,
+                timeout=settings.photo_timeout_seconds,
+            )
             app.state.photos = Photos(
                 LocalDiskStorage(settings.photo_dir),
                 concurrency=settings.photo_concurrency(),
                 max_side=settings.photo_max_side,
                 thumb_side=settings.photo_thumb_side,
                 max_pixels=settings.photo_max_megapixels * 1_000_000,
+                pool=pool,
             )
-            yield
+            try:
+                yield
+            finally:
+                await pool.close()
 
     app = FastAPI(
         title="MAM intake service",

@@ -58,8 +58,21 @@ class Settings(ServiceSettings):
     photo_workers: int | None = Field(
         default=None,
         ge=1,
-        description="Photos decoded at once (each may take some 150 MB while it is); "
-        "default: the number of CPUs.",
+        description="Worker processes decoding photos, so photos decoded at once (the "
+        "pixels decoded at once are bounded by `photo_max_megapixels` besides); default: "
+        "the number of CPUs.",
+    )
+    photo_worker_idle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="The photo workers stop after this long without a photo, giving "
+        "their memory back; the next photo starts them again (a few tenths of a second).",
+    )
+    photo_timeout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="A photo still being decoded after this long is refused as damaged "
+        "(its worker process is ended).",
     )
     smtp_host: str | None = Field(
         default=None,

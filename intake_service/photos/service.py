@@ -13,15 +13,13 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.photos.exceptions import PhotoRejected
+from intake_service.photos import imaging
 from intake_service.photos.models import Photo, photo_key
-from intake_service.photos.processing import (
-    ProcessedPhoto,
-    decode_cost,
-    process_photo,
-)
+from intake_service.photos.pool import PhotoPool
+from intake_service.photos.processing import ProcessedPhoto, rejection
 from intake_service.photos.storage import PhotoStorage
 from intake_service.photos.upload import Upload
+from shared import memory
 
 
 @dataclass(frozen=True)
@@ -74,8 +72,8 @@ class PixelBudget:
 
 
 class Photos:
-    """Decoding (in worker threads, a bounded number and a bounded count of pixels at
-    once) and the photo store."""
+    """Decoding (in worker processes, or threads without a pool; a bounded number and a
+    bounded count of pixels at once) and the photo store."""
 
     def __init__(
         self,
@@ -85,35 +83,63 @@ class Photos:
         max_side: int,
         thumb_side: int,
         max_pixels: int,
+        pool: PhotoPool | None = None,
     ) -> None:
         self.storage = storage
+        self.pool = pool
+        self.max_pixels = max_pixels
         self._slots = asyncio.Semaphore(concurrency)
         # As many pixels at once as the largest photo accepted has.
         self.budget = PixelBudget(max_pixels)
-        self._cost = partial(decode_cost, max_side=max_side, max_pixels=max_pixels)
-        self._process = partial(
-            process_photo,
-            max_side=max_side,
-            thumb_side=thumb_side,
-            max_pixels=max_pixels,
+        self.waiting = 0
+        """Photos received and waiting for their turn to be decoded."""
+        self._cost = partial(
+            imaging.decode_cost, max_side=max_side, max_pixels=max_pixels
         )
+        self._options = {
+            "max_side": max_side,
+            "thumb_side": thumb_side,
+            "max_pixels": max_pixels,
+        }
 
     async def process(self, uploads: Sequence[Upload]) -> list[NewPhoto]:
         """Each upload decoded, checked and re-encoded; the first bad one is refused by name."""
         photos = []
-        for upload in uploads:
-            data, cost = await asyncio.to_thread(self._read_and_measure, upload)
-            async with self.budget.hold(cost), self._slots:
-                try:
-                    processed = await asyncio.to_thread(self._process, data)
-                except PhotoRejected as rejected:
-                    raise rejected.named(upload.filename) from None
-            photos.append(NewPhoto(id=uuid.uuid4(), processed=processed))
+        try:
+            for upload in uploads:
+                photos.append(
+                    NewPhoto(id=uuid.uuid4(), processed=await self._process(upload))
+                )
+        finally:
+            if self.pool is None:
+                # The pixels were decoded here: give back what the heap keeps of them.
+                await asyncio.to_thread(memory.trim)
         return photos
 
-    def _read_and_measure(self, upload: Upload) -> tuple[bytes, int]:
-        data = upload.read()
-        return data, self._cost(data)
+    async def _process(self, upload: Upload) -> ProcessedPhoto:
+        # Only the header is read to know the cost; the bytes are read once it is our turn,
+        # so photos waiting hold no memory but their spooled files.
+        cost = await asyncio.to_thread(self._cost, upload.file.file)
+        self.waiting += 1
+        waited = False
+        try:
+            async with self.budget.hold(cost), self._slots:
+                self.waiting -= 1
+                waited = True
+                data = await asyncio.to_thread(upload.read)
+                try:
+                    if self.pool is not None:
+                        return await self.pool.render(data, **self._options)
+                    return await asyncio.to_thread(
+                        imaging.render, data, **self._options
+                    )
+                except imaging.Refusal as refusal:
+                    raise rejection(refusal, max_pixels=self.max_pixels).named(
+                        upload.filename
+                    ) from None
+        finally:
+            if not waited:
+                self.waiting -= 1
 
     async def store(self, photos: Sequence[NewPhoto]) -> None:
         """Each photo and thumbnail durably written; call before committing their rows."""

@@ -1,0 +1,27 @@
+"""A photo decoder that fails on cue, for the photo pool's tests.
+
+It runs in the pool's worker processes, which import it by name: it imports no more than
+the decoding does, so that they start as fast as the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+
+from intake_service.photos import imaging
+from intake_service.photos.imaging import ProcessedPhoto
+
+CRASH = b"crash me"
+HANG = b"hang me"
+
+
+def crash_or_hang(data: bytes, **options: Any) -> ProcessedPhoto:
+    """`imaging.render`, except that it kills its process on CRASH and never ends on HANG."""
+    if data == CRASH:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if data == HANG:
+        threading.Event().wait()
+    return imaging.render(data, **options)
