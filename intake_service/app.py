@@ -17,6 +17,8 @@ from intake_service.feedback.router import operator_router as operator_feedback_
 from intake_service.feedback.router import router as feedback_router
 from intake_service.ideas.router import operator_router as operator_ideas_router
 from intake_service.ideas.router import router as ideas_router
+from intake_service.monitoring.metrics import registry_for
+from intake_service.monitoring.metrics import router as metrics_router
 from intake_service.notifications.router import devices_router
 from intake_service.notifications.router import router as notifications_router
 from intake_service.open311.router import PREFIX as OPEN311
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 max_pixels=settings.photo_max_megapixels * 1_000_000,
                 pool=pool,
             )
+            app.state.metrics, lag = registry_for(app.state.photos)
+            runtime.loops.spawn("event_loop_lag", lag.run())
             try:
                 yield
             finally:
@@ -118,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(NulGuardMiddleware)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     for router in (
         categories_router,
         accounts_router,
