@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -79,6 +80,38 @@ def upsert_insert(
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table, for Core statements."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def row_of(obj: object) -> dict[str, Any]:
+    """The column values set on a new ORM object, by column name, for a Core INSERT.
+
+    Writing a row that nothing reads back this way skips the unit of work; columns left
+    unset get their defaults from the INSERT.
+    """
+    state = inspect(obj)
+    values = state.dict
+    return {
+        column.key: values[attribute.key]
+        for attribute in state.mapper.column_attrs
+        for column in attribute.columns
+        if attribute.key in values
+    }
+
+
+def database_of(session: AsyncSession) -> str:
+    """Which database the session works on (its URL without password), to key what a
+    process keeps per database."""
+    bind = session.bind
+    engine = bind.engine if isinstance(bind, AsyncConnection) else bind
+    assert isinstance(engine, AsyncEngine)
+    return engine.url.render_as_string(hide_password=True)
 
 
 def is_sqlite(url: str) -> bool:

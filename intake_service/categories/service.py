@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.categories.models import Category, CategoryGroup, Unit
+from shared.db import database_of
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.json")
 
@@ -31,6 +33,37 @@ async def list_active(session: AsyncSession) -> list[Category]:
 async def get_active(session: AsyncSession, code: str) -> Category | None:
     category = await session.get(Category, code)
     return category if category is not None and category.active else None
+
+
+CACHE_SECONDS = 10.0
+"""How long a process files reports against its copy of the categories: a change made in
+the database reaches every process (and replica) within this time."""
+
+_copies: dict[str, tuple[float, dict[str, Category]]] = {}
+
+
+async def get_active_copy(session: AsyncSession, code: str) -> Category | None:
+    """The active category `code` from this process's copy of all categories (read again
+    after `CACHE_SECONDS`), so that filing a report reads no category row.
+
+    The copy is shared by every request: read it, never attach it to a session.
+    """
+    key = database_of(session)
+    now = time.monotonic()
+    copy = _copies.get(key)
+    if copy is None or now - copy[0] > CACHE_SECONDS:
+        loaded = list((await session.scalars(select(Category))).unique().all())
+        for category in loaded:
+            session.expunge(category)
+        copy = (now, {category.code: category for category in loaded})
+        _copies[key] = copy
+    found = copy[1].get(code)
+    return found if found is not None and found.active else None
+
+
+def forget_copies() -> None:
+    """Read the categories again at the next filing (after they were changed)."""
+    _copies.clear()
 
 
 async def seed_defaults(session: AsyncSession) -> int:

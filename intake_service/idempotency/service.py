@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.idempotency.exceptions import (
@@ -23,7 +23,7 @@ from intake_service.idempotency.exceptions import (
     InvalidIdempotencyKey,
 )
 from intake_service.idempotency.models import IdempotencyRecord
-from shared.db import utcnow
+from shared.db import table_of, utcnow
 
 RETENTION = dt.timedelta(days=7)
 # At least 16 characters (a UUID has 36): the draft asks servers to refuse keys of low entropy,
@@ -61,11 +61,23 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_ANSWER = select(
+    IdempotencyRecord.request_fingerprint,
+    IdempotencyRecord.response_status,
+    IdempotencyRecord.response_body,
+    IdempotencyRecord.expires_at,
+).where(
+    IdempotencyRecord.scope == bindparam("scope"),
+    IdempotencyRecord.key == bindparam("key"),
+)
+
+
 async def find_answer(
     session: AsyncSession, request: IdempotentRequest
 ) -> StoredAnswer | None:
     """The first answer to this key, or None; a key reused for other content is a 422."""
-    record = await session.get(IdempotencyRecord, (request.scope, request.key))
+    where = {"scope": request.scope, "key": request.key}
+    record = (await session.execute(_ANSWER, where)).one_or_none()
     if record is None:
         return None
     if record.expires_at <= utcnow():
@@ -83,7 +95,7 @@ async def find_answer(
     )
 
 
-def record_answer(
+async def record_answer(
     session: AsyncSession,
     request: IdempotentRequest,
     *,
@@ -91,16 +103,18 @@ def record_answer(
     body: dict[str, Any],
     resource_id: uuid.UUID | None,
 ) -> None:
+    """Keep the answer in the caller's transaction (written at once, nothing to flush)."""
     now = utcnow()
-    session.add(
-        IdempotencyRecord(
-            scope=request.scope,
-            key=request.key,
-            request_fingerprint=request.fingerprint,
-            response_status=status,
-            response_body=json.dumps(body, ensure_ascii=False),
-            resource_id=resource_id,
-            created_at=now,
-            expires_at=now + RETENTION,
-        )
+    await session.execute(
+        insert(table_of(IdempotencyRecord)),
+        {
+            "scope": request.scope,
+            "key": request.key,
+            "request_fingerprint": request.fingerprint,
+            "response_status": status,
+            "response_body": json.dumps(body, ensure_ascii=False),
+            "resource_id": resource_id,
+            "created_at": now,
+            "expires_at": now + RETENTION,
+        },
     )

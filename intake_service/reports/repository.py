@@ -9,20 +9,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy import (
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from intake_service.accounts.models import Account
+from intake_service.photos.models import Photo
 from intake_service.reports.geo import box_around, distance_m
 from intake_service.reports.models import (
     Nearby,
     Report,
     ReportCounter,
+    ReportStatusChange,
     ReportSupporter,
 )
 from shared.contracts import ReportStatus
-from shared.db import upsert_insert, utcnow
+from shared.db import database_of, row_of, table_of, upsert_insert, utcnow
 from shared.pagination import PageKey
 
 # Years whose number sequence exists, per database (PostgreSQL only).
@@ -63,11 +75,7 @@ async def _year_sequence(session: AsyncSession, year: int) -> str:
     may still roll back.
     """
     name = f"report_number_{year:04d}"
-    engine = session.bind
-    if isinstance(engine, AsyncConnection):
-        engine = engine.engine
-    assert isinstance(engine, AsyncEngine)
-    known = (engine.url.render_as_string(hide_password=True), year)
+    known = (database_of(session), year)
     if known in _sequences:
         return name
     # One creator at a time (CREATE ... IF NOT EXISTS is not safe side by side); the others
@@ -83,6 +91,20 @@ async def _year_sequence(session: AsyncSession, year: int) -> str:
     )
     await session.execute(text(f"CREATE SEQUENCE {name} START WITH {(last or 0) + 1}"))
     return name
+
+
+async def insert_new(session: AsyncSession, report: Report) -> None:
+    """Write a new report with its photos and first history row, without the unit of work
+    (nothing is read back); `report` stays out of the session."""
+    await session.execute(insert(table_of(Report)), row_of(report))
+    if report.photos:
+        await session.execute(
+            insert(table_of(Photo)), [row_of(photo) for photo in report.photos]
+        )
+    await session.execute(
+        insert(table_of(ReportStatusChange)),
+        [row_of(change) for change in report.history],
+    )
 
 
 async def get(

@@ -141,7 +141,7 @@ async def submit_report(
             mode="json"
         )
         if request is not None:
-            idempotency.record_answer(
+            await idempotency.record_answer(
                 session, request, status=201, body=body, resource_id=report.id
             )
         committing = True
@@ -180,7 +180,7 @@ def _location_from(photo: NewPhoto) -> Location:
 
 
 async def _active_category(session: AsyncSession, code: str) -> Category:
-    category = await categories.get_active(session, code)
+    category = await categories.get_active_copy(session, code)
     if category is None:
         raise UnknownCategory(category=code)
     return category
@@ -218,6 +218,7 @@ async def _new_report(
         id=report_id,
         number=f"{number_prefix}-{now.year}-{serial:06d}",
         category=category,
+        category_code=category.code,
         lat=location.lat,
         lon=location.lon,
         location_source=location_source,
@@ -228,6 +229,8 @@ async def _new_report(
         show_name=data.show_name and reporter is not None,
         share_contact=contact is not None,
         status=ReportStatus.RECEIVED,
+        status_sequence=0,
+        supporters_count=0,
         created_at=now,
         updated_at=now,
         # The adapter computes the case's due time from the same target and time.
@@ -241,10 +244,17 @@ async def _new_report(
             photo.row(report_id, position, now) for position, photo in enumerate(photos)
         ],
         history=[
-            ReportStatusChange(status=ReportStatus.RECEIVED, sequence=0, changed_at=now)
+            ReportStatusChange(
+                report_id=report_id,
+                status=ReportStatus.RECEIVED,
+                sequence=0,
+                changed_at=now,
+            )
         ],
     )
-    session.add(report)
+    # Written as rows: the object only shapes the answer, and is never attached to the
+    # session (its category is the process's shared copy).
+    await repository.insert_new(session, report)
     event = ReportSubmittedV1(
         report_id=report.id,
         number=report.number,

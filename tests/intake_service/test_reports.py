@@ -6,6 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
+from intake_service.categories import service as categories
 from intake_service.categories.models import Category
 from intake_service.db import OutboxEvent
 from intake_service.reports.models import Report, ReportCounter
@@ -166,6 +167,8 @@ class TestSubmitReport:
                 update(Category).where(Category.code == "pothole").values(active=active)
             )
             await intake_db.commit()
+            # As a change made through the service does (filing reads a kept copy).
+            categories.forget_copies()
 
         await set_active(False)
         try:
