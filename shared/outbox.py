@@ -326,7 +326,11 @@ class OutboxRelay:
             self._probe_timer = None
         if success and self._release_on_success:
             self._release_on_success = False
-            await self._release_backed_off()
+            try:
+                await self._release_backed_off()
+            except Exception:
+                self._release_on_success = True  # the next event taken tries again
+                logger.exception("outbox.release_failed")
 
     async def _release_backed_off(self) -> None:
         m = self._model
