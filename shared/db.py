@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table, event, inspect
+from sqlalchemy import DateTime, MetaData, Table, event, exc, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -118,6 +118,15 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection the server has closed (a restart, an idle timeout)
+    is replaced before use. Unlike a ping, this costs no round trip: the event loop has
+    already seen the socket close."""
+    connection = getattr(dbapi_connection, "_connection", None)
+    if connection is not None and connection.is_closed():
+        raise exc.DisconnectionError("the database closed this connection")
+
+
 def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite every transaction takes the write lock up front.
 
@@ -126,9 +135,9 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
     with synchronous=FULL so that a committed report survives a power loss.
     """
     if not is_sqlite(url):
-        return create_async_engine(
-            url, pool_pre_ping=True, hide_parameters=True, **kwargs
-        )
+        engine = create_async_engine(url, hide_parameters=True, **kwargs)
+        event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+        return engine
     engine = create_async_engine(
         url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
     )
