@@ -14,7 +14,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -172,6 +171,51 @@ def plane_point(lat: Any, lon: Any) -> Any:
     return func.point(lon * func.cos(func.radians(lat)), lat)
 
 
+_NEARBY_COLUMNS = (
+    Report.id,
+    Report.number,
+    Report.status,
+    Report.created_at,
+    Report.description,
+    Report.lat,
+    Report.lon,
+)
+_NEARBY_MATCH = and_(
+    Report.category_code == bindparam("category"),
+    Report.created_at >= bindparam("since"),
+    Report.id != bindparam("exclude"),
+)
+# Written out, not bound: PostgreSQL uses the partial index only for these values.
+_OPEN = Report.status.in_(bindparam("open", OPEN_STATUSES, literal_execute=True))
+_PLANE_POINT = plane_point(Report.lat, Report.lon)
+# Built once: filing a report only binds values to them.
+_NEARBY_PLANE = (
+    # The nearest open reports of any kind, straight from the index (a filter here would
+    # let the planner sort a whole neighbourhood instead); `match` tells which count.
+    select(*_NEARBY_COLUMNS, _NEARBY_MATCH.label("match"))
+    .where(_OPEN)
+    .order_by(_PLANE_POINT.op("<->")(func.point(bindparam("x"), bindparam("y"))))
+    .limit(bindparam("limit"))
+)
+_NEARBY_BAND = (
+    select(*_NEARBY_COLUMNS)
+    .where(
+        _OPEN,
+        _NEARBY_MATCH,
+        Report.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+        Report.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+    )
+    .order_by(
+        (Report.lat - bindparam("lat")) * (Report.lat - bindparam("lat"))
+        + (Report.lon - bindparam("lon"))
+        * (Report.lon - bindparam("lon"))
+        * bindparam("scale2")
+    )
+    .limit(bindparam("limit"))
+)
+_NOBODY = uuid.UUID(int=0)
+
+
 async def open_nearby(
     session: AsyncSession,
     *,
@@ -185,62 +229,96 @@ async def open_nearby(
 ) -> list[Nearby]:
     """Open reports of `category` within `radius_m`, filed since `since`, nearest first.
 
-    Only `limit` rows are read however many reports are close: on PostgreSQL the partial GiST
-    index `ix_reports_open_plane_point` yields them nearest first; on SQLite the index on
-    (category, latitude) narrows them to a band.
+    Only a few rows more than `limit` are read however many reports are close: on
+    PostgreSQL the partial GiST index `ix_reports_open_plane_point` yields the open reports
+    nearest first; on SQLite the index on (category, latitude) narrows them to a band.
     """
-    min_lat, max_lat, min_lon, max_lon = box_around(lat, lon, radius_m)
-    columns = (
-        Report.id,
-        Report.number,
-        Report.status,
-        Report.created_at,
-        Report.description,
-        Report.lat,
-        Report.lon,
-    )
-    query = select(*columns).where(
-        Report.category_code == category,
-        # Written out, not bound: PostgreSQL uses the partial index only for these values.
-        Report.status.in_(bindparam("open", OPEN_STATUSES, literal_execute=True)),
-        Report.created_at >= since,
-    )
-    if exclude is not None:
-        query = query.where(Report.id != exclude)
+    values: dict[str, Any] = {
+        "category": category,
+        "since": since,
+        "exclude": exclude or _NOBODY,
+        "limit": limit,
+    }
     if session.get_bind().dialect.name == "postgresql":
-        here = plane_point(literal(lat), literal(lon))
-        corners = (
-            plane_point(literal(min_lat), literal(min_lon)),
-            plane_point(literal(max_lat), literal(max_lon)),
-        )
-        point = plane_point(Report.lat, Report.lon)
-        query = query.where(point.op("<@")(func.box(*corners))).order_by(
-            point.op("<->")(here)
+        rows = await _nearest_on_plane(
+            session, values, lat=lat, lon=lon, radius_m=radius_m
         )
     else:
+        min_lat, max_lat, min_lon, max_lon = box_around(lat, lon, radius_m)
         scale = math.cos(math.radians(lat))
-        query = query.where(
-            Report.lat.between(min_lat, max_lat),
-            Report.lon.between(min_lon, max_lon),
-        ).order_by(
-            (Report.lat - lat) * (Report.lat - lat)
-            + (Report.lon - lon) * (Report.lon - lon) * (scale * scale)
-        )
-    near = []
-    for row in (await session.execute(query.limit(limit))).all():
-        distance = distance_m(lat, lon, row.lat, row.lon)
-        if distance <= radius_m:
-            near.append(
-                Nearby(
-                    id=row.id,
-                    number=row.number,
-                    status=row.status,
-                    created_at=row.created_at,
-                    description=row.description,
-                    distance_m=distance,
-                )
+        values |= {
+            "lat": lat,
+            "lon": lon,
+            "scale2": scale * scale,
+            "lat_min": min_lat,
+            "lat_max": max_lat,
+            "lon_min": min_lon,
+            "lon_max": max_lon,
+        }
+        rows = list((await session.execute(_NEARBY_BAND, values)).all())
+    near = sorted(
+        (
+            Nearby(
+                id=row.id,
+                number=row.number,
+                status=row.status,
+                created_at=row.created_at,
+                description=row.description,
+                distance_m=distance_m(lat, lon, row.lat, row.lon),
             )
-    return near
+            for row in rows
+        ),
+        key=lambda found: found.distance_m,
+    )
+    return [found for found in near if found.distance_m <= radius_m][:limit]
+
+
+_M_PER_DEGREE = 111_195.0  # metres in a degree of latitude, on a sphere
+OVERSAMPLE = 8
+"""How many times more rows than asked for a plane look-up reads at first."""
+
+
+async def _nearest_on_plane(
+    session: AsyncSession,
+    values: dict[str, Any],
+    *,
+    lat: float,
+    lon: float,
+    radius_m: float,
+) -> list[Any]:
+    """The matching rows among enough of the nearest open reports on the plane that the
+    true nearest matching ones within `radius_m` are among them.
+
+    The plane shears distances a little (by up to a fourth at Polish longitudes), so its
+    order is not quite the true one. A row not read lies at least as far on the plane as
+    the last row read, and so at least that far divided by the largest stretch on Earth.
+    Reading stops once that is beyond the radius, or the `limit`-th nearest match read is
+    closer; otherwise eight times as many rows are read.
+    """
+    limit = values["limit"]
+    x, y = lon * math.cos(math.radians(lat)), lat
+    # The plane's local map from (east, north) in degrees of latitude is [[1, -s], [0, 1]].
+    s = abs(lon) * math.sin(math.radians(lat)) * math.pi / 180
+    stretch = math.sqrt(1 + s * s / 2 + s * math.sqrt(1 + s * s / 4)) * 1.01
+    asked = limit * OVERSAMPLE
+    while True:
+        read = (
+            await session.execute(
+                _NEARBY_PLANE, values | {"x": x, "y": y, "limit": asked}
+            )
+        ).all()
+        matches = [row for row in read if row.match]
+        if len(read) < asked:
+            return matches  # every open report was read
+        last = read[-1]
+        plane = math.hypot(
+            last.lon * math.cos(math.radians(last.lat)) - x, last.lat - y
+        )
+        reach = plane * _M_PER_DEGREE / stretch
+        nearest = sorted(distance_m(lat, lon, row.lat, row.lon) for row in matches)
+        if reach > radius_m or (len(nearest) >= limit and nearest[limit - 1] <= reach):
+            return matches
+        asked *= OVERSAMPLE
 
 
 async def followers(session: AsyncSession, report: Report) -> list[Account]:
