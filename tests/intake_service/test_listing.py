@@ -3,6 +3,7 @@
 import base64
 import datetime as dt
 import json
+import math
 
 import pytest
 
@@ -74,6 +75,23 @@ class TestPossibleDuplicates:
             await file(intake, at(51.1097 + metres / 111_195, 17.0326))
         found = (await file(intake, POTHOLE))["possible_duplicates"]
         assert [d["distance_m"] for d in found] == [10, 20, 30, 40, 50]
+
+    async def test_the_nearest_come_first_in_every_direction(self, intake):
+        # Many reports 25 m to the north-east and one 22 m to the north-west: the
+        # north-west one is the nearest whichever way the index happens to order them.
+        def towards(metres: float, east: float, north: float) -> dict:
+            scale = metres / math.hypot(east, north) / 111_195
+            return at(
+                51.1097 + north * scale,
+                17.0326 + east * scale / math.cos(math.radians(51.1097)),
+            )
+
+        for i in range(45):
+            await file(intake, towards(25 + i / 100, 1, 1))
+        north_west = await file(intake, towards(22, -1, 1))
+        found = (await file(intake, POTHOLE))["possible_duplicates"]
+        assert found[0]["id"] == north_west["id"]
+        assert [d["distance_m"] for d in found] == [22, 25, 25, 25, 25]
 
     async def test_only_reports_of_the_last_30_days_count(self, intake, clock):
         await file(intake, POTHOLE)
