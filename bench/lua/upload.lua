@@ -19,7 +19,9 @@ function init(args)
 end
 
 -- Called before each request: the first `uploads` go at once, any later one waits past the
--- end of the run (a connection that got its answer sends nothing more).
+-- end of the run (a connection that got its answer sends nothing more; when the server
+-- closes it after its keep-alive timeout wrk counts a read error, which is no failure:
+-- the statuses printed say how each upload went).
 function delay()
   started = started + 1
   if started <= uploads then
