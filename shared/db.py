@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table, event, exc, inspect
+from sqlalchemy import (
+    DateTime,
+    MetaData,
+    Table,
+    event,
+    exc,
+    insert,
+    inspect,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -16,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import registry
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.types import TypeDecorator
 
 from shared import clock
@@ -90,19 +100,29 @@ def table_of(model: type[Any]) -> Table:
 
 
 def row_of(obj: object) -> dict[str, Any]:
-    """The column values set on a new ORM object, by column name, for a Core INSERT.
-
-    Writing a row that nothing reads back this way skips the unit of work; columns left
-    unset get their defaults from the INSERT.
-    """
+    """The column values of a new ORM object, by column name, for a Core INSERT: those set
+    on it, and the constant defaults of the others (every row of a multi-row INSERT must
+    name the same columns)."""
     state = inspect(obj)
     values = state.dict
-    return {
-        column.key: values[attribute.key]
-        for attribute in state.mapper.column_attrs
-        for column in attribute.columns
-        if attribute.key in values
-    }
+    row: dict[str, Any] = {}
+    for attribute in state.mapper.column_attrs:
+        for column in attribute.columns:
+            if attribute.key in values:
+                row[column.key] = values[attribute.key]
+            elif isinstance(column.default, ScalarElementColumnDefault):
+                row[column.key] = column.default.arg
+    return row
+
+
+async def insert_rows(
+    session: AsyncSession, batches: Sequence[tuple[Table, Sequence[dict[str, Any]]]]
+) -> None:
+    """INSERT rows into several tables in the caller's transaction, table after table
+    (with `row_of`, rows nobody reads back skip the unit of work)."""
+    for table, rows in batches:
+        if rows:
+            await session.execute(insert(table), list(rows))
 
 
 def database_of(session: AsyncSession) -> str:

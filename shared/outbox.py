@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy import (
@@ -91,18 +92,27 @@ def add_event(
     aggregate_id: uuid.UUID,
 ) -> None:
     """Queue `envelope` in the caller's transaction; the relay is woken when it commits."""
-    now = utcnow()
     row = model()
-    row.id = envelope.id
-    row.aggregate_id = aggregate_id
-    row.event_type = envelope.event.type
-    row.payload = envelope.model_dump_json()
-    row.status = PENDING
-    row.attempts = 0
-    row.next_attempt_at = now
-    row.created_at = now
+    for name, value in event_row(envelope, aggregate_id=aggregate_id).items():
+        setattr(row, name, value)
     session.add(row)
     wake_after_commit(session, RELAY)
+
+
+def event_row(envelope: Envelope, *, aggregate_id: uuid.UUID) -> dict[str, Any]:
+    """The outbox row of `envelope`, for a caller that writes it with a Core INSERT (and
+    calls `wake_after_commit(session, RELAY)`)."""
+    now = utcnow()
+    return {
+        "id": envelope.id,
+        "aggregate_id": aggregate_id,
+        "event_type": envelope.event.type,
+        "payload": envelope.model_dump_json(),
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 @dataclass(frozen=True)

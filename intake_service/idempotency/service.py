@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.idempotency.exceptions import (
@@ -23,7 +23,7 @@ from intake_service.idempotency.exceptions import (
     InvalidIdempotencyKey,
 )
 from intake_service.idempotency.models import IdempotencyRecord
-from shared.db import table_of, utcnow
+from shared.db import utcnow
 
 RETENTION = dt.timedelta(days=7)
 # At least 16 characters (a UUID has 36): the draft asks servers to refuse keys of low entropy,
@@ -95,26 +95,23 @@ async def find_answer(
     )
 
 
-async def record_answer(
-    session: AsyncSession,
+def answer_row(
     request: IdempotentRequest,
     *,
     status: int,
     body: dict[str, Any],
     resource_id: uuid.UUID | None,
-) -> None:
-    """Keep the answer in the caller's transaction (written at once, nothing to flush)."""
+) -> dict[str, Any]:
+    """The record of the answer, for the caller to INSERT in its transaction (a concurrent
+    request that recorded the same key first makes that INSERT fail)."""
     now = utcnow()
-    await session.execute(
-        insert(table_of(IdempotencyRecord)),
-        {
-            "scope": request.scope,
-            "key": request.key,
-            "request_fingerprint": request.fingerprint,
-            "response_status": status,
-            "response_body": json.dumps(body, ensure_ascii=False),
-            "resource_id": resource_id,
-            "created_at": now,
-            "expires_at": now + RETENTION,
-        },
-    )
+    return {
+        "scope": request.scope,
+        "key": request.key,
+        "request_fingerprint": request.fingerprint,
+        "response_status": status,
+        "response_body": json.dumps(body, ensure_ascii=False),
+        "resource_id": resource_id,
+        "created_at": now,
+        "expires_at": now + RETENTION,
+    }

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Table,
     and_,
     bindparam,
     func,
-    insert,
     or_,
     select,
     text,
@@ -33,7 +33,14 @@ from intake_service.reports.models import (
     ReportSupporter,
 )
 from shared.contracts import ReportStatus
-from shared.db import database_of, row_of, table_of, upsert_insert, utcnow
+from shared.db import (
+    database_of,
+    insert_rows,
+    row_of,
+    table_of,
+    upsert_insert,
+    utcnow,
+)
 from shared.pagination import PageKey
 
 # Years whose number sequence exists, per database (PostgreSQL only).
@@ -92,17 +99,26 @@ async def _year_sequence(session: AsyncSession, year: int) -> str:
     return name
 
 
-async def insert_new(session: AsyncSession, report: Report) -> None:
-    """Write a new report with its photos and first history row, without the unit of work
-    (nothing is read back); `report` stays out of the session."""
-    await session.execute(insert(table_of(Report)), row_of(report))
-    if report.photos:
-        await session.execute(
-            insert(table_of(Photo)), [row_of(photo) for photo in report.photos]
-        )
-    await session.execute(
-        insert(table_of(ReportStatusChange)),
-        [row_of(change) for change in report.history],
+async def insert_new(
+    session: AsyncSession,
+    report: Report,
+    *,
+    also: Sequence[tuple[Table, Sequence[dict[str, Any]]]] = (),
+) -> None:
+    """Write a new report with its photos and first history row, and the rows of `also`
+    (its outbox event, its idempotency record), without the unit of work: nothing is read
+    back, and `report` stays out of the session."""
+    await insert_rows(
+        session,
+        [
+            (table_of(Report), [row_of(report)]),
+            (table_of(Photo), [row_of(photo) for photo in report.photos]),
+            (
+                table_of(ReportStatusChange),
+                [row_of(change) for change in report.history],
+            ),
+            *also,
+        ],
     )
 
 

@@ -20,6 +20,7 @@ from intake_service.db import OutboxEvent
 from intake_service.devices import device_to_count
 from intake_service.idempotency import service as idempotency
 from intake_service.idempotency.exceptions import IdempotentRequestInProgress
+from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.idempotency.service import IdempotentRequest
 from intake_service.photos.service import NewPhoto, Photos
 from intake_service.photos.upload import Upload, location_missing
@@ -45,10 +46,11 @@ from shared.contracts import (
     ReportStatus,
     ReportSubmittedV1,
 )
-from shared.db import utcnow
-from shared.outbox import add_event
+from shared.db import table_of, utcnow
+from shared.outbox import RELAY, event_row
 from shared.pagination import PageKey, decode_cursor, encode_cursor
 from shared.sla import due_at
+from shared.wakeup import wake_after_commit
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ async def submit_report(
         ):
             await photos.discard(new_photos)
             return Submitted(body=stored.body, replayed=True)
-        report = await _new_report(
+        report, event = await _new_report(
             session,
             data=data,
             category=category,
@@ -131,19 +133,19 @@ async def submit_report(
             contact=contact,
         )
         duplicates = await find_open_nearby(
-            session,
-            category=report.category,
-            lat=report.lat,
-            lon=report.lon,
-            exclude=report.id,
+            session, category=report.category, lat=report.lat, lon=report.lon
         )
         body = ReportCreated.created(report, lang, duplicates=duplicates).model_dump(
             mode="json"
         )
+        also = [(table_of(OutboxEvent), [event])]
         if request is not None:
-            await idempotency.record_answer(
-                session, request, status=201, body=body, resource_id=report.id
+            answer = idempotency.answer_row(
+                request, status=201, body=body, resource_id=report.id
             )
+            also.append((table_of(IdempotencyRecord), [answer]))
+        await repository.insert_new(session, report, also=also)
+        wake_after_commit(session, RELAY)
         committing = True
         await session.commit()
     except IntegrityError:
@@ -198,7 +200,9 @@ async def _new_report(
     reporter: Account | None,
     number_prefix: str,
     contact: ReporterContact | None = None,
-) -> Report:
+) -> tuple[Report, dict[str, Any]]:
+    """The new report (not written yet; the object only shapes the answer and never joins
+    the session, its category being the process's shared copy) and its outbox row."""
     now = utcnow()
     serial = await repository.next_number(session, now.year)
     report_id = uuid.uuid4()
@@ -252,9 +256,6 @@ async def _new_report(
             )
         ],
     )
-    # Written as rows: the object only shapes the answer, and is never attached to the
-    # session (its category is the process's shared copy).
-    await repository.insert_new(session, report)
     event = ReportSubmittedV1(
         report_id=report.id,
         number=report.number,
@@ -267,13 +268,8 @@ async def _new_report(
         submitted_at=now,
         resolution_target=target,
     )
-    add_event(
-        session,
-        OutboxEvent,
-        Envelope(occurred_at=now, source="intake", event=event),
-        aggregate_id=report.id,
-    )
-    return report
+    envelope = Envelope(occurred_at=now, source="intake", event=event)
+    return report, event_row(envelope, aggregate_id=report.id)
 
 
 async def get_report(session: AsyncSession, report_id: uuid.UUID) -> Report:
