@@ -6,7 +6,8 @@ loop for the GIL. In workers, the API process only hands over the file's bytes a
 the JPEGs back; its event loop stays free and its memory flat. Workers are started on
 demand (a `spawn`, so they import Pillow and nothing of the web stack: a few tenths of a
 second) and all stopped after `idle_seconds` without work, which gives their memory back
-to the system.
+to the system. They run at a lower priority than the API process, so that under load the
+event loop gets a core first.
 
 A worker that dies (a decoder crash, the kernel's OOM killer, or its own alarm after
 `timeout` seconds stuck on one photo) takes down the other photos being decoded at that
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -36,7 +38,13 @@ Render = Callable[..., ProcessedPhoto]
 """`imaging.render` or a function with its signature (keyword options after the bytes)."""
 
 
+WORKER_NICENESS = 10
+"""Decoding yields the CPU to the API process (and the database): requests are answered
+first, and a photo takes longer only while the machine has no core to spare."""
+
+
 def _start_worker() -> None:
+    os.nice(WORKER_NICENESS)
     # One thread decodes here: one arena, and large blocks mapped apart.
     memory.limit_heap(arenas=1)
 

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from intake_service.photos import imaging
-from intake_service.photos.imaging import ProcessedPhoto
+from intake_service.photos.imaging import ProcessedPhoto, Refusal
 
 CRASH = b"crash me"
 HANG = b"hang me"
@@ -25,3 +25,8 @@ def crash_or_hang(data: bytes, **options: Any) -> ProcessedPhoto:
     if data == HANG:
         threading.Event().wait()
     return imaging.render(data, **options)
+
+
+def tell_niceness(data: bytes, **options: Any) -> ProcessedPhoto:
+    """Refuses every photo, its reason being the worker's niceness (to read it from outside)."""
+    raise Refusal(str(os.nice(0)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,11 @@ from sqlalchemy import func, select
 from intake_service.photos import imaging
 from intake_service.photos.imaging import Refusal
 from intake_service.photos.models import Photo
-from intake_service.photos.pool import PhotoPool
+from intake_service.photos.pool import WORKER_NICENESS, PhotoPool
 from intake_service.reports.models import Report
 from tests.helpers import POTHOLE, eventually
 from tests.images import RED, camera_jpeg, encode, with_corner
-from tests.intake_service.photo_faults import CRASH, HANG, crash_or_hang
+from tests.intake_service.photo_faults import CRASH, HANG, crash_or_hang, tell_niceness
 
 OPTIONS = {"max_side": 2048, "thumb_side": 320, "max_pixels": 40_000_000}
 
@@ -70,6 +71,16 @@ async def test_a_photo_stuck_in_its_decoder_is_refused_after_the_timeout(
         await pool.render(HANG, **OPTIONS)
     assert refused.value.kind == Refusal.DAMAGED
     assert (await pool.render(camera_jpeg((64, 48)), **OPTIONS)).width == 48
+
+
+async def test_workers_run_at_a_lower_priority_than_the_api():
+    pool = PhotoPool(1, render=tell_niceness)
+    try:
+        with pytest.raises(Refusal) as told:
+            await pool.render(b"any", **OPTIONS)
+    finally:
+        await pool.close()
+    assert int(told.value.kind) == min(os.nice(0) + WORKER_NICENESS, 19)
 
 
 async def test_idle_workers_stop_and_start_again_on_the_next_photo():
