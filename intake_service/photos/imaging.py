@@ -17,11 +17,25 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageCms
+from PIL import (
+    ExifTags,
+    Image,
+    ImageCms,
+    JpegImagePlugin,
+    PngImagePlugin,
+    WebPImagePlugin,
+)
 
 # HEIC is what iPhones send. Thumbnails, depth maps and auxiliary images inside the file
 # are never used, so they are not even parsed.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+# The decoders of the other accepted types are registered by their import above, and the
+# few Pillow loads on its first open are loaded now: otherwise the first photo would import
+# them (or, for WebP, every plugin Pillow has) while holding the GIL, in the API process's
+# thread that reads a photo's header, and the event loop would stall meanwhile.
+_DECODERS = (JpegImagePlugin, PngImagePlugin, WebPImagePlugin)
+Image.preinit()
 
 # Pillow's own backstop (RELIABILITY.md §5.2): it warns above this many pixels and raises
 # above twice as many, both read from the header before any pixel is decoded. The
