@@ -1,0 +1,54 @@
+-- wrk script: map reads at random places in the city. BENCH_MODE picks what is asked:
+--   nearby  GET /v1/reports/nearby at a random point, with a random category of
+--           BENCH_CATEGORIES (comma-separated codes);
+--   bbox    GET /v1/reports for a box of BENCH_BOX="dlat,dlon" degrees at a random place,
+--           BENCH_LIMIT (default 50) reports a page.
+-- Points and boxes lie inside BENCH_AREA="min_lat,max_lat,min_lon,max_lon". BENCH_SEED
+-- fixes the sequence of places. `done` prints the figures as one JSON line.
+local mode = os.getenv("BENCH_MODE") or "nearby"
+local area = {}
+for part in (os.getenv("BENCH_AREA") or "51.04,51.17,16.90,17.15"):gmatch("[^,]+") do
+  area[#area + 1] = tonumber(part)
+end
+local min_lat, max_lat, min_lon, max_lon = area[1], area[2], area[3], area[4]
+local categories = {}
+for code in (os.getenv("BENCH_CATEGORIES") or "pothole"):gmatch("[^,]+") do
+  categories[#categories + 1] = code
+end
+local box = {}
+for part in (os.getenv("BENCH_BOX") or "0.009,0.0143"):gmatch("[^,]+") do
+  box[#box + 1] = tonumber(part)
+end
+local dlat, dlon = box[1], box[2]
+local limit = os.getenv("BENCH_LIMIT") or "50"
+local seed = tonumber(os.getenv("BENCH_SEED") or "6")
+
+function init(args)
+  math.randomseed(seed)
+end
+
+local function between(low, high)
+  return low + math.random() * (high - low)
+end
+
+function request()
+  if mode == "bbox" then
+    local lat = between(min_lat, max_lat - dlat)
+    local lon = between(min_lon, max_lon - dlon)
+    return wrk.format("GET", string.format(
+      "/v1/reports?bbox=%.6f,%.6f,%.6f,%.6f&limit=%s", lon, lat, lon + dlon, lat + dlat, limit))
+  end
+  return wrk.format("GET", string.format(
+    "/v1/reports/nearby?lat=%.6f&lon=%.6f&category=%s",
+    between(min_lat, max_lat), between(min_lon, max_lon),
+    categories[math.random(#categories)]))
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"connect_errors":%d,"read_errors":%d,"write_errors":%d,"timeouts":%d,"non_2xx":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect, e.read, e.write, e.timeout, e.status))
+end
