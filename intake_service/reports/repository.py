@@ -196,8 +196,8 @@ _NEARBY_COLUMNS = (
     Report.lat,
     Report.lon,
 )
+_SAME_CATEGORY = Report.category_code == bindparam("category")
 _NEARBY_MATCH = and_(
-    Report.category_code == bindparam("category"),
     Report.created_at >= bindparam("since"),
     Report.id != bindparam("exclude"),
 )
@@ -206,10 +206,11 @@ _OPEN = Report.status.in_(bindparam("open", OPEN_STATUSES, literal_execute=True)
 _PLANE_POINT = plane_point(Report.lat, Report.lon)
 # Built once: filing a report only binds values to them.
 _NEARBY_PLANE = (
-    # The nearest open reports of any kind, straight from the index (a filter here would
-    # let the planner sort a whole neighbourhood instead); `match` tells which count.
+    # The nearest open reports of the category, straight from the index (a filter on
+    # anything else would let the planner sort a whole neighbourhood instead); `match`
+    # tells which count.
     select(*_NEARBY_COLUMNS, _NEARBY_MATCH.label("match"))
-    .where(_OPEN)
+    .where(_OPEN, _SAME_CATEGORY)
     .order_by(_PLANE_POINT.op("<->")(func.point(bindparam("x"), bindparam("y"))))
     .limit(bindparam("limit"))
 )
@@ -217,6 +218,7 @@ _NEARBY_BAND = (
     select(*_NEARBY_COLUMNS)
     .where(
         _OPEN,
+        _SAME_CATEGORY,
         _NEARBY_MATCH,
         Report.lat.between(bindparam("lat_min"), bindparam("lat_max")),
         Report.lon.between(bindparam("lon_min"), bindparam("lon_max")),
@@ -246,8 +248,8 @@ async def open_nearby(
     """Open reports of `category` within `radius_m`, filed since `since`, nearest first.
 
     Only a few rows more than `limit` are read however many reports are close: on
-    PostgreSQL the partial GiST index `ix_reports_open_plane_point` yields the open reports
-    nearest first; on SQLite the index on (category, latitude) narrows them to a band.
+    PostgreSQL the partial GiST index `ix_reports_open_plane_point` yields the category's
+    open reports nearest first; on SQLite the index on (category, latitude) narrows them to a band.
     """
     values: dict[str, Any] = {
         "category": category,
@@ -302,8 +304,8 @@ async def _nearest_on_plane(
     lon: float,
     radius_m: float,
 ) -> list[Any]:
-    """The matching rows among enough of the nearest open reports on the plane that the
-    true nearest matching ones within `radius_m` are among them.
+    """The matching rows among enough of the category's nearest open reports on the plane
+    that the true nearest matching ones within `radius_m` are among them.
 
     The plane shears distances a little (by up to a fourth at Polish longitudes), so its
     order is not quite the true one. A row not read lies at least as far on the plane as
@@ -325,7 +327,7 @@ async def _nearest_on_plane(
         ).all()
         matches = [row for row in read if row.match]
         if len(read) < asked:
-            return matches  # every open report was read
+            return matches  # every open report of the category was read
         last = read[-1]
         plane = math.hypot(
             last.lon * math.cos(math.radians(last.lat)) - x, last.lat - y
