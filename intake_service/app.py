@@ -43,6 +43,7 @@ from shared.errors import (
     error_forms,
     install_error_handlers,
 )
+from shared.looplag import startup_objects_frozen
 from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -93,7 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.metrics, lag = registry_for(app.state.photos)
             runtime.loops.spawn("event_loop_lag", lag.run())
             try:
-                yield
+                with startup_objects_frozen():
+                    yield
             finally:
                 await pool.close()
 

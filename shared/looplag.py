@@ -9,7 +9,9 @@ without touching the requests.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Histogram
 
@@ -51,3 +53,20 @@ class LoopLagMonitor:
             await asyncio.sleep(self.interval)
             self.histogram.observe(max(clock() - start - self.interval, 0.0))
             self.sampled.set()
+
+
+@contextlib.contextmanager
+def startup_objects_frozen() -> Iterator[None]:
+    """What the process made to start (modules, routes, models, some 150,000 objects) out of
+    the garbage collector's sight until the block ends.
+
+    A pass over the oldest generation, which comes every minute or so under load, walks
+    every object the collector tracks while the loop waits: some 80 ms over a web
+    service's startup objects, which live as long as the process anyway. Frozen, they are
+    skipped. Garbage made before the freeze is collected once the block ends.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

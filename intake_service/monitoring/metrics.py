@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    GCCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -63,6 +69,10 @@ def registry_for(photos: Photos) -> tuple[CollectorRegistry, LoopLagMonitor]:
     registry = CollectorRegistry()
     monitor = LoopLagMonitor(registry, name=LAG_METRIC)
     registry.register(PhotoCollector(photos))
+    # The process's memory and CPU, and the garbage collector's passes (a pass over the
+    # oldest generation holds the loop for as long as it walks every object).
+    ProcessCollector(registry=registry)
+    GCCollector(registry=registry)
     return registry, monitor
 
 
@@ -77,7 +87,9 @@ def registry_for(photos: Photos) -> tuple[CollectorRegistry, LoopLagMonitor]:
     "`mam_intake_photo_pixels_decoding` (pixels being decoded now); "
     "`mam_intake_photo_workers_running` (1 while the photo worker processes run) and "
     "`mam_intake_photo_worker_deaths_total` (workers found dead: a decoder crash, out of "
-    "memory, or a photo past INTAKE_PHOTO_TIMEOUT_SECONDS).",
+    "memory, or a photo past INTAKE_PHOTO_TIMEOUT_SECONDS); and the client library's "
+    "`process_*` (resident memory, CPU time, file descriptors of this process, not of "
+    "its photo workers) and `python_gc_*` (garbage collections by generation).",
     response_class=Response,
     responses={
         200: {

@@ -19,6 +19,8 @@ async def test_metrics_show_the_event_loop_lag_and_the_photo_decoding(intake):
     assert "mam_intake_photo_pixels_decoding 0.0" in text
     assert "mam_intake_photo_workers_running 0.0" in text
     assert "mam_intake_photo_worker_deaths_total 0.0" in text
+    assert "process_resident_memory_bytes " in text
+    assert 'python_gc_collections_total{generation="2"}' in text
 
 
 async def test_metrics_are_documented_with_an_example(intake):

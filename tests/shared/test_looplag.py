@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from shared.looplag import LoopLagMonitor
+from shared.looplag import LoopLagMonitor, startup_objects_frozen
 
 
 async def test_each_wake_up_records_how_late_it_was():
@@ -53,3 +54,11 @@ async def test_a_loop_blocked_longer_than_the_interval_shows_in_the_high_buckets
     lag = registry.get_sample_value("blocked_lag_seconds_sum")
     assert lag is not None
     assert lag >= 0.05
+
+
+def test_startup_objects_are_frozen_for_the_block_only():
+    before = gc.get_freeze_count()
+    startup: list[list[int]] = [[] for _ in range(10)]  # lists are tracked
+    with startup_objects_frozen():
+        assert gc.get_freeze_count() >= before + len(startup)
+    assert gc.get_freeze_count() == 0
