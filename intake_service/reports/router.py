@@ -192,6 +192,7 @@ async def list_reports(
     bbox: Annotated[
         str | None,
         Query(
+            min_length=1,
             description="Map box `min_lon,min_lat,max_lon,max_lat` (WGS 84).",
             examples=["16.98,51.09,17.08,51.13"],
         ),

@@ -225,6 +225,8 @@ class TestList:
             ({"bbox": "17,51,17.1"}, "invalid-bbox"),
             ({"bbox": "17.1,51,17,51.2"}, "invalid-bbox"),
             ({"bbox": "a,b,c,d"}, "invalid-bbox"),
+            # An empty box is no box, not every report.
+            ({"bbox": ""}, "validation-failed"),
             ({"status": "lost"}, "invalid-status"),
             ({"cursor": "not-a-cursor"}, "invalid-cursor"),
             ({"since": "2026-11-28T10:00:00"}, "validation-failed"),
