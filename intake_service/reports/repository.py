@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
+from sqlalchemy.sql.elements import BindParameter
 
 from intake_service.accounts.models import Account
 from intake_service.photos.models import Photo
@@ -157,9 +158,15 @@ async def list_public(
     else:
         query = query.where(Report.reporter_id == reporter_id)
     if box is not None:
+        # Written out, not bound: for bound edges PostgreSQL soon switches to a generic
+        # plan that reads the whole box and sorts it, instead of walking the newest first.
+        edges: list[BindParameter[float]] = [
+            bindparam(None, value, literal_execute=True)
+            for value in (box.min_lat, box.max_lat, box.min_lon, box.max_lon)
+        ]
         query = query.where(
-            Report.lat.between(box.min_lat, box.max_lat),
-            Report.lon.between(box.min_lon, box.max_lon),
+            Report.lat.between(edges[0], edges[1]),
+            Report.lon.between(edges[2], edges[3]),
         )
     if categories:
         query = query.where(Report.category_code.in_(categories))
