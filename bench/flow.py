@@ -78,7 +78,8 @@ The servers close a connection idle for 5 s (uvicorn's keep-alive), which wrk co
 error: a connection's time between slots (at most 1.5 s) and this stay under it.
 """
 CASE_LEASE_SECONDS: float = AdapterSettings.model_fields["case_lease_seconds"].default
-"""How long the adapter lets one attempt to create a case take (its default)."""
+"""How long the adapter's claim on a case lasts unless renewed (its default): a claim the
+killed adapter held is taken up again after it."""
 CRM_HEADERS = {"Authorization": f"Bearer {DEV_SECRETS['crm_api_key']}"}
 CRM_STATUS = "IN_PROGRESS"
 REPORT_STATUS = "in_progress"  # what CRM_STATUS means at intake
