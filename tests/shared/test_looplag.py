@@ -40,8 +40,9 @@ async def test_a_loop_blocked_longer_than_the_interval_shows_in_the_high_buckets
     monitor = LoopLagMonitor(registry, name="blocked_lag_seconds", interval=0.001)
     task = asyncio.create_task(monitor.run())
     try:
-        # Let the monitor start its sleep, then hold the loop for 60 ms.
-        await asyncio.sleep(0)
+        # Once the monitor has taken a sample it is asleep again: hold the loop 60 ms.
+        await asyncio.wait_for(monitor.sampled.wait(), timeout=10)
+        monitor.sampled.clear()
         end = time.perf_counter() + 0.06
         while time.perf_counter() < end:
             pass
