@@ -130,10 +130,6 @@ class Databases:
     adapter: str
     baseline: str  # asyncpg DSN or sqlite:///file
 
-    @property
-    def baseline_dsn(self) -> str:
-        return self.baseline
-
 
 @contextlib.asynccontextmanager
 async def databases(options: Options, label: str) -> Any:

@@ -16,7 +16,7 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -125,13 +125,13 @@ async def insert_rows(
             await session.execute(insert(table), list(rows))
 
 
-def database_of(session: AsyncSession) -> str:
-    """Which database the session works on (its URL without password), to key what a
-    process keeps per database."""
+def database_of(session: AsyncSession) -> URL:
+    """Which database the session works on (its engine's URL, hashable), to key what a
+    process keeps per database; cheap enough for every request."""
     bind = session.bind
     engine = bind.engine if isinstance(bind, AsyncConnection) else bind
     assert isinstance(engine, AsyncEngine)
-    return engine.url.render_as_string(hide_password=True)
+    return engine.url
 
 
 def is_sqlite(url: str) -> bool:

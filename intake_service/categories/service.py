@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.categories.models import Category, CategoryGroup, Unit
@@ -39,7 +40,7 @@ CACHE_SECONDS = 10.0
 """How long a process files reports against its copy of the categories: a change made in
 the database reaches every process (and replica) within this time."""
 
-_copies: dict[str, tuple[float, dict[str, Category]]] = {}
+_copies: dict[URL, tuple[float, dict[str, Category]]] = {}
 
 
 async def get_active_copy(session: AsyncSession, code: str) -> Category | None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 from sqlalchemy.sql.elements import BindParameter
@@ -45,7 +46,7 @@ from shared.db import (
 from shared.pagination import PageKey
 
 # Years whose number sequence exists, per database (PostgreSQL only).
-_sequences: set[tuple[str, int]] = set()
+_sequences: set[tuple[URL, int]] = set()
 
 
 async def next_number(session: AsyncSession, year: int) -> int:
@@ -204,10 +205,7 @@ _NEARBY_COLUMNS = (
     Report.lon,
 )
 _SAME_CATEGORY = Report.category_code == bindparam("category")
-_NEARBY_MATCH = and_(
-    Report.created_at >= bindparam("since"),
-    Report.id != bindparam("exclude"),
-)
+_NEARBY_MATCH = Report.created_at >= bindparam("since")
 # Written out, not bound: PostgreSQL uses the partial index only for these values.
 _OPEN = Report.status.in_(bindparam("open", OPEN_STATUSES, literal_execute=True))
 _PLANE_POINT = plane_point(Report.lat, Report.lon)
@@ -238,7 +236,6 @@ _NEARBY_BAND = (
     )
     .limit(bindparam("limit"))
 )
-_NOBODY = uuid.UUID(int=0)
 
 
 async def open_nearby(
@@ -250,7 +247,6 @@ async def open_nearby(
     radius_m: float,
     since: dt.datetime,
     limit: int,
-    exclude: uuid.UUID | None = None,
 ) -> list[Nearby]:
     """Open reports of `category` within `radius_m`, filed since `since`, nearest first.
 
@@ -261,7 +257,6 @@ async def open_nearby(
     values: dict[str, Any] = {
         "category": category,
         "since": since,
-        "exclude": exclude or _NOBODY,
         "limit": limit,
     }
     if session.get_bind().dialect.name == "postgresql":

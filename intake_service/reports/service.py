@@ -289,7 +289,6 @@ async def find_open_nearby(
     category: Category,
     lat: float,
     lon: float,
-    exclude: uuid.UUID | None = None,
 ) -> list[Nearby]:
     """Open reports of the category within its duplicate radius, last 30 days, nearest first."""
     return await repository.open_nearby(
@@ -300,7 +299,6 @@ async def find_open_nearby(
         radius_m=category.duplicate_radius_m,
         since=utcnow() - DUPLICATE_WINDOW,
         limit=MAX_DUPLICATES,
-        exclude=exclude,
     )
 
 
