@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         start_loops = worker.loops(settings) if settings.run_worker else None
-        async with open_runtime(settings.database_url, start_loops) as runtime:
+        async with open_runtime(settings, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.events_verifier = Verifier(settings.events_secrets())
             app.state.crm_webhook_verifier = Verifier(

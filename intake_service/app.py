@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assert settings.photo_dir is not None
         settings.photo_dir.mkdir(parents=True, exist_ok=True)
         start_loops = worker.loops(settings) if settings.run_worker else None
-        async with open_runtime(settings.database_url, start_loops) as runtime:
+        async with open_runtime(settings, start_loops) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.wakeups = runtime.wakeups
             app.state.service_area = load_service_area(

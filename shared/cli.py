@@ -70,7 +70,7 @@ def main(
         )
     elif args.command == "worker":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_worker(settings.database_url, loops(settings)))
+            asyncio.run(run_worker(settings, loops(settings)))
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
     elif status := asyncio.run(own[args.command].run(args, settings)):

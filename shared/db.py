@@ -147,15 +147,32 @@ def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
         raise exc.DisconnectionError("the database closed this connection")
 
 
-def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    read_only: bool = False,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    **kwargs: Any,
+) -> AsyncEngine:
     """An async engine; on SQLite every transaction takes the write lock up front.
+
+    On PostgreSQL `pool_size` connections stay open for reuse and up to `max_overflow`
+    more are opened for a burst and closed after it (SQLite takes neither: one writer at
+    a time whatever the pool).
 
     A deferred BEGIN that reads and then writes can fail with SQLITE_BUSY despite the busy
     timeout, so SQLite transactions start with BEGIN IMMEDIATE, and the file runs in WAL mode
     with synchronous=FULL so that a committed report survives a power loss.
     """
     if not is_sqlite(url):
-        engine = create_async_engine(url, hide_parameters=True, **kwargs)
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            **kwargs,
+        )
         event.listen(engine.sync_engine, "checkout", _replace_if_closed)
         return engine
     engine = create_async_engine(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.background import LoopGroup
 from shared.db import make_engine, make_sessionmaker
+from shared.settings import ServiceSettings
 from shared.wakeup import INFO_KEY, Wakeups, listen
 
 # Connect fast, but give a slow peer time to answer (RELIABILITY §4.1: 5 s / 30 s).
@@ -34,9 +35,13 @@ StartLoops = Callable[[Runtime], None]
 
 @asynccontextmanager
 async def open_runtime(
-    database_url: str, start_loops: StartLoops | None
+    settings: ServiceSettings, start_loops: StartLoops | None
 ) -> AsyncIterator[Runtime]:
-    engine = make_engine(database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
+    )
     wakeups = Wakeups()
     runtime = Runtime(
         engine=engine,
@@ -58,7 +63,7 @@ async def open_runtime(
         await engine.dispose()
 
 
-async def run_worker(database_url: str, start_loops: StartLoops) -> None:
+async def run_worker(settings: ServiceSettings, start_loops: StartLoops) -> None:
     """The loops alone, for a worker process beside API processes that run none."""
-    async with open_runtime(database_url, start_loops):
+    async with open_runtime(settings, start_loops):
         await asyncio.Event().wait()

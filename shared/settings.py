@@ -59,6 +59,19 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy URL; empty means a SQLite file in the data folder. "
         "`postgresql://…` is used through asyncpg.",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections each process keeps open for reuse; those "
+        "opened beyond them in a burst (the pool overflow) are closed after it, and "
+        "connecting again costs.",
+    )
+    database_pool_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="PostgreSQL connections a process may open beyond its pool in a "
+        "burst; further requests wait for a free connection.",
+    )
     host: str = "127.0.0.1"
     port: int
     run_worker: bool = Field(

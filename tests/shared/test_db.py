@@ -1,9 +1,14 @@
-"""Engines: a connection the database server closed is replaced, not handed to a request."""
+"""Engines: a connection the database server closed is replaced, not handed to a request;
+a burst within the pool opens no new connections."""
+
+import asyncio
 
 import pytest
 from sqlalchemy import text
 
+from intake_service.config import Settings as IntakeSettings
 from shared.db import make_engine
+from shared.runtime import open_runtime
 from tests.conftest import BACKENDS
 from tests.helpers import eventually
 
@@ -35,3 +40,33 @@ async def test_a_pooled_connection_the_server_closed_is_replaced(databases):
 
 async def _closed(raw) -> bool:
     return raw.is_closed()
+
+
+@pytest.mark.parametrize(
+    "backend", [b for b in BACKENDS if b == "postgresql"], indirect=True
+)
+async def test_a_burst_within_the_pool_settings_reuses_its_connections(databases):
+    """The relay sends a batch side by side and each send finishes in a session of its
+    own: connections beyond the pool would be opened and closed for every burst."""
+    settings = IntakeSettings(
+        database_url=databases.intake,
+        database_pool_size=12,
+        database_pool_overflow=0,
+    )
+    async with open_runtime(settings, None) as runtime:
+        burst = settings.database_pool_size - 1  # one is the wake-up listener's
+
+        async def pids() -> set[int]:
+            together = asyncio.Barrier(burst)
+
+            async def one() -> int:
+                async with runtime.sessionmaker() as session:
+                    pid = await session.scalar(text("SELECT pg_backend_pid()"))
+                    await together.wait()  # all of them hold a connection at once
+                    return pid
+
+            return set(await asyncio.gather(*(one() for _ in range(burst))))
+
+        first = await pids()
+        assert len(first) == burst
+        assert await pids() == first
