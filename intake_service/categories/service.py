@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,33 +38,55 @@ async def get_active(session: AsyncSession, code: str) -> Category | None:
 
 
 CACHE_SECONDS = 10.0
-"""How long a process files reports against its copy of the categories: a change made in
+"""How long a process works from its copy of the categories and units: a change made in
 the database reaches every process (and replica) within this time."""
 
-_copies: dict[URL, tuple[float, dict[str, Category]]] = {}
 
+@dataclass(frozen=True)
+class Catalog:
+    """Every category (active or retired) and unit, by code: a process's copy.
 
-async def get_active_copy(session: AsyncSession, code: str) -> Category | None:
-    """The active category `code` from this process's copy of all categories (read again
-    after `CACHE_SECONDS`), so that filing a report reads no category row.
-
-    The copy is shared by every request: read it, never attach it to a session.
+    The copy is shared by every request: read it, never attach its objects to a session.
     """
+
+    categories: dict[str, Category]
+    units: dict[str, Unit]
+
+
+_copies: dict[URL, tuple[float, Catalog]] = {}
+
+
+async def catalog(session: AsyncSession, *, reread: bool = False) -> Catalog:
+    """This process's copy of the categories and units (read again after
+    `CACHE_SECONDS`, or at once with `reread`), so that filing a report and listing
+    reports read no category or unit row."""
     key = database_of(session)
     now = time.monotonic()
     copy = _copies.get(key)
-    if copy is None or now - copy[0] > CACHE_SECONDS:
-        loaded = list((await session.scalars(select(Category))).unique().all())
-        for category in loaded:
-            session.expunge(category)
-        copy = (now, {category.code: category for category in loaded})
+    if reread or copy is None or now - copy[0] > CACHE_SECONDS:
+        categories = list((await session.scalars(select(Category))).unique().all())
+        units = list((await session.scalars(select(Unit))).all())
+        for item in (*categories, *units):
+            session.expunge(item)
+        copy = (
+            now,
+            Catalog(
+                categories={category.code: category for category in categories},
+                units={unit.code: unit for unit in units},
+            ),
+        )
         _copies[key] = copy
-    found = copy[1].get(code)
+    return copy[1]
+
+
+async def get_active_copy(session: AsyncSession, code: str) -> Category | None:
+    """The active category `code` from this process's copy (`catalog`)."""
+    found = (await catalog(session)).categories.get(code)
     return found if found is not None and found.active else None
 
 
 def forget_copies() -> None:
-    """Read the categories again at the next filing (after they were changed)."""
+    """Read the categories and units again when next needed (after they were changed)."""
     _copies.clear()
 
 

@@ -135,6 +135,44 @@ class Nearby:
     distance_m: float
 
 
+@dataclass(frozen=True)
+class ListedPhoto:
+    id: uuid.UUID
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ListedReporter:
+    display_name: str
+    email_verified_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A report as public lists show it, read by columns (no ORM object), with its
+    category and unit from the process's copy: what `ReportSummary` reads of a report."""
+
+    id: uuid.UUID
+    number: str
+    category: Category
+    unit: Unit | None
+    lat: float
+    lon: float
+    location_source: str
+    description: str
+    attributes: dict[str, Any]
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expected_resolution_at: dt.datetime
+    supporters_count: int
+    feedback_fixed: bool | None
+    show_name: bool
+    reporter: ListedReporter | None
+    photos: list[ListedPhoto]
+
+
 class ReportCounter(Base):
     """Last report number handed out per year (`WRO-2026-000042`)."""
 

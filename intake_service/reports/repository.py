@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Select,
     Table,
     and_,
     bindparam,
@@ -21,13 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
 from sqlalchemy.sql.elements import BindParameter
 
 from intake_service.accounts.models import Account
+from intake_service.categories.service import catalog
 from intake_service.photos.models import Photo
 from intake_service.reports.geo import box_around, distance_m
 from intake_service.reports.models import (
+    Listed,
+    ListedPhoto,
+    ListedReporter,
     Nearby,
     Report,
     ReportCounter,
@@ -141,24 +145,20 @@ class Box:
     max_lon: float
 
 
-async def list_public(
-    session: AsyncSession,
-    *,
-    box: Box | None,
-    categories: Sequence[str],
-    statuses: Sequence[str],
-    since: dt.datetime | None,
-    after: PageKey | None,
-    limit: int,
-    reporter_id: uuid.UUID | None = None,
-) -> list[Report]:
-    """A page of reports, newest first; with `reporter_id`, that resident's own (with history)."""
-    query = select(Report)
-    if reporter_id is None:
-        query = query.options(raiseload(Report.history))
-    else:
-        query = query.where(Report.reporter_id == reporter_id)
-    if box is not None:
+@dataclass(frozen=True)
+class Filters:
+    """What a page of reports is chosen by; newest first, after `after`."""
+
+    box: Box | None = None
+    categories: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    since: dt.datetime | None = None
+    after: PageKey | None = None
+
+
+def _page(query: Select[Any], filters: Filters, limit: int) -> Select[Any]:
+    if filters.box is not None:
+        box = filters.box
         # Written out, not bound: for bound edges PostgreSQL soon switches to a generic
         # plan that reads the whole box and sorts it, instead of walking the newest first.
         edges: list[BindParameter[float]] = [
@@ -169,21 +169,101 @@ async def list_public(
             Report.lat.between(edges[0], edges[1]),
             Report.lon.between(edges[2], edges[3]),
         )
-    if categories:
-        query = query.where(Report.category_code.in_(categories))
-    if statuses:
-        query = query.where(Report.status.in_(statuses))
-    if since is not None:
-        query = query.where(Report.updated_at >= since)
-    if after is not None:
+    if filters.categories:
+        query = query.where(Report.category_code.in_(filters.categories))
+    if filters.statuses:
+        query = query.where(Report.status.in_(filters.statuses))
+    if filters.since is not None:
+        query = query.where(Report.updated_at >= filters.since)
+    if (after := filters.after) is not None:
         query = query.where(
             or_(
                 Report.created_at < after.created_at,
                 and_(Report.created_at == after.created_at, Report.id < after.id),
             )
         )
-    query = query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())
+    return query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
+
+
+async def list_own(
+    session: AsyncSession, reporter_id: uuid.UUID, *, after: PageKey | None, limit: int
+) -> list[Report]:
+    """A page of the resident's own reports, newest first, with their history."""
+    query = select(Report).where(Report.reporter_id == reporter_id)
+    return list(
+        (await session.scalars(_page(query, Filters(after=after), limit))).all()
+    )
+
+
+_LISTED = select(
+    Report.id,
+    Report.number,
+    Report.category_code,
+    Report.unit_code,
+    Report.lat,
+    Report.lon,
+    Report.location_source,
+    Report.description,
+    Report.attributes,
+    Report.status,
+    Report.created_at,
+    Report.updated_at,
+    Report.expected_resolution_at,
+    Report.supporters_count,
+    Report.feedback_fixed,
+    Report.show_name,
+    Account.display_name,
+    Account.email_verified_at,
+).outerjoin(Account, and_(Account.id == Report.reporter_id, Report.show_name))
+_LISTED_PHOTOS = (
+    select(Photo.report_id, Photo.id, Photo.width, Photo.height)
+    .where(Photo.report_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Photo.report_id, Photo.position)
+)
+
+
+async def list_public(
+    session: AsyncSession, filters: Filters, *, limit: int
+) -> list[Listed]:
+    """A page of reports, newest first, as anyone may see them."""
+    rows = (await session.execute(_page(_LISTED, filters, limit))).all()
+    photos: dict[uuid.UUID, list[ListedPhoto]] = {row.id: [] for row in rows}
+    if rows:
+        found = await session.execute(_LISTED_PHOTOS, {"ids": list(photos)})
+        for report_id, photo_id, width, height in found:
+            photos[report_id].append(ListedPhoto(photo_id, width, height))
+    known = await catalog(session)
+    if any(
+        row.category_code not in known.categories
+        or (row.unit_code is not None and row.unit_code not in known.units)
+        for row in rows
+    ):
+        known = await catalog(session, reread=True)  # added since the copy was read
+    return [
+        Listed(
+            id=row.id,
+            number=row.number,
+            category=known.categories[row.category_code],
+            unit=None if row.unit_code is None else known.units[row.unit_code],
+            lat=row.lat,
+            lon=row.lon,
+            location_source=row.location_source,
+            description=row.description,
+            attributes=row.attributes,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            expected_resolution_at=row.expected_resolution_at,
+            supporters_count=row.supporters_count,
+            feedback_fixed=row.feedback_fixed,
+            show_name=row.show_name,
+            reporter=None
+            if row.display_name is None
+            else ListedReporter(row.display_name, row.email_verified_at),
+            photos=photos[row.id],
+        )
+        for row in rows
+    ]
 
 
 OPEN_STATUSES = [s.value for s in ReportStatus if not s.is_closed]

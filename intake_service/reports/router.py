@@ -232,11 +232,11 @@ async def list_reports(
         cursor=cursor,
         limit=limit,
     )
-    items = [ReportSummary.of(report, lang) for report in reports]
+    items = [ReportSummary.listed(report, lang) for report in reports]
     if GEOJSON in request.headers.get("accept", ""):
         return JSONResponse(feature_collection(items, next_cursor), media_type=GEOJSON)
     page = ReportPage(items=items, next_cursor=next_cursor)
-    return JSONResponse(page.model_dump(mode="json"))
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -337,15 +337,8 @@ async def my_reports(
         str | None, Query(description="`next_cursor` of the previous page.")
     ] = None,
 ) -> MyReportPage:
-    reports, next_cursor = await service.list_reports(
-        session,
-        bbox=None,
-        category_codes=[],
-        statuses=[],
-        since=None,
-        cursor=cursor,
-        limit=limit,
-        reporter=account,
+    reports, next_cursor = await service.list_own_reports(
+        session, reporter=account, cursor=cursor, limit=limit
     )
     return MyReportPage(
         items=[MyReportRead.of(r, lang) for r in reports], next_cursor=next_cursor

@@ -22,7 +22,13 @@ from pydantic import (
 
 from intake_service.categories.schemas import NamedRef
 from intake_service.photos.models import Photo
-from intake_service.reports.models import Nearby, Report, ReportStatusChange
+from intake_service.reports.models import (
+    Listed,
+    ListedPhoto,
+    Nearby,
+    Report,
+    ReportStatusChange,
+)
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
 from shared.db import utcnow
@@ -113,7 +119,7 @@ class PhotoRead(BaseModel):
     height: int = Field(examples=[1536])
 
     @classmethod
-    def of(cls, photo: Photo) -> Self:
+    def of(cls, photo: Photo | ListedPhoto) -> Self:
         url = f"/v1/photos/{photo.id}"
         return cls(
             id=photo.id,
@@ -198,7 +204,7 @@ class ReportSummary(BaseModel):
     )
 
     @classmethod
-    def fields_of(cls, report: Report, lang: str) -> dict[str, Any]:
+    def fields_of(cls, report: Report | Listed, lang: str) -> dict[str, Any]:
         status = ReportStatus(report.status)
         return {
             "id": report.id,
@@ -231,6 +237,10 @@ class ReportSummary(BaseModel):
 
     @classmethod
     def of(cls, report: Report, lang: str) -> Self:
+        return cls(**cls.fields_of(report, lang))
+
+    @classmethod
+    def listed(cls, report: Listed, lang: str) -> Self:
         return cls(**cls.fields_of(report, lang))
 
 

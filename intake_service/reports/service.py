@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,7 @@ from intake_service.reports.exceptions import (
     ReportNotFound,
     UnknownCategory,
 )
-from intake_service.reports.models import Nearby, Report, ReportStatusChange
+from intake_service.reports.models import Listed, Nearby, Report, ReportStatusChange
 from intake_service.reports.schemas import (
     Location,
     LocationSource,
@@ -343,11 +343,9 @@ async def list_reports(
     since: dt.datetime | None,
     cursor: str | None,
     limit: int,
-    reporter: Account | None = None,
-) -> tuple[list[Report], str | None]:
+) -> tuple[list[Listed], str | None]:
     """One page of reports, newest first, and the cursor of the next page (None at the end)."""
-    reports = await repository.list_public(
-        session,
+    filters = repository.Filters(
         box=parse_box(bbox) if bbox else None,
         categories=[
             part.strip()
@@ -358,10 +356,31 @@ async def list_reports(
         statuses=parse_statuses(statuses),
         since=since,
         after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,
-        reporter_id=reporter.id if reporter else None,
     )
-    page, more = reports[:limit], len(reports) > limit
+    return _paged(
+        await repository.list_public(session, filters, limit=limit + 1), limit
+    )
+
+
+async def list_own_reports(
+    session: AsyncSession, *, reporter: Account, cursor: str | None, limit: int
+) -> tuple[list[Report], str | None]:
+    """One page of the resident's own reports, newest first, and the next page's cursor."""
+    reports = await repository.list_own(
+        session,
+        reporter.id,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    return _paged(reports, limit)
+
+
+_Page = TypeVar("_Page", Report, Listed)
+
+
+def _paged(found: list[_Page], limit: int) -> tuple[list[_Page], str | None]:
+    """`found`: up to `limit + 1` reports; the page, and the cursor after it if more."""
+    page, more = found[:limit], len(found) > limit
     next_cursor = (
         encode_cursor(PageKey(page[-1].created_at, page[-1].id)) if more else None
     )
