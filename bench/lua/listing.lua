@@ -4,7 +4,9 @@
 --   bbox    GET /v1/reports for a box of BENCH_BOX="dlat,dlon" degrees at a random place,
 --           BENCH_LIMIT (default 50) reports a page.
 -- Points and boxes lie inside BENCH_AREA="min_lat,max_lat,min_lon,max_lon". BENCH_SEED
--- fixes the sequence of places. `done` prints the figures as one JSON line.
+-- fixes the sequence of places. With BENCH_RATE set, requests go at that steady rate
+-- (pace.lua) instead of as fast as the answers come. `done` prints the figures as one
+-- JSON line.
 local mode = os.getenv("BENCH_MODE") or "nearby"
 local area = {}
 for part in (os.getenv("BENCH_AREA") or "51.04,51.17,16.90,17.15"):gmatch("[^,]+") do
@@ -44,5 +46,10 @@ function request()
     categories[math.random(#categories)]))
 end
 
--- done() reports the run (result.lua, beside this script).
-dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "result.lua")
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+if os.getenv("BENCH_RATE") then
+  dofile(here .. "pace.lua") -- delay(), and done() as below
+else
+  -- done() reports the run (result.lua, beside this script).
+  dofile(here .. "result.lua")
+end
