@@ -227,43 +227,64 @@ async def list_public(
 ) -> list[Listed]:
     """A page of reports, newest first, as anyone may see them."""
     rows = (await session.execute(_page(_LISTED, filters, limit))).all()
-    photos: dict[uuid.UUID, list[ListedPhoto]] = {row.id: [] for row in rows}
+    photos: dict[uuid.UUID, list[ListedPhoto]] = {row[0]: [] for row in rows}
     if rows:
         found = await session.execute(_LISTED_PHOTOS, {"ids": list(photos)})
         for report_id, photo_id, width, height in found:
             photos[report_id].append(ListedPhoto(photo_id, width, height))
     known = await catalog(session)
     if any(
-        row.category_code not in known.categories
-        or (row.unit_code is not None and row.unit_code not in known.units)
-        for row in rows
+        category_code not in known.categories
+        or (unit_code is not None and unit_code not in known.units)
+        for _, _, category_code, unit_code, *_ in rows
     ):
         known = await catalog(session, reread=True)  # added since the copy was read
-    return [
-        Listed(
-            id=row.id,
-            number=row.number,
-            category=known.categories[row.category_code],
-            unit=None if row.unit_code is None else known.units[row.unit_code],
-            lat=row.lat,
-            lon=row.lon,
-            location_source=row.location_source,
-            description=row.description,
-            attributes=row.attributes,
-            status=row.status,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            expected_resolution_at=row.expected_resolution_at,
-            supporters_count=row.supporters_count,
-            feedback_fixed=row.feedback_fixed,
-            show_name=row.show_name,
-            reporter=None
-            if row.display_name is None
-            else ListedReporter(row.display_name, row.email_verified_at),
-            photos=photos[row.id],
+    listed = []
+    for (
+        report_id,
+        number,
+        category_code,
+        unit_code,
+        lat,
+        lon,
+        location_source,
+        description,
+        attributes,
+        status,
+        created_at,
+        updated_at,
+        expected_resolution_at,
+        supporters_count,
+        feedback_fixed,
+        show_name,
+        display_name,
+        email_verified_at,
+    ) in rows:  # by position: a Row's names are looked up slowly
+        listed.append(
+            Listed(
+                id=report_id,
+                number=number,
+                category=known.categories[category_code],
+                unit=None if unit_code is None else known.units[unit_code],
+                lat=lat,
+                lon=lon,
+                location_source=location_source,
+                description=description,
+                attributes=attributes,
+                status=status,
+                created_at=created_at,
+                updated_at=updated_at,
+                expected_resolution_at=expected_resolution_at,
+                supporters_count=supporters_count,
+                feedback_fixed=feedback_fixed,
+                show_name=show_name,
+                reporter=None
+                if display_name is None
+                else ListedReporter(display_name, email_verified_at),
+                photos=photos[report_id],
+            )
         )
-        for row in rows
-    ]
+    return listed
 
 
 OPEN_STATUSES = [s.value for s in ReportStatus if not s.is_closed]

@@ -240,8 +240,9 @@ class ReportSummary(BaseModel):
         return cls(**cls.fields_of(report, lang))
 
     @classmethod
-    def listed(cls, report: Listed, lang: str) -> Self:
-        return cls(**cls.fields_of(report, lang))
+    def listed(cls, report: Listed, lang: str) -> ReportSummary:
+        # Stored data, checked when it was filed: not validated again for every page.
+        return cls.model_construct(**cls.fields_of(report, lang))
 
 
 def _history(report: Report, lang: str, *, reporter: bool) -> list[StatusChangeRead]:
