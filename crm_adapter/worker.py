@@ -118,18 +118,21 @@ def loops(settings: Settings) -> StartLoops:
             pusher.run_once,
             wakeup=runtime.wakeups.event(PUSHER),
             interval=interval,
+            batch=pusher.batch_size,
         )
         runtime.loops.start(
             "adapter.case_actions",
             forwarder.run_once,
             wakeup=runtime.wakeups.event(FORWARDER),
             interval=interval,
+            batch=forwarder.batch_size,
         )
         runtime.loops.start(
             "adapter.outbox",
             relay.run_once,
             wakeup=runtime.wakeups.event(RELAY),
             interval=interval,
+            batch=relay.batch_size,
         )
         purge = InboxPurge(
             sessionmaker=runtime.sessionmaker,

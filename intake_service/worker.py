@@ -73,6 +73,7 @@ def loops(settings: Settings) -> StartLoops:
             relay.run_once,
             wakeup=runtime.wakeups.event(RELAY),
             interval=settings.poll_seconds,
+            batch=relay.batch_size,
         )
         # APNs speaks HTTP/2 only.
         http2 = httpx.AsyncClient(http2=True, timeout=HTTP_TIMEOUT)
@@ -88,6 +89,7 @@ def loops(settings: Settings) -> StartLoops:
             deliveries.run_once,
             wakeup=runtime.wakeups.event(DELIVERIES),
             interval=settings.poll_seconds,
+            batch=deliveries.batch_size,
         )
 
     return start

@@ -14,10 +14,22 @@ Step = Callable[[], Awaitable[int]]
 
 
 async def run_loop(
-    name: str, step: Step, *, wakeup: asyncio.Event, interval: float
+    name: str,
+    step: Step,
+    *,
+    wakeup: asyncio.Event,
+    interval: float,
+    batch: int | None = None,
 ) -> None:
-    """Run `step` until cancelled. A step that found work runs again at once; a failing step
-    is logged and retried after the interval, so a database hiccup does not end the loop."""
+    """Run `step` until cancelled; a failing step is logged and retried after the interval,
+    so a database hiccup does not end the loop.
+
+    A step returns how much work it took. One that took a full `batch` (or, without a
+    batch, any work) runs again at once, as more may be waiting. One that took less saw
+    everything that was due: it waits for a wake-up (work committed since it began sets
+    one) or the interval (work that became due by the clock), instead of looking again
+    for nothing, which on SQLite takes the write lock.
+    """
     while True:
         wakeup.clear()
         try:
@@ -25,7 +37,7 @@ async def run_loop(
         except Exception:
             logger.exception("loop.failed", extra={"loop": name})
             done = 0
-        if done:
+        if done and (batch is None or done >= batch):
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wakeup.wait(), timeout=interval)
@@ -38,9 +50,17 @@ class LoopGroup:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(
-        self, name: str, step: Step, *, wakeup: asyncio.Event, interval: float
+        self,
+        name: str,
+        step: Step,
+        *,
+        wakeup: asyncio.Event,
+        interval: float,
+        batch: int | None = None,
     ) -> None:
-        self.spawn(name, run_loop(name, step, wakeup=wakeup, interval=interval))
+        self.spawn(
+            name, run_loop(name, step, wakeup=wakeup, interval=interval, batch=batch)
+        )
 
     def spawn(self, name: str, coroutine: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(coroutine, name=name))

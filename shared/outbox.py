@@ -122,6 +122,8 @@ class _Claimed:
     attempts: int
     created_at: dt.datetime
     token: uuid.UUID
+    followed: bool
+    """A later event of the same aggregate waits for this one to be sent."""
 
 
 class OutboxRelay:
@@ -152,7 +154,8 @@ class OutboxRelay:
         self._attempt_timeout = attempt_timeout
         self._probe_every = probe_every
         self._wakeup = wakeup
-        self._batch_size = batch_size
+        self.batch_size = batch_size
+        """Most items one step takes."""
         # What this process knows of the receiver.
         self._unavailable_in_a_row = 0
         self._down = False
@@ -213,24 +216,41 @@ class OutboxRelay:
             and_(m.status == PENDING, ready),
             and_(m.status == IN_FLIGHT, m.lease_until < now),
         )
+        later = aliased(m)
+        followed = (
+            select(later.seq)
+            .where(
+                later.aggregate_id == m.aggregate_id,
+                later.seq > m.seq,
+                later.status == PENDING,
+            )
+            .exists()
+        )
         query = (
-            select(m)
+            select(m, followed)
             .where(due, ~earlier_unsent)
             .order_by(m.next_attempt_at if probe else m.seq)
-            .limit(1 if probe else self._batch_size)
+            .limit(1 if probe else self.batch_size)
             # SQLite ignores this; there the claim is exclusive through BEGIN IMMEDIATE.
             .with_for_update(skip_locked=True, of=m)
         )
         async with self._sessionmaker() as session:
-            rows = list((await session.scalars(query)).all())
+            rows = (await session.execute(query)).all()
             claimed = []
-            for row in rows:
+            for row, is_followed in rows:
                 row.status = IN_FLIGHT
                 row.lease_until = now + self._lease
                 row.claim_token = token
                 row.attempts += 1
                 claimed.append(
-                    _Claimed(row.id, row.payload, row.attempts, row.created_at, token)
+                    _Claimed(
+                        row.id,
+                        row.payload,
+                        row.attempts,
+                        row.created_at,
+                        token,
+                        bool(is_followed),
+                    )
                 )
             await session.commit()
         return claimed
@@ -388,6 +408,10 @@ class OutboxRelay:
                 .where(m.id == row.id, m.claim_token == row.token)
                 .values(**values)
             )
+            if status == SENT and row.followed:
+                # The aggregate's next event can go now: the loop looks again only when
+                # woken, or when it took a whole batch.
+                wake_after_commit(session, RELAY)
             await session.commit()
         if result.rowcount == 0:  # type: ignore[attr-defined]
             # Our lease expired and another relay took the row over; it decides now.

@@ -32,6 +32,7 @@ from crm_adapter.cases.models import (
     CaseAction,
     CaseState,
 )
+from crm_adapter.cases.service import FORWARDER
 from crm_adapter.crm.connector import CrmConnector
 from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries.attempts import (
@@ -50,6 +51,7 @@ from crm_adapter.deliveries.service import Timer, crm_answered
 from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.retry import Backoff
+from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,8 @@ class ActionForwarder:
         self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
         self._lease = lease
         self._attempt_timeout = attempt_timeout
-        self._batch_size = batch_size
+        self.batch_size = batch_size
+        """Most items one step takes."""
 
     async def run_once(self) -> int:
         claims = await self._claim()
@@ -119,7 +122,7 @@ class ActionForwarder:
 
         async with self._sessionmaker() as session:
             gate = await breaker.gate(session, now)
-            main = query(self._batch_size)
+            main = query(self.batch_size)
             if gate.blocked:
                 main = main.where(Case.connector.not_in(gate.blocked))
             rows = [(a, c, False) for a, c in (await session.execute(main)).all()]
@@ -202,6 +205,9 @@ class ActionForwarder:
             action.last_error = None
             log(session, claim, timer, Outcome.DELIVERED)
             await crm_answered(session, claim.connector, now=now)
+            # The case's next action, if any, is due now: the loop looks again only when
+            # woken (actions are few; one look for nothing costs little).
+            wake_after_commit(session, FORWARDER)
             await session.commit()
         logger.info(
             "case_action.done",

@@ -79,7 +79,8 @@ class CasePusher:
         self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
         self._lease = lease
         self._attempt_timeout = attempt_timeout
-        self._batch_size = batch_size
+        self.batch_size = batch_size
+        """Most items one step takes."""
 
     async def run_once(self) -> int:
         claims = await self._claim()
@@ -95,7 +96,7 @@ class CasePusher:
                 select(Case)
                 .where(*due)
                 .order_by(Case.next_attempt_at)
-                .limit(self._batch_size)
+                .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             )
             if gate.blocked:

@@ -72,7 +72,8 @@ class DeliveryLoop:
         self._email = email
         self._backoff = backoff
         self._lease = lease
-        self._batch_size = batch_size
+        self.batch_size = batch_size
+        """Most items one step takes."""
 
     async def run_once(self) -> int:
         """Send what is due; returns how many deliveries were claimed."""
@@ -92,7 +93,7 @@ class DeliveryLoop:
             select(m)
             .where(due)
             .order_by(m.next_attempt_at)
-            .limit(self._batch_size)
+            .limit(self.batch_size)
             .with_for_update(skip_locked=True, of=m)
         )
         async with self._sessionmaker() as session:

@@ -104,6 +104,30 @@ class TestWakeUp:
         assert wakeups.event(RELAY).is_set()
 
 
+    async def test_sending_an_event_another_waits_behind_wakes_the_relay(
+        self, sessionmaker, wakeups
+    ):
+        """The relay looks again only when woken unless it took a whole batch: an event
+        held back behind its aggregate's earlier one must not wait for the next poll."""
+        report, other = uuid.uuid4(), uuid.uuid4()
+        await queue(
+            sessionmaker,
+            (report, envelope(report)),
+            (report, envelope(report)),
+            (other, envelope(other)),
+        )
+        receiver = Receiver(202)
+        sender = relay(sessionmaker, receiver)
+        wakeup = wakeups.event(RELAY)
+        wakeup.clear()
+        assert await sender.run_once() == 2  # the report's first event, and the other's
+        assert wakeup.is_set()  # the report's second event is due now
+        wakeup.clear()
+        assert await sender.run_once() == 1
+        assert not wakeup.is_set()  # nothing waits behind it
+        assert [row.status for row in await rows(sessionmaker)] == ["sent"] * 3
+
+
 class TestRelay:
     async def test_sends_signed_and_marks_sent(self, sessionmaker):
         report = uuid.uuid4()
