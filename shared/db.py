@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import registry
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 from shared import clock
 
@@ -190,12 +192,59 @@ def make_engine(
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    if read_only:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin_reading(conn: Any) -> None:
+            # A reader must not hold the write lock while it looks.
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    # SQLite lets one transaction write at a time and makes the others poll for the lock,
+    # sleeping up to 100 ms between tries, so under load the lock often sits free while
+    # they sleep. This process's transactions queue for it here instead, each woken as
+    # the one before it ends (other processes on the file still poll).
+    writer = asyncio.Lock()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # A reader (read_only) must not hold the write lock while it looks.
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        info = conn.connection.info
+        if not info.get(_HOLDS_WRITER):
+            try:
+                await_only(asyncio.wait_for(writer.acquire(), SQLITE_WAIT_SECONDS))
+            except TimeoutError as error:
+                raise exc.OperationalError(
+                    "BEGIN IMMEDIATE", None, TimeoutError("database is locked")
+                ) from error
+            info[_HOLDS_WRITER] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            del info[_HOLDS_WRITER]
+            writer.release()
+            raise
+
+    def release(record: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # Back in the pool, the connection has ended its transaction (a session commits
+        # or rolls back, then returns its connection).
+        release(record)
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _error: Any) -> None:
+        release(record)  # closed without being checked in (a cancelled task, an error)
 
     return engine
+
+
+SQLITE_WAIT_SECONDS = 30.0
+"""How long a transaction on SQLite waits for the write lock, as SQLite's busy timeout."""
+_HOLDS_WRITER = "mam_holds_sqlite_writer"
 
 
 def make_sessionmaker(

@@ -70,3 +70,59 @@ async def test_a_burst_within_the_pool_settings_reuses_its_connections(databases
         first = await pids()
         assert len(first) == burst
         assert await pids() == first
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+class TestSqliteWriters:
+    """On SQLite a process's transactions queue for the write lock; none is left holding
+    it when its transaction ends however it ends."""
+
+    async def test_concurrent_writers_all_commit(self, databases):
+        engine = make_engine(databases.intake)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("CREATE TABLE tally (n INTEGER)"))
+
+            async def add(n: int) -> None:
+                async with engine.begin() as connection:
+                    await connection.execute(
+                        text("INSERT INTO tally VALUES (:n)"), {"n": n}
+                    )
+                    await asyncio.sleep(0)  # others try to begin meanwhile
+
+            await asyncio.gather(*(add(n) for n in range(40)))
+            async with engine.connect() as connection:
+                total = await connection.scalar(text("SELECT sum(n) FROM tally"))
+            assert total == sum(range(40))
+        finally:
+            await engine.dispose()
+
+    async def test_a_failed_or_cancelled_transaction_lets_the_next_one_begin(
+        self, databases
+    ):
+        engine = make_engine(databases.intake)
+        try:
+            with pytest.raises(ZeroDivisionError):
+                async with engine.begin() as connection:
+                    await connection.execute(text("SELECT 1"))
+                    1 / 0
+            begun = asyncio.Event()
+
+            async def held_open() -> None:
+                async with engine.begin() as connection:
+                    await connection.execute(text("SELECT 1"))
+                    begun.set()
+                    await asyncio.Event().wait()  # until cancelled
+
+            task = asyncio.create_task(held_open())
+            await begun.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            async with asyncio.timeout(
+                10
+            ):  # far below the 30 s a leaked lock would cost
+                async with engine.begin() as connection:
+                    assert await connection.scalar(text("SELECT 1")) == 1
+        finally:
+            await engine.dispose()
