@@ -311,13 +311,18 @@ _NEARBY_MATCH = Report.created_at >= bindparam("since")
 _OPEN = Report.status.in_(bindparam("open", OPEN_STATUSES, literal_execute=True))
 _PLANE_POINT = plane_point(Report.lat, Report.lon)
 # Built once: filing a report only binds values to them.
+_PLANE_CENTRE = func.point(bindparam("x"), bindparam("y"))
 _NEARBY_PLANE = (
-    # The nearest open reports of the category, straight from the index (a filter on
-    # anything else would let the planner sort a whole neighbourhood instead); `match`
-    # tells which count.
+    # The nearest open reports of the category within a circle on the plane, straight
+    # from the index (a filter on anything else would let the planner sort a whole
+    # neighbourhood instead); `match` tells which count.
     select(*_NEARBY_COLUMNS, _NEARBY_MATCH.label("match"))
-    .where(_OPEN, _SAME_CATEGORY)
-    .order_by(_PLANE_POINT.op("<->")(func.point(bindparam("x"), bindparam("y"))))
+    .where(
+        _OPEN,
+        _SAME_CATEGORY,
+        _PLANE_POINT.op("<@")(func.circle(_PLANE_CENTRE, bindparam("reach"))),
+    )
+    .order_by(_PLANE_POINT.op("<->")(_PLANE_CENTRE))
     .limit(bindparam("limit"))
 )
 _NEARBY_BAND = (
@@ -421,16 +426,19 @@ async def _nearest_on_plane(
     # The plane's local map from (east, north) in degrees of latitude is [[1, -s], [0, 1]].
     s = abs(lon) * math.sin(math.radians(lat)) * math.pi / 180
     stretch = math.sqrt(1 + s * s / 2 + s * math.sqrt(1 + s * s / 4)) * 1.01
+    # No report within `radius_m` lies farther on the plane than this.
+    circle = radius_m / _M_PER_DEGREE * stretch
     asked = limit * OVERSAMPLE
     while True:
         read = (
             await session.execute(
-                _NEARBY_PLANE, values | {"x": x, "y": y, "limit": asked}
+                _NEARBY_PLANE,
+                values | {"x": x, "y": y, "reach": circle, "limit": asked},
             )
         ).all()
         matches = [row for row in read if row.match]
         if len(read) < asked:
-            return matches  # every open report of the category was read
+            return matches  # every open report of the category in the circle was read
         last = read[-1]
         plane = math.hypot(
             last.lon * math.cos(math.radians(last.lat)) - x, last.lat - y

@@ -93,6 +93,25 @@ class TestPossibleDuplicates:
         assert found[0]["id"] == north_west["id"]
         assert [d["distance_m"] for d in found] == [22, 25, 25, 25, 25]
 
+    async def test_reports_just_inside_the_radius_count_in_every_direction(
+        self, intake
+    ):
+        # Near 250 m on the four diagonals, where the index's plane stretches or shrinks
+        # distances the most: those inside count, those outside do not.
+        def towards(metres: float, east: float, north: float) -> dict:
+            scale = metres / math.hypot(east, north) / 111_195
+            return at(
+                51.1097 + north * scale,
+                17.0326 + east * scale / math.cos(math.radians(51.1097)),
+            )
+
+        diagonals = [(1, 1), (-1, 1), (-1, -1), (1, -1)]
+        for i, (east, north) in enumerate(diagonals):
+            await file(intake, towards(240 + i, east, north))
+            await file(intake, towards(258, east, north))
+        found = (await file(intake, POTHOLE))["possible_duplicates"]
+        assert [d["distance_m"] for d in found] == [240, 241, 242, 243]
+
     async def test_only_reports_of_the_last_30_days_count(self, intake, clock):
         await file(intake, POTHOLE)
         clock.advance(dt.timedelta(days=31))
