@@ -102,10 +102,14 @@ class TestSqliteWriters:
     ):
         engine = make_engine(databases.intake)
         try:
-            with pytest.raises(ZeroDivisionError):
+
+            async def failing() -> None:
                 async with engine.begin() as connection:
                     await connection.execute(text("SELECT 1"))
-                    1 / 0
+                    raise RuntimeError("the transaction fails")
+
+            with pytest.raises(RuntimeError):
+                await failing()
             begun = asyncio.Event()
 
             async def held_open() -> None:

@@ -103,7 +103,6 @@ class TestWakeUp:
         await queue(sessionmaker, (report, envelope(report)))
         assert wakeups.event(RELAY).is_set()
 
-
     async def test_sending_an_event_another_waits_behind_wakes_the_relay(
         self, sessionmaker, wakeups
     ):
