@@ -22,7 +22,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter
 
 from intake_service.accounts.models import Account
 from intake_service.categories.service import catalog
@@ -157,17 +156,10 @@ class Filters:
 
 
 def _page(query: Select[Any], filters: Filters, limit: int) -> Select[Any]:
-    if filters.box is not None:
-        box = filters.box
-        # Written out, not bound: for bound edges PostgreSQL soon switches to a generic
-        # plan that reads the whole box and sorts it, instead of walking the newest first.
-        edges: list[BindParameter[float]] = [
-            bindparam(None, value, literal_execute=True)
-            for value in (box.min_lat, box.max_lat, box.min_lon, box.max_lon)
-        ]
+    if (box := filters.box) is not None:
         query = query.where(
-            Report.lat.between(edges[0], edges[1]),
-            Report.lon.between(edges[2], edges[3]),
+            Report.lat.between(box.min_lat, box.max_lat),
+            Report.lon.between(box.min_lon, box.max_lon),
         )
     if filters.categories:
         query = query.where(Report.category_code.in_(filters.categories))
@@ -215,6 +207,12 @@ _LISTED = select(
     Account.display_name,
     Account.email_verified_at,
 ).outerjoin(Account, and_(Account.id == Report.reporter_id, Report.show_name))
+# A box is planned for its own edges: a plan made once for any box (PostgreSQL's generic
+# plan, which it soon prefers for a prepared statement) reads the whole box and sorts it,
+# where walking the newest reports finds a page in a dense box at once. Edges written into
+# the statement instead would make every box a new prepared statement for the process to
+# keep, and its garbage collector to walk.
+_PLAN_EACH_BOX = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _LISTED_PHOTOS = (
     select(Photo.report_id, Photo.id, Photo.width, Photo.height)
     .where(Photo.report_id.in_(bindparam("ids", expanding=True)))
@@ -226,6 +224,8 @@ async def list_public(
     session: AsyncSession, filters: Filters, *, limit: int
 ) -> list[Listed]:
     """A page of reports, newest first, as anyone may see them."""
+    if filters.box is not None and session.get_bind().dialect.name == "postgresql":
+        await session.execute(_PLAN_EACH_BOX)
     rows = (await session.execute(_page(_LISTED, filters, limit))).all()
     photos: dict[uuid.UUID, list[ListedPhoto]] = {row[0]: [] for row in rows}
     if rows:
