@@ -9,7 +9,7 @@ import time
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from shared.looplag import LoopLagMonitor, startup_objects_frozen
+from shared.looplag import OLDEST_EVERY, LoopLagMonitor, startup_objects_frozen
 
 
 async def test_each_wake_up_records_how_late_it_was():
@@ -59,7 +59,12 @@ async def test_a_loop_blocked_longer_than_the_interval_shows_in_the_high_buckets
 
 def test_startup_objects_are_frozen_for_the_block_only():
     before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
     startup: list[list[int]] = [[] for _ in range(10)]  # lists are tracked
     with startup_objects_frozen():
         assert gc.get_freeze_count() >= before + len(startup)
+        # The oldest generation, holding only what came after startup, is passed over
+        # less often.
+        assert gc.get_threshold() == (*thresholds[:2], OLDEST_EVERY)
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
