@@ -325,15 +325,16 @@ _NEARBY_PLANE = (
     .order_by(_PLANE_POINT.op("<->")(_PLANE_CENTRE))
     .limit(bindparam("limit"))
 )
+_IN_NEARBY_BOX = (
+    _OPEN,
+    _SAME_CATEGORY,
+    _NEARBY_MATCH,
+    Report.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+    Report.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+)
 _NEARBY_BAND = (
     select(*_NEARBY_COLUMNS)
-    .where(
-        _OPEN,
-        _SAME_CATEGORY,
-        _NEARBY_MATCH,
-        Report.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-        Report.lon.between(bindparam("lon_min"), bindparam("lon_max")),
-    )
+    .where(*_IN_NEARBY_BOX)
     .order_by(
         (Report.lat - bindparam("lat")) * (Report.lat - bindparam("lat"))
         + (Report.lon - bindparam("lon"))
@@ -342,6 +343,65 @@ _NEARBY_BAND = (
     )
     .limit(bindparam("limit"))
 )
+SQLITE_CAP = 100
+"""Rows of the radius's box SQLite sorts at most; a box holding more is searched in
+smaller boxes first."""
+_IN_BOX = (
+    select(*_NEARBY_COLUMNS).where(*_IN_NEARBY_BOX).limit(SQLITE_CAP).subquery("in_box")
+)
+_NEARBY_CAPPED = (
+    # At most SQLITE_CAP of the box's rows, nearest first; `seen` tells how many were read.
+    select(*_IN_BOX.c, func.count().over().label("seen"))
+    .order_by(
+        (_IN_BOX.c.lat - bindparam("lat")) * (_IN_BOX.c.lat - bindparam("lat"))
+        + (_IN_BOX.c.lon - bindparam("lon"))
+        * (_IN_BOX.c.lon - bindparam("lon"))
+        * bindparam("scale2")
+    )
+    .limit(bindparam("limit"))
+)
+
+
+async def _nearest_in_boxes(
+    session: AsyncSession,
+    values: dict[str, Any],
+    *,
+    lat: float,
+    lon: float,
+    radius_m: float,
+) -> list[Any]:
+    """The nearest rows within `radius_m` on SQLite, which has no nearest-first index.
+
+    The radius's box is read first, up to SQLITE_CAP rows: where it holds fewer, they are
+    all there is to sort. Where it holds more (a crowded spot), boxes from a 32nd of
+    the radius, four times larger each time, are searched until one holds `limit` reports
+    within its own reach, so that the rows sorted stay few however many are close.
+    """
+    scale = math.cos(math.radians(lat))
+    values = values | {"lat": lat, "lon": lon, "scale2": scale * scale}
+
+    def box(reach: float) -> dict[str, float]:
+        min_lat, max_lat, min_lon, max_lon = box_around(lat, lon, reach)
+        return {
+            "lat_min": min_lat,
+            "lat_max": max_lat,
+            "lon_min": min_lon,
+            "lon_max": max_lon,
+        }
+
+    capped = (await session.execute(_NEARBY_CAPPED, values | box(radius_m))).all()
+    if not capped or capped[0].seen < SQLITE_CAP:
+        return list(capped)
+    reach = radius_m / 32
+    while reach < radius_m:
+        rows = (await session.execute(_NEARBY_BAND, values | box(reach))).all()
+        within = [
+            row for row in rows if distance_m(lat, lon, row.lat, row.lon) <= reach
+        ]
+        if len(within) >= values["limit"]:
+            return within
+        reach *= 4
+    return list((await session.execute(_NEARBY_BAND, values | box(radius_m))).all())
 
 
 async def open_nearby(
@@ -358,7 +418,8 @@ async def open_nearby(
 
     Only a few rows more than `limit` are read however many reports are close: on
     PostgreSQL the partial GiST index `ix_reports_open_plane_point` yields the category's
-    open reports nearest first; on SQLite the index on (category, latitude) narrows them to a band.
+    open reports nearest first; on SQLite the index on (category, latitude) narrows them to
+    a band, in boxes that shrink where many are close (`_nearest_in_boxes`).
     """
     values: dict[str, Any] = {
         "category": category,
@@ -370,18 +431,9 @@ async def open_nearby(
             session, values, lat=lat, lon=lon, radius_m=radius_m
         )
     else:
-        min_lat, max_lat, min_lon, max_lon = box_around(lat, lon, radius_m)
-        scale = math.cos(math.radians(lat))
-        values |= {
-            "lat": lat,
-            "lon": lon,
-            "scale2": scale * scale,
-            "lat_min": min_lat,
-            "lat_max": max_lat,
-            "lon_min": min_lon,
-            "lon_max": max_lon,
-        }
-        rows = list((await session.execute(_NEARBY_BAND, values)).all())
+        rows = await _nearest_in_boxes(
+            session, values, lat=lat, lon=lon, radius_m=radius_m
+        )
     near = sorted(
         (
             Nearby(

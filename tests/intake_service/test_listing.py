@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from intake_service.reports.repository import SQLITE_CAP
 from shared.contracts import ReportStatus
 from tests.helpers import POTHOLE
 from tests.signed import status_event
@@ -111,6 +112,27 @@ class TestPossibleDuplicates:
             await file(intake, towards(258, east, north))
         found = (await file(intake, POTHOLE))["possible_duplicates"]
         assert [d["distance_m"] for d in found] == [240, 241, 242, 243]
+
+    async def test_the_nearest_come_first_at_a_crowded_spot(self, intake):
+        # More open reports within the radius than SQLite sorts at once: the nearest are
+        # found in smaller boxes, whether the smallest holds enough or not.
+        def north(metres: float) -> dict:
+            return at(51.1097 + metres / 111_195, 17.0326)
+
+        def east(metres: float) -> dict:
+            scale = 111_195 * math.cos(math.radians(51.1097))
+            return at(51.1097, 17.0326 + metres / scale)
+
+        for i in range(SQLITE_CAP + 5):
+            await file(intake, (north if i % 2 else east)(100 + i % 100))
+        for metres in (40, 10, 12, 14):
+            await file(intake, east(metres))
+        found = (await file(intake, POTHOLE))["possible_duplicates"]
+        assert [d["distance_m"] for d in found] == [10, 12, 14, 40, 100]
+        await file(intake, north(13))
+        await file(intake, north(11))
+        found = (await file(intake, POTHOLE))["possible_duplicates"]
+        assert [d["distance_m"] for d in found] == [0, 10, 11, 12, 13]
 
     async def test_only_reports_of_the_last_30_days_count(self, intake, clock):
         await file(intake, POTHOLE)
