@@ -7,11 +7,29 @@ from shared.background import LoopGroup
 BATCH = 10
 
 
-async def run_steps(taken: list[int]) -> tuple[LoopGroup, asyncio.Event, list[int]]:
+class WatchedWakeup(asyncio.Event):
+    """A wake-up event that tells when the loop has begun to wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = asyncio.Event()
+
+    async def wait(self) -> bool:
+        self.waiting.set()
+        return await super().wait()
+
+    async def parked(self) -> None:
+        """Until the loop waits for a wake-up (or the interval) again."""
+        async with asyncio.timeout(10):
+            await self.waiting.wait()
+        self.waiting.clear()
+
+
+def run_steps(taken: list[int]) -> tuple[LoopGroup, WatchedWakeup, list[int]]:
     """A loop whose steps take `taken[i]` items each (0 after the list); which steps ran
-    is in the returned list, which the test reads at its own pace."""
+    is in the returned list."""
     ran: list[int] = []
-    wakeup = asyncio.Event()
+    wakeup = WatchedWakeup()
     loops = LoopGroup()
 
     async def step() -> int:
@@ -22,28 +40,22 @@ async def run_steps(taken: list[int]) -> tuple[LoopGroup, asyncio.Event, list[in
     return loops, wakeup, ran
 
 
-async def settle() -> None:
-    """Let the loop run until it waits (its steps never wait themselves)."""
-    for _ in range(10):
-        await asyncio.sleep(0)
-
-
 async def test_a_step_that_took_less_than_a_batch_waits_for_a_wake_up():
-    loops, wakeup, ran = await run_steps([3, 2])
+    loops, wakeup, ran = run_steps([3, 2])
     try:
-        await settle()
+        await wakeup.parked()
         assert ran == [0]  # it saw everything that was due: no second look for nothing
         wakeup.set()  # new work was committed
-        await settle()
+        await wakeup.parked()
         assert ran == [0, 1]
     finally:
         await loops.stop()
 
 
 async def test_a_step_that_took_a_whole_batch_runs_again_at_once():
-    loops, _, ran = await run_steps([BATCH, BATCH, 4])
+    loops, wakeup, ran = run_steps([BATCH, BATCH, 4])
     try:
-        await settle()
+        await wakeup.parked()
         assert ran == [0, 1, 2]  # more may have been waiting after each full batch
     finally:
         await loops.stop()

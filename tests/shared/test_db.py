@@ -88,7 +88,6 @@ class TestSqliteWriters:
                     await connection.execute(
                         text("INSERT INTO tally VALUES (:n)"), {"n": n}
                     )
-                    await asyncio.sleep(0)  # others try to begin meanwhile
 
             await asyncio.gather(*(add(n) for n in range(40)))
             async with engine.connect() as connection:
