@@ -1,6 +1,7 @@
 """Background loops look again at once only when more work may be waiting."""
 
 import asyncio
+from typing import Literal
 
 from shared.background import LoopGroup
 
@@ -14,9 +15,10 @@ class WatchedWakeup(asyncio.Event):
         super().__init__()
         self.waiting = asyncio.Event()
 
-    async def wait(self) -> bool:
+    async def wait(self) -> Literal[True]:
         self.waiting.set()
-        return await super().wait()
+        await super().wait()
+        return True
 
     async def parked(self) -> None:
         """Until the loop waits for a wake-up (or the interval) again."""
