@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -33,6 +34,11 @@ class CaseState(enum.StrEnum):
 
 class Case(Base):
     __tablename__ = "cases"
+    __table_args__ = (
+        Index(
+            "ix_cases_connector_crm_case_id", "connector", "crm_case_id", unique=True
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     # One case per report, whatever happens: the report id is also the CRM's external reference.
@@ -68,7 +74,9 @@ class Case(Base):
     routing_version: Mapped[int | None]
     routing_rule_id: Mapped[int | None]
     state: Mapped[str] = mapped_column(String(20), index=True)
-    crm_case_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    # Unique per connector (`ix_cases_connector_crm_case_id`): a change the CRM sends for
+    # a case id must never reach two reports.
+    crm_case_id: Mapped[str | None] = mapped_column(String(100))
     crm_status: Mapped[str | None] = mapped_column(String(50))
     # The CRM's version of the case last applied; an older change never overwrites a newer one.
     crm_version: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -201,6 +201,7 @@ class CasePusher:
                     },
                 )
             if case.crm_case_id is None:
+                await _take_case_id(session, case, crm_case.case_id)
                 case.crm_case_id = crm_case.case_id
                 case.crm_status = crm_case.status
                 case.crm_version = max(case.crm_version, crm_case.version or 0)
@@ -249,3 +250,40 @@ class CasePusher:
             else:
                 logger.warning("case.retry", extra={**extra, "attempt": claim.attempt})
             await session.commit()
+
+
+async def _take_case_id(session: AsyncSession, case: Case, crm_case_id: str) -> None:
+    """Make `crm_case_id` this case's alone among its connector's cases.
+
+    A CRM that hands out a number again (reset, restored from a backup, migrated) has lost
+    the case an older report knew by it. That report's case is held for an operator, who
+    can replay it to file it again; the CRM's changes of the number are the new report's.
+    """
+    holder = await session.scalar(
+        select(Case)
+        .where(
+            Case.connector == case.connector,
+            Case.crm_case_id == crm_case_id,
+            Case.id != case.id,
+        )
+        .with_for_update()
+    )
+    if holder is None:
+        return
+    holder.crm_case_id = None
+    holder.state = CaseState.DEAD
+    holder.last_error = (
+        f"The CRM gave this case's id {crm_case_id} to report {case.report_number}: "
+        "it no longer has this report's case. Replay it to file it again."
+    )
+    holder.updated_at = utcnow()
+    # Before the new holder takes the id: the id is unique per connector.
+    await session.flush()
+    logger.error(
+        "case.crm_id_reused",
+        extra={
+            "report_id": str(holder.report_id),
+            "crm_case_id": crm_case_id,
+            "taken_by": str(case.report_id),
+        },
+    )

@@ -162,11 +162,19 @@ def _report_id(external_ref: str | None) -> uuid.UUID | None:
         return None
 
 
+class CaseMismatch(Exception):
+    """The CRM's case id and the report it names belong to different cases here."""
+
+
 async def is_ours(
     session: AsyncSession, change: CrmStatusChange, connector: str
 ) -> bool:
-    """Whether the change is about a case of ours at that connector's CRM."""
-    return await _find_case(session, change, connector, lock=False) is not None
+    """Whether the change is about a case of ours at that connector's CRM (a change that
+    names our case and another report is: it is kept for an operator)."""
+    try:
+        return await _find_case(session, change, connector, lock=False) is not None
+    except CaseMismatch:
+        return True
 
 
 async def _find_case(
@@ -176,9 +184,14 @@ async def _find_case(
     *,
     lock: bool = True,
 ) -> Case | None:
-    """The case by the CRM's id for it or else by the report id it names (a webhook can
-    beat our own record of the case's creation), among this connector's cases: another
-    CRM's numbers may be the same."""
+    """This connector's case the change is about (another CRM's numbers may be the same).
+
+    It is the case with the CRM's id; or, when none has it yet (a webhook can beat our own
+    record of the case's creation), the case of the report the change names. Where the CRM
+    names our report (`external_ref`), the case found must be that report's and know the
+    CRM's case by that id: a CRM that hands out a number again (restarted, restored from a
+    backup, migrated) must never move another report. Otherwise CaseMismatch.
+    """
 
     def query(where: ColumnElement[bool]) -> Select[Case]:
         found = select(Case).where(where, Case.connector == connector)
@@ -188,22 +201,49 @@ async def _find_case(
 
     case = await session.scalar(query(Case.crm_case_id == change.case_id))
     report_id = _report_id(change.external_ref)
-    if case is None and report_id is not None:
-        case = await session.scalar(query(Case.report_id == report_id))
+    if report_id is None:
+        return case
+    if case is not None:
+        if case.report_id != report_id:
+            raise CaseMismatch(
+                f"the CRM's case {change.case_id} is report {case.report_number} here, "
+                f"but the change names report {report_id}"
+            )
+        return case
+    case = await session.scalar(query(Case.report_id == report_id))
+    if case is not None and case.crm_case_id is not None:
+        raise CaseMismatch(
+            f"report {case.report_number} is the CRM's case {case.crm_case_id} here, "
+            f"but the change names case {change.case_id}"
+        )
     return case
 
 
 async def apply_crm_change(
     session: AsyncSession, change: CrmStatusChange, connector: str
-) -> None:
-    """Apply the CRM's change to its case, unless it is older than what the case has.
+) -> str | None:
+    """Apply the CRM's change to its case, unless it is older than what the case has;
+    returns why it was not applied and is kept for an operator, or None.
 
     A change whose code has no mapping is held (`crm_adapter.statuses`): the case only
     records the raw code. A change of a case that is not ours is left alone: the adapter's
     case row exists before the CRM hears of a report, and every change of it names the
-    case by the CRM's id or by the report id.
+    case by the CRM's id or by the report id. A change whose case id and report disagree
+    with ours is applied to neither (`_find_case`).
     """
-    case = await _find_case(session, change, connector)
+    try:
+        case = await _find_case(session, change, connector)
+    except CaseMismatch as mismatch:
+        logger.error(
+            "case.mismatch",
+            extra={
+                "connector": connector,
+                "crm_case_id": change.case_id,
+                "ref": change.external_ref,
+                "reason": str(mismatch),
+            },
+        )
+        return str(mismatch)
     if case is None:
         # A case the city filed from a phone call or another system; one naming a report
         # id that has no case here would mean this database lost it, and is worth a look.
@@ -216,15 +256,15 @@ async def apply_crm_change(
                 "ref": change.external_ref,
             },
         )
-        return
+        return None
     if _stale(case, change):
         logger.info("case.stale_change", extra={"report_id": str(case.report_id)})
-        return
+        return None
     status = await canonical_status(session, case.connector or "", change.status)
     if status is None:
         # Held for an operator to map, never guessed.
         await hold_change(session, case, change)
-        return
+        return None
     case.crm_version = change.version or case.crm_version
     case.crm_changed_at = max(
         case.crm_changed_at or change.changed_at, change.changed_at
@@ -241,6 +281,7 @@ async def apply_crm_change(
     if status != case.status or note:
         set_status(case, status, at=change.changed_at)
         emit_status(session, case, note=note, changed_at=change.changed_at)
+    return None
 
 
 def _stale(case: Case, change: CrmStatusChange) -> bool:

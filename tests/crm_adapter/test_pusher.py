@@ -12,6 +12,8 @@ from crm_adapter.cases.pusher import CasePusher
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import OutboxEvent
 from crm_adapter.deliveries.attempts import renew_claim
+from devtools.crm_simulator.app import create_app as create_simulator_app
+from devtools.crm_simulator.config import Settings as SimulatorSettings
 from shared.background import LoopGroup
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
@@ -88,6 +90,11 @@ async def sessionmaker(adapter_settings):
     engine = make_engine(adapter_settings.database_url)
     yield make_sessionmaker(engine)
     await engine.dispose()
+
+
+def create_simulator():
+    """A CRM simulator of its own, numbering its cases from CRM-000001."""
+    return create_simulator_app(SimulatorSettings())
 
 
 def pusher(
@@ -225,6 +232,31 @@ class TestPushPending:
             cases[0]["case_id"],
             2,
         )
+
+    async def test_a_case_id_handed_out_again_is_the_new_reports_alone(
+        self, adapter, sessionmaker
+    ):
+        # The CRM is reset between the two reports (a restart, a restore from a backup):
+        # it numbers the second report's case as it numbered the first's.
+        first = await open_case(adapter)
+        await pusher(
+            sessionmaker, httpx.ASGITransport(app=create_simulator())
+        ).run_once()
+        second = await open_case(adapter)
+        await pusher(
+            sessionmaker, httpx.ASGITransport(app=create_simulator())
+        ).run_once()
+
+        old, new = (
+            await the_case(sessionmaker, first),
+            await the_case(sessionmaker, second),
+        )
+        assert (new.state, new.crm_case_id) == ("created", "CRM-000001")
+        # The first report's case is gone from the CRM: held for an operator to replay.
+        assert (old.state, old.crm_case_id) == ("dead", None)
+        assert old.last_error is not None
+        assert "CRM-000001" in old.last_error
+        assert new.report_number in old.last_error
 
     async def test_an_unavailable_crm_is_retried_later(self, adapter, sessionmaker):
         report_id = await open_case(adapter)

@@ -361,6 +361,91 @@ class TestCasesNotOurs:
         assert (case.status, case.crm_status) == ("received", None)
 
 
+class TestACaseIdNamingAnotherReport:
+    """A CRM that hands out its numbers again (restarted, restored from a backup) must never
+    move a report with another report's changes."""
+
+    async def two_cases(self, adapter) -> tuple[str, str]:
+        first, second = uuid.uuid4(), uuid.uuid4()
+        for report_id in (first, second):
+            body, headers = submitted_event("pothole", report_id)
+            await adapter.post("/internal/events", content=body, headers=headers)
+        # The CRM's case CRM-000001 is the first report's.
+        await hook(
+            adapter,
+            case_id="CRM-000001",
+            external_ref=str(first),
+            status="ASSIGNED",
+            version=1,
+        )
+        return str(first), str(second)
+
+    async def test_a_change_naming_another_report_is_kept_for_an_operator(
+        self, adapter, adapter_session
+    ):
+        first, second = await self.two_cases(adapter)
+        response = await hook(
+            adapter,
+            case_id="CRM-000001",
+            external_ref=second,
+            status="DONE",
+            version=7,
+        )
+        assert response.status_code == 202  # taken: the CRM has nothing to retry
+        events = await sent_events(adapter_session)
+        assert [(str(e.report_id), e.status) for e in events] == [
+            (first, "in_progress")
+        ]
+        statuses = dict(
+            (await adapter_session.execute(select(Case.report_id, Case.status))).all()
+        )
+        assert {str(k): v for k, v in statuses.items()} == {
+            first: "in_progress",
+            second: "received",
+        }
+        kept = await adapter_session.scalar(
+            select(InboxMessage).where(
+                InboxMessage.source == "crm:rest_json",
+                InboxMessage.payload.contains(second),
+            )
+        )
+        assert kept is not None
+        assert kept.handled_at is None
+        assert kept.last_error is not None
+        assert "CRM-000001" in kept.last_error
+
+    async def test_a_report_known_by_one_case_id_is_not_moved_by_another(
+        self, adapter, adapter_session
+    ):
+        first, _ = await self.two_cases(adapter)
+        response = await hook(
+            adapter,
+            case_id="CRM-000999",
+            external_ref=first,
+            status="DONE",
+            version=9,
+        )
+        assert response.status_code == 202
+        case = await adapter_session.scalar(
+            select(Case).where(Case.report_id == uuid.UUID(first))
+        )
+        assert case is not None
+        assert (case.crm_case_id, case.status) == ("CRM-000001", "in_progress")
+
+    async def test_a_change_naming_its_own_report_still_applies(
+        self, adapter, adapter_session
+    ):
+        first, _ = await self.two_cases(adapter)
+        await hook(
+            adapter, case_id="CRM-000001", external_ref=first, status="DONE", version=2
+        )
+        case = await adapter_session.scalar(
+            select(Case).where(Case.report_id == uuid.UUID(first))
+        )
+        assert case is not None
+        assert case.status == "resolved"
+
+
 class TestSignatureWindow:
     @pytest.mark.parametrize("minutes", [-4, 4])
     async def test_four_minutes_off_either_way_is_accepted(
