@@ -38,6 +38,8 @@ def status_event(
     unit: str | None = "zdium",
     note: str | None = None,
     reopen_id: uuid.UUID | None = None,
+    changed_at: dt.datetime | None = None,
+    superseded: bool = False,
 ) -> tuple[bytes, dict[str, str]]:
     """A status change as the adapter would send it to intake."""
     now = dt.datetime.now(dt.UTC)
@@ -52,8 +54,9 @@ def status_event(
             note=note,
             crm_case_id="CRM-000001",
             crm_status="X",
-            changed_at=now,
+            changed_at=changed_at or now,
             reopen_id=reopen_id,
+            superseded=superseded,
         ),
     )
     return signed(envelope, DEV_SECRETS["adapter_to_intake"])

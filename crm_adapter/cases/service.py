@@ -131,18 +131,21 @@ def emit_status(
     note: str | None,
     changed_at: dt.datetime,
     reopen_id: uuid.UUID | None = None,
+    superseded: ReportStatus | None = None,
 ) -> None:
-    """Tell intake the case's current status, as the next version of it."""
+    """Tell intake the case's current status, as the next version of it; or, with
+    `superseded`, a status the CRM gave the case before its current one, for the history."""
     case.status_version += 1
     now = utcnow()
     event = ReportStatusChangedV1(
         report_id=case.report_id,
-        status=ReportStatus(case.status),
+        status=superseded or ReportStatus(case.status),
+        superseded=superseded is not None,
         sequence=case.status_version,
         unit=case.unit_code,
         note=note,
         crm_case_id=case.crm_case_id,
-        crm_status=case.crm_status,
+        crm_status=case.crm_status if superseded is None else None,
         changed_at=changed_at,
         reopen_id=reopen_id,
     )
@@ -257,13 +260,21 @@ async def apply_crm_change(
             },
         )
         return None
-    if _stale(case, change):
-        logger.info("case.stale_change", extra={"report_id": str(case.report_id)})
-        return None
     status = await canonical_status(session, case.connector or "", change.status)
     if status is None:
         # Held for an operator to map, never guessed.
-        await hold_change(session, case, change)
+        await hold_change(session, case, change, current=not _stale(case, change))
+        return None
+    if _same(case, change):
+        logger.info("case.change_seen", extra={"report_id": str(case.report_id)})
+        return None
+    if _stale(case, change):
+        # Made before the change the case shows, sent after it: history, not news.
+        note = await _unit_note(session, case, change.note)
+        emit_status(
+            session, case, note=note, changed_at=change.changed_at, superseded=status
+        )
+        logger.info("case.superseded_change", extra={"report_id": str(case.report_id)})
         return None
     case.crm_version = change.version or case.crm_version
     case.crm_changed_at = max(
@@ -282,6 +293,11 @@ async def apply_crm_change(
         set_status(case, status, at=change.changed_at)
         emit_status(session, case, note=note, changed_at=change.changed_at)
     return None
+
+
+def _same(case: Case, change: CrmStatusChange) -> bool:
+    """The version the case shows, sent again under another update id."""
+    return change.version is not None and change.version == case.crm_version
 
 
 def _stale(case: Case, change: CrmStatusChange) -> bool:

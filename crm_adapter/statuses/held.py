@@ -16,9 +16,10 @@ logger = logging.getLogger(__name__)
 
 
 async def hold_change(
-    session: AsyncSession, case: Case, change: CrmStatusChange
+    session: AsyncSession, case: Case, change: CrmStatusChange, *, current: bool = True
 ) -> None:
-    """Keep the change as it came; the case keeps its status and records the raw code.
+    """Keep the change as it came; the case keeps its status and records the raw code
+    (unless the change is older than the case's, not `current`).
 
     The case's CRM version stays as it was, so that the change can still be applied once
     its code is mapped (unless a newer change has been applied by then).
@@ -45,7 +46,8 @@ async def hold_change(
                 held_at=now,
             )
         )
-    case.crm_status = change.status
+    if current:
+        case.crm_status = change.status
     case.updated_at = now
     logger.warning(
         "case.unmapped_status",

@@ -79,8 +79,11 @@ class Report(Base):
     photos: Mapped[list[Photo]] = relationship(
         order_by="Photo.position", lazy="selectin", cascade="all, delete-orphan"
     )
+    # In the order the changes were made (a change the CRM made earlier may arrive later).
     history: Mapped[list[ReportStatusChange]] = relationship(
-        order_by="ReportStatusChange.id", lazy="selectin", cascade="all, delete-orphan"
+        order_by=lambda: [ReportStatusChange.changed_at, ReportStatusChange.id],
+        lazy="selectin",
+        cascade="all, delete-orphan",
     )
 
 

@@ -5,7 +5,9 @@ in that order, ignoring any at or below `Report.status_sequence`. Intake's own c
 out of that numbering: in the history they count down from 0 (`received` is 0, each reopen by
 the reporter one less), so they never collide with the adapter's under the unique
 (report_id, sequence), and they never move `status_sequence`. A change that neither changes
-the status nor brings a note is recorded as seen and adds nothing to the history.
+the status nor brings a note is recorded as seen and adds nothing to the history. A change
+the CRM made before the case's newest one but sent after it (`superseded`) goes into the
+history at the CRM's time, with its note, and changes neither the status nor notifies anyone.
 
 Asking. A change that closes an open report (to `resolved` or `rejected`) asks its named
 reporter, not its supporters, whether it was really fixed, in the same transaction and keyed
@@ -79,6 +81,21 @@ async def apply_status_change(
     if change.crm_case_id:
         report.crm_case_id = change.crm_case_id
     report.status_sequence = change.sequence
+    if change.superseded:
+        # History only: the report's status is newer, and nobody hears of it now.
+        report.history.append(
+            ReportStatusChange(
+                status=change.status,
+                sequence=change.sequence,
+                note=change.note,
+                changed_at=change.changed_at,
+            )
+        )
+        logger.info(
+            "status.superseded_recorded",
+            extra={"report_id": str(report.id), "sequence": change.sequence},
+        )
+        return None
     if report.pending_reopen_id is not None:
         if change.reopen_id != report.pending_reopen_id:
             logger.info(

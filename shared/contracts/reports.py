@@ -169,6 +169,12 @@ class ReportStatusChangedV1(_Contract):
         "event's `reopen_id`. Every change with a lower sequence was sent before the adapter "
         "knew of the reopen; intake sets such changes aside while it waits for this answer.",
     )
+    superseded: bool = Field(
+        default=False,
+        description="An earlier change the CRM made that arrived after a newer one (webhooks "
+        "out of order): it belongs in the report's history at `changed_at` with its note, "
+        "but the report keeps its newer status and nobody is notified of it.",
+    )
 
 
 _COMMENT_LIMIT = 2000

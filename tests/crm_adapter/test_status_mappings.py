@@ -283,13 +283,19 @@ class TestHeldChanges:
         assert [c["crm_code"] for c in left["codes"]] == ["WAITING_PERMIT"]
         assert [i["crm_code"] for i in left["items"]] == ["WAITING_PERMIT"]
 
-        # WAITING_PERMIT (version 2) is older than what the second case has now.
+        # WAITING_PERMIT (version 2) is older than what the second case has now: it goes
+        # to the report's history only.
         await adapter.put(
             f"{MAPPINGS}/rest_json/WAITING_PERMIT",
             json={"status": "in_progress"},
             headers=MANAGE,
         )
-        assert len(await sent(adapter_settings)) == 2
+        events = await sent(adapter_settings)
+        assert [(str(e.report_id), e.superseded) for e in events[2:]] == [
+            (second, True)
+        ]
+        case = await case_of(adapter_settings, second)
+        assert (case.crm_status, case.crm_version) == ("ON_HOLD", 3)
         assert (await adapter.get(UNMAPPED, headers=READ)).json() == {
             "codes": [],
             "items": [],
@@ -313,7 +319,10 @@ class TestHeldChanges:
             headers=MANAGE,
         )
         assert mapped.json()["reapplied"] == 1
-        assert [e.status for e in await sent(adapter_settings)] == ["resolved"]
+        assert [(e.status, e.superseded) for e in await sent(adapter_settings)] == [
+            ("resolved", False),
+            ("in_progress", True),
+        ]
         case = await case_of(adapter_settings, ref)
         assert (case.status, case.crm_status, case.crm_version) == (
             "resolved",

@@ -176,12 +176,40 @@ class TestCrmWebhook:
             ("reopened", None),
         ]
 
-    async def test_an_older_version_is_ignored(self, adapter, adapter_session, case_id):
+    async def test_an_older_version_goes_to_the_history_only(
+        self, adapter, adapter_session, case_id
+    ):
         crm_id, ref = case_id
         await hook(adapter, case_id=crm_id, external_ref=ref, status="DONE", version=5)
         await hook(
-            adapter, case_id=crm_id, external_ref=ref, status="IN_PROGRESS", version=4
+            adapter,
+            case_id=crm_id,
+            external_ref=ref,
+            status="IN_PROGRESS",
+            version=4,
+            note="Ekipa w drodze",
         )
+        events = await sent_events(adapter_session)
+        assert [(e.status, e.superseded, e.note) for e in events] == [
+            ("resolved", False, None),
+            ("in_progress", True, "Ekipa w drodze"),
+        ]
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.status, case.crm_status, case.crm_version) == (
+            "resolved",
+            "DONE",
+            5,
+        )
+
+    async def test_the_same_version_again_is_no_change(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        for _ in range(2):  # two update ids, one version
+            await hook(
+                adapter, case_id=crm_id, external_ref=ref, status="DONE", version=5
+            )
         assert [e.status for e in await sent_events(adapter_session)] == ["resolved"]
 
     async def test_an_unknown_code_is_held_never_guessed(
@@ -577,7 +605,7 @@ class TestDeduplication:
         assert len(await sent_events(adapter_session)) == 1
         assert await crm_messages(adapter_session) == 1
 
-    async def test_an_older_version_after_a_newer_one_changes_nothing(
+    async def test_an_older_version_after_a_newer_one_changes_no_status(
         self, adapter, adapter_session, case_id
     ):
         crm_id, ref = case_id
@@ -586,7 +614,9 @@ class TestDeduplication:
             adapter, case_id=crm_id, external_ref=ref, status="ASSIGNED", version=2
         )
         assert late.status_code == 202
-        assert [e.status for e in await sent_events(adapter_session)] == ["resolved"]
+        assert [
+            (e.status, e.superseded) for e in await sent_events(adapter_session)
+        ] == [("resolved", False), ("in_progress", True)]
         case = await adapter_session.scalar(select(Case))
         assert case is not None
         assert (case.status, case.crm_status, case.crm_version) == (

@@ -95,6 +95,48 @@ class TestReceiveStatusEvent:
             "resolved",
         ]
 
+    async def test_a_change_the_crm_made_earlier_joins_the_history_in_its_place(
+        self, intake
+    ):
+        headers = await register_and_sign_in(intake, "ola@example.org")
+        report_id = await file(intake, headers)
+        now = dt.datetime.now(dt.UTC)
+        await deliver(
+            intake,
+            status_event(
+                report_id,
+                ReportStatus.RESOLVED,
+                1,
+                changed_at=now + dt.timedelta(hours=2),
+            ),
+        )
+        # The crew's note, made an hour before the case was closed, arrives after it.
+        response = await deliver(
+            intake,
+            status_event(
+                report_id,
+                ReportStatus.IN_PROGRESS,
+                2,
+                note="Ekipa w drodze",
+                changed_at=now + dt.timedelta(hours=1),
+                superseded=True,
+            ),
+        )
+        assert response.status_code == 202
+
+        report = (await intake.get(f"/v1/reports/{report_id}")).json()
+        assert report["status"] == "resolved"
+        assert [(h["status"], h["note"]) for h in report["status_history"]] == [
+            ("received", None),
+            ("in_progress", "Ekipa w drodze"),
+            ("resolved", None),
+        ]
+        items = (await intake.get("/v1/me/notifications", headers=headers)).json()[
+            "items"
+        ]
+        # Told of the closing, not of a step that was over before it arrived.
+        assert [n["status"] for n in items] == ["resolved", "resolved"]
+
     async def test_anonymous_reports_notify_nobody(self, intake, intake_session):
         report_id = await file(intake)
         await deliver(intake, status_event(report_id, ReportStatus.RESOLVED, 1))
