@@ -235,6 +235,39 @@ class Settings(ServiceSettings):
         description="Registrations, code resends and reset requests per IP address and "
         "window.",
     )
+    # What residents write, each limited per client address (IPv6 per /64), per account
+    # when signed in and per device id when one is sent: generous per address, because a
+    # carrier's NAT puts many phones behind one.
+    throttle_writes_window_seconds: int = Field(
+        default=60 * 60,
+        ge=1,
+        description="The window the limits on reports, photos and other writes count in.",
+    )
+    throttle_reports_per_client: int = Field(
+        default=60, ge=1, description="Reports per IP address and window."
+    )
+    throttle_reports_per_account: int = Field(
+        default=20,
+        ge=1,
+        description="Reports per account (signed in) or per device id and window.",
+    )
+    throttle_photos_per_client: int = Field(
+        default=120,
+        ge=1,
+        description="Photos sent with reports per IP address and window.",
+    )
+    throttle_writes_per_client: int = Field(
+        default=120,
+        ge=1,
+        description='Ideas, survey answers, "me too" and feedback together per IP '
+        "address and window.",
+    )
+    throttle_writes_per_account: int = Field(
+        default=60,
+        ge=1,
+        description='Ideas, survey answers, "me too" and feedback together per account '
+        "(signed in) or per device id and window.",
+    )
 
     @model_validator(mode="after")
     def _default_photo_dir(self) -> Self:

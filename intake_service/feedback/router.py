@@ -20,6 +20,8 @@ from intake_service.feedback.exceptions import (
 from intake_service.feedback.schemas import FeedbackCreate, FeedbackRead
 from intake_service.feedback.stats import feedback_summary
 from intake_service.reports.exceptions import ReportNotFound
+from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
+from intake_service.throttling.writes import Writes, limited
 from shared.db import utcnow
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
@@ -46,14 +48,17 @@ _WHO = (
     "the comment in its history, shown to the reporter only) and the city's CRM case is "
     "reopened with the comment. A `rejected` report is not reopened (the unit decided the "
     "city will not act), but the comment reaches the unit's case. Publicly a report shows "
-    "only whether its reporter says it was fixed, never the comment or who.",
-    responses=problem_responses(
+    "only whether its reporter says it was fixed, never the comment or who."
+    "Limited per client address, account or device (429 with `Retry-After`).",
+    responses=throttled_responses(
         NotAuthenticated,
         ReportNotFound,
         ReportNotClosed,
         FeedbackAlreadyGiven,
         ValidationFailed,
+        too_many=TooManyWrites,
     ),
+    dependencies=[limited(Writes.OTHER)],
 )
 async def give_feedback(
     session: SessionDep, account: AccountDep, report_id: uuid.UUID, data: FeedbackCreate

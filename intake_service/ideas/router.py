@@ -25,6 +25,8 @@ from intake_service.ideas.schemas import (
     IdeaTopic,
 )
 from intake_service.reports.exceptions import UnknownCategory
+from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
+from intake_service.throttling.writes import Writes, limited
 from shared.csv_export import csv_response, csv_responses
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
@@ -42,10 +44,16 @@ router = APIRouter(prefix="/v1/ideas", tags=["ideas"])
     description="An idea for the city or for this app, 1 to 2000 characters, with an "
     "optional `topic` (`app` or `city`), a related category and a position (which must lie "
     "inside the city, as for reports). Anyone may send one; with a bearer token it is kept "
-    "with the account, but operators never see who sent it.",
-    responses=problem_responses(
-        NotAuthenticated, ValidationFailed, UnknownCategory, OutsideServiceArea
+    "with the account, but operators never see who sent it."
+    "Limited per client address, account or device (429 with `Retry-After`).",
+    responses=throttled_responses(
+        NotAuthenticated,
+        ValidationFailed,
+        UnknownCategory,
+        OutsideServiceArea,
+        too_many=TooManyWrites,
     ),
+    dependencies=[limited(Writes.OTHER)],
     openapi_extra=OPTIONAL_AUTH,
 )
 async def send_idea(

@@ -12,6 +12,7 @@ from intake_service.area.exceptions import OutsideServiceArea
 from intake_service.deps import (
     OPTIONAL_AUTH,
     AccountDep,
+    ClientDep,
     LangDep,
     OptionalAccountDep,
     PhotosDep,
@@ -56,6 +57,8 @@ from intake_service.reports.schemas import (
     ReportSummary,
     SupportRead,
 )
+from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
+from intake_service.throttling.writes import Writes, admit, limited, photo_limits
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.pagination import InvalidCursor
@@ -83,12 +86,16 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     "with the same key and body (photos included) gets the first answer (with "
     "`Idempotent-Replayed: true`) and creates nothing; the same key with another body is a "
     "422; while the first is still running, a 409. Keys are kept for 7 days per account (or "
-    "for anonymous reports).",
+    "for anonymous reports).\n\n"
+    "**Limits.** Reports are limited per client address (IPv6 per /64) and per account, or "
+    "per device when not signed in and the app sends `X-Device-Id`; photos per client "
+    "address. Over a limit the answer is 429 with `Retry-After` (seconds) and nothing is "
+    "stored.",
     responses={
         201: {
             "headers": {"Idempotent-Replayed": {"description": "`true` on a replay."}}
         },
-        **problem_responses(
+        **throttled_responses(
             MalformedForm,
             InvalidIdempotencyKey,
             NotAuthenticated,
@@ -103,8 +110,10 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
             DamagedPhoto,
             PhotoTooLarge,
             IdempotencyKeyReused,
+            too_many=TooManyWrites,
         ),
     },
+    dependencies=[limited(Writes.REPORTS)],
     openapi_extra={"requestBody": report_request_body(), **OPTIONAL_AUTH},
 )
 async def create_report(
@@ -115,6 +124,7 @@ async def create_report(
     photos: PhotosDep,
     lang: LangDep,
     account: OptionalAccountDep,
+    client: ClientDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -130,6 +140,12 @@ async def create_report(
         max_photo_bytes=settings.photo_max_bytes,
     )
     try:
+        if form.photos:
+            await admit(
+                session,
+                photo_limits(settings, client, account),
+                amount=len(form.photos),
+            )
         data = parse_report(form)
         submitted = await service.submit_report(
             session,
@@ -264,18 +280,21 @@ async def nearby_reports(
     description="Supports an open report instead of filing the same problem again. It counts "
     "once per account, or once per device (`X-Device-Id`, the app's install id) for a resident "
     "who is not signed in; a signed-in supporter is then told about every status change like "
-    "the reporter, once their e-mail address is verified. 201 when counted now, 200 when it was counted before.",
+    "the reporter, once their e-mail address is verified. 201 when counted now, 200 when it was counted before."
+    "Limited per client address, account or device (429 with `Retry-After`).",
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"description": "Counted before; nothing changed."},
-        **problem_responses(
+        **throttled_responses(
             DeviceIdRequired,
             NotAuthenticated,
             ReportNotFound,
             ReportClosed,
             ValidationFailed,
+            too_many=TooManyWrites,
         ),
     },
+    dependencies=[limited(Writes.OTHER)],
     openapi_extra=OPTIONAL_AUTH,
 )
 async def support_report(

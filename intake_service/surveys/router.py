@@ -32,6 +32,8 @@ from intake_service.surveys.schemas import (
     SurveyResults,
     SurveyUpdate,
 )
+from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
+from intake_service.throttling.writes import Writes, limited
 from shared.csv_export import csv_response, csv_responses
 from shared.db import utcnow
 from shared.deps import SessionDep
@@ -67,15 +69,18 @@ async def list_open_surveys(session: SessionDep, lang: LangDep) -> list[PublicSu
     "to 2000 characters). Required questions must be answered, optional ones may be left "
     "out. A survey that has not started, has ended or was closed is a 409 "
     "(`survey-not-open`), as is a second answer from the same account or device. The "
-    "results are anonymous: the account only makes sure it answers once.",
-    responses=problem_responses(
+    "results are anonymous: the account only makes sure it answers once."
+    "Limited per client address, account or device (429 with `Retry-After`).",
+    responses=throttled_responses(
         DeviceIdRequired,
         NotAuthenticated,
         SurveyNotFound,
         SurveyNotOpen,
         SurveyAlreadyAnswered,
         ValidationFailed,
+        too_many=TooManyWrites,
     ),
+    dependencies=[limited(Writes.OTHER)],
     openapi_extra=OPTIONAL_AUTH,
 )
 async def answer_survey(

@@ -23,11 +23,19 @@ class TooManyAttempts(AppError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class TooManyWrites(TooManyAttempts):
+    code = "too-many-requests"
+    title = N_("Too many requests")
+    detail = N_("Too much sent from here in a short time. Try again in {minutes} min.")
+
+
 def throttled_responses(
     *errors: int | type[AppError],
+    too_many: type[TooManyAttempts] | None = None,
 ) -> dict[int | str, dict[str, Any]]:
-    """`problem_responses(...)` plus a 429 that documents its `Retry-After` header."""
-    responses = problem_responses(*errors, TooManyAttempts)
+    """`problem_responses(...)` plus a 429 (`too_many`, by default TooManyAttempts) that
+    documents its `Retry-After` header."""
+    responses = problem_responses(*errors, too_many or TooManyAttempts)
     responses[429]["headers"] = {
         "Retry-After": {
             "description": "Seconds until the limit is lifted.",

@@ -76,8 +76,11 @@ async def check(session: AsyncSession, *limits: Limit) -> None:
         raise TooManyAttempts(retry_after=max(waits))
 
 
-async def count(session: AsyncSession, *limits: Limit) -> list[tuple[int, dt.datetime]]:
-    """Add one attempt to each limit in the caller's transaction; returns (count, window end)."""
+async def count(
+    session: AsyncSession, *limits: Limit, amount: int = 1
+) -> list[tuple[int, dt.datetime]]:
+    """Add `amount` attempts to each limit in the caller's transaction; returns (count,
+    window end)."""
     now = utcnow()
     await session.execute(
         delete(AttemptCounter).where(AttemptCounter.window_ends_at <= now)
@@ -85,7 +88,7 @@ async def count(session: AsyncSession, *limits: Limit) -> list[tuple[int, dt.dat
     counters = []
     for item in limits:
         new = upsert_insert(session, AttemptCounter).values(
-            key=item.key, count=1, window_ends_at=now + item.window
+            key=item.key, count=amount, window_ends_at=now + item.window
         )
         # A window that ended (and was not deleted yet, by a concurrent transaction)
         # starts again.
@@ -93,7 +96,7 @@ async def count(session: AsyncSession, *limits: Limit) -> list[tuple[int, dt.dat
         upsert = new.on_conflict_do_update(
             index_elements=[AttemptCounter.key],
             set_={
-                "count": case((expired, 1), else_=AttemptCounter.count + 1),
+                "count": case((expired, amount), else_=AttemptCounter.count + amount),
                 "window_ends_at": case(
                     (expired, new.excluded.window_ends_at),
                     else_=AttemptCounter.window_ends_at,
@@ -105,9 +108,10 @@ async def count(session: AsyncSession, *limits: Limit) -> list[tuple[int, dt.dat
     return counters
 
 
-async def hit(session: AsyncSession, *limits: Limit) -> None:
-    """Count one request against each limit, commit, and refuse it if one is over."""
-    counters = await count(session, *limits)
+async def hit(session: AsyncSession, *limits: Limit, amount: int = 1) -> None:
+    """Count one request (or `amount` items) against each limit, commit, and refuse it if
+    one is over."""
+    counters = await count(session, *limits, amount=amount)
     await session.commit()
     now = utcnow()
     waits = [
