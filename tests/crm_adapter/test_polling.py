@@ -234,7 +234,7 @@ async def test_without_an_update_feed_auto_polling_reads_the_requests(
     assert len(feed) == 1  # asked once, then remembered
 
 
-async def test_an_open311_change_read_late_never_overwrites_a_newer_one(
+async def test_an_open311_change_read_late_goes_to_the_history_only(
     adapter, crm_simulator, crm_simulator_app, sessionmaker, czk_on_open311
 ):
     connector = open311_connector(
@@ -259,7 +259,11 @@ async def test_an_open311_change_read_late_never_overwrites_a_newer_one(
     )
     async with sessionmaker() as session:
         assert await receive_change(session, connector_name="open311", change=late)
-    assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]
+    assert [(e.status, e.superseded, e.note) for e in await sent(sessionmaker)] == [
+        ("submitted", False, None),
+        ("resolved", False, None),
+        ("in_progress", True, "Ekipa w drodze"),
+    ]
 
 
 async def test_a_poller_behind_reads_page_after_page_at_once(
