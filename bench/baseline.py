@@ -151,7 +151,8 @@ def main() -> None:
         host="127.0.0.1",
         port=args.port,
         log_config=None,
-        proxy_headers=True,
+        # As the services by default: no proxy is trusted, forwarded headers go unread.
+        proxy_headers=False,
         access_log=False,
     )
 

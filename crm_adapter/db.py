@@ -6,7 +6,7 @@ from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import new_registry
-from shared.inbox import InboxMixin
+from shared.inbox import ID_LENGTH, InboxMixin
 from shared.outbox import OutboxMixin
 
 
@@ -33,5 +33,6 @@ class InboxMessage(InboxMixin, Base):
     )
 
     # The sender's id of the delivery (a webhook's `webhook-id`), where it has one apart from
-    # the message's own id: a second delivery under either id is the same message.
-    delivery_id: Mapped[str | None] = mapped_column(String(200))
+    # the message's own id: a second delivery under either id is the same message. Stored as
+    # `fitting_id`: the sender may choose a longer one.
+    delivery_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))

@@ -41,8 +41,9 @@ async def get_mailer(request: Request) -> Mailer:
 
 
 async def get_client_address(request: Request) -> str:
-    """The client's IP address (behind a reverse proxy on another host, set
-    `FORWARDED_ALLOW_IPS` to its address so that this is the resident's, not the proxy's)."""
+    """The client's IP address: the connection's, or the one a trusted proxy forwarded
+    (behind a reverse proxy, name it in `INTAKE_TRUSTED_PROXIES` so that this is the
+    resident's, not the proxy's; uvicorn reads the header, nothing here does)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,8 @@ from fastapi import FastAPI
 from shared.logging import configure_logging
 from shared.runtime import StartLoops, run_worker
 from shared.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,18 @@ class Command:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, Any], Coroutine[Any, Any, int]]
+
+
+def proxy_options(settings: ServiceSettings) -> dict[str, Any]:
+    """uvicorn's options for X-Forwarded-For and X-Forwarded-Proto: read only when a trusted
+    proxy (`trusted_proxies`) sent them, and not at all when none is configured.
+
+    uvicorn would otherwise believe them from 127.0.0.1 (or `FORWARDED_ALLOW_IPS`), and any
+    client on the host, or reaching it through something that forwards connections, could
+    name the address it is seen under, and throttled by, with each request.
+    """
+    trusted = [str(network) for network in settings.trusted_proxies]
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def main(
@@ -61,12 +77,21 @@ def main(
     settings = settings_factory()
     configure_logging(json_output=settings.log_json, level=settings.log_level)
     if args.command == "api":
+        if "FORWARDED_ALLOW_IPS" in os.environ:
+            # uvicorn's own variable is not read: a deployment relying on it would have
+            # every client seen as its proxy, and throttled together.
+            logger.warning(
+                "settings.forwarded_allow_ips_ignored",
+                extra={
+                    "use": f"{settings.model_config.get('env_prefix', '')}TRUSTED_PROXIES"
+                },
+            )
         uvicorn.run(
             create_app(settings),
             host=args.host or settings.host,
             port=args.port or settings.port,
             log_config=None,
-            proxy_headers=True,
+            **proxy_options(settings),
         )
     elif args.command == "worker":
         with contextlib.suppress(KeyboardInterrupt):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, update
@@ -14,13 +15,30 @@ from shared.contracts import Event
 from shared.db import UtcDateTime, upsert_insert, utcnow
 from shared.webhooks import parse_envelope
 
+ID_LENGTH = 200
+"""The length of an inbox's columns of senders' ids."""
+
+
+def fitting_id(value: str, limit: int = ID_LENGTH) -> str:
+    """A sender's id as it is stored: itself, or when longer than `limit` characters
+    "sha256:" and the hex SHA-256 of it.
+
+    An id the sender chose (a webhook's `webhook-id`, which Standard Webhooks does not
+    bound) is only ever compared, never read: its digest recognises it as well, and ids that
+    share a long beginning stay apart. Ids that fit are kept as they are, so that the rows
+    stored before stay comparable and an operator can read them.
+    """
+    if len(value) <= limit:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
 
 class InboxMixin:
     """Columns of a service's `inbox_messages` table."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(50))
-    external_id: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     message_type: Mapped[str] = mapped_column(String(100))
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from pathlib import Path
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 from shared.operators import ConfiguredKey, duplicate_names
 from shared.retry import Backoff
@@ -74,6 +75,13 @@ class ServiceSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default=[],
+        description="The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed: IP addresses or networks (CIDR), comma-separated (or a JSON list). "
+        "Empty (the default), none is: the client's address is the one that connected, "
+        "so no client can choose the address it is counted under.",
+    )
     run_worker: bool = Field(
         default=True,
         description="Run the background loops inside the API process (the embedded default); "
@@ -114,6 +122,16 @@ class ServiceSettings(BaseSettings):
         'operator-key create`: a JSON list of {"name", "role" (read or manage), "sha256" (hex '
         "SHA-256 of the key)}; the keys themselves are never written here.",
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _unique_operator_names(self) -> Self:

@@ -90,6 +90,18 @@ class CrmCase:
     version: int | None = None
 
 
+CHANGE_LIMITS: Mapping[str, int] = {
+    "update_id": 200,
+    "case_id": 100,
+    "external_ref": 200,
+    "status": 50,
+}
+"""The longest each text field of a `CrmStatusChange` may be, in characters: the shortest of
+the columns it is stored in (the inbox, the case, a held change). A connector declares these
+on the models it reads the CRM with; `too_long` checks any change before it is stored, as
+SQLite would store a longer value and PostgreSQL refuse the whole transaction."""
+
+
 @dataclass(frozen=True)
 class CrmStatusChange:
     """A status change as the CRM reports it, before mapping to our statuses."""
@@ -101,6 +113,16 @@ class CrmStatusChange:
     note: str | None
     version: int | None
     changed_at: dt.datetime
+
+
+def too_long(change: CrmStatusChange) -> str | None:
+    """Which field of the change is longer than `CHANGE_LIMITS` allows, and by how much
+    (None when each fits)."""
+    for field, limit in CHANGE_LIMITS.items():
+        value = getattr(change, field)
+        if value is not None and len(value) > limit:
+            return f"{field}: {len(value)} characters, at most {limit}"
+    return None
 
 
 class CrmConnector(Protocol):

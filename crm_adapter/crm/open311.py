@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import json
 import logging
 import uuid
@@ -55,6 +54,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.crm.connector import (
+    CHANGE_LIMITS,
     CaseDraft,
     CrmCase,
     CrmRejected,
@@ -68,6 +68,7 @@ from crm_adapter.crm.mapping import status_map
 from crm_adapter.crm.models import Open311Token
 from crm_adapter.crm.photos import PhotoLinks
 from shared.db import utcnow
+from shared.inbox import fitting_id
 from shared.retry import parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ REQUESTS_WINDOW = dt.timedelta(days=90)
 """How far back core `GET requests` may read (the spec's limit): its `start_date` filters on
 when a request was made, so a status change on an older request is found only this way."""
 
-_MAX_ID = 100
-_MAX_STATUS = 50
-_MAX_UPDATE_ID = 200
+_MAX_ID = CHANGE_LIMITS["case_id"]
+_MAX_STATUS = CHANGE_LIMITS["status"]
+_MAX_UPDATE_ID = CHANGE_LIMITS["update_id"]
 _MAX_NOTE = 4000
 
 PollSource = Literal["auto", "updates", "requests"]
@@ -523,10 +524,8 @@ class Open311Connector:
                 "open311.unreadable_change", extra={"record": str(record)[:300]}
             )
             return None
-        if len(update_id) > _MAX_UPDATE_ID:
-            update_id = "sha256:" + hashlib.sha256(update_id.encode()).hexdigest()
         change = CrmStatusChange(
-            update_id=update_id,
+            update_id=fitting_id(update_id, _MAX_UPDATE_ID),
             case_id=case_id,
             external_ref=_text(record, "service_request_id_ext") or None,
             status=status[:_MAX_STATUS],

@@ -4,10 +4,11 @@ One poller per connector that can list its changes and has polling switched on (
 REST JSON CRM, whose webhooks are the primary path, at least a daily reconciliation sweep).
 Each run reads one page of changes after the stored cursor, stores each in the inbox under
 the CRM's update id and applies it (`receive_change`, one transaction per change, as a webhook
-would; the changes of cases that are not ours are passed over), and only then stores the new
-cursor: a crash in between reads the same changes again, and the inbox keeps each once. While
-the CRM says more changes follow, the next page is read at once. The cursor row also says when
-the poller last ran and why it last failed.
+would; the changes of cases that are not ours are passed over, and so, with a warning in the
+log, is a change with a field longer than its column), and only then stores the new cursor:
+a crash in between reads the same changes again, and the inbox keeps each once. While the CRM
+says more changes follow, the next page is read at once. The cursor row also says when the
+poller last ran and why it last failed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import Case
 from crm_adapter.cases.service import is_ours
-from crm_adapter.crm.connector import CrmError, PollingConnector
+from crm_adapter.crm.connector import CrmError, PollingConnector, too_long
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.webhooks.service import receive_change
 from shared.db import utcnow
@@ -85,6 +86,18 @@ class Poller:
             return 0
         new = 0
         for polled in page.changes:
+            if (reason := too_long(polled.change)) is not None:
+                # PostgreSQL would refuse to store it at every poll, and the cursor would
+                # never move past it: the changes after it count more than this one.
+                logger.warning(
+                    "poll.unreadable_change",
+                    extra={
+                        "connector": self.name,
+                        "update_id": polled.change.update_id[:100],
+                        "reason": reason,
+                    },
+                )
+                continue
             async with self._sessionmaker() as session:
                 if not await is_ours(session, polled.change, self.name):
                     continue  # a CRM's list holds the cases it got elsewhere too

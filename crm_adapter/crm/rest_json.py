@@ -8,8 +8,9 @@ are retried.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
@@ -17,12 +18,14 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
 )
 
 from crm_adapter.crm.connector import (
+    CHANGE_LIMITS,
     CaseDraft,
     CrmCase,
     CrmStatusChange,
@@ -37,12 +40,14 @@ from shared.params import in_range
 from shared.retry import parse_retry_after
 from shared.text import Text
 
+logger = logging.getLogger(__name__)
+
 _MAX_VERSION = 2**63 - 1
 
 
 class _Case(BaseModel):
-    case_id: Annotated[Text, Field(min_length=1, max_length=100)]
-    status: Annotated[Text, Field(min_length=1, max_length=50)]
+    case_id: Annotated[Text, Field(min_length=1, max_length=CHANGE_LIMITS["case_id"])]
+    status: Annotated[Text, Field(min_length=1, max_length=CHANGE_LIMITS["status"])]
     version: Annotated[int, Field(ge=0, le=_MAX_VERSION)] | None = None
 
 
@@ -54,24 +59,82 @@ def _crm_case(case: _Case) -> CrmCase:
 
 
 class _Webhook(BaseModel):
-    """This protocol's webhook: every change carries the case's version, which orders them."""
+    """A status change of a case in the CRM; its version orders the changes of a case."""
 
-    update_id: Annotated[Text, Field(min_length=1, max_length=200)]
-    case_id: Annotated[Text, Field(min_length=1, max_length=100)]
-    external_ref: Annotated[Text, Field(max_length=200)] | None = None
-    status: Annotated[Text, Field(min_length=1, max_length=50)]
-    note: Annotated[Text, Field(max_length=4000)] | None = None
-    version: Annotated[int, Field(ge=1, le=_MAX_VERSION)]
-    changed_at: Annotated[AwareDatetime, AfterValidator(in_range)]
+    # Also the request body the adapter's OpenAPI document shows. The text fields are no
+    # longer than the columns they are stored in (`CHANGE_LIMITS`).
+    model_config = ConfigDict(title="CrmStatusWebhook")
+
+    update_id: Annotated[
+        Text,
+        Field(
+            min_length=1,
+            max_length=CHANGE_LIMITS["update_id"],
+            description="The CRM's id of the change: the same on every delivery of it.",
+        ),
+    ]
+    case_id: Annotated[
+        Text,
+        Field(
+            min_length=1,
+            max_length=CHANGE_LIMITS["case_id"],
+            description="The CRM's id of the case.",
+        ),
+    ]
+    external_ref: (
+        Annotated[
+            Text,
+            Field(
+                max_length=CHANGE_LIMITS["external_ref"],
+                description="The report id the case was opened with (ours, or another "
+                "system's).",
+            ),
+        ]
+        | None
+    ) = None
+    status: Annotated[
+        Text,
+        Field(
+            min_length=1,
+            max_length=CHANGE_LIMITS["status"],
+            description="The CRM's status code.",
+        ),
+    ]
+    note: (
+        Annotated[Text, Field(max_length=4000, description="The unit's note.")] | None
+    ) = None
+    version: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=_MAX_VERSION,
+            description="The case's version after the change (higher is newer).",
+        ),
+    ]
+    changed_at: Annotated[
+        AwareDatetime,
+        AfterValidator(in_range),
+        Field(description="When the change was made, with its offset."),
+    ]
 
 
-class _Update(_Webhook):
-    """One entry of the CRM's change list: the webhook it sent, numbered."""
-
+class _Numbered(BaseModel):
     seq: Annotated[int, Field(ge=1, le=_MAX_VERSION)]
 
 
-_UPDATES = TypeAdapter(list[_Update])
+class _Update(_Webhook, _Numbered):
+    """One entry of the CRM's change list: the webhook it sent, numbered."""
+
+
+# Each entry is read on its own: one the adapter cannot take is passed over, not allowed to
+# fail every poll after it.
+_ENTRIES = TypeAdapter(list[Any])
+
+
+def webhook_schema() -> dict[str, Any]:
+    """The JSON Schema of this protocol's webhook body, with the limits of its fields."""
+    return _Webhook.model_json_schema()
+
 
 POLL_PAGE = 200
 
@@ -225,9 +288,21 @@ class RestJsonConnector:
             "GET", "/api/updates", params={"after": after, "limit": self._poll_page}
         )
         try:
-            updates = _UPDATES.validate_json(response.content)
+            entries = _ENTRIES.validate_json(response.content)
         except ValidationError as exc:
             raise CrmUnavailable(f"unexpected answer: {exc.errors()[:3]}") from exc
+        updates = []
+        for entry in entries:
+            try:
+                updates.append(_Update.model_validate(entry))
+            except ValidationError as exc:
+                seq = _seq_of(entry)
+                logger.warning(
+                    "rest_json.unreadable_change",
+                    extra={"seq": seq, "errors": _problems(exc)},
+                )
+                if seq is not None:
+                    after = max(after, seq)
         changes = []
         for update in sorted(updates, key=lambda u: u.seq):
             webhook = update.model_dump(mode="json", exclude={"seq"})
@@ -240,4 +315,20 @@ class RestJsonConnector:
             after = max(after, update.seq)
         # Until a page comes back empty: a CRM may serve fewer than asked. A cursor that
         # did not move means the CRM ignored it; asking again would loop.
-        return PolledPage(changes, str(after), more=bool(updates) and after > start)
+        return PolledPage(changes, str(after), more=bool(entries) and after > start)
+
+
+def _seq_of(entry: object) -> int | None:
+    """The number of an entry of the change list, when it has a readable one."""
+    try:
+        return _Numbered.model_validate(entry).seq
+    except ValidationError:
+        return None
+
+
+def _problems(exc: ValidationError) -> str:
+    """Where and why an entry is unreadable, without its values (a note may name people)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+        for e in exc.errors(include_url=False, include_input=False)[:5]
+    )

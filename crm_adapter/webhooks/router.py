@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
+from crm_adapter.crm.rest_json import webhook_schema
 from crm_adapter.deps import CrmConnectorDep
 from crm_adapter.webhooks import service
 from crm_adapter.webhooks.service import InvalidWebhook
@@ -20,6 +21,16 @@ from shared.webhooks import (
 
 router = APIRouter(tags=["crm"])
 
+EXAMPLE = {
+    "update_id": "3f0c9a4e-7b1d-4c2a-9e55-8d1f0b6a2c7e",
+    "case_id": "CRM-000042",
+    "external_ref": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+    "status": "IN_PROGRESS",
+    "note": "Ekipa w drodze",
+    "version": 2,
+    "changed_at": "2026-11-28T09:15:00Z",
+}
+
 
 @router.post(
     "/webhooks/crm",
@@ -31,15 +42,21 @@ router = APIRouter(tags=["crm"])
     "accepted, so a secret can be rotated live). Each change is stored once: a delivery "
     "whose `webhook-id` or whose CRM `update_id` was seen before is acknowledged and "
     "changes nothing (both ids are kept for `ADAPTER_INBOX_RETENTION_DAYS`, at least 7 "
-    "days). The change is applied before the answer: mapped onto the canonical statuses "
-    "through the status mapping (a code it does not know is held for an operator, never "
-    "guessed; see `GET /admin/unmapped`), never over a newer version of the case, and "
-    "passed on to intake. Example body:\n\n"
-    "```json\n"
-    '{"update_id": "3f0c…", "case_id": "CRM-000042", "external_ref": "<report id>",\n'
-    ' "status": "IN_PROGRESS", "note": "Ekipa w drodze", "version": 2,\n'
-    ' "changed_at": "2026-11-28T09:15:00Z"}\n'
-    "```",
+    "days; a `webhook-id` may be of any length). A field longer than the schema allows "
+    "(the lengths the adapter stores) is a 422 and nothing is stored. The change is "
+    "applied before the answer: mapped onto the canonical statuses through the status "
+    "mapping (a code it does not know is held for an operator, never guessed; see "
+    "`GET /admin/unmapped`), never over a newer version of the case, and passed on to "
+    "intake.",
+    # The body is read as the signed bytes, before it is parsed: its schema is shown here.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": webhook_schema(), "example": EXAMPLE}
+            },
+        }
+    },
     responses={
         202: {"description": "Stored (or already stored)."},
         **problem_responses(

@@ -11,11 +11,11 @@ import json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.service import apply_crm_change
-from crm_adapter.crm.connector import CrmConnector, CrmStatusChange
+from crm_adapter.crm.connector import CrmConnector, CrmStatusChange, too_long
 from crm_adapter.db import InboxMessage
 from shared.errors import AppError
 from shared.i18n import N_
-from shared.inbox import handle_once
+from shared.inbox import fitting_id, handle_once
 
 MESSAGE_TYPE = "crm.status_changed"
 
@@ -28,11 +28,15 @@ class InvalidWebhook(AppError):
 
 
 def parse_change(connector: CrmConnector, body: bytes) -> CrmStatusChange:
-    """The status change in a webhook's body, or InvalidWebhook (422)."""
+    """The status change in a webhook's body, or InvalidWebhook (422), also for a field
+    longer than the column it is stored in (whatever the connector's format allows)."""
     try:
-        return connector.parse_webhook(body)
+        change = connector.parse_webhook(body)
     except ValueError as exc:
         raise InvalidWebhook(reason=str(exc)[:500]) from exc
+    if (reason := too_long(change)) is not None:
+        raise InvalidWebhook(reason=reason)
+    return change
 
 
 def source_of(connector_name: str) -> str:
@@ -69,9 +73,10 @@ async def receive_change(
     """Store the change once and apply it, committing both; False when it was here already.
 
     A change is the same as one stored before when either its CRM update id or its
-    `delivery_id` (the webhook's `webhook-id`; None for a change found by polling) was seen
-    under this connector: it is acknowledged all the same, and changes nothing. `payload` is
-    what the CRM sent (the webhook's body), kept for diagnosis; by default the change itself.
+    `delivery_id` (the webhook's `webhook-id`, of any length; None for a change found by
+    polling) was seen under this connector: it is acknowledged all the same, and changes
+    nothing. `payload` is what the CRM sent (the webhook's body), kept for diagnosis; by
+    default the change itself. The change's fields fit their columns (`too_long`).
     """
     return await handle_once(
         session,
@@ -81,7 +86,9 @@ async def receive_change(
         message_type=MESSAGE_TYPE,
         payload=payload if payload is not None else _as_json(change),
         handler=lambda: apply_crm_change(session, change, connector_name),
-        columns={"delivery_id": delivery_id},
+        columns={
+            "delivery_id": None if delivery_id is None else fitting_id(delivery_id)
+        },
     )
 
 

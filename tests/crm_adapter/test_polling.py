@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm_adapter.cases.pusher import CasePusher
 from crm_adapter.config import Settings
@@ -18,6 +19,7 @@ from crm_adapter.crm.models import PollCursor
 from crm_adapter.crm.polling import Poller
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import InboxMessage
+from crm_adapter.statuses.models import HeldChange
 from crm_adapter.webhooks.service import receive_change
 from crm_adapter.worker import poll_intervals
 from shared.db import make_engine, make_sessionmaker
@@ -294,6 +296,109 @@ async def test_a_poller_behind_reads_page_after_page_at_once(
         "in_progress",
         "resolved",
     ]
+
+
+class Altered(httpx.AsyncBaseTransport):
+    """The CRM as it is, but `alter` rewrites the records of its change list (JSON)."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        path: str,
+        alter: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
+        self.inner = inner
+        self.path = path
+        self.alter = alter
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path != self.path:
+            return response
+        records = json.loads(await response.aread())
+        self.alter(records)
+        return httpx.Response(response.status_code, json=records)
+
+
+@pytest.mark.parametrize(
+    "too_long",
+    [
+        {"update_id": "U" * 201},
+        {"case_id": "C" * 101},
+        {"external_ref": "R" * 201},
+        {"status": "X" * 51},
+    ],
+)
+async def test_a_rest_json_change_too_long_for_its_columns_is_passed_over(
+    adapter,
+    adapter_session,
+    crm_simulator,
+    crm_simulator_app,
+    sessionmaker,
+    too_long,
+):
+    def spoil_the_first(records: list[dict[str, Any]]) -> None:
+        records[0].update(too_long)
+
+    crm = Altered(
+        httpx.ASGITransport(app=crm_simulator_app), "/api/updates", spoil_the_first
+    )
+    connector = rest_connector(crm)
+    report_id = await push(sessionmaker, connector, adapter, "pothole")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    for status in ("ASSIGNED", "DONE"):
+        await crm_simulator.post(
+            f"/api/cases/{case_id}/status", json={"status": status}
+        )
+
+    # The change the adapter cannot store is left behind; the one after it is not.
+    poller = Poller(sessionmaker=sessionmaker, connector=connector)
+    await poller.run_once()
+    cursor = await the_cursor(sessionmaker, "rest_json")
+    assert (cursor.cursor, cursor.last_error) == ("2", None)
+    assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]
+    assert await crm_messages(adapter_session) == 1
+
+
+async def test_an_open311_change_too_long_for_its_columns_is_passed_over(
+    adapter,
+    adapter_session,
+    crm_simulator,
+    crm_simulator_app,
+    sessionmaker,
+    czk_on_open311,
+):
+    def spoil_the_first(records: list[dict[str, Any]]) -> None:
+        # A code without a mapping (the change would be held whole) and a reference
+        # longer than the held change's column.
+        records[0].update(
+            status="awaiting_parts",
+            external_status_code="",
+            service_request_id_ext="R" * 201,
+        )
+
+    crm = Altered(
+        httpx.ASGITransport(app=crm_simulator_app),
+        "/open311/v2/servicerequestupdates.json",
+        spoil_the_first,
+    )
+    connector = open311_connector(sessionmaker, crm, "json", poll_source="updates")
+    report_id = await push(sessionmaker, connector, adapter, "fallen_tree")
+    case_id = await crm_case_id(crm_simulator, report_id)
+    for status in ("ASSIGNED", "DONE"):
+        await crm_simulator.post(
+            f"/api/cases/{case_id}/status", json={"status": status}
+        )
+
+    poller = Poller(sessionmaker=sessionmaker, connector=connector)
+    await poller.run_once()
+    cursor = await the_cursor(sessionmaker, "open311")
+    assert cursor.cursor is not None
+    assert cursor.last_error is None
+    assert [e.status for e in await sent(sessionmaker)] == ["submitted", "resolved"]
+    assert await crm_messages(adapter_session) == 1
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count(HeldChange.id))) == 0
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@ import base64
 import datetime as dt
 import json
 import uuid
+from typing import Any
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -10,8 +11,11 @@ from sqlalchemy import func, select, update
 from crm_adapter.app import create_app
 from crm_adapter.cases.models import Case
 from crm_adapter.config import Settings
+from crm_adapter.crm.connector import CHANGE_LIMITS, CrmStatusChange
 from crm_adapter.crm.mapping import status_map
 from crm_adapter.db import InboxMessage, OutboxEvent
+from crm_adapter.statuses.models import HeldChange
+from crm_adapter.webhooks.service import InvalidWebhook, parse_change
 from devtools.crm_simulator.app import CaseStatus
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
@@ -290,7 +294,10 @@ class TestCrmWebhook:
         [
             {"update_id": ""},
             {"version": None},
+            # One character past the column each is stored in.
+            {"update_id": "U" * 201},
             {"case_id": "C" * 101},
+            {"external_ref": "R" * 201},
             {"status": "X" * 51},
             {"note": "\x00"},
             {"changed_at": "0001-01-01T00:00:00+05:00"},
@@ -307,7 +314,13 @@ class TestCrmWebhook:
         headers = Signer(DEV_SECRETS["crm_webhooks"]).headers("delivery-1", raw)
         response = await adapter.post("/webhooks/crm", content=raw, headers=headers)
         assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:mam:problem:invalid-webhook"
         assert await crm_messages(adapter_session) == 0
+        assert await sent_events(adapter_session) == []
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.crm_status, case.crm_version) == (None, 0)
 
     async def test_a_body_in_another_format_is_a_422(self, adapter):
         from shared.settings import DEV_SECRETS
@@ -318,6 +331,146 @@ class TestCrmWebhook:
         response = await adapter.post("/webhooks/crm", content=body, headers=headers)
         assert response.status_code == 422
         assert response.json()["type"] == "urn:mam:problem:invalid-webhook"
+
+
+def delivered(body: bytes, delivery_id: str) -> dict[str, str]:
+    """Headers of a delivery the CRM signed under `delivery_id` (its `webhook-id`)."""
+    return {
+        "content-type": "application/json",
+        **Signer(DEV_SECRETS["crm_webhooks"]).headers(delivery_id, body),
+    }
+
+
+class TestLongValues:
+    """Standard Webhooks puts no bound on a `webhook-id`; the body's fields have theirs."""
+
+    async def test_a_long_delivery_id_is_taken_and_recognised_when_sent_again(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        delivery = "msg_" + "7" * 496
+        body, _ = crm_webhook(
+            case_id=crm_id, external_ref=ref, status="DONE", version=2
+        )
+        response = await adapter.post(
+            "/webhooks/crm", content=body, headers=delivered(body, delivery)
+        )
+        assert response.status_code == 202
+        # The same delivery again, as a sender that rebuilt its body would send it: only
+        # the delivery id tells that it is the same.
+        again, _ = crm_webhook(
+            case_id=crm_id, external_ref=ref, status="IN_PROGRESS", version=3
+        )
+        response = await adapter.post(
+            "/webhooks/crm", content=again, headers=delivered(again, delivery)
+        )
+        assert response.status_code == 202
+        assert [e.status for e in await sent_events(adapter_session)] == ["resolved"]
+        await adapter_session.rollback()  # end the read, to see what comes next
+        # Another delivery whose id differs only past the first 200 characters is new.
+        other, _ = crm_webhook(
+            case_id=crm_id, external_ref=ref, status="REOPENED", version=4
+        )
+        response = await adapter.post(
+            "/webhooks/crm", content=other, headers=delivered(other, delivery + "8")
+        )
+        assert response.status_code == 202
+        assert [e.status for e in await sent_events(adapter_session)] == [
+            "resolved",
+            "reopened",
+        ]
+        assert await crm_messages(adapter_session) == 2
+
+    async def test_a_short_delivery_id_is_kept_as_it_came(
+        self, adapter, adapter_session, case_id
+    ):
+        crm_id, ref = case_id
+        delivery = "msg_" + "7" * 196
+        body, _ = crm_webhook(
+            case_id=crm_id, external_ref=ref, status="DONE", version=2
+        )
+        response = await adapter.post(
+            "/webhooks/crm", content=body, headers=delivered(body, delivery)
+        )
+        assert response.status_code == 202
+        stored = await adapter_session.scalar(
+            select(InboxMessage.delivery_id).where(
+                InboxMessage.source == "crm:rest_json"
+            )
+        )
+        assert stored == delivery
+
+    async def test_fields_as_long_as_their_columns_are_stored(
+        self, adapter, adapter_settings, adapter_session, case_id
+    ):
+        _, ref = case_id
+        longest = {
+            "update_id": "U" * 200,
+            "case_id": "C" * 100,
+            "external_ref": "R" * 200,
+            "status": "X" * 50,  # a code without a mapping: the change is held whole
+        }
+        engine = make_engine(adapter_settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                await session.execute(
+                    update(Case).values(crm_case_id=longest["case_id"], state="created")
+                )
+                await session.commit()
+        finally:
+            await engine.dispose()
+        response = await hook(adapter, version=2, note="N" * 4000, **longest)
+        assert response.status_code == 202
+        held = await adapter_session.scalar(select(HeldChange))
+        assert held is not None
+        assert (
+            held.update_id,
+            held.crm_case_id,
+            held.external_ref,
+            held.crm_code,
+        ) == tuple(longest.values())
+        case = await adapter_session.scalar(select(Case))
+        assert case is not None
+        assert (case.report_id, case.crm_status) == (uuid.UUID(ref), "X" * 50)
+
+
+class Lenient:
+    """A connector whose format lets any length through."""
+
+    name = "lenient"
+
+    def parse_webhook(self, body: bytes) -> CrmStatusChange:
+        return CrmStatusChange(
+            update_id="u-1",
+            case_id="C" * 101,
+            external_ref=None,
+            status="DONE",
+            note=None,
+            version=2,
+            changed_at=dt.datetime.now(dt.UTC),
+        )
+
+
+def test_a_field_longer_than_its_column_is_refused_whatever_the_connector():
+    with pytest.raises(InvalidWebhook) as refused:
+        parse_change(Lenient(), b"{}")  # type: ignore[arg-type]
+    assert refused.value.status_code == 422
+    assert refused.value.params == {"reason": "case_id: 101 characters, at most 100"}
+
+
+def test_the_limits_of_a_change_are_those_of_its_columns():
+    def length(column: Any) -> int:
+        return int(column.type.length)
+
+    stored_in: dict[str, list[Any]] = {
+        "update_id": [InboxMessage.external_id, HeldChange.update_id],
+        "case_id": [Case.crm_case_id, HeldChange.crm_case_id],
+        "external_ref": [HeldChange.external_ref],
+        "status": [Case.crm_status, HeldChange.crm_code],
+    }
+    assert set(CHANGE_LIMITS) == set(stored_in)
+    for field, columns in stored_in.items():
+        assert CHANGE_LIMITS[field] == min(length(c) for c in columns), field
 
 
 def secret(label: str) -> str:

@@ -11,6 +11,7 @@ from pydantic import SecretStr, ValidationError
 
 from crm_adapter.config import Settings as AdapterSettings
 from intake_service.config import Settings as IntakeSettings
+from shared.cli import proxy_options
 from shared.settings import DEV_SECRETS, ServiceSettings
 
 
@@ -62,3 +63,31 @@ def test_a_development_secret_among_the_rotated_webhook_secrets_is_refused():
             ],
             **chosen,
         )
+
+
+@pytest.mark.parametrize(
+    ("settings", "prefix"), [(IntakeSettings, "INTAKE_"), (AdapterSettings, "ADAPTER_")]
+)
+def test_trusted_proxies_are_none_by_default_and_read_as_a_list(
+    settings, prefix, monkeypatch
+):
+    assert settings().trusted_proxies == []
+    assert proxy_options(settings()) == {
+        "proxy_headers": False,
+        "forwarded_allow_ips": [],
+    }
+    monkeypatch.setenv(f"{prefix}TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1")
+    assert proxy_options(settings()) == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": ["127.0.0.1/32", "10.0.0.0/8", "::1/128"],
+    }
+    monkeypatch.setenv(f"{prefix}TRUSTED_PROXIES", '["192.168.0.0/16"]')
+    assert [str(n) for n in settings().trusted_proxies] == ["192.168.0.0/16"]
+
+
+@pytest.mark.parametrize("value", ["*", "proxy.internal", "10.0.0.1/8"])
+def test_a_trusted_proxy_must_be_an_address_or_a_network(value, monkeypatch):
+    # Not uvicorn's "*" for everyone, nor a name: anyone could then pose as a proxy.
+    monkeypatch.setenv("INTAKE_TRUSTED_PROXIES", value)
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        IntakeSettings()
