@@ -28,6 +28,7 @@ from shared.errors import (
 from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
+from shared.slow_clients import add_slow_client_limits
 
 DESCRIPTION = """
 Routes each submitted report to the responsible city unit, creates exactly one case per report
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(NulGuardMiddleware)
+    add_slow_client_limits(app, settings)
     app.include_router(health_router)
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)

@@ -47,6 +47,7 @@ from shared.looplag import startup_objects_frozen
 from shared.openapi import document_errors
 from shared.runtime import open_runtime
 from shared.signing import Verifier
+from shared.slow_clients import add_slow_client_limits
 
 DESCRIPTION = """
 Residents report what is broken where they stand: a category, a position and a description,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 max_pixels=settings.photo_max_megapixels * 1_000_000,
                 pool=pool,
             )
-            app.state.metrics, lag = registry_for(app.state.photos)
+            app.state.metrics, lag = registry_for(app.state.photos, app.state.uploads)
             runtime.loops.spawn("event_loop_lag", lag.run())
             try:
                 with startup_objects_frozen():
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(NulGuardMiddleware)
+    app.state.uploads = add_slow_client_limits(app, settings)
     app.include_router(health_router)
     app.include_router(metrics_router)
     for router in (

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from shared.logging import configure_logging
 from shared.runtime import StartLoops, run_worker
 from shared.settings import ServiceSettings
+from shared.slow_clients import deadline_protocol
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def main(
             host=args.host or settings.host,
             port=args.port or settings.port,
             log_config=None,
+            # uvicorn waits for a request's head for ever; this protocol does not.
+            http=deadline_protocol(settings.header_timeout_seconds),
             **proxy_options(settings),
         )
     elif args.command == "worker":

@@ -100,8 +100,10 @@ _HTTP_TITLES: Mapping[int, str] = {
     400: N_("The request body cannot be read"),
     404: N_("Not found"),
     405: N_("Method not allowed"),
+    408: N_("Request body too slow"),
     413: N_("Request body too large"),
     500: N_("Internal server error"),
+    503: N_("Too many uploads at once"),
 }
 
 # What the framework itself answers, with a stable type and a detail like our own errors.
@@ -109,6 +111,12 @@ _HTTP_PROBLEMS: Mapping[int, tuple[str, str]] = {
     400: ("unreadable-body", N_("The body is not valid JSON, or not text in UTF-8.")),
     404: ("not-found", N_("There is nothing at this address.")),
     405: ("method-not-allowed", N_("This address does not take this method.")),
+    408: (
+        "body-too-slow",
+        N_(
+            "The request body came too slowly and was not read to the end. Send it again."
+        ),
+    ),
     413: (
         "body-too-large",
         N_("The request body is larger than this address accepts."),
@@ -116,6 +124,10 @@ _HTTP_PROBLEMS: Mapping[int, tuple[str, str]] = {
     500: (
         "internal-error",
         N_("Something failed on our side and nothing was stored. Please try again."),
+    ),
+    503: (
+        "uploads-busy",
+        N_("Too many uploads are under way. Nothing was stored; try again shortly."),
     ),
 }
 

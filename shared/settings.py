@@ -82,6 +82,36 @@ class ServiceSettings(BaseSettings):
         "Empty (the default), none is: the client's address is the one that connected, "
         "so no client can choose the address it is counted under.",
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection that has not sent a request's whole head (line and "
+        "headers) this long after opening, or after starting the request, is closed.",
+    )
+    body_idle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A request body that sends nothing for this long gets 408.",
+    )
+    body_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="After this long a request body must keep up the least average rate "
+        "below, or it gets 408.",
+    )
+    body_min_bytes_per_second: float = Field(
+        default=4096.0,
+        ge=0,
+        description="The least average rate of a request body after its grace time "
+        "(4 KiB/s is below a weak 2G link; a client sending slower holds a connection "
+        "for nothing).",
+    )
+    max_uploads: int = Field(
+        default=32,
+        ge=1,
+        description="Large request bodies (1 MiB or more, or of undeclared size) being "
+        "received at once per process; one more gets 503 with Retry-After, unread.",
+    )
     run_worker: bool = Field(
         default=True,
         description="Run the background loops inside the API process (the embedded default); "

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from intake_service.photos.service import Photos
 from shared.looplag import LoopLagMonitor
+from shared.slow_clients import Uploads
 
 router = APIRouter(tags=["operations"])
 
@@ -64,11 +65,26 @@ class PhotoCollector(Collector):
         )
 
 
-def registry_for(photos: Photos) -> tuple[CollectorRegistry, LoopLagMonitor]:
+class UploadCollector(Collector):
+    def __init__(self, uploads: Uploads) -> None:
+        self.uploads = uploads
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "mam_intake_uploads_in_progress",
+            "Large request bodies being received now; at INTAKE_MAX_UPLOADS more get 503.",
+            value=self.uploads.active,
+        )
+
+
+def registry_for(
+    photos: Photos, uploads: Uploads
+) -> tuple[CollectorRegistry, LoopLagMonitor]:
     """A registry of this process's metrics and the lag monitor writing into it (to run)."""
     registry = CollectorRegistry()
     monitor = LoopLagMonitor(registry, name=LAG_METRIC)
     registry.register(PhotoCollector(photos))
+    registry.register(UploadCollector(uploads))
     # The process's memory and CPU, and the garbage collector's passes (a pass over the
     # oldest generation holds the loop for as long as it walks every object).
     ProcessCollector(registry=registry)

@@ -7,76 +7,25 @@ counters it keeps per client address.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import select
 
-from devtools.stack import free_ports
 from intake_service.accounts.limits import signin_of_client
 from intake_service.config import Settings
 from intake_service.throttling.models import AttemptCounter
 from shared.db import make_engine, make_sessionmaker
 from tests.databases import Databases
+from tests.e2e.processes import Start, start_intake
 
 pytestmark = pytest.mark.e2e
 
 FORWARDED = "203.0.113.7"
 CLIENTS_LIMIT = 2
 
-Start = Callable[..., str]
-"""Starts intake with these environment variables; its base URL."""
+LIMITED = {"INTAKE_THROTTLE_SIGNIN_PER_CLIENT": str(CLIENTS_LIMIT)}
 
-
-@pytest.fixture
-def start_intake(clean_intake: Databases, tmp_path: Path) -> Iterator[Start]:
-    processes: list[subprocess.Popen[bytes]] = []
-    log = tmp_path / "intake.log"
-
-    def start(**settings: str) -> str:
-        [port] = free_ports(1)
-        own = ("INTAKE_", "ADAPTER_", "MAM_", "FORWARDED_ALLOW_IPS")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(own)} | {
-            "MAM_DATA_DIR": str(tmp_path / "data"),
-            "INTAKE_DATABASE_URL": clean_intake.intake,
-            "INTAKE_RUN_WORKER": "false",
-            "INTAKE_THROTTLE_SIGNIN_PER_CLIENT": str(CLIENTS_LIMIT),
-            **settings,
-        }
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "intake_service", "api", "--port", str(port)],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    return url
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"intake did not start\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+__all__ = ["start_intake"]  # the fixture
 
 
 async def failed_sign_in(
@@ -115,7 +64,7 @@ async def counted_clients(database_url: str, *hosts: str) -> set[str]:
 async def test_by_default_a_forwarded_address_is_not_believed(
     start_intake: Start, clean_intake: Databases, environment: dict[str, str]
 ):
-    url = start_intake(**environment)
+    url = start_intake(**LIMITED, **environment)
     async with httpx.AsyncClient(base_url=url) as client:
         first = await failed_sign_in(client, "a@example.org", FORWARDED)
         assert first.status_code == 401
@@ -133,7 +82,7 @@ async def test_by_default_a_forwarded_address_is_not_believed(
 async def test_a_trusted_proxy_forwards_the_clients_address(
     start_intake: Start, clean_intake: Databases
 ):
-    url = start_intake(INTAKE_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
+    url = start_intake(**LIMITED, INTAKE_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
     async with httpx.AsyncClient(base_url=url) as proxy:
         for n, email in enumerate(["a@example.org", "b@example.org", "c@example.org"]):
             response = await failed_sign_in(proxy, email, f"203.0.113.{7 + n}")
