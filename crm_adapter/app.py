@@ -16,6 +16,7 @@ from crm_adapter.intake_events.router import router as intake_events_router
 from crm_adapter.monitoring.metrics import router as metrics_router
 from crm_adapter.monitoring.router import router as monitoring_router
 from crm_adapter.operators.router import router as operators_router
+from crm_adapter.replay import router as inbox_router
 from crm_adapter.routing.router import router as routing_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_events_router)
     app.include_router(webhooks_router)
     app.include_router(operators_router)
+    app.include_router(inbox_router)
     app.include_router(deliveries_router)
     app.include_router(delivery_operations_router)
     app.include_router(routing_router)

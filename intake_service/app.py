@@ -32,6 +32,7 @@ from intake_service.photos.storage import LocalDiskStorage
 from intake_service.privacy.router import router as privacy_router
 from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
+from intake_service.status.router import operator_inbox_router
 from intake_service.status.router import router as status_router
 from intake_service.surveys.router import operator_router as operator_surveys_router
 from intake_service.surveys.router import router as surveys_router
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_router,
         photos_router,
         status_router,
+        operator_inbox_router,
         surveys_router,
         ideas_router,
         operators_router,

@@ -116,9 +116,8 @@ async def get_operator_keys(session: SessionDep, settings: SettingsDep) -> Opera
 
 
 require_manage = require_operator(Role.MANAGE, get_operator_keys)
-OperatorReadDep = Annotated[
-    Operator, Depends(require_operator(Role.READ, get_operator_keys))
-]
+require_read = require_operator(Role.READ, get_operator_keys)
+OperatorReadDep = Annotated[Operator, Depends(require_read)]
 """The operator acting with a key of any role (`X-API-Key`); 401 without a valid one."""
 OperatorManageDep = Annotated[Operator, Depends(require_manage)]
 """The operator acting with a `manage` key; 403 for a `read` key."""

@@ -87,7 +87,7 @@ Handler = Callable[[], Awaitable[str | None]]
 """Acts on a message in the caller's transaction; returns why it could not, or None.
 
 A handler that cannot act changes nothing but diagnostics, so that the stored message can be
-handled again later."""
+handled again later: operators list such messages and replay them (`shared.inbox_api`)."""
 
 
 async def handle_once(
@@ -146,3 +146,15 @@ async def receive_envelope(
         payload=body.decode(),
         handler=lambda: handler(envelope.event),
     )
+
+
+async def handle_again(
+    session: AsyncSession,
+    message: InboxMixin,
+    handler: Callable[[InboxMixin], Awaitable[str | None]],
+) -> None:
+    """Act on a stored message not handled yet (the caller holds its row locked), in the
+    caller's transaction: it is marked handled, or keeps the new reason it could not be."""
+    error = await handler(message)
+    message.handled_at = utcnow() if error is None else None
+    message.last_error = error

@@ -23,18 +23,24 @@ from shared.inbox import receive_envelope
 
 async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
     """Store the event under its id and act on it; False when it was here already."""
+    return await receive_envelope(
+        session,
+        InboxMessage,
+        body=body,
+        handler=lambda event: handle_event(session, event),
+    )
 
-    async def handle(event: Event) -> str | None:
-        if isinstance(event, ReportSubmittedV1):
-            await open_case(session, event)
-            return None
-        if isinstance(event, ReportReopenRequestedV1):
-            return await request_reopen(session, event)
-        if isinstance(event, ReportCommentAddedV1):
-            return await add_comment(session, event)
-        if isinstance(event, ReporterErasedV1):
-            await forget_reporter(session, event)
-            return None
-        return f"not handled here: {event.type}"
 
-    return await receive_envelope(session, InboxMessage, body=body, handler=handle)
+async def handle_event(session: AsyncSession, event: Event) -> str | None:
+    """Act on one of intake's events; why it could not, or None."""
+    if isinstance(event, ReportSubmittedV1):
+        await open_case(session, event)
+        return None
+    if isinstance(event, ReportReopenRequestedV1):
+        return await request_reopen(session, event)
+    if isinstance(event, ReportCommentAddedV1):
+        return await add_comment(session, event)
+    if isinstance(event, ReporterErasedV1):
+        await forget_reporter(session, event)
+        return None
+    return f"not handled here: {event.type}"

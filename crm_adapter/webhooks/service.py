@@ -6,6 +6,7 @@ place where a change is stored (deduplicated) and applied.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,3 +105,22 @@ def _as_json(change: CrmStatusChange) -> str:
             "changed_at": change.changed_at.isoformat(),
         }
     )
+
+
+def stored_change(payload: str) -> CrmStatusChange | None:
+    """The change a stored payload holds, when it is in the common JSON form (`_as_json`,
+    which the REST JSON connector's webhooks share); None when it is in a CRM's own."""
+    try:
+        data = json.loads(payload)
+        change = CrmStatusChange(
+            update_id=data["update_id"],
+            case_id=data["case_id"],
+            external_ref=data.get("external_ref"),
+            status=data["status"],
+            note=data.get("note"),
+            version=data.get("version"),
+            changed_at=dt.datetime.fromisoformat(data["changed_at"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+    return change if too_long(change) is None else None

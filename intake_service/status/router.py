@@ -6,9 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
+from intake_service.db import InboxMessage
+from intake_service.deps import require_manage, require_read
+from intake_service.operators.models import OPERATORS
 from intake_service.status import service
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
+from shared.inbox_api import inbox_router
 from shared.webhooks import (
     BodyTooLarge,
     InvalidEvent,
@@ -41,3 +45,14 @@ async def receive_event(
 ) -> Response:
     await service.receive_event(session, body=message.body)
     return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+operator_inbox_router = inbox_router(
+    prefix="/v1/operator",
+    model=InboxMessage,
+    store=OPERATORS,
+    read=require_read,
+    manage=require_manage,
+    replay=service.replay,
+    tags=["operator"],
+)

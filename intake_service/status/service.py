@@ -41,7 +41,8 @@ from intake_service.reports import repository
 from intake_service.reports.models import Report, ReportStatusChange
 from shared.contracts import Event, ReportStatus, ReportStatusChangedV1
 from shared.db import utcnow
-from shared.inbox import receive_envelope
+from shared.inbox import InboxMixin, receive_envelope
+from shared.webhooks import parse_envelope
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +52,23 @@ _SILENT = {ReportStatus.SUBMITTED}
 
 async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
     """Store the event once and apply it in the same transaction; False for a duplicate."""
+    return await receive_envelope(
+        session,
+        InboxMessage,
+        body=body,
+        handler=lambda event: handle_event(session, event),
+    )
 
-    async def handle(event: Event) -> str | None:
-        if not isinstance(event, ReportStatusChangedV1):
-            return f"not handled here: {event.type}"
-        return await apply_status_change(session, event)
 
-    return await receive_envelope(session, InboxMessage, body=body, handler=handle)
+async def replay(session: AsyncSession, message: InboxMixin) -> str | None:
+    """Act on a stored event again (an operator's replay); why it could not, or None."""
+    return await handle_event(session, parse_envelope(message.payload.encode()).event)
+
+
+async def handle_event(session: AsyncSession, event: Event) -> str | None:
+    if not isinstance(event, ReportStatusChangedV1):
+        return f"not handled here: {event.type}"
+    return await apply_status_change(session, event)
 
 
 async def apply_status_change(

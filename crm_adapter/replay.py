@@ -1,0 +1,41 @@
+"""Acting again on a stored message an operator replays (`shared.inbox_api`): intake's events
+and the CRMs' changes, each as when it arrived."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_adapter.cases.service import apply_crm_change
+from crm_adapter.db import InboxMessage
+from crm_adapter.deps import require_manage, require_read
+from crm_adapter.intake_events.service import handle_event
+from crm_adapter.operators.models import OPERATORS
+from crm_adapter.webhooks.service import stored_change
+from shared.inbox import InboxMixin
+from shared.inbox_api import inbox_router
+from shared.webhooks import parse_envelope
+
+CRM = "crm:"
+
+
+async def replay(session: AsyncSession, message: InboxMixin) -> str | None:
+    """Act on the message again; why it could not, or None."""
+    if not message.source.startswith(CRM):
+        return await handle_event(
+            session, parse_envelope(message.payload.encode()).event
+        )
+    change = stored_change(message.payload)
+    if change is None:
+        return "kept in the CRM's own format, which only its webhook or poller reads"
+    return await apply_crm_change(session, change, message.source.removeprefix(CRM))
+
+
+router = inbox_router(
+    prefix="/admin",
+    model=InboxMessage,
+    store=OPERATORS,
+    read=require_read,
+    manage=require_manage,
+    replay=replay,
+    tags=["admin"],
+)
