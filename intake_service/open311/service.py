@@ -196,7 +196,7 @@ async def report_by_token(session: AsyncSession, token: str) -> Report | None:
 def _public_note(report: Report) -> str | None:
     """The latest note the unit gave (a reporter's own comment is theirs, not public)."""
     for change in reversed(report.history):
-        if change.note and not change.by_reporter:
+        if change.note and not change.by_reporter and not change.superseded:
             return change.note
     return None
 

@@ -79,11 +79,9 @@ class Report(Base):
     photos: Mapped[list[Photo]] = relationship(
         order_by="Photo.position", lazy="selectin", cascade="all, delete-orphan"
     )
-    # In the order the changes were made (a change the CRM made earlier may arrive later).
+    # In the order the changes arrived; `timeline` places those that came late.
     history: Mapped[list[ReportStatusChange]] = relationship(
-        order_by=lambda: [ReportStatusChange.changed_at, ReportStatusChange.id],
-        lazy="selectin",
-        cascade="all, delete-orphan",
+        order_by="ReportStatusChange.id", lazy="selectin", cascade="all, delete-orphan"
     )
 
 
@@ -120,6 +118,8 @@ class ReportStatusChange(Base):
     changed_at: Mapped[dt.datetime]
     # A change the reporter made (a reopen): its note is their comment, shown only to them.
     by_reporter: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A change the CRM made before one that arrived earlier: history only, never current.
+    superseded: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Changes from the adapter carry its sequence (1, 2, ...); intake's own count down from 0
     # (`received` is 0, each reopen by the reporter one less), so the two never collide.
@@ -204,3 +204,21 @@ class ReportSupporter(Base):
         UniqueConstraint("report_id", "account_id"),
         UniqueConstraint("report_id", "device_id"),
     )
+
+
+def timeline(history: list[ReportStatusChange]) -> list[ReportStatusChange]:
+    """The changes as a resident reads them: in the order they arrived, with each change
+    that came late (`superseded`) before the first that arrived earlier but was made after
+    it. Only late ones move: a CRM's clock may count in whole seconds, ours does not."""
+    placed = [change for change in history if not change.superseded]
+    for late in (change for change in history if change.superseded):
+        after = next(
+            (
+                index
+                for index, change in enumerate(placed)
+                if index > 0 and change.changed_at > late.changed_at
+            ),
+            len(placed),
+        )
+        placed.insert(after, late)
+    return placed

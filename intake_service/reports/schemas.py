@@ -28,6 +28,7 @@ from intake_service.reports.models import (
     Nearby,
     Report,
     ReportStatusChange,
+    timeline,
 )
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
@@ -249,7 +250,7 @@ def _history(report: Report, lang: str, *, reporter: bool) -> list[StatusChangeR
     """`reporter`: read by its reporter, who sees their own comments in it."""
     return [
         StatusChangeRead.of(change, lang, reporter=reporter)
-        for change in report.history
+        for change in timeline(report.history)
     ]
 
 

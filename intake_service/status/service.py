@@ -100,6 +100,7 @@ async def apply_status_change(
                 sequence=change.sequence,
                 note=change.note,
                 changed_at=change.changed_at,
+                superseded=True,
             )
         )
         logger.info(
