@@ -88,4 +88,4 @@ bench: install ## the benchmarks (B1–B7) on PostgreSQL: one table, JSON under 
 
 bench-quick: install ## the benchmark harness at small sizes on both databases (no bars judged)
 	$(BIN)/python -m bench --quick --database postgresql
-	$(BIN)/python -m bench --quick --database sqlite --only B1,B3,B4,B7
+	$(BIN)/python -m bench --quick --database sqlite --only B1,B3,B4,B7,B8

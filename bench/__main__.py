@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import flow, front_door, idle, listing, photos
+from bench import flood, flow, front_door, idle, listing, photos
 from bench.harness import Figure, Options, machine, table, write_results
 
 FIGURES: dict[str, Callable[[Options], Awaitable[list[Figure]]]] = {
@@ -21,6 +21,7 @@ FIGURES: dict[str, Callable[[Options], Awaitable[list[Figure]]]] = {
     "B5": flow.b5,
     "B6": listing.b6,
     "B7": idle.b7,
+    "B8": flood.b8,
 }
 
 

@@ -218,18 +218,24 @@ def stack(
 
 
 @contextlib.contextmanager
-def intake_alone(dbs: Databases, work_dir: Path) -> Iterator[tuple[str, int]]:
+def intake_alone(
+    dbs: Databases, work_dir: Path, *, env: Mapping[str, str] = {}
+) -> Iterator[tuple[str, int]]:
     """Intake's API process alone (its background loops in no process): its URL and pid.
 
     The front-door figures measure what it costs to accept a report; the outbox rows it
-    writes stay pending, as they would while the adapter is away.
+    writes stay pending, as they would while the adapter is away. `env` adds settings.
     """
     (port,) = free_ports(1)
-    env = quiet_env(work_dir) | {
-        "INTAKE_DATABASE_URL": dbs.intake,
-        "INTAKE_RUN_WORKER": "false",
-        "INTAKE_PORT": str(port),
-    }
+    env = (
+        quiet_env(work_dir)
+        | {
+            "INTAKE_DATABASE_URL": dbs.intake,
+            "INTAKE_RUN_WORKER": "false",
+            "INTAKE_PORT": str(port),
+        }
+        | dict(env)
+    )
     migrate = subprocess.run(
         [sys.executable, "-m", "intake_service", "migrate"],
         env=env,

@@ -36,6 +36,7 @@ from intake_service.status.router import operator_inbox_router
 from intake_service.status.router import router as status_router
 from intake_service.surveys.router import operator_router as operator_surveys_router
 from intake_service.surveys.router import router as surveys_router
+from intake_service.throttling.writes import FloodGuard, Refusals
 from shared import memory
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import (
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(NulGuardMiddleware)
     app.state.uploads = add_slow_client_limits(app, settings)
+    app.state.write_refusals = Refusals()
+    app.add_middleware(FloodGuard, refusals=app.state.write_refusals)
     app.include_router(health_router)
     app.include_router(metrics_router)
     for router in (

@@ -3,6 +3,8 @@ refused with 429 before anything of it is stored, and everyone else goes on."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -72,6 +74,31 @@ class TestReports:
         # Another resident is not held up by it.
         async with at(strict, "203.0.113.7") as other:
             assert (await other.post("/v1/reports", json=POTHOLE)).status_code == 201
+
+    async def test_a_flooding_address_is_refused_before_its_request_is_read(
+        self, strict, intake_session
+    ):
+        for _ in range(3):
+            await strict.post("/v1/reports", json=POTHOLE)
+        assert_refused(
+            await strict.post("/v1/reports", json=POTHOLE), title="Zbyt wiele żądań"
+        )
+        # Not even read now: a body that is no JSON is refused, not found wrong.
+        unread = await strict.post(
+            "/v1/reports",
+            content=b"not json",
+            headers={"Content-Type": "application/json", "Accept-Language": "en"},
+        )
+        assert_refused(unread, title="Too many requests")
+        # Its other writes have limits of their own.
+        assert (await strict.post("/v1/ideas", json=IDEA)).status_code == 201
+        assert await count(intake_session, Report) == 3
+
+    async def test_the_early_refusal_ends_with_the_window(self, strict, clock):
+        for _ in range(4):
+            await strict.post("/v1/reports", json=POTHOLE)
+        clock.advance(dt.timedelta(seconds=WINDOW + 1))
+        assert (await strict.post("/v1/reports", json=POTHOLE)).status_code == 201
 
     async def test_an_ipv6_client_is_counted_by_its_64_network(self, strict):
         for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aa::3"):
