@@ -39,8 +39,11 @@ async def run_loop(
             done = 0
         if done and (batch is None or done >= batch):
             continue
+        # Not `wait_for`: on Python 3.11 it drops a cancellation that arrives as the
+        # wake-up does, and the loop would then outlive its group's `stop`.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wakeup.wait(), timeout=interval)
+            async with asyncio.timeout(interval):
+                await wakeup.wait()
 
 
 class LoopGroup:

@@ -149,6 +149,13 @@ def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
         raise exc.DisconnectionError("the database closed this connection")
 
 
+async def _acquire(lock: asyncio.Lock, seconds: float) -> None:
+    """The lock within `seconds`, or TimeoutError (not `wait_for`, which on Python 3.11 can
+    drop a cancellation that arrives as the lock is taken, and leave it held)."""
+    async with asyncio.timeout(seconds):
+        await lock.acquire()
+
+
 def make_engine(
     url: str,
     *,
@@ -212,7 +219,7 @@ def make_engine(
         info = conn.connection.info
         if not info.get(_HOLDS_WRITER):
             try:
-                await_only(asyncio.wait_for(writer.acquire(), SQLITE_WAIT_SECONDS))
+                await_only(_acquire(writer, SQLITE_WAIT_SECONDS))
             except TimeoutError as error:
                 raise exc.OperationalError(
                     "BEGIN IMMEDIATE", None, TimeoutError("database is locked")

@@ -61,3 +61,13 @@ async def test_a_step_that_took_a_whole_batch_runs_again_at_once():
         assert ran == [0, 1, 2]  # more may have been waiting after each full batch
     finally:
         await loops.stop()
+
+
+async def test_a_loop_stops_even_when_woken_as_it_is_stopped():
+    loops, wakeup, ran = run_steps([])
+    await wakeup.parked()
+    # New work is committed in the same instant the process shuts down.
+    wakeup.set()
+    async with asyncio.timeout(10):
+        await loops.stop()
+    assert ran == [0]
