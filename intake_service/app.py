@@ -126,9 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(NulGuardMiddleware)
-    app.state.uploads = add_slow_client_limits(app, settings)
     app.state.write_refusals = Refusals()
     app.add_middleware(FloodGuard, refusals=app.state.write_refusals)
+    # Outside the guard: an upload over the cap is refused, not left waiting for a turn.
+    app.state.uploads = add_slow_client_limits(app, settings)
     app.include_router(health_router)
     app.include_router(metrics_router)
     for router in (
