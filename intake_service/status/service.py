@@ -24,7 +24,8 @@ set aside: its sequence is recorded as seen, its status, note and notifications 
 answer ends the wait, and from then on changes apply by sequence as always, so the reopen
 neither is undone by an older change nor holds up the CRM's later ones. (The wait ends only
 with the answer: a reopen that never reaches the adapter, dead in intake's outbox, holds the
-report at `reopened` until an operator replays it.)
+report at `reopened`; the dead event is only logged (`outbox.dead`), and no tool yet sends
+it again.)
 """
 
 from __future__ import annotations

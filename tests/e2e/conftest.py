@@ -13,7 +13,7 @@ import pytest
 
 from devtools.stack import Ports, free_ports, running
 from shared.settings import DEV_SECRETS
-from tests.conftest import new_databases
+from tests.conftest import UNLIMITED_WRITES, new_databases
 from tests.databases import Databases
 from tests.helpers import OPEN311_KEYS, OPERATOR_KEYS
 
@@ -64,6 +64,12 @@ def start_stack(
                 "INTAKE_OPEN311_API_KEYS": json.dumps(
                     [key.model_dump() for key in OPEN311_KEYS]
                 ),
+            }
+            # Every test's reports come from 127.0.0.1 to a stack the session shares; the
+            # limits on residents' writes are tried with their own settings.
+            | {
+                f"INTAKE_{name.upper()}": str(value)
+                for name, value in UNLIMITED_WRITES.items()
             }
             | dict(settings or {})
         )

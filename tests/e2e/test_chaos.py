@@ -119,8 +119,8 @@ async def test_every_report_is_one_case_and_ends_right_through_a_failing_crm(
         for index, report in enumerate(reports):
             final = final_crm_status(index)[1]
             history = [h["status"] for h in report["status_history"]]
-            # In order, each status once: a change that arrived after a newer one is
-            # stale and was left out, never applied backwards.
+            # In order, each status once: a change that arrived after a newer one goes
+            # into the history in its place (superseded), never applied backwards.
             assert history in (
                 ["received", "submitted", "in_progress", final],
                 ["received", "submitted", final],
