@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import uuid
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import (
@@ -192,29 +192,31 @@ async def _find_case(
     It is the case with the CRM's id; or, when none has it yet (a webhook can beat our own
     record of the case's creation), the case of the report the change names. Where the CRM
     names our report (`external_ref`), the case found must be that report's and know the
-    CRM's case by that id: a CRM that hands out a number again (restarted, restored from a
-    backup, migrated) must never move another report. Otherwise CaseMismatch.
+    CRM's case by that id or by none yet: a CRM that hands out a number again (restarted,
+    restored from a backup, migrated) must never move another report. Otherwise
+    CaseMismatch.
+
+    Both are looked for in one statement, so that a case whose creation is recorded while
+    the change waits for its lock is seen with the id it got.
     """
-
-    def query(where: ColumnElement[bool]) -> Select[Case]:
-        found = select(Case).where(where, Case.connector == connector)
-        if lock:
-            found = found.with_for_update().execution_options(populate_existing=True)
-        return found
-
-    case = await session.scalar(query(Case.crm_case_id == change.case_id))
     report_id = _report_id(change.external_ref)
+    names = Case.crm_case_id == change.case_id
+    if report_id is not None:
+        names = or_(names, Case.report_id == report_id)
+    found = select(Case).where(Case.connector == connector, names).order_by(Case.id)
+    if lock:
+        found = found.with_for_update().execution_options(populate_existing=True)
+    cases = (await session.scalars(found)).all()
+    by_id = next((c for c in cases if c.crm_case_id == change.case_id), None)
     if report_id is None:
-        return case
-    if case is not None:
-        if case.report_id != report_id:
-            raise CaseMismatch(
-                f"the CRM's case {change.case_id} is report {case.report_number} here, "
-                f"but the change names report {report_id}"
-            )
-        return case
-    case = await session.scalar(query(Case.report_id == report_id))
-    if case is not None and case.crm_case_id is not None:
+        return by_id
+    if by_id is not None and by_id.report_id != report_id:
+        raise CaseMismatch(
+            f"the CRM's case {change.case_id} is report {by_id.report_number} here, "
+            f"but the change names report {report_id}"
+        )
+    case = next((c for c in cases if c.report_id == report_id), None)
+    if case is not None and case.crm_case_id not in (None, change.case_id):
         raise CaseMismatch(
             f"report {case.report_number} is the CRM's case {case.crm_case_id} here, "
             f"but the change names case {change.case_id}"

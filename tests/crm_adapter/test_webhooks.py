@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -6,7 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr, ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from crm_adapter.app import create_app
 from crm_adapter.cases.models import Case
@@ -21,6 +22,7 @@ from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
+from tests.conftest import BACKENDS
 from tests.helpers import eventually, route_unit_to, serve
 from tests.signed import crm_webhook, reopen_event, submitted_event
 
@@ -625,6 +627,61 @@ class TestACaseIdNamingAnotherReport:
         )
         assert case is not None
         assert case.status == "resolved"
+
+
+ON_POSTGRESQL = [b for b in BACKENDS if b == "postgresql"]
+
+
+@pytest.mark.parametrize("backend", ON_POSTGRESQL, indirect=True)
+async def test_a_webhook_waiting_while_the_case_is_recorded_applies_to_it(
+    adapter, adapter_settings, adapter_session
+):
+    """The CRM's webhook can arrive while the pusher records the case it just created:
+    it waits for the case's lock and must then see the case with the id it was given."""
+    report_id = uuid.uuid4()
+    body, headers = submitted_event("pothole", report_id)
+    await adapter.post("/internal/events", content=body, headers=headers)
+    engine = make_engine(adapter_settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as recording:
+            case = await recording.scalar(
+                select(Case).where(Case.report_id == report_id).with_for_update()
+            )
+            assert case is not None
+            case.crm_case_id = "CRM-000321"
+            await recording.flush()
+            webhook = asyncio.create_task(
+                hook(
+                    adapter,
+                    case_id="CRM-000321",
+                    external_ref=str(report_id),
+                    status="IN_PROGRESS",
+                    version=2,
+                )
+            )
+
+            async def waiting_for_the_lock() -> bool:
+                waiting = await recording.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                return bool(waiting)
+
+            await eventually(waiting_for_the_lock, what="the webhook waiting")
+            await recording.commit()
+        assert (await webhook).status_code == 202
+    finally:
+        await engine.dispose()
+    case = await adapter_session.scalar(select(Case).where(Case.report_id == report_id))
+    assert case is not None
+    assert (case.crm_case_id, case.status) == ("CRM-000321", "in_progress")
+    message = await adapter_session.scalar(
+        select(InboxMessage).where(InboxMessage.source == "crm:rest_json")
+    )
+    assert message is not None
+    assert (message.handled_at is not None, message.last_error) == (True, None)
 
 
 class TestSignatureWindow:
