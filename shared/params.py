@@ -14,8 +14,11 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _iso_8601(value: Any) -> Any:
-    # Lax pydantic reads "1700000000" or "0.5" as seconds since 1970: no client means that.
-    if isinstance(value, str) and not _ISO_DATE.match(value):
+    # Lax pydantic reads "1700000000", "0.5" or a JSON number as seconds since 1970: no
+    # client means that, and the schema promises a string.
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError(
             N_(
                 "Give an ISO 8601 date and time with an offset or Z, e.g. 2026-11-28T10:00:00Z."

@@ -15,8 +15,6 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,7 +34,7 @@ from crm_adapter.crm.connector import (
 )
 from crm_adapter.crm.photos import PhotoLinks
 from shared.db import utcnow
-from shared.params import in_range
+from shared.params import Timestamp
 from shared.retry import parse_retry_after
 from shared.text import Text
 
@@ -112,9 +110,7 @@ class _Webhook(BaseModel):
         ),
     ]
     changed_at: Annotated[
-        AwareDatetime,
-        AfterValidator(in_range),
-        Field(description="When the change was made, with its offset."),
+        Timestamp, Field(description="When the change was made, with its offset.")
     ]
 
 

@@ -426,6 +426,7 @@ class TestBulkReplay:
             {"connector": "rest_json", "limit": 1001},
             {"kind": "lost"},
             {"connector": "rest_json", "everything": True},
+            {"kind": "create", "dead_since": 0},  # a number is not seconds since 1970
         ]
         for refused in bad:
             assert (await replay(adapter, **refused)).status_code == 422, refused

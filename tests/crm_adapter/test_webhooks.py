@@ -303,6 +303,7 @@ class TestCrmWebhook:
             {"status": "X" * 51},
             {"note": "\x00"},
             {"changed_at": "0001-01-01T00:00:00+05:00"},
+            {"changed_at": 0},  # a number is not seconds since 1970
         ],
     )
     async def test_fields_outside_the_protocol_are_a_422(

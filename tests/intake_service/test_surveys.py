@@ -157,6 +157,7 @@ class TestMakingSurveys:
         ("change", "field"),
         [
             ({"starts_at": "2026-12-01T10:00:00"}, "starts_at"),
+            ({"starts_at": 0}, "starts_at"),  # a number is not seconds since 1970
             ({"questions": []}, "questions"),
             ({"title": {"pl": "a", "en": "b", "de": "c", "fr": "d"}}, "title.fr"),
             ({"title": texts("  ", "b", "c")}, "title.pl"),
