@@ -1,4 +1,5 @@
-"""Types of query parameters that are stricter than pydantic's lax parsing of strings."""
+"""Types of parameters and body fields: stricter than pydantic's lax parsing of strings, and
+as wide as the JSON Schema they are documented with."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StrictInt
 
 from shared.i18n import N_
 
@@ -47,3 +48,18 @@ Timestamp = Annotated[
     AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(in_range)
 ]
 """An ISO 8601 date-time with its offset, e.g. `2026-11-28T10:00:00+01:00` or `…Z`."""
+
+
+def whole_number(value: Any) -> Any:
+    """JSON Schema's `integer` is any number without a fraction: 4.0 is the integer 4.
+
+    Put limits before it (`Annotated[StrictInt, Field(ge=1), BeforeValidator(...)]`), so
+    the JSON Schema shows them as `minimum` and `maximum`.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(whole_number)]
+"""A JSON integer, `4` or `4.0`; never a string (`"4"`) nor a boolean."""

@@ -11,13 +11,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StringConstraints,
     field_validator,
 )
 
 from intake_service.feedback.models import Feedback
 from shared.contracts import ReportStatus
+from shared.params import WholeNumber
 from shared.text import NO_NUL
 
 Comment = Annotated[
@@ -45,7 +45,7 @@ class FeedbackCreate(BaseModel):
     fixed: StrictBool = Field(
         description="Was it really fixed? `false` on a resolved report reopens it."
     )
-    rating: StrictInt = Field(
+    rating: WholeNumber = Field(
         ge=1,
         le=5,
         description="How well it was handled, from 1 (badly) to 5 (very well).",

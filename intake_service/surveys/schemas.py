@@ -9,6 +9,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -21,7 +22,7 @@ from pydantic import (
 
 from intake_service.surveys.models import Survey, SurveyQuestion
 from shared.i18n import N_, pick
-from shared.params import Timestamp
+from shared.params import Timestamp, whole_number
 from shared.text import NO_NUL
 
 Label = Annotated[
@@ -389,9 +390,14 @@ class AnswerIn(BaseModel):
         description="Option codes: exactly one for `single_choice`, one or more for "
         "`multiple_choice`.",
     )
-    rating: StrictInt | None = Field(
-        default=None, ge=RATING_MIN, le=RATING_MAX, description="1 to 5."
-    )
+    rating: (
+        Annotated[
+            StrictInt,
+            Field(ge=RATING_MIN, le=RATING_MAX),
+            BeforeValidator(whole_number),
+        ]
+        | None
+    ) = Field(default=None, description="1 to 5.")
     text: LongText | None = Field(
         default=None, description="For `free_text`: 1 to 2000 characters (trimmed)."
     )

@@ -195,6 +195,7 @@ class TestGiveFeedback:
             {"fixed": True, "rating": 6},
             {"fixed": "yes", "rating": 3},
             {"fixed": True, "rating": "3"},
+            {"fixed": True, "rating": 3.5},
             {"fixed": True, "rating": 3, "comment": "x" * 2001},
             {"fixed": True, "rating": 3, "comment": "nul\x00"},
             {"fixed": True, "rating": 3, "who": "me"},
@@ -211,6 +212,20 @@ class TestGiveFeedback:
         )
         assert response.status_code == 422
         assert await intake_session.scalar(select(Feedback)) is None
+
+    async def test_a_rating_written_as_4_point_0_is_a_whole_number(
+        self, intake, reporter
+    ):
+        """JSON Schema's `integer`, as the document says, takes 4.0 as well as 4."""
+        report_id = await file(intake, reporter)
+        await close(intake, report_id)
+        response = await intake.post(
+            f"/v1/reports/{report_id}/feedback",
+            json={"fixed": True, "rating": 4.0},
+            headers=reporter,
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["rating"] == 4
 
     async def test_a_blank_comment_is_none(self, intake, reporter):
         report_id = await file(intake, reporter)

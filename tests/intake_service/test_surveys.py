@@ -448,6 +448,14 @@ class TestAnswering:
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == [field]
 
+    async def test_a_rating_written_as_4_point_0_is_a_whole_number(self, intake):
+        """JSON Schema's `integer`, as the document says, takes 4.0 as well as 4."""
+        survey = await create(intake)
+        assert (await answer(intake, survey, DEVICE, rating=4.0)).status_code == 201
+        results = await intake.get(f"{SURVEYS}/{survey['id']}/results", headers=READ)
+        rating = results.json()["questions"][2]["rating"]
+        assert rating["distribution"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
+
     async def test_a_rating_answered_with_choices_is_refused(self, intake):
         survey = await create(intake)
         single_q, _, rating_q, _ = (q["id"] for q in survey["questions"])
