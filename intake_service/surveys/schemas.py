@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.surveys.models import Survey, SurveyQuestion
 from shared.i18n import N_, pick
@@ -244,14 +245,16 @@ class SurveyUpdate(BaseModel):
         },
     )
 
-    title: LocalizedLabel | None = None
+    # Left out, they stay; null is refused (`_not_null`), so the schema does not offer it.
+    title: LocalizedLabel | SkipJsonSchema[None] = None
     intro: LocalizedLongText | None = None
-    starts_at: Timestamp | None = None
-    ends_at: Timestamp | None = None
-    questions: list[QuestionIn] | None = Field(
+    starts_at: Timestamp | SkipJsonSchema[None] = None
+    ends_at: Timestamp | SkipJsonSchema[None] = None
+    questions: (
+        Annotated[list[QuestionIn], Field(min_length=1, max_length=50)]
+        | SkipJsonSchema[None]
+    ) = Field(
         default=None,
-        min_length=1,
-        max_length=50,
         description="Replaces every question (new ids); refused once the survey has answers.",
     )
 

@@ -283,6 +283,23 @@ class TestChangingSurveys:
             assert response.status_code == 422, change
             assert [e["field"] for e in response.json()["errors"]] == [field]
 
+    async def test_the_document_offers_null_only_where_it_is_taken(self, intake):
+        """A change refuses null for every field but `intro` (which removes it)."""
+        survey = await create(intake)
+        spec = (await intake.get("/openapi.json")).json()
+        fields = spec["components"]["schemas"]["SurveyUpdate"]["properties"]
+        nullable = {
+            name
+            for name, schema in fields.items()
+            if {"type": "null"} in schema.get("anyOf", [])
+        }
+        assert nullable == {"intro"}
+        for name in fields:
+            response = await intake.patch(
+                f"{SURVEYS}/{survey['id']}", json={name: None}, headers=MANAGE
+            )
+            assert (response.status_code == 200) == (name in nullable), name
+
     async def test_a_closed_survey_takes_no_answers_and_no_changes(self, intake):
         survey = await create(intake)
         closed = await intake.post(f"{SURVEYS}/{survey['id']}/close", headers=MANAGE)
