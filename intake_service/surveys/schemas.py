@@ -380,10 +380,28 @@ class PublicSurvey(BaseModel):
 ChoiceCode = Annotated[str, StringConstraints(min_length=1, max_length=50), NO_NUL]
 
 
+def _one_of(kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The JSON Schema of "exactly one of these is given (not null)"."""
+    return [
+        {
+            "required": [kind],
+            "properties": {
+                other: {"not": {"type": "null"}} if other == kind else {"type": "null"}
+                for other in kinds
+            },
+        }
+        for kind in kinds
+    ]
+
+
 class AnswerIn(BaseModel):
     """The answer to one question: `choices`, `rating` or `text`, as its type asks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # What `_one_kind_of_answer` checks, in the document too.
+        json_schema_extra={"oneOf": _one_of(("choices", "rating", "text"))},
+    )
 
     question_id: uuid.UUID
     choices: list[ChoiceCode] | None = Field(

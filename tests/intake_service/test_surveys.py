@@ -440,6 +440,18 @@ class TestAnswering:
         # Nothing was stored: the device may still answer.
         assert (await answer(intake, survey, DEVICE)).status_code == 201
 
+    async def test_the_document_says_an_answer_is_of_one_kind(self, intake):
+        """Exactly one of choices, rating and text, not null: the schema says it too."""
+        spec = (await intake.get("/openapi.json")).json()
+        branches = spec["components"]["schemas"]["AnswerIn"]["oneOf"]
+        kinds = ["choices", "rating", "text"]
+        assert [branch["required"] for branch in branches] == [[k] for k in kinds]
+        for kind, branch in zip(kinds, branches, strict=True):
+            assert branch["properties"] == {
+                other: {"not": {"type": "null"}} if other == kind else {"type": "null"}
+                for other in kinds
+            }
+
     @pytest.mark.parametrize(
         ("answer_", "field"),
         [
@@ -449,6 +461,7 @@ class TestAnswering:
             ({"text": "   "}, "answers.0.text"),
             ({"text": "nul\x00"}, "answers.0.text"),
             ({"rating": 3, "text": "both"}, "answers.0"),
+            ({"rating": None, "text": None}, "answers.0"),
             ({"choices": []}, "answers.0.choices"),
             ({}, "answers.0"),
         ],
