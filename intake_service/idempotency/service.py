@@ -29,6 +29,8 @@ RETENTION = dt.timedelta(days=7)
 # At least 16 characters (a UUID has 36): the draft asks servers to refuse keys of low entropy,
 # and anonymous reports share one scope, where two phones must never pick the same key.
 _KEY = re.compile(r"[A-Za-z0-9_-]{16,255}")
+HEADER_PATTERN = rf'^({_KEY.pattern}|"{_KEY.pattern}")$'
+"""What `parse_key` takes, for the header's schema: a bare token or an RFC 8941 string."""
 
 
 @dataclass(frozen=True)

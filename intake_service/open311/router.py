@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from intake_service.categories import service as categories
 from intake_service.deps import PhotosDep, ServiceAreaDep, SettingsDep
+from intake_service.idempotency import service as idempotency
 from intake_service.open311 import service
 from intake_service.open311.documents import (
     JSON_TYPE,
@@ -492,7 +493,10 @@ async def create_request(
     lang: LocaleDep,
     idempotency_key: Annotated[
         str | None,
-        Header(description="Makes retries safe, as on POST /v1/reports."),
+        Header(
+            description="Makes retries safe, as on POST /v1/reports.",
+            json_schema_extra={"pattern": idempotency.HEADER_PATTERN},
+        ),
     ] = None,
 ) -> Response:
     async with request.form(

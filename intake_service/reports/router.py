@@ -20,6 +20,7 @@ from intake_service.deps import (
     SettingsDep,
 )
 from intake_service.devices import DeviceIdRequired
+from intake_service.idempotency import service as idempotency
 from intake_service.idempotency.exceptions import (
     IdempotencyKeyReused,
     IdempotentRequestInProgress,
@@ -131,6 +132,8 @@ async def create_report(
             description="Makes retries safe (draft-ietf-httpapi-idempotency-key-header): "
             "16 to 255 of `A-Za-z0-9_-`, new for each report.",
             examples=["0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10"],
+            # Documented, and checked by the service (another key is a 400, not a 422).
+            json_schema_extra={"pattern": idempotency.HEADER_PATTERN},
         ),
     ] = None,
 ) -> JSONResponse:

@@ -1,6 +1,7 @@
 """A phone on a bad network that retries never files a report twice."""
 
 import asyncio
+import re
 import uuid
 
 import pytest
@@ -74,6 +75,26 @@ class TestIdempotencyKey:
         assert response.status_code == 400
         assert response.json()["type"] == "urn:mam:problem:invalid-idempotency-key"
         assert await count(intake_session, Report) == 0
+
+    @pytest.mark.parametrize("path", ["/v1/reports", "/open311/v2/requests.{fmt}"])
+    async def test_the_document_gives_the_form_of_a_key(self, intake, path):
+        """A client that follows the header's schema never gets the 400."""
+        spec = (await intake.get("/openapi.json")).json()
+        [pattern] = [
+            parameter["schema"]["pattern"]
+            for parameter in spec["paths"][path]["post"]["parameters"]
+            if parameter["name"] == "idempotency-key"
+        ]
+        token = uuid.uuid4().hex
+        keys = [token, f'"{uuid.uuid4()}"', "k" * 255, "", "x" * 15, "x" * 256]
+        keys += ["has space", "a/b", f'"{token}', f"{token}'"]
+        for key in keys:
+            response = await intake.post(
+                "/v1/reports", json=POTHOLE, headers={"Idempotency-Key": key}
+            )
+            taken = response.status_code == 201
+            assert taken != (response.status_code == 400), response.text
+            assert bool(re.search(pattern, key)) == taken, key
 
     async def test_keys_of_different_residents_never_meet(self, intake, intake_session):
         key = str(uuid.uuid4())
