@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from pydantic import ValidationError
@@ -58,6 +59,36 @@ def signed_message(verifier: str) -> Callable[[Request], Awaitable[SignedMessage
         return SignedMessage(id=message_id, body=bytes(body))
 
     return dependency
+
+
+def _inlined(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            name = node["$ref"].removeprefix("#/$defs/")
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return _inlined(defs[name] | rest, defs)
+        return {k: _inlined(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inlined(item, defs) for item in node]
+    return node
+
+
+def envelope_body(example: Envelope) -> dict[str, Any]:
+    """The OpenAPI `requestBody` of an endpoint that takes a signed envelope: the body is
+    read as the signed bytes before it is parsed, so FastAPI cannot show it by itself."""
+    schema = Envelope.model_json_schema()
+    inlined = _inlined(schema, schema.pop("$defs", {}))
+    # Its mapping names the `$defs` inlined here; each event's `type` is a const anyway.
+    inlined["properties"]["event"].pop("discriminator", None)
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": inlined,
+                "example": example.model_dump(mode="json"),
+            }
+        },
+    }
 
 
 class InvalidEvent(AppError):

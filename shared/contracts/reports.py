@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -30,6 +30,17 @@ class ReportStatus(enum.StrEnum):
 
 class _Contract(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+def _type_required(schema: dict[str, Any]) -> None:
+    schema["required"] = ["type", *schema.get("required", [])]
+
+
+class _Event(_Contract):
+    """An event: its `type` has a default for building one in code, and every event on the
+    wire names it, since the envelope tells the events apart by it."""
+
+    model_config = ConfigDict(json_schema_extra=_type_required)
 
 
 class GeoPoint(_Contract):
@@ -82,7 +93,7 @@ DEFAULT_RESOLUTION_TARGET = ResolutionTarget(working_days=5)
 """The target of a `report.submitted.v1` sent without one (before the field existed)."""
 
 
-class ReportSubmittedV1(_Contract):
+class ReportSubmittedV1(_Event):
     """A resident's report was stored by intake and must become a CRM case."""
 
     type: Literal["report.submitted.v1"] = "report.submitted.v1"
@@ -127,7 +138,7 @@ class ReportSubmittedV1(_Contract):
     )
 
 
-class ReportStatusChangedV1(_Contract):
+class ReportStatusChangedV1(_Event):
     """The status of a report changed in the CRM (or the case was created there)."""
 
     type: Literal["report.status_changed.v1"] = "report.status_changed.v1"
@@ -180,7 +191,7 @@ class ReportStatusChangedV1(_Contract):
 _COMMENT_LIMIT = 2000
 
 
-class ReportReopenRequestedV1(_Contract):
+class ReportReopenRequestedV1(_Event):
     """The reporter says a resolved report is not fixed: the CRM case must be reopened.
 
     Intake has already shown the report as `reopened` to residents: a change of its own, made
@@ -218,7 +229,7 @@ class ReportReopenRequestedV1(_Contract):
     )
 
 
-class ReportCommentAddedV1(_Contract):
+class ReportCommentAddedV1(_Event):
     """The reporter commented on a closed report without reopening it: a note for the CRM case.
 
     Sent when a resident says a rejected report is not fixed: residents cannot reopen what the
@@ -242,7 +253,7 @@ class ReportCommentAddedV1(_Contract):
     added_at: AwareDatetime = Field(description="When the resident commented (UTC).")
 
 
-class ReporterErasedV1(_Contract):
+class ReporterErasedV1(_Event):
     """The reporter erased their account: their contact data must go wherever it went.
 
     Sent for each report whose contact data was shared; the adapter drops what it stored

@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from sqlalchemy import func, select
@@ -5,6 +6,8 @@ from sqlalchemy import func, select
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage, OutboxEvent
 from shared.contracts import Envelope, ReportStatusChangedV1
+from shared.settings import DEV_SECRETS
+from shared.signing import Signer
 from tests.crm_adapter.test_monitoring import samples
 from tests.signed import comment_event, reopen_event, submitted_event
 
@@ -65,6 +68,33 @@ class TestReceiveSubmittedReport:
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
         assert await adapter_session.scalar(select(func.count()).select_from(Case)) == 0
+
+    async def test_the_document_describes_the_envelope_it_takes(self, adapter):
+        """The body is read as signed bytes, not by FastAPI: its schema is given apart."""
+        spec = (await adapter.get("/openapi.json")).json()
+        body = spec["paths"]["/internal/events"]["post"]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+        assert schema["required"] == ["occurred_at", "source", "event"]
+        events = schema["properties"]["event"]["oneOf"]
+        assert {e["properties"]["type"]["const"] for e in events} == {
+            "report.submitted.v1",
+            "report.status_changed.v1",
+            "report.reopen_requested.v1",
+            "report.comment_added.v1",
+            "report.reporter_erased.v1",
+        }
+        # Each event names its type, as the schema says: one without it is refused.
+        assert all("type" in e["required"] for e in events)
+        raw, _ = submitted_event()
+        data = json.loads(raw)
+        del data["event"]["type"]
+        untyped = json.dumps(data).encode()
+        headers = Signer(DEV_SECRETS["intake_to_adapter"]).headers(data["id"], untyped)
+        response = await adapter.post(
+            "/internal/events", content=untyped, headers=headers
+        )
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:mam:problem:invalid-event"
 
 
 async def status_events(adapter_session) -> list[ReportStatusChangedV1]:

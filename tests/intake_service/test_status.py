@@ -200,6 +200,33 @@ class TestSignature:
         assert response.status_code == 422
         assert response.json()["type"] == "urn:mam:problem:invalid-event"
 
+    async def test_the_document_describes_the_envelope_it_takes(self, intake):
+        """The body is read as signed bytes, not by FastAPI: its schema is given apart."""
+        spec = (await intake.get("/openapi.json")).json()
+        body = spec["paths"]["/internal/events"]["post"]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+        assert schema["required"] == ["occurred_at", "source", "event"]
+        events = schema["properties"]["event"]["oneOf"]
+        assert {e["properties"]["type"]["const"] for e in events} == {
+            "report.submitted.v1",
+            "report.status_changed.v1",
+            "report.reopen_requested.v1",
+            "report.comment_added.v1",
+            "report.reporter_erased.v1",
+        }
+        # Each event names its type, as the schema says: one without it is refused.
+        assert all("type" in e["required"] for e in events)
+        raw, _ = signed_with_changes(uuid.uuid4())
+        data = json.loads(raw)
+        del data["event"]["type"]
+        untyped = json.dumps(data).encode()
+        headers = Signer(DEV_SECRETS["adapter_to_intake"]).headers(data["id"], untyped)
+        response = await intake.post(
+            "/internal/events", content=untyped, headers=headers
+        )
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:mam:problem:invalid-event"
+
 
 def signed_with_changes(report_id, **changes):
     """A properly signed event whose fields no valid adapter would send."""
