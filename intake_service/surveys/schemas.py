@@ -19,7 +19,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.surveys.models import Survey, SurveyQuestion
 from shared.i18n import N_, pick
@@ -232,6 +231,13 @@ class SurveyCreate(BaseModel):
     _ends_after_start = field_validator("ends_at")(_ends_after_start)
 
 
+def _no_null(schema: dict[str, Any]) -> None:
+    """The JSON Schema of an optional field that may be left out but not sent as null."""
+    [kind] = [branch for branch in schema.pop("anyOf") if branch != {"type": "null"}]
+    schema.pop("default", None)
+    schema.update(kind)
+
+
 class SurveyUpdate(BaseModel):
     """Only the fields sent change; `intro: null` removes the introduction."""
 
@@ -246,16 +252,16 @@ class SurveyUpdate(BaseModel):
     )
 
     # Left out, they stay; null is refused (`_not_null`), so the schema does not offer it.
-    title: LocalizedLabel | SkipJsonSchema[None] = None
+    title: LocalizedLabel | None = Field(default=None, json_schema_extra=_no_null)
     intro: LocalizedLongText | None = None
-    starts_at: Timestamp | SkipJsonSchema[None] = None
-    ends_at: Timestamp | SkipJsonSchema[None] = None
-    questions: (
-        Annotated[list[QuestionIn], Field(min_length=1, max_length=50)]
-        | SkipJsonSchema[None]
-    ) = Field(
+    starts_at: Timestamp | None = Field(default=None, json_schema_extra=_no_null)
+    ends_at: Timestamp | None = Field(default=None, json_schema_extra=_no_null)
+    questions: list[QuestionIn] | None = Field(
         default=None,
+        min_length=1,
+        max_length=50,
         description="Replaces every question (new ids); refused once the survey has answers.",
+        json_schema_extra=_no_null,
     )
 
     @field_validator("title", "starts_at", "ends_at", "questions")

@@ -276,6 +276,9 @@ class TestChangingSurveys:
             ({"ends_at": at(-5)}, "ends_at"),
             ({"starts_at": at(100)}, "starts_at"),
             ({"title": None}, "title"),
+            ({"starts_at": "2026-12-01T10:00:00"}, "starts_at"),
+            ({"questions": []}, "questions"),
+            ({"title": texts("  ", "b", "c")}, "title.pl"),
         ):
             response = await intake.patch(
                 f"{SURVEYS}/{survey['id']}", json=change, headers=MANAGE
