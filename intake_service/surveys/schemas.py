@@ -107,8 +107,30 @@ class OptionIn(BaseModel):
     label: LocalizedLabel
 
 
+def _options_by_type(schema: dict[str, Any]) -> None:
+    """What `_options_fit_the_type` checks, in the document too (but for unique codes)."""
+    kinds: dict[bool, list[str]] = {True: [], False: []}
+    for kind in QuestionType:
+        kinds[kind.has_options].append(kind.value)
+    schema["oneOf"] = [
+        {
+            "properties": {
+                "type": {"enum": kinds[True]},
+                "options": {"minItems": 2},
+            },
+            "required": ["options"],
+        },
+        {
+            "properties": {
+                "type": {"enum": kinds[False]},
+                "options": {"maxItems": 0},
+            },
+        },
+    ]
+
+
 class QuestionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_options_by_type)
 
     type: QuestionType
     text: LocalizedQuestion
@@ -386,9 +408,11 @@ class PublicSurvey(BaseModel):
 ChoiceCode = Annotated[str, StringConstraints(min_length=1, max_length=50), NO_NUL]
 
 
-def _one_of(kinds: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The JSON Schema of "exactly one of these is given (not null)"."""
-    return [
+def _answer_of_one_kind(schema: dict[str, Any]) -> None:
+    """What `AnswerIn._one_kind_of_answer` checks, in the document too: exactly one of
+    choices, rating and text is given, not null."""
+    kinds = ("choices", "rating", "text")
+    schema["oneOf"] = [
         {
             "required": [kind],
             "properties": {
@@ -405,8 +429,7 @@ class AnswerIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        # What `_one_kind_of_answer` checks, in the document too.
-        json_schema_extra={"oneOf": _one_of(("choices", "rating", "text"))},
+        json_schema_extra=_answer_of_one_kind,
     )
 
     question_id: uuid.UUID

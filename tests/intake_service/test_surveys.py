@@ -153,6 +153,24 @@ class TestMakingSurveys:
         )
         assert await audit_log(intake) == []
 
+    async def test_the_document_says_which_questions_have_options(self, intake):
+        """Choice questions have 2 or more, the others none: the schema says it too."""
+        spec = (await intake.get("/openapi.json")).json()
+        choice, other = spec["components"]["schemas"]["QuestionIn"]["oneOf"]
+        assert choice == {
+            "properties": {
+                "type": {"enum": ["single_choice", "multiple_choice"]},
+                "options": {"minItems": 2},
+            },
+            "required": ["options"],
+        }
+        assert other == {
+            "properties": {
+                "type": {"enum": ["rating", "free_text"]},
+                "options": {"maxItems": 0},
+            }
+        }
+
     @pytest.mark.parametrize(
         ("change", "field"),
         [
