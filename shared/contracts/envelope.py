@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.reports import (
     ReportCommentAddedV1,
@@ -14,6 +14,7 @@ from shared.contracts.reports import (
     ReportStatusChangedV1,
     ReportSubmittedV1,
 )
+from shared.params import Timestamp
 
 Event = Annotated[
     ReportSubmittedV1
@@ -31,7 +32,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique event id.")
-    occurred_at: AwareDatetime = Field(description="When the event happened (UTC).")
+    occurred_at: Timestamp = Field(description="When the event happened (UTC).")
     source: Literal["intake", "adapter"] = Field(
         description="The service that emitted it."
     )

@@ -7,8 +7,9 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.params import Timestamp
 from shared.sla import MAX_HOURS, MAX_WORKING_DAYS
 from shared.text import Text
 
@@ -127,7 +128,7 @@ class ReportSubmittedV1(_Event):
         description="The reporter's contact data, only when they agreed to pass it to the "
         "city unit (`share_contact`); never otherwise.",
     )
-    submitted_at: AwareDatetime = Field(
+    submitted_at: Timestamp = Field(
         description="When intake accepted the report (UTC)."
     )
     resolution_target: ResolutionTarget = Field(
@@ -173,7 +174,7 @@ class ReportStatusChangedV1(_Event):
         max_length=50,
         description="The CRM's own status code, unmapped.",
     )
-    changed_at: AwareDatetime = Field(description="When the change happened (UTC).")
+    changed_at: Timestamp = Field(description="When the change happened (UTC).")
     reopen_id: uuid.UUID | None = Field(
         default=None,
         description="Set on the adapter's answer to a `report.reopen_requested.v1`: that "
@@ -224,7 +225,7 @@ class ReportReopenRequestedV1(_Event):
         description="The sequence of the last status change intake had applied when the "
         "resident answered: the resolution they disagree with.",
     )
-    requested_at: AwareDatetime = Field(
+    requested_at: Timestamp = Field(
         description="When the resident reopened the report (UTC)."
     )
 
@@ -250,7 +251,7 @@ class ReportCommentAddedV1(_Event):
     rating: int = Field(
         ge=1, le=5, description="The resident's rating of how it was handled, 1 to 5."
     )
-    added_at: AwareDatetime = Field(description="When the resident commented (UTC).")
+    added_at: Timestamp = Field(description="When the resident commented (UTC).")
 
 
 class ReporterErasedV1(_Event):
@@ -262,7 +263,7 @@ class ReporterErasedV1(_Event):
 
     type: Literal["report.reporter_erased.v1"] = "report.reporter_erased.v1"
     report_id: uuid.UUID = Field(description="Intake's id of the report.")
-    erased_at: AwareDatetime = Field(description="When the account was erased (UTC).")
+    erased_at: Timestamp = Field(description="When the account was erased (UTC).")
 
 
 def without_contact(envelope_json: str) -> str:

@@ -1,6 +1,7 @@
 import json
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from crm_adapter.cases.models import Case, CaseAction
@@ -67,6 +68,22 @@ class TestReceiveSubmittedReport:
         response = await adapter.post("/internal/events", content=body, headers=headers)
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
+        assert await adapter_session.scalar(select(func.count()).select_from(Case)) == 0
+
+    @pytest.mark.parametrize(
+        "when", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", 0]
+    )
+    async def test_a_time_past_the_calendar_or_a_number_is_a_422(
+        self, adapter, adapter_session, when
+    ):
+        raw, _ = submitted_event()
+        data = json.loads(raw)
+        data["event"]["submitted_at"] = when
+        odd = json.dumps(data).encode()
+        headers = Signer(DEV_SECRETS["intake_to_adapter"]).headers(data["id"], odd)
+        response = await adapter.post("/internal/events", content=odd, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:mam:problem:invalid-event"
         assert await adapter_session.scalar(select(func.count()).select_from(Case)) == 0
 
     async def test_the_document_describes_the_envelope_it_takes(self, adapter):

@@ -246,6 +246,10 @@ class TestEventLimits:
             {"note": "zrobione\x00"},
             {"sequence": 2**63},
             {"unit": ""},
+            # Past either end of the calendar once in UTC; a number is no date-time.
+            {"changed_at": "0001-01-01T00:00:00+05:00"},
+            {"changed_at": "9999-12-31T23:59:59-05:00"},
+            {"changed_at": 0},
         ],
     )
     async def test_out_of_range_fields_are_a_422_on_every_database(
