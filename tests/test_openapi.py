@@ -57,6 +57,20 @@ def test_every_json_request_body_has_an_example(service):
     assert missing == []
 
 
+@pytest.mark.parametrize("service", APPS)
+def test_no_header_is_documented_as_null(service):
+    """A header is sent or left out, never null: a client (or a generated test) that
+    takes null from the schema sends the text `null`."""
+    nullable = [
+        f"{name} {parameter['name']}"
+        for name, op in operations(APPS[service]())
+        for parameter in op.get("parameters", [])
+        if parameter["in"] == "header"
+        and {"type": "null"} in parameter["schema"].get("anyOf", [])
+    ]
+    assert nullable == []
+
+
 @pytest.mark.parametrize("service", ["intake", "adapter"])
 def test_every_error_response_is_a_problem_with_an_example(service):
     app = APPS[service]()

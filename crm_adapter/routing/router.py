@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic.json_schema import SkipJsonSchema
 
 from crm_adapter.deps import ManageOperator, ReadOperator, SettingsDep
 from crm_adapter.routing import admin
@@ -119,7 +120,7 @@ async def put_routing(
     table: RoutingTableWrite,
     response: Response,
     if_match: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(description="The `ETag` of the version the change was made on."),
     ] = None,
 ) -> RoutingVersionRead:

@@ -22,6 +22,7 @@ import httpx
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devtools.crm_simulator import open311
@@ -265,7 +266,7 @@ NO_CASE: dict[int | str, dict[str, Any]] = {404: _error("No case with this id.")
 BAD_BODY: dict[int | str, dict[str, Any]] = {400: _error("The body cannot be decoded.")}
 
 IdempotencyKey = Annotated[
-    str | None,
+    str | SkipJsonSchema[None],
     Header(
         max_length=200,
         description="The caller's id of this request: a repeat changes nothing.",
@@ -311,7 +312,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"detail": exc.detail}, status_code=exc.status_code, headers=headers
         )
 
-    async def check_key(authorization: Annotated[str | None, Header()] = None) -> None:
+    async def check_key(
+        authorization: Annotated[str | SkipJsonSchema[None], Header()] = None,
+    ) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else ""
         if key and authorization != f"Bearer {key}":
             raise HTTPException(

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.accounts.tokens import authenticate_token
@@ -91,7 +92,7 @@ async def stream_notifications(
     account: AccountDep,
     token: BearerTokenDep,
     last_event_id: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             alias="Last-Event-ID",
             description="The id of the last event received, to resume after it.",

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 from starlette.datastructures import UploadFile
 
 from intake_service.categories import service as categories
@@ -492,7 +493,7 @@ async def create_request(
     fmt: FormatDep,
     lang: LocaleDep,
     idempotency_key: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             description="Makes retries safe, as on POST /v1/reports.",
             json_schema_extra={"pattern": idempotency.HEADER_PATTERN},

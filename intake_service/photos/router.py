@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
+from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.deps import PhotosDep, SettingsDep
 from intake_service.photos import service
@@ -54,7 +55,7 @@ async def read_photo(
         Query(description="`thumb` for the thumbnail."),
     ] = "full",
     if_none_match: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(description="ETag of a copy the client holds."),
     ] = None,
 ) -> Response:
@@ -134,7 +135,7 @@ async def read_signed_photo(
         Query(description="`thumb` for the thumbnail."),
     ] = "full",
     if_none_match: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(description="ETag of a copy the client holds."),
     ] = None,
 ) -> Response:

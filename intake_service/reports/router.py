@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.area.exceptions import OutsideServiceArea
 from intake_service.deps import (
@@ -127,7 +128,7 @@ async def create_report(
     account: OptionalAccountDep,
     client: ClientDep,
     idempotency_key: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             description="Makes retries safe (draft-ietf-httpapi-idempotency-key-header): "
             "16 to 255 of `A-Za-z0-9_-`, new for each report.",
@@ -305,7 +306,7 @@ async def support_report(
     account: OptionalAccountDep,
     report_id: uuid.UUID,
     x_device_id: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             description="The app's install id; needed when not signed in.",
             examples=["3b1f2c9e-7d7a-4f0e-9c55-0e1c5a0b2d11"],

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
+from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.deps import (
     OPTIONAL_AUTH,
@@ -89,7 +90,7 @@ async def answer_survey(
     survey_id: uuid.UUID,
     data: SurveyResponseCreate,
     x_device_id: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             description="The app's install id; needed when not signed in.",
             examples=["3b1f2c9e-7d7a-4f0e-9c55-0e1c5a0b2d11"],
