@@ -40,13 +40,15 @@ from shared.text import Text
 
 logger = logging.getLogger(__name__)
 
-_MAX_VERSION = 2**63 - 1
+# Versions are below 2**63 (a signed 64-bit column). Said as `lt`: the OpenAPI document
+# holds bounds as floats, and 2**63 - 1 as a float is 2**63, which is not taken.
+_PAST_MAX_VERSION = 2**63
 
 
 class _Case(BaseModel):
     case_id: Annotated[Text, Field(min_length=1, max_length=CHANGE_LIMITS["case_id"])]
     status: Annotated[Text, Field(min_length=1, max_length=CHANGE_LIMITS["status"])]
-    version: Annotated[int, Field(ge=0, le=_MAX_VERSION)] | None = None
+    version: Annotated[int, Field(ge=0, lt=_PAST_MAX_VERSION)] | None = None
 
 
 _CASES = TypeAdapter(list[_Case])
@@ -105,7 +107,7 @@ class _Webhook(BaseModel):
         int,
         Field(
             ge=1,
-            le=_MAX_VERSION,
+            lt=_PAST_MAX_VERSION,
             description="The case's version after the change (higher is newer).",
         ),
     ]
@@ -115,7 +117,7 @@ class _Webhook(BaseModel):
 
 
 class _Numbered(BaseModel):
-    seq: Annotated[int, Field(ge=1, le=_MAX_VERSION)]
+    seq: Annotated[int, Field(ge=1, lt=_PAST_MAX_VERSION)]
 
 
 class _Update(_Webhook, _Numbered):

@@ -147,7 +147,7 @@ class ReportStatusChangedV1(_Event):
     status: ReportStatus = Field(description="The new canonical status.")
     sequence: int = Field(
         ge=1,
-        le=2**63 - 1,
+        lt=2**63,  # said as `lt`: 2**63 - 1 as a float (OpenAPI) is 2**63
         description="Per-report version, increasing with each change; "
         "a receiver ignores a change whose sequence is not above the last one it applied.",
     )
@@ -221,7 +221,7 @@ class ReportReopenRequestedV1(_Event):
     )
     after_sequence: int = Field(
         ge=0,
-        le=2**63 - 1,
+        lt=2**63,  # said as `lt`: 2**63 - 1 as a float (OpenAPI) is 2**63
         description="The sequence of the last status change intake had applied when the "
         "resident answered: the resolution they disagree with.",
     )

@@ -325,6 +325,30 @@ class TestCrmWebhook:
         assert case is not None
         assert (case.crm_status, case.crm_version) == (None, 0)
 
+    async def test_the_largest_version_the_document_allows_is_taken(
+        self, adapter, case_id
+    ):
+        spec = (await adapter.get("/openapi.json")).json()
+        body = spec["paths"]["/webhooks/crm"]["post"]["requestBody"]
+        version = body["content"]["application/json"]["schema"]["properties"]["version"]
+        if "exclusiveMaximum" in version:
+            largest = int(version["exclusiveMaximum"]) - 1
+        else:
+            largest = int(version["maximum"])
+        crm_id, ref = case_id
+        taken = await hook(
+            adapter, case_id=crm_id, external_ref=ref, status="DONE", version=largest
+        )
+        assert taken.status_code == 202, taken.text
+        past = await hook(
+            adapter,
+            case_id=crm_id,
+            external_ref=ref,
+            status="DONE",
+            version=largest + 1,
+        )
+        assert past.status_code == 422
+
     async def test_a_body_in_another_format_is_a_422(self, adapter):
         from shared.settings import DEV_SECRETS
         from shared.signing import Signer

@@ -263,6 +263,30 @@ class TestEventLimits:
             == 0
         )
 
+    async def test_the_largest_sequence_the_document_allows_is_taken(self, intake):
+        spec = (await intake.get("/openapi.json")).json()
+        body = spec["paths"]["/internal/events"]["post"]["requestBody"]
+        envelope = body["content"]["application/json"]["schema"]
+        [changed] = [
+            e
+            for e in envelope["properties"]["event"]["oneOf"]
+            if e["properties"]["type"]["const"] == "report.status_changed.v1"
+        ]
+        sequence = changed["properties"]["sequence"]
+        if "exclusiveMaximum" in sequence:
+            largest = int(sequence["exclusiveMaximum"]) - 1
+        else:
+            largest = int(sequence["maximum"])
+        report_id = await file(intake)
+        taken = await deliver(
+            intake, status_event(report_id, ReportStatus.RESOLVED, largest)
+        )
+        assert taken.status_code == 202, taken.text
+        past = await deliver(
+            intake, signed_with_changes(report_id, sequence=largest + 1)
+        )
+        assert past.status_code == 422
+
     async def test_a_64_bit_sequence_is_stored(self, intake):
         report_id = await file(intake)
         response = await deliver(
