@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from crm_adapter.routing.models import RoutingVersion, Rule, VersionUnit
+from shared.params import WholeNumber
 
 IDENTIFIER = r"^[a-z][a-z0-9_]{0,49}$"
 
@@ -69,7 +70,7 @@ class RuleWrite(BaseModel):
         "than by its category's rule without area.",
         examples=[None, DISTRICT],
     )
-    priority: int = Field(
+    priority: WholeNumber = Field(
         default=0,
         ge=-1000,
         le=1000,

@@ -400,6 +400,17 @@ async def test_an_unknown_connector_is_told_with_the_configured_ones(adapter):
             id="priority",
         ),
         pytest.param({"category": "pothole"}, "rules.0.unit", id="missing unit"),
+        # The schema says integer: neither a boolean nor a text is one.
+        pytest.param(
+            {"category": "pothole", "unit": "zdium", "priority": True},
+            "rules.0.priority",
+            id="boolean priority",
+        ),
+        pytest.param(
+            {"category": "pothole", "unit": "zdium", "priority": "5"},
+            "rules.0.priority",
+            id="text priority",
+        ),
     ],
 )
 async def test_a_malformed_entry_is_refused_by_its_field(adapter, rule, field):
