@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -134,6 +136,36 @@ def database_of(session: AsyncSession) -> URL:
     engine = bind.engine if isinstance(bind, AsyncConnection) else bind
     assert isinstance(engine, AsyncEngine)
     return engine.url
+
+
+_UNREACHABLE_SQLITE = ("database is locked", "unable to open database file")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached just now (down, restarting,
+    connection lost, out of connections, locked past the busy timeout) rather than that
+    the statement or the data were wrong: the request may succeed if sent again."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | TimeoutError | PoolTimeout):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and (
+            state.startswith(("08", "57P")) or state == "53300"
+        ):
+            return True
+        if type(current).__name__ == "OperationalError" and any(
+            text in str(current) for text in _UNREACHABLE_SQLITE
+        ):
+            return True
+        current = (
+            getattr(current, "orig", None) or current.__cause__ or current.__context__
+        )
+    return False
 
 
 def is_sqlite(url: str) -> bool:

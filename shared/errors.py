@@ -15,11 +15,14 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.db import database_unavailable
 from shared.i18n import N_, negotiate, translate
 from shared.validation_messages import validation_message
 
@@ -87,6 +90,20 @@ class BadSignature(AppError):
     detail = N_(
         "The request's signature is missing, invalid or outside the time tolerance."
     )
+
+
+class DatabaseUnavailable(AppError):
+    status_code = 503
+    code = "database-unavailable"
+    title = N_("Temporarily unavailable")
+    detail = N_(
+        "The service cannot reach its database just now. Try again in a moment; a report "
+        "sent again with the same Idempotency-Key is never filed twice."
+    )
+    RETRY_AFTER_SECONDS: ClassVar[int] = 2
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.RETRY_AFTER_SECONDS)}
 
 
 class ValidationFailed(AppError):
@@ -250,6 +267,17 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = allowed_methods(request)
         return _respond(request, exc.status_code, body, headers)
 
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        # Answered here rather than by the last-resort handler, which raises the error
+        # again for the server to log: an outage is not a bug.
+        if database_unavailable(exc):
+            logger.warning(
+                "request.database_unavailable",
+                extra={"path": request.url.path, "error": type(exc).__name__},
+            )
+            return await on_app_error(request, DatabaseUnavailable())
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # The type and where it happened, not the message: a database error's message can
         # quote the row it failed on, and with it a resident's e-mail or description.
@@ -267,6 +295,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    for outage in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(outage, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -281,6 +311,7 @@ _DESCRIPTIONS = {
     422: "The request is not valid; `errors` lists the offending fields.",
     429: "Too many requests; `Retry-After` says when to try again.",
     500: "Something failed on our side; nothing was half-stored.",
+    503: "Unavailable just now; `Retry-After` says when to try again.",
 }
 
 

@@ -3,7 +3,8 @@
 Routes list the errors of their own use case (`problem_responses(404, 409)`); the ones that
 come from the framework are added here for every operation that can meet them: 400 (a body
 that cannot be decoded), 413 (a body over the limit) and 422 (a body or parameter that does not
-validate) wherever there is a body or parameters, and 500 everywhere.
+validate) wherever there is a body or parameters, and 500 and 503 (the database cannot be
+reached just now) everywhere.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shared.errors import PROBLEM_JSON, TYPE_PREFIX, NulInAddress, problem_responses
+from shared.errors import (
+    PROBLEM_JSON,
+    TYPE_PREFIX,
+    DatabaseUnavailable,
+    NulInAddress,
+    problem_responses,
+)
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
     400: {
@@ -95,7 +102,8 @@ def _complete(operation: dict[str, Any]) -> None:
     if operation.get("parameters"):
         codes.add(422)
     # Any address may come with a NUL in it (`NulGuardMiddleware`).
-    for code, response in problem_responses(*sorted(codes), NulInAddress).items():
+    every = (NulInAddress, DatabaseUnavailable)
+    for code, response in problem_responses(*sorted(codes), *every).items():
         # FastAPI lists its own 422 shape (`HTTPValidationError`); ours is a problem.
         listed = responses.get(str(code), {}).get("content", {}).get(PROBLEM_JSON)
         if listed is None:
@@ -104,6 +112,15 @@ def _complete(operation: dict[str, Any]) -> None:
             named = response["content"][PROBLEM_JSON].get("examples", {})
             for name, example in named.items():
                 listed.setdefault("examples", {}).setdefault(name, example)
+    responses["503"].setdefault(
+        "headers",
+        {
+            "Retry-After": {
+                "description": "Seconds to wait before sending the request again.",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    )
     if "requestBody" in operation:
         body_problems = responses["400"]["content"][PROBLEM_JSON]["examples"]
         body_problems.setdefault(
