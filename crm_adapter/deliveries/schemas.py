@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from crm_adapter.deliveries.breaker import BreakerState
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
-from shared.params import Timestamp
+from shared.params import Timestamp, WholeNumber
 from shared.text import Text
 
 _CASE_ID = "5b0f7a0e-3c1d-4e8f-9a6b-2d7c1e0f4a93"
@@ -282,22 +283,29 @@ REPLAY_CAP = 1000
 """The most dead deliveries one bulk replay puts back."""
 
 
-class BulkReplay(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "connector": "rest_json",
-                    "kind": "create",
-                    "dead_since": "2026-11-28T08:00:00Z",
-                    "dead_until": "2026-11-28T12:00:00Z",
-                    "reason": "CRM category list fixed (ticket OPS-1234)",
-                },
-                {"report_id": _REPORT_ID, "reason": "Resident called the hotline"},
-            ]
+_FILTERS = ("report_id", "connector", "kind", "dead_since", "dead_until")
+
+
+def _bulk_replay_schema(schema: dict[str, Any]) -> None:
+    # What `replay_many` checks, in the document too: at least one filter, not null.
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in _FILTERS
+    ]
+    schema["examples"] = [
+        {
+            "connector": "rest_json",
+            "kind": "create",
+            "dead_since": "2026-11-28T08:00:00Z",
+            "dead_until": "2026-11-28T12:00:00Z",
+            "reason": "CRM category list fixed (ticket OPS-1234)",
         },
-    )
+        {"report_id": _REPORT_ID, "reason": "Resident called the hotline"},
+    ]
+
+
+class BulkReplay(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_bulk_replay_schema)
 
     report_id: uuid.UUID | None = Field(
         default=None,
@@ -315,7 +323,7 @@ class BulkReplay(BaseModel):
     dead_until: Timestamp | None = Field(
         default=None, description="Only those that became dead before this time."
     )
-    limit: int = Field(
+    limit: WholeNumber = Field(
         default=REPLAY_CAP,
         ge=1,
         le=REPLAY_CAP,

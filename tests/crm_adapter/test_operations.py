@@ -406,6 +406,18 @@ class TestBulkReplay:
         ]
         assert sorted(counts) == [(1, False), (2, True)]
 
+    async def test_the_document_says_a_filter_is_needed(self, adapter):
+        spec = (await adapter.get("/openapi.json")).json()
+        schema = spec["components"]["schemas"]["BulkReplay"]
+        assert schema["anyOf"] == [
+            {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+            for name in ("report_id", "connector", "kind", "dead_since", "dead_until")
+        ]
+        # As the service checks: a filter sent as null is none.
+        missing = await replay(adapter, report_id=None, reason="all of them")
+        assert missing.status_code == 422
+        assert missing.json()["type"] == "urn:mam:problem:replay-filter-missing"
+
     async def test_a_filter_is_needed_and_only_the_manage_role_may(
         self, adapter, sessionmaker
     ):
@@ -427,6 +439,7 @@ class TestBulkReplay:
             {"kind": "lost"},
             {"connector": "rest_json", "everything": True},
             {"kind": "create", "dead_since": 0},  # a number is not seconds since 1970
+            {"kind": "create", "limit": True},  # nor is a boolean a number
         ]
         for refused in bad:
             assert (await replay(adapter, **refused)).status_code == 422, refused
