@@ -27,8 +27,18 @@ import random
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.params import WholeNumber, whole_number
 
 
 class Operation(enum.StrEnum):
@@ -86,24 +96,25 @@ class FaultRule(BaseModel):
     rate: StrictFloat = Field(
         default=1.0, ge=0, le=1, description="Probability that a request is hit."
     )
-    count: StrictInt | None = Field(
-        default=None,
-        ge=1,
-        description="Fire at most this many times, then the rule is gone; null: no limit.",
+    count: Annotated[StrictInt, Field(ge=1), BeforeValidator(whole_number)] | None = (
+        Field(
+            default=None,
+            description="Fire at most this many times, then the rule is gone; null: no limit.",
+        )
     )
     operations: list[Operation] | None = Field(
         default=None, description="Only these operations; null: all of them."
     )
-    status: Annotated[StrictInt, Field(ge=400, le=599)] = Field(
-        default=503, description="`error`: the status answered."
-    )
+    status: Annotated[
+        StrictInt, Field(ge=400, le=599), BeforeValidator(whole_number)
+    ] = Field(default=503, description="`error`: the status answered.")
     latency_seconds: StrictFloat = Field(
         default=1.0, ge=0, le=600, description="`latency`: the delay added."
     )
     hang_seconds: StrictFloat = Field(
         default=300.0, ge=0, le=3600, description="`timeout`: how long to hang."
     )
-    retry_after_seconds: StrictInt = Field(
+    retry_after_seconds: WholeNumber = Field(
         default=1, ge=0, description="`throttle`: the `Retry-After` sent."
     )
 

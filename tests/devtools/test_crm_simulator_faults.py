@@ -168,6 +168,15 @@ class TestFaultApi:
         assert answer["rules"][0]["latency_seconds"] == 0
         assert answer["webhooks"]["hold_seconds"] == 2
 
+    async def test_integers_may_be_written_with_a_point_zero(self, crm):
+        """JSON Schema's `integer`, as the document says, takes 2.0 as well as 2."""
+        rule = {"kind": "error", "count": 2.0, "status": 502.0}
+        throttle = {"kind": "throttle", "retry_after_seconds": 5.0}
+        answer = await set_faults(crm, {"rules": [rule, throttle]})
+        error, throttled = answer["rules"]
+        assert (error["count"], error["status"]) == (2, 502)
+        assert throttled["retry_after_seconds"] == 5
+
 
 class TestRequestFaults:
     async def test_errors_for_the_next_n_creates_only_and_nothing_is_created(self, crm):
