@@ -5,11 +5,20 @@ from __future__ import annotations
 import enum
 import json
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
-from shared.params import Timestamp
+from shared.params import Timestamp, WholeNumber, whole_number
 from shared.sla import MAX_HOURS, MAX_WORKING_DAYS
 from shared.text import Text
 
@@ -47,8 +56,10 @@ class _Event(_Contract):
 class GeoPoint(_Contract):
     """A WGS 84 position."""
 
-    lat: float = Field(ge=-90, le=90, description="Latitude in degrees (WGS 84).")
-    lon: float = Field(ge=-180, le=180, description="Longitude in degrees (WGS 84).")
+    lat: StrictFloat = Field(ge=-90, le=90, description="Latitude in degrees (WGS 84).")
+    lon: StrictFloat = Field(
+        ge=-180, le=180, description="Longitude in degrees (WGS 84)."
+    )
 
 
 class ReporterContact(_Contract):
@@ -65,20 +76,37 @@ class ReporterContact(_Contract):
     )
 
 
+def _one_of_the_two(schema: dict[str, Any]) -> None:
+    # What `_exactly_one` checks, in the schema too.
+    schema["oneOf"] = [
+        {
+            "required": [given],
+            "properties": {given: {"not": {"type": "null"}}, other: {"type": "null"}},
+        }
+        for given, other in (("hours", "working_days"), ("working_days", "hours"))
+    ]
+
+
 class ResolutionTarget(_Contract):
     """The city's target time from report to resolution: exactly one of the two is set."""
 
-    hours: int | None = Field(
+    model_config = ConfigDict(json_schema_extra=_one_of_the_two)
+
+    hours: (
+        Annotated[StrictInt, Field(ge=1, le=MAX_HOURS), BeforeValidator(whole_number)]
+        | None
+    ) = Field(
         default=None,
-        ge=1,
-        le=MAX_HOURS,
         description="Hours on the clock, for short targets (e.g. 4 for a traffic signal "
         "fault).",
     )
-    working_days: int | None = Field(
+    working_days: (
+        Annotated[
+            StrictInt, Field(ge=1, le=MAX_WORKING_DAYS), BeforeValidator(whole_number)
+        ]
+        | None
+    ) = Field(
         default=None,
-        ge=1,
-        le=MAX_WORKING_DAYS,
         description="Working days (Monday to Friday except Polish public holidays, counted "
         "in Europe/Warsaw time), for long targets (e.g. 5 for a pothole).",
     )
@@ -145,7 +173,7 @@ class ReportStatusChangedV1(_Event):
     type: Literal["report.status_changed.v1"] = "report.status_changed.v1"
     report_id: uuid.UUID = Field(description="Intake's id of the report.")
     status: ReportStatus = Field(description="The new canonical status.")
-    sequence: int = Field(
+    sequence: WholeNumber = Field(
         ge=1,
         lt=2**63,  # said as `lt`: 2**63 - 1 as a float (OpenAPI) is 2**63
         description="Per-report version, increasing with each change; "
@@ -181,7 +209,7 @@ class ReportStatusChangedV1(_Event):
         "event's `reopen_id`. Every change with a lower sequence was sent before the adapter "
         "knew of the reopen; intake sets such changes aside while it waits for this answer.",
     )
-    superseded: bool = Field(
+    superseded: StrictBool = Field(
         default=False,
         description="An earlier change the CRM made that arrived after a newer one (webhooks "
         "out of order): it belongs in the report's history at `changed_at` with its note, "
@@ -216,10 +244,10 @@ class ReportReopenRequestedV1(_Event):
         max_length=_COMMENT_LIMIT,
         description="Why the resident says it is not fixed, in their words (for the CRM).",
     )
-    rating: int = Field(
+    rating: WholeNumber = Field(
         ge=1, le=5, description="The resident's rating of how it was handled, 1 to 5."
     )
-    after_sequence: int = Field(
+    after_sequence: WholeNumber = Field(
         ge=0,
         lt=2**63,  # said as `lt`: 2**63 - 1 as a float (OpenAPI) is 2**63
         description="The sequence of the last status change intake had applied when the "
@@ -247,8 +275,10 @@ class ReportCommentAddedV1(_Event):
         max_length=_COMMENT_LIMIT,
         description="The resident's comment, in their words.",
     )
-    fixed: bool = Field(description="The resident's answer to: was it really fixed?")
-    rating: int = Field(
+    fixed: StrictBool = Field(
+        description="The resident's answer to: was it really fixed?"
+    )
+    rating: WholeNumber = Field(
         ge=1, le=5, description="The resident's rating of how it was handled, 1 to 5."
     )
     added_at: Timestamp = Field(description="When the resident commented (UTC).")

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -103,6 +104,61 @@ class TestEnvelope:
         for wrong in ({}, {"hours": 4, "working_days": 5}, {"hours": 0}):
             with pytest.raises(ValidationError):
                 ResolutionTarget.model_validate(wrong)
+
+    def test_the_schema_says_a_target_is_one_of_the_two(self):
+        schema = Envelope.model_json_schema()["$defs"]["ResolutionTarget"]
+        assert [branch["required"] for branch in schema["oneOf"]] == [
+            ["hours"],
+            ["working_days"],
+        ]
+
+    @pytest.mark.parametrize(
+        ("kind", "changes"),
+        [
+            (ReportStatusChangedV1, {"sequence": "7"}),
+            (ReportStatusChangedV1, {"sequence": True}),
+            (ReportStatusChangedV1, {"superseded": 0}),
+            (ReportCommentAddedV1, {"fixed": 0}),
+            (ReportCommentAddedV1, {"rating": "2"}),
+            (ReportSubmittedV1, {"location": {"lat": "51.1", "lon": 17.0}}),
+            (ReportSubmittedV1, {"resolution_target": {"hours": True}}),
+        ],
+    )
+    def test_numbers_and_booleans_are_of_their_json_type(self, kind, changes):
+        """What the schema says is a number or a boolean is one: no "7", 0 or true."""
+        now = dt.datetime.now(dt.UTC).isoformat()
+        valid = {
+            ReportStatusChangedV1: {
+                "type": "report.status_changed.v1",
+                "report_id": str(uuid.uuid4()),
+                "status": "resolved",
+                "sequence": 7,
+                "changed_at": now,
+            },
+            ReportCommentAddedV1: {
+                "type": "report.comment_added.v1",
+                "report_id": str(uuid.uuid4()),
+                "comment_id": str(uuid.uuid4()),
+                "comment": "Nadal stoi",
+                "fixed": False,
+                "rating": 2,
+                "added_at": now,
+            },
+            ReportSubmittedV1: {
+                "type": "report.submitted.v1",
+                "report_id": str(uuid.uuid4()),
+                "number": "WRO-2026-000001",
+                "category": "pothole",
+                "location": {"lat": 51.1, "lon": 17.0},
+                "description": "Dziura",
+                "submitted_at": now,
+            },
+        }[kind]
+        envelope = {"occurred_at": now, "source": "adapter", "event": valid}
+        Envelope.model_validate_json(json.dumps(envelope))
+        envelope["event"] = valid | changes
+        with pytest.raises(ValidationError):
+            Envelope.model_validate_json(json.dumps(envelope))
 
     def test_a_reopen_request_round_trips_and_older_receivers_read_the_answer(self):
         now = dt.datetime.now(dt.UTC)
