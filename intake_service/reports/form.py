@@ -80,11 +80,11 @@ def report_request_body() -> dict[str, Any]:
                     "type": "object",
                     "required": [REPORT_PART],
                     "properties": {
-                        REPORT_PART: {
-                            "type": "string",
+                        # A part sent as JSON (`encoding`): its schema is the report's.
+                        REPORT_PART: schema
+                        | {
                             "description": "The report as JSON (the same as the "
-                            "application/json body).",
-                            "contentMediaType": "application/json",
+                            "application/json body)."
                         },
                         "photos": {
                             "type": "array",

@@ -169,6 +169,22 @@ class TestUpload:
         assert response.status_code == 201, response.text
         assert len(response.json()["photos"]) == 1
 
+    async def test_the_document_gives_the_report_parts_schema(self, intake):
+        """The `report` part is JSON (its encoding says so) of the same schema as the
+        JSON body: not any text, of which an empty one is refused."""
+        spec = (await intake.get("/openapi.json")).json()
+        content = spec["paths"]["/v1/reports"]["post"]["requestBody"]["content"]
+        multipart = content["multipart/form-data"]
+        part = multipart["schema"]["properties"]["report"]
+        assert multipart["encoding"]["report"] == {"contentType": "application/json"}
+        assert {k: v for k, v in part.items() if k != "description"} == {
+            k: v
+            for k, v in content["application/json"]["schema"].items()
+            if k != "description"
+        }
+        empty = ("report", ("report.json", b"", "application/json"))
+        assert (await intake.post("/v1/reports", files=[empty])).status_code == 422
+
     async def test_multipart_without_photos_is_a_plain_report(self, intake):
         response = await intake.post("/v1/reports", files=multipart(POTHOLE))
         assert response.status_code == 201, response.text
