@@ -454,14 +454,19 @@ async def _uploads(
                 "application/x-www-form-urlencoded": {
                     "schema": {
                         "type": "object",
-                        "required": ["api_key", "service_code"],
+                        # A report needs a description (GeoReport v2 leaves it out).
+                        "required": ["api_key", "service_code", "description"],
                         "properties": {
                             "api_key": {"type": "string"},
                             "jurisdiction_id": {"type": "string"},
                             "service_code": {"type": "string"},
                             "lat": {"type": "number"},
                             "long": {"type": "number"},
-                            "description": {"type": "string"},
+                            "description": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 2000,
+                            },
                             "email": {"type": "string"},
                             "first_name": {"type": "string"},
                             "last_name": {"type": "string"},

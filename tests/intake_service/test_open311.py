@@ -297,6 +297,16 @@ class TestFilingRequests:
         )
         assert wrong.status_code == 400
 
+    async def test_the_document_says_a_description_is_needed(self, intake, fmt):
+        spec = (await intake.get("/openapi.json")).json()
+        body = spec["paths"]["/open311/v2/requests.{fmt}"]["post"]["requestBody"]
+        form = body["content"]["application/x-www-form-urlencoded"]["schema"]
+        assert "description" in form["required"]
+        assert form["properties"]["description"]["minLength"] == 1
+        without = {k: v for k, v in FORM.items() if k != "description"}
+        response = await intake.post(f"{V2}/requests.{fmt}", data=without)
+        assert response.status_code == 400
+
     async def test_bad_requests_are_400s_that_say_what_is_wrong(self, intake, fmt):
         cases = {
             "description": {"description": ""},
