@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from pydantic.json_schema import SkipJsonSchema
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from crm_adapter.deps import ManageOperator, ReadOperator, SettingsDep
 from crm_adapter.routing import admin
@@ -111,24 +110,34 @@ PUT_PROBLEMS[428]["description"] = "`If-Match` is missing."
     "without). Reports held because no rule covered them are routed by the new version "
     "at once, and go to the CRM. Needs the `manage` role; recorded in the audit log.",
     responses=_with_etag(PUT_PROBLEMS),
+    # Required, and read by the route itself: without it the answer is a 428, which
+    # FastAPI's check of a required header (a 422) would not give.
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "description": "The `ETag` of the version the change was made on.",
+                "schema": {"type": "string"},
+            }
+        ]
+    },
 )
 async def put_routing(
+    request: Request,
     session: SessionDep,
     operator: ManageOperator,
     connectors: ConnectorNamesDep,
     settings: SettingsDep,
     table: RoutingTableWrite,
     response: Response,
-    if_match: Annotated[
-        str | SkipJsonSchema[None],
-        Header(description="The `ETag` of the version the change was made on."),
-    ] = None,
 ) -> RoutingVersionRead:
     version = await admin.replace_table(
         session,
         operator,
         table=table,
-        if_match=if_match,
+        if_match=request.headers.get("if-match"),
         connectors=connectors,
         bounds=settings.routing_region(),
     )

@@ -217,6 +217,12 @@ class TestLostUpdates:
         assert response.json()["type"] == "urn:mam:problem:routing-version-required"
         assert (await current(adapter)).json()["version"] == 1
 
+    async def test_the_document_says_if_match_is_required(self, adapter):
+        spec = (await adapter.get("/openapi.json")).json()
+        operation = spec["paths"]["/admin/routing"]["put"]
+        [if_match] = [p for p in operation["parameters"] if p["in"] == "header"]
+        assert (if_match["name"].lower(), if_match["required"]) == ("if-match", True)
+
     async def test_a_change_made_on_an_old_version_is_refused(self, adapter):
         read_by_both = (await current(adapter)).headers["ETag"]
         first = await put(
