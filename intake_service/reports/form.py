@@ -79,6 +79,7 @@ def report_request_body() -> dict[str, Any]:
                 "schema": {
                     "type": "object",
                     "required": [REPORT_PART],
+                    "additionalProperties": False,
                     "properties": {
                         # A part sent as JSON (`encoding`): its schema is the report's.
                         REPORT_PART: schema

@@ -174,9 +174,9 @@ class TestUpload:
         JSON body: not any text, of which an empty one is refused."""
         spec = (await intake.get("/openapi.json")).json()
         content = spec["paths"]["/v1/reports"]["post"]["requestBody"]["content"]
-        multipart = content["multipart/form-data"]
-        part = multipart["schema"]["properties"]["report"]
-        assert multipart["encoding"]["report"] == {"contentType": "application/json"}
+        form = content["multipart/form-data"]
+        part = form["schema"]["properties"]["report"]
+        assert form["encoding"]["report"] == {"contentType": "application/json"}
         assert {k: v for k, v in part.items() if k != "description"} == {
             k: v
             for k, v in content["application/json"]["schema"].items()
@@ -184,6 +184,11 @@ class TestUpload:
         }
         empty = ("report", ("report.json", b"", "application/json"))
         assert (await intake.post("/v1/reports", files=[empty])).status_code == 422
+        # No other part is taken, and the schema says so.
+        assert form["schema"]["additionalProperties"] is False
+        other = ("notes", ("notes.txt", b"x", "text/plain"))
+        response = await intake.post("/v1/reports", files=[*multipart(POTHOLE), other])
+        assert response.status_code == 422
 
     async def test_multipart_without_photos_is_a_plain_report(self, intake):
         response = await intake.post("/v1/reports", files=multipart(POTHOLE))
