@@ -8,6 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+from shared.db import database_unavailable
+
 logger = logging.getLogger(__name__)
 
 Step = Callable[[], Awaitable[int]]
@@ -34,8 +36,15 @@ async def run_loop(
         wakeup.clear()
         try:
             done = await step()
-        except Exception:
-            logger.exception("loop.failed", extra={"loop": name})
+        except Exception as exc:
+            if database_unavailable(exc):
+                # An outage, not a bug: one line per try, without the traceback.
+                logger.warning(
+                    "loop.database_unavailable",
+                    extra={"loop": name, "error": type(exc).__name__},
+                )
+            else:
+                logger.exception("loop.failed", extra={"loop": name})
             done = 0
         if done and (batch is None or done >= batch):
             continue

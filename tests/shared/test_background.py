@@ -1,7 +1,10 @@
 """Background loops look again at once only when more work may be waiting."""
 
 import asyncio
+import logging
 from typing import Literal
+
+import pytest
 
 from shared.background import LoopGroup
 
@@ -71,3 +74,41 @@ async def test_a_loop_stops_even_when_woken_as_it_is_stopped():
     async with asyncio.timeout(10):
         await loops.stop()
     assert ran == [0]
+
+
+@pytest.mark.parametrize(
+    ("failure", "level", "message", "traceback"),
+    [
+        (
+            ConnectionRefusedError(111, "refused"),
+            logging.WARNING,
+            "loop.database_unavailable",
+            False,
+        ),
+        (KeyError("bug"), logging.ERROR, "loop.failed", True),
+    ],
+)
+async def test_a_failing_step_is_logged_and_tried_again(
+    caplog, failure, level, message, traceback
+):
+    wakeup = WatchedWakeup()
+    loops = LoopGroup()
+    tries: list[int] = []
+
+    async def step() -> int:
+        tries.append(1)
+        if len(tries) == 1:
+            raise failure
+        return 0
+
+    loops.start("failing", step, wakeup=wakeup, interval=3600)
+    try:
+        await wakeup.parked()
+        wakeup.set()
+        await wakeup.parked()
+    finally:
+        await loops.stop()
+    assert len(tries) == 2  # the loop lived on
+    [record] = [r for r in caplog.records if r.name == "shared.background"]
+    assert (record.levelno, record.getMessage()) == (level, message)
+    assert (record.exc_info is not None) == traceback
