@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from shared.i18n import N_
 
@@ -20,3 +20,7 @@ NO_NUL = AfterValidator(_no_nul)
 
 Text = Annotated[str, NO_NUL]
 """A `str` without NUL characters; limit its length with `Field(max_length=...)`."""
+
+NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
+"""Documents what `strip_whitespace` with `min_length=1` checks: more than whitespace. Put
+it after them; it only tells the JSON Schema (the error stays the length's)."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from crm_adapter.routing.models import RoutingVersion, Rule, VersionUnit
 from shared.params import WholeNumber
+from shared.text import NOT_BLANK
 
 IDENTIFIER = r"^[a-z][a-z0-9_]{0,49}$"
 
@@ -40,7 +41,9 @@ class UnitWrite(BaseModel):
         examples=["zdium"],
     )
     name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        NOT_BLANK,
     ] = Field(examples=["Zarząd Dróg i Utrzymania Miasta"])
     connector: Identifier = Field(
         description="The CRM connector the unit's cases go through (one this adapter has "

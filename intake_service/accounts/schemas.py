@@ -22,7 +22,7 @@ from intake_service.accounts.password_policy import (
     MIN_LENGTH,
     password_problem,
 )
-from shared.text import NO_NUL
+from shared.text import NO_NUL, NOT_BLANK
 
 Language = Literal["pl", "en", "de"]
 Password = Annotated[
@@ -32,6 +32,7 @@ DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     NO_NUL,
+    NOT_BLANK,
 ]
 Code = Annotated[
     str,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from intake_service.categories.schemas import NamedRef
 from intake_service.ideas.models import Idea
 from intake_service.reports.schemas import Location
-from shared.text import NO_NUL
+from shared.text import NO_NUL, NOT_BLANK
 
 
 class IdeaTopic(StrEnum):
@@ -42,6 +42,7 @@ class IdeaCreate(BaseModel):
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
         NO_NUL,
+        NOT_BLANK,
     ] = Field(description="The idea, 1 to 2000 characters.")
     topic: IdeaTopic | None = Field(
         default=None, description="`app` (this app) or `city`."

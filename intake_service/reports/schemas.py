@@ -33,7 +33,7 @@ from intake_service.reports.models import (
 from intake_service.status.texts import status_name
 from shared.contracts import ReportStatus
 from shared.db import utcnow
-from shared.text import NO_NUL
+from shared.text import NO_NUL, NOT_BLANK
 
 
 class Location(BaseModel):
@@ -92,6 +92,7 @@ class ReportCreate(BaseModel):
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
         NO_NUL,
+        NOT_BLANK,
     ] = Field(description="What is wrong, 1 to 2000 characters.")
     show_name: StrictBool = Field(
         default=False,

@@ -23,16 +23,25 @@ from pydantic import (
 from intake_service.surveys.models import Survey, SurveyQuestion
 from shared.i18n import N_, pick
 from shared.params import Timestamp, whole_number
-from shared.text import NO_NUL
+from shared.text import NO_NUL, NOT_BLANK
 
 Label = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NO_NUL
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NO_NUL,
+    NOT_BLANK,
 ]
 QuestionText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NO_NUL
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    NO_NUL,
+    NOT_BLANK,
 ]
 LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NO_NUL
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    NO_NUL,
+    NOT_BLANK,
 ]
 OptionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,50}$")]
 

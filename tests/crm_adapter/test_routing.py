@@ -394,6 +394,18 @@ async def test_an_unknown_connector_is_told_with_the_configured_ones(adapter):
     assert "rest_json" in error["message"]
 
 
+async def test_the_document_says_a_unit_name_is_more_than_blanks(adapter):
+    """It is trimmed before its length is checked: the schema's pattern says so."""
+    spec = (await adapter.get("/openapi.json")).json()
+    name = spec["components"]["schemas"]["UnitWrite"]["properties"]["name"]
+    assert (name["minLength"], name["pattern"]) == (1, r"\S")
+    units = copy.deepcopy(UNITS)
+    units[0]["name"] = "   "
+    response = await put(adapter, table(units=units))
+    assert response.status_code == 422
+    assert (await current(adapter)).json()["version"] == 1
+
+
 @pytest.mark.parametrize(
     ("rule", "field"),
     [

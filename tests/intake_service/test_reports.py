@@ -122,6 +122,15 @@ class TestSubmitReport:
         assert response.json()["category"]["name"] == "Schlagloch"
         assert response.json()["status_name"] == "eingegangen"
 
+    async def test_the_document_says_a_description_is_more_than_blanks(self, intake):
+        """It is trimmed before its length is checked: the schema's pattern says so."""
+        spec = (await intake.get("/openapi.json")).json()
+        body = spec["paths"]["/v1/reports"]["post"]["requestBody"]["content"]
+        field = body["application/json"]["schema"]["properties"]["description"]
+        assert (field["minLength"], field["pattern"]) == (1, r"\S")
+        response = await intake.post("/v1/reports", json=POTHOLE | {"description": " "})
+        assert response.status_code == 422
+
     @pytest.mark.parametrize(
         ("change", "field"),
         [

@@ -153,6 +153,18 @@ class TestMakingSurveys:
         )
         assert await audit_log(intake) == []
 
+    async def test_the_document_says_labels_are_more_than_blanks(self, intake):
+        """They are trimmed before their length is checked: the pattern says so."""
+        spec = (await intake.get("/openapi.json")).json()
+        schemas = spec["components"]["schemas"]
+        for name in ("LocalizedLabel", "LocalizedQuestion", "LocalizedLongText"):
+            for language in ("pl", "en", "de"):
+                assert schemas[name]["properties"][language]["pattern"] == r"\S"
+        blank = await intake.post(
+            SURVEYS, json=survey_body(title=texts(" ", "b", "c")), headers=MANAGE
+        )
+        assert blank.status_code == 422
+
     async def test_the_document_says_which_questions_have_options(self, intake):
         """Choice questions have 2 or more, the others none: the schema says it too."""
         spec = (await intake.get("/openapi.json")).json()
