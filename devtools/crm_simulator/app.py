@@ -367,7 +367,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 response = await client.post(
                     settings.webhook_url, content=body, headers=headers
                 )
-            except httpx.HTTPError as exc:
+            except Exception as exc:  # whatever failed, a CRM tries again
                 delivery.last_error = f"{type(exc).__name__}: {exc}"
             else:
                 if response.is_success:

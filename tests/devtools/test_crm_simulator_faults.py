@@ -327,3 +327,40 @@ class TestWebhookFaults:
 
 async def _some(hooks: Receiver) -> list[tuple[str, dict[str, object]]] | None:
     return hooks.received or None
+
+
+class FailsOnce(httpx.AsyncBaseTransport):
+    """Sends over the network, except the first request, which fails as no HTTP error does
+    (as httpcore once did on a connection closed while it was being made)."""
+
+    def __init__(self) -> None:
+        self.network = httpx.AsyncHTTPTransport()
+        self.failed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.failed:
+            self.failed = True
+            raise AttributeError("'NoneType' object has no attribute 'getpeername'")
+        return await self.network.handle_async_request(request)
+
+
+async def test_a_webhook_is_sent_again_whatever_failed_the_first_time(receiver):
+    hooks, hook_url = receiver
+    app = create_app(Settings(webhook_url=hook_url, webhook_attempts=2))
+    async with (
+        live(app) as url,
+        httpx.AsyncClient(transport=FailsOnce()) as sender,
+        httpx.AsyncClient(
+            base_url=url,
+            headers={"Authorization": f"Bearer {DEV_SECRETS['crm_api_key']}"},
+        ) as crm,
+    ):
+        # Once it serves (its lifespan has made its own sender), it sends with ours.
+        assert (await crm.get("/api/webhooks")).status_code == 200
+        app.state.client = sender
+        case_id = (await crm.post("/api/cases", json=new_case())).json()["case_id"]
+        await crm.post(f"/api/cases/{case_id}/status", json={"status": "DONE"})
+        await eventually(lambda: _some(hooks), what="a webhook delivery")
+        deliveries = (await crm.get("/api/webhooks")).json()
+    assert [(d["attempts"], d["delivered"]) for d in deliveries] == [(2, True)]
+    assert len(hooks.received) == 1
