@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,10 @@ from shared.i18n import N_
 from shared.inbox import InboxMixin, handle_again
 from shared.operator_store import OperatorStore, commit
 from shared.operators import Operator, OperatorNotAuthenticated, OperatorRoleMissing
+
+MAX_ID = 2**31 - 1
+"""The largest id the messages' integer column holds: a larger one is refused (422) before
+the database is asked, which would fail on it."""
 
 Replayer = Callable[[AsyncSession, InboxMixin], Awaitable[str | None]]
 """Acts on a stored message in the caller's transaction; returns why it could not, or None."""
@@ -122,7 +126,14 @@ def inbox_router(
     async def replay_message(
         session: SessionDep,
         operator: Annotated[Operator, Depends(manage)],
-        message_id: int,
+        message_id: Annotated[
+            int,
+            Path(
+                ge=1,
+                le=MAX_ID,
+                description="The message's `id`, as the list gives it.",
+            ),
+        ],
         body: Annotated[
             Replay | None, Body(examples=[{"reason": "case restored (OPS-1234)"}])
         ] = None,

@@ -127,3 +127,13 @@ async def test_only_a_manage_key_replays_and_only_what_waits(adapter):
     missing = await adapter.post(f"{INBOX}/999999/replay", headers=MANAGE)
     assert missing.status_code == 404
     assert missing.json()["title"] == "Nie ma takiej wiadomości"
+
+
+async def test_an_id_past_the_column_is_a_422_and_the_largest_a_404(adapter):
+    """Ids are 32-bit integers, as the document says; a larger one is not sent to the
+    database, which would refuse it (a 500 on PostgreSQL)."""
+    missing = await adapter.post(f"{INBOX}/{2**31 - 1}/replay", headers=MANAGE)
+    assert missing.status_code == 404
+    for past in (2**31, 2**63):
+        response = await adapter.post(f"{INBOX}/{past}/replay", headers=MANAGE)
+        assert response.status_code == 422

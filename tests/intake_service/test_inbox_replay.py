@@ -41,3 +41,17 @@ async def test_an_event_about_an_unknown_report_is_listed_and_kept_on_replay(int
     assert (
         await intake.post(f"{INBOX}/{kept['id']}/replay", headers=READ)
     ).status_code == 403
+
+
+async def test_an_id_past_the_column_is_a_422_and_the_largest_a_404(intake):
+    """Ids are 32-bit integers, as the document says; a larger one is not sent to the
+    database, which would refuse it (a 500 on PostgreSQL)."""
+    spec = (await intake.get("/openapi.json")).json()
+    [parameter] = spec["paths"][f"{INBOX}/{{message_id}}/replay"]["post"]["parameters"]
+    largest = int(parameter["schema"]["maximum"])
+    assert largest == 2**31 - 1
+    missing = await intake.post(f"{INBOX}/{largest}/replay", headers=MANAGE)
+    assert missing.status_code == 404
+    for past in (largest + 1, 2**63):
+        response = await intake.post(f"{INBOX}/{past}/replay", headers=MANAGE)
+        assert response.status_code == 422
