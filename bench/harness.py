@@ -18,10 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 from sqlalchemy.engine import make_url
 
-from devtools.stack import LocalStack, Ports, free_ports
+from devtools.stack import (
+    LocalStack,
+    Ports,
+    free_ports,
+    stop_process,
+    wait_until_up,
+)
 
 BENCH_DIR = Path(__file__).parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -282,29 +287,14 @@ def serving(
             command, env=env, stdout=output, stderr=subprocess.STDOUT
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{command} exited:\n{log.read_text()[-2000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (
-                        httpx.get(
-                            f"http://127.0.0.1:{port}{health}", timeout=1
-                        ).status_code
-                        == 200
-                    ):
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{command} not up in 60 s")
-                time.sleep(0.1)
+            wait_until_up(
+                f"http://127.0.0.1:{port}{health}",
+                process,
+                log_tail=lambda: log.read_text(errors="replace")[-2000:],
+            )
             yield process.pid
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 # Load -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -25,6 +25,38 @@ def free_ports(count: int) -> list[int]:
         for sock in sockets:
             sock.bind(("127.0.0.1", 0))
         return [int(sock.getsockname()[1]) for sock in sockets]
+
+
+def wait_until_up(
+    url: str,
+    process: subprocess.Popen[bytes],
+    *,
+    log_tail: Callable[[], str],
+    seconds: float = 60.0,
+) -> None:
+    """Until `url` answers 200; RuntimeError with the end of the process's log when it exits
+    first or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited at start-up\n{log_tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer in {seconds} s\n{log_tail()}")
+        time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, seconds: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it has not ended within `seconds`."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass(frozen=True)
@@ -127,7 +159,7 @@ class LocalStack:
         if self.log_dir is None:
             return None
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{name}.log").open("wb")
+        log = (self.log_dir / f"{name}.log").open("ab")
         self._logs.append(log)
         return log
 
@@ -154,17 +186,32 @@ class LocalStack:
             if name not in first:
                 self._spawn(name, command)
         deadline = time.monotonic() + wait_seconds
-        for name, path in HEALTH_PATHS.items():
-            while not self._healthy(name, path):
-                if (exited := self.exited()) is not None:
-                    raise RuntimeError(
-                        f"{exited} exited at start-up\n{self.log_tail(exited)}"
-                    )
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"{name} not healthy in {wait_seconds} s\n{self.log_tail(name)}"
-                    )
-                time.sleep(0.1)
+        for name in HEALTH_PATHS:
+            self._wait_up(name, max(deadline - time.monotonic(), 0.0))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process, as a crash or the kernel's OOM killer would: nothing it
+        was doing gets to finish."""
+        process = self.processes[name]
+        process.kill()
+        process.wait()
+
+    def restart(self, name: str, *, wait_seconds: float = 60.0) -> None:
+        """Start the process again (after `kill`, or after it ended), its output added to
+        its log, and wait until it answers."""
+        if self.processes[name].poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        self._spawn(name, self.commands[name])
+        if name in HEALTH_PATHS:
+            self._wait_up(name, wait_seconds)
+
+    def _wait_up(self, name: str, seconds: float) -> None:
+        wait_until_up(
+            self.url(name) + HEALTH_PATHS[name],
+            self.processes[name],
+            log_tail=lambda: self.log_tail(name),
+            seconds=seconds,
+        )
 
     def _popen(
         self, command: list[str], output: IO[bytes] | None
@@ -178,12 +225,6 @@ class LocalStack:
 
     def _spawn(self, name: str, command: list[str]) -> None:
         self.processes[name] = self._popen(command, self._output(name))
-
-    def _healthy(self, name: str, path: str) -> bool:
-        try:
-            return httpx.get(self.url(name) + path, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
 
     def exited(self) -> str | None:
         """The name of a process that has ended, if any."""

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from devtools.stack import free_ports
+from devtools.stack import free_ports, stop_process, wait_until_up
 from tests.databases import Databases
 
 Start = Callable[..., str]
@@ -42,22 +40,13 @@ def start_intake(clean_intake: Databases, tmp_path: Path) -> Iterator[Start]:
             )
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    return url
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"intake did not start\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
+        wait_until_up(
+            url + "/healthz",
+            process,
+            log_tail=lambda: log.read_text(errors="replace")[-3000:],
+        )
+        return url
 
     yield start
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
