@@ -7,7 +7,7 @@ S ?= intake_service
 CATALOGS := $(wildcard shared/locale/*/LC_MESSAGES/mam.po)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-pg check fmt lock migrate revision schemas up down logs clean bench bench-quick
+.PHONY: help install run test test-pg soak check fmt lock migrate revision schemas up down logs clean bench bench-quick
 .PHONY: messages-extract messages-update messages-compile
 
 help: ## list the commands
@@ -36,6 +36,9 @@ test: install ## the whole suite: SQLite, and PostgreSQL when one answers (REQUI
 
 test-pg: install ## the suite with PostgreSQL required
 	REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+soak: install ## the kill test longer: MAM_SOAK_SCALE (default 10) times the reports and kills, both databases
+	MAM_SOAK_SCALE=$${MAM_SOAK_SCALE:-10} $(BIN)/python -m pytest tests/e2e/test_kill.py
 
 check: install ## format check, lint, types (the CI gate)
 	$(BIN)/ruff format --check .
@@ -83,7 +86,7 @@ messages-compile: $(STAMP) ## compile every language's mam.po into mam.mo
 	$(BIN)/pybabel compile --statistics
 
 # B1–B7 of BENCHMARKS.md on the real processes; ARGS="--database sqlite", "--only B1,B7", ...
-bench: install ## the benchmarks (B1–B7) on PostgreSQL: one table, JSON under bench/results/
+bench: install ## the benchmarks (B1–B8) on PostgreSQL: one table, JSON under bench/results/
 	$(BIN)/python -m bench $(ARGS)
 
 bench-quick: install ## the benchmark harness at small sizes on both databases (no bars judged)

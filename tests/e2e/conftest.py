@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devtools.stack import Ports, free_ports, running
+from devtools.stack import LocalStack, Ports, free_ports, running
 from shared.settings import DEV_SECRETS
 from tests.conftest import UNLIMITED_WRITES, new_databases
 from tests.databases import Databases
@@ -28,6 +28,8 @@ class Stack:
     """Each process's log file (`intake.log`, `adapter.log`, `crm-simulator.log`, ...)."""
     mail_dir: Path
     """Where intake's default folder mailer writes the mails (verification codes)."""
+    processes: LocalStack
+    """The processes themselves, to kill and restart one."""
 
     def crm_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -39,51 +41,80 @@ class Stack:
         return httpx.AsyncClient(base_url=self.intake)
 
 
+FAST_RETRIES = {
+    # Retries in tenths of a second rather than seconds, so that faults pass in moments.
+    "ADAPTER_RETRY_BASE_SECONDS": "0.05",
+    "ADAPTER_RETRY_CAP_SECONDS": "0.5",
+    "ADAPTER_POLL_SECONDS": "0.2",
+    "ADAPTER_CRM_TIMEOUT_SECONDS": "5",
+    "ADAPTER_BREAKER_OPEN_SECONDS": "0.5",
+    "ADAPTER_BREAKER_MAX_OPEN_SECONDS": "2",
+    "INTAKE_RETRY_BASE_SECONDS": "0.05",
+    "INTAKE_RETRY_CAP_SECONDS": "0.5",
+    "INTAKE_POLL_SECONDS": "0.2",
+}
+
+
 def start_stack(
     backend: str,
     folder: Path,
     *,
     separate_workers: bool,
     settings: Mapping[str, str] | None = None,
+    databases: Databases | None = None,
 ) -> Iterator[Stack]:
-    """The three processes on fresh databases; `settings` adds environment variables."""
+    """The three processes on fresh databases (or on `databases`, left as they are after);
+    `settings` adds environment variables."""
+    if databases is None:
+        for fresh in new_databases(backend, folder / "db", "e2e"):
+            yield from _stack_on(fresh, folder, separate_workers, settings)
+    else:
+        yield from _stack_on(databases, folder, separate_workers, settings)
+
+
+def _stack_on(
+    databases: Databases,
+    folder: Path,
+    separate_workers: bool,
+    settings: Mapping[str, str] | None,
+) -> Iterator[Stack]:
     intake, adapter, crm = free_ports(3)
     ports = Ports(intake=intake, adapter=adapter, crm=crm)
     own = ("INTAKE_", "ADAPTER_", "CRM_SIM_", "MAM_")
     operator_keys = json.dumps([key.model_dump() for key in OPERATOR_KEYS])
-    for databases in new_databases(backend, folder / "db", "e2e"):
-        env = (
-            {k: v for k, v in os.environ.items() if not k.startswith(own)}
-            | {
-                "MAM_DATA_DIR": str(folder / "data"),
-                "INTAKE_DATABASE_URL": databases.intake,
-                "ADAPTER_DATABASE_URL": databases.adapter,
-                # The test operator keys (`tests.helpers.READ` / `MANAGE`) work on both services.
-                "INTAKE_OPERATOR_KEYS": operator_keys,
-                "ADAPTER_OPERATOR_KEYS": operator_keys,
-                "INTAKE_OPEN311_API_KEYS": json.dumps(
-                    [key.model_dump() for key in OPEN311_KEYS]
-                ),
-            }
-            # Every test's reports come from 127.0.0.1 to a stack the session shares; the
-            # limits on residents' writes are tried with their own settings.
-            | {
-                f"INTAKE_{name.upper()}": str(value)
-                for name, value in UNLIMITED_WRITES.items()
-            }
-            | dict(settings or {})
+    env = (
+        {k: v for k, v in os.environ.items() if not k.startswith(own)}
+        | {
+            "MAM_DATA_DIR": str(folder / "data"),
+            "INTAKE_DATABASE_URL": databases.intake,
+            "ADAPTER_DATABASE_URL": databases.adapter,
+            # The test operator keys (`tests.helpers.READ` / `MANAGE`) work on both services.
+            "INTAKE_OPERATOR_KEYS": operator_keys,
+            "ADAPTER_OPERATOR_KEYS": operator_keys,
+            "INTAKE_OPEN311_API_KEYS": json.dumps(
+                [key.model_dump() for key in OPEN311_KEYS]
+            ),
+        }
+        # Every test's reports come from 127.0.0.1 to a stack the session shares; the
+        # limits on residents' writes are tried with their own settings.
+        | {
+            f"INTAKE_{name.upper()}": str(value)
+            for name, value in UNLIMITED_WRITES.items()
+        }
+        | dict(settings or {})
+    )
+    with running(
+        ports, env, log_dir=folder / "logs", separate_workers=separate_workers
+    ) as local:
+        yield Stack(
+            intake=local.url("intake"),
+            adapter=local.url("adapter"),
+            crm=local.url("crm-simulator"),
+            databases=databases,
+            logs=folder / "logs",
+            mail_dir=folder / "data" / "mail",
+            processes=local,
         )
-        with running(
-            ports, env, log_dir=folder / "logs", separate_workers=separate_workers
-        ) as local:
-            yield Stack(
-                intake=local.url("intake"),
-                adapter=local.url("adapter"),
-                crm=local.url("crm-simulator"),
-                databases=databases,
-                logs=folder / "logs",
-                mail_dir=folder / "data" / "mail",
-            )
 
 
 @pytest.fixture(scope="session")

@@ -14,25 +14,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.conftest import Stack, start_stack
+from tests.e2e.conftest import FAST_RETRIES, Stack, start_stack
 from tests.helpers import MANAGE, POTHOLE, eventually
 
 pytestmark = pytest.mark.e2e
 
 REPORTS = 16
-
-FAST = {
-    # Retries in tenths of a second rather than seconds, so the test runs in moments.
-    "ADAPTER_RETRY_BASE_SECONDS": "0.05",
-    "ADAPTER_RETRY_CAP_SECONDS": "0.5",
-    "ADAPTER_POLL_SECONDS": "0.2",
-    "ADAPTER_CRM_TIMEOUT_SECONDS": "5",
-    "ADAPTER_BREAKER_OPEN_SECONDS": "0.5",
-    "ADAPTER_BREAKER_MAX_OPEN_SECONDS": "2",
-    "INTAKE_RETRY_BASE_SECONDS": "0.05",
-    "INTAKE_RETRY_CAP_SECONDS": "0.5",
-    "INTAKE_POLL_SECONDS": "0.2",
-}
 
 FAULTS = {
     "rules": [
@@ -55,7 +42,7 @@ def chaos_stack(
         backend,
         tmp_path_factory.mktemp(f"e2e-chaos-{backend}"),
         separate_workers=False,
-        settings=FAST,
+        settings=FAST_RETRIES,
     )
 
 
