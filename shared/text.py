@@ -21,9 +21,9 @@ NO_NUL = AfterValidator(_no_nul)
 Text = Annotated[str, NO_NUL]
 """A `str` without NUL characters; limit its length with `Field(max_length=...)`."""
 
-# What `str.strip()` removes, spelled out: `\s` in a JSON Schema pattern (ECMA-262) leaves
-# some of them out, such as U+0085 and U+001C.
-_STRIPPED = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# What `strip_whitespace` removes (Unicode's White_Space), spelled out: `\s` differs from
+# it in ECMA-262, which JSON Schema patterns are (no U+0085), and in Python (U+001C-U+001F).
+_STRIPPED = r"\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 NOT_BLANK = Field(json_schema_extra={"pattern": f"[^{_STRIPPED}]"})
 """Documents what `strip_whitespace` with `min_length=1` checks: more than whitespace. Put
