@@ -82,6 +82,7 @@ def document_errors(app: FastAPI) -> None:
                 for method, operation in item.items():
                     if method not in _METHODS:
                         continue
+                    _no_null_parameters(operation)
                     if own:
                         # Their invalid parameters are answered in their own form (not 422).
                         operation["responses"].pop("422", None)
@@ -92,6 +93,25 @@ def document_errors(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _no_null_parameters(operation: dict[str, Any]) -> None:
+    """A parameter is sent or left out: the null of an optional one (`str | None`) is no
+    value an address or a header can carry, and a client taking it sends the text `null`."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        branches = schema.get("anyOf", [])
+        if {"type": "null"} not in branches:
+            continue
+        kinds = [branch for branch in branches if branch != {"type": "null"}]
+        del schema["anyOf"]
+        if schema.get("default", "") is None:
+            del schema["default"]
+        if len(kinds) == 1:
+            for key, value in kinds[0].items():
+                schema.setdefault(key, value)
+        else:
+            schema["anyOf"] = kinds
 
 
 def _complete(operation: dict[str, Any]) -> None:

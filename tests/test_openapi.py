@@ -58,15 +58,15 @@ def test_every_json_request_body_has_an_example(service):
 
 
 @pytest.mark.parametrize("service", APPS)
-def test_no_header_is_documented_as_null(service):
-    """A header is sent or left out, never null: a client (or a generated test) that
-    takes null from the schema sends the text `null`."""
+def test_no_parameter_is_documented_as_null(service):
+    """A header or a query parameter is sent or left out, never null: a client (or a
+    generated test) that takes null from the schema sends the text `null`."""
     nullable = [
         f"{name} {parameter['name']}"
         for name, op in operations(APPS[service]())
         for parameter in op.get("parameters", [])
-        if parameter["in"] == "header"
-        and {"type": "null"} in parameter["schema"].get("anyOf", [])
+        if {"type": "null"} in parameter["schema"].get("anyOf", [])
+        or parameter["schema"].get("type") == "null"
     ]
     assert nullable == []
 

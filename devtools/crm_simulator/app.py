@@ -403,7 +403,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def list_cases(
         external_ref: Annotated[
-            str | None, Query(description="The caller's own id.")
+            str | SkipJsonSchema[None], Query(description="The caller's own id.")
         ] = None,
     ) -> list[Case]:
         return [
