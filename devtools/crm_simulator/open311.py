@@ -390,7 +390,8 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                     "first_name": TEXT,
                     "last_name": TEXT,
                     "service_request_id_ext": TEXT,
-                    "media_url": {"type": "array", "items": TEXT},
+                    # One link, or several (the field repeated): the same in a form.
+                    "media_url": {"anyOf": [TEXT, {"type": "array", "items": TEXT}]},
                 },
                 "example": {
                     "api_key": "…",
@@ -640,7 +641,11 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                     "update_id": {"type": "string", "minLength": 1},
                     "status": {"type": "string", "minLength": 1},
                     "description": {"type": "string", "minLength": 1},
-                    "updated_datetime": {"type": "string", "format": "date-time"},
+                    "updated_datetime": {
+                        "type": "string",
+                        "description": "Taken and not read: the change is dated when "
+                        "it arrives.",
+                    },
                 },
                 "example": {
                     "api_key": "…",

@@ -58,6 +58,16 @@ class TestRequests:
         assert case["photos"] == ["http://x/1", "http://x/2"]
         assert (case["status"], case["channel"]) == ("NEW", "open311")
 
+    async def test_one_media_url_is_documented_as_well_as_several(self, crm_simulator):
+        spec = (await crm_simulator.get("/openapi.json")).json()
+        body = spec["paths"][f"{BASE}/requests.{{fmt}}"]["post"]["requestBody"]
+        form = body["content"]["application/x-www-form-urlencoded"]["schema"]
+        kinds = [kind["type"] for kind in form["properties"]["media_url"]["anyOf"]]
+        assert kinds == ["string", "array"]
+        number = await create(crm_simulator, media_url="http://x/1")
+        case = (await crm_simulator.get(f"/api/cases/{number}")).json()
+        assert case["photos"] == ["http://x/1"]
+
     async def test_multipart_is_taken_too(self, crm_simulator):
         response = await crm_simulator.post(
             f"{BASE}/requests.json",
@@ -168,6 +178,27 @@ class TestErrors:
                 response = await crm_simulator.get(f"{BASE}/{path}.json", params=params)
                 assert response.status_code == 400, (path, params)
                 assert response.json()[0]["code"] == 400
+
+    async def test_an_updates_time_is_documented_as_the_text_it_is(self, crm_simulator):
+        """The simulator dates a change when it arrives: any updated_datetime is taken."""
+        spec = (await crm_simulator.get("/openapi.json")).json()
+        body = spec["paths"][f"{BASE}/servicerequestupdates.{{fmt}}"]["post"]
+        form = body["requestBody"]["content"]["application/x-www-form-urlencoded"]
+        assert form["schema"]["properties"]["updated_datetime"]["type"] == "string"
+        assert "format" not in form["schema"]["properties"]["updated_datetime"]
+        number = await create(crm_simulator)
+        update = {
+            "api_key": KEY,
+            "service_request_id": number,
+            "update_id": "mam-update-1",
+            "status": "OPEN",
+            "description": "Nadal jest",
+            "updated_datetime": "",
+        }
+        response = await crm_simulator.post(
+            f"{BASE}/servicerequestupdates.json", data=update
+        )
+        assert response.status_code == 200, response.text
 
     async def test_a_form_that_cannot_be_read_is_an_open311_error(self, crm_simulator):
         for path in ("requests", "servicerequestupdates"):
