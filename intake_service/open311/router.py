@@ -178,12 +178,14 @@ def _documented(
         }
     }
     texts = {
-        400: "The request cannot be fulfilled (a parameter is missing or wrong).",
+        400: "The request cannot be fulfilled (a parameter is missing or wrong, or the "
+        "address holds a NUL character).",
         403: "`api_key` missing or wrong.",
         404: "No such service, request, token or jurisdiction (or format).",
         500: "Something failed on our side; nothing was half-stored.",
     }
-    for status in (*errors, 404, 500):
+    # A NUL in the address is a 400 on every operation (`NulGuardMiddleware`).
+    for status in (*errors, 400, 404, 500):
         responses[status] = {
             "description": texts[status],
             "content": {

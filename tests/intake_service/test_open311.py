@@ -378,6 +378,22 @@ async def test_a_nul_in_the_query_is_an_open311_400(intake, fmt):
     assert description
 
 
+async def test_every_operation_documents_the_400_of_a_nul(intake, fmt):
+    """Any address may hold a NUL, and its answer is a 400 there too."""
+    spec = (await intake.get("/openapi.json")).json()
+    undocumented = [
+        f"{method} {path}"
+        for path, item in spec["paths"].items()
+        if path.startswith(V2)
+        for method, operation in item.items()
+        if "400" not in operation["responses"]
+    ]
+    assert undocumented == []
+    response = await intake.get(f"{V2}/services.{fmt}?locale=p%00l")
+    assert response.status_code == 400
+    assert error_of(response, fmt)[0] == 400
+
+
 WROCLAW_EXIF = ((51.0, 6.0, 34.92), "N", (17.0, 1.0, 57.36), "E")
 
 
