@@ -260,8 +260,9 @@ def make_engine(
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            del info[_HOLDS_WRITER]
-            writer.release()
+            # A cancelled BEGIN invalidates the connection, which gives the lock back.
+            if info.pop(_HOLDS_WRITER, False):
+                writer.release()
             raise
 
     def release(record: Any) -> None:

@@ -2,9 +2,10 @@
 a burst within the pool opens no new connections."""
 
 import asyncio
+import sqlite3
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, make_url, text
 
 from intake_service.config import Settings as IntakeSettings
 from shared.db import make_engine
@@ -128,4 +129,40 @@ class TestSqliteWriters:
                 async with engine.begin() as connection:
                     assert await connection.scalar(text("SELECT 1")) == 1
         finally:
+            await engine.dispose()
+
+    async def test_a_begin_cancelled_while_another_process_writes_stays_cancelled(
+        self, databases
+    ):
+        """The write lock is given back once, and the task ends cancelled: no KeyError
+        in place of the cancellation (a 500 when a request is cut off)."""
+        engine = make_engine(databases.intake)
+        path = make_url(databases.intake).database
+        assert path is not None
+        other_process = sqlite3.connect(path, isolation_level=None)
+        try:
+            other_process.execute("BEGIN IMMEDIATE")  # holds the file's write lock
+            waiting = asyncio.Event()
+
+            @event.listens_for(engine.sync_engine, "before_cursor_execute")
+            def _seen(_conn, _cursor, statement, *_args) -> None:
+                if statement == "BEGIN IMMEDIATE":
+                    waiting.set()
+
+            async def write() -> None:
+                async with engine.begin() as connection:
+                    await connection.execute(text("SELECT 1"))
+
+            task = asyncio.create_task(write())
+            async with asyncio.timeout(10):
+                await waiting.wait()
+            task.cancel()
+            other_process.rollback()  # the cancelled BEGIN's thread can end now
+            async with asyncio.timeout(10):
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                async with engine.begin() as connection:
+                    assert await connection.scalar(text("SELECT 1")) == 1
+        finally:
+            other_process.close()
             await engine.dispose()
