@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -100,26 +101,31 @@ async def stream_notifications(
     ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     account_id, lang = account.id, account.lang
-    position = await service.stream_start(session, account_id, last_event_id)
-    sent = await service.recent(session, account_id, position)
-    unread = await service.unread_count(session, account)
-    # Nothing is held while the stream is open: no transaction, no connection.
-    await session.commit()
+    # The stream ends when its client goes, whatever it is doing then; its queries are
+    # shielded from that, so that none is cut off half-way: a cut-off query's connection
+    # is thrown away, and on SQLite it keeps the write lock until it is collected.
+    with anyio.CancelScope(shield=True):
+        position = await service.stream_start(session, account_id, last_event_id)
+        sent = await service.recent(session, account_id, position)
+        unread = await service.unread_count(session, account)
+        # Nothing is held while the stream is open: no transaction, no connection.
+        await session.commit()
     yield ServerSentEvent(event="ready", data={"unread_count": unread})
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     wakeups: Wakeups = request.app.state.wakeups
     with wakeups.subscription(service.NOTIFICATIONS) as woken:
         while True:
             woken.clear()
-            async with sessionmaker() as reading:
-                # Signed out, reset or erased since the stream opened: it ends here.
-                still = await authenticate_token(reading, token)
-                if still is None or still.id != account_id:
-                    return
-                news = await service.newer_than(
-                    reading, account_id, position, sent=sent
-                )
-                await reading.commit()
+            with anyio.CancelScope(shield=True):
+                async with sessionmaker() as reading:
+                    # Signed out, reset or erased since the stream opened: it ends here.
+                    still = await authenticate_token(reading, token)
+                    if still is None or still.id != account_id:
+                        return
+                    news = await service.newer_than(
+                        reading, account_id, position, sent=sent
+                    )
+                    await reading.commit()
             for notification in news:
                 yield ServerSentEvent(
                     event="notification",

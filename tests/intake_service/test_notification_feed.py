@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import asyncio
 
+from sqlalchemy import text, update
+
+from intake_service.accounts import tokens
 from intake_service.accounts.models import Account
+from intake_service.notifications import router
 from shared.contracts import ReportStatus
 from shared.db import make_engine, make_sessionmaker
 from tests.helpers import POTHOLE, register_and_sign_in
@@ -84,3 +88,77 @@ async def test_texts_follow_a_change_of_language(intake, intake_settings):
     assert after["id"] == before["id"]
     assert "in Bearbeitung" in after["text"]
     assert after["title"].startswith("Meldung ")
+
+
+SLOW_QUERY = {
+    "sqlite": text(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < 20000000) SELECT count(*) FROM c"
+    ),
+    "postgresql": text("SELECT pg_sleep(3)"),
+}
+"""A query still under way when the client goes."""
+
+
+class TestStreamDisconnect:
+    """The stream is driven over raw ASGI here: the in-process client reads a response
+    to its end, and this one never ends."""
+
+    async def test_a_client_gone_mid_query_leaves_no_connection_behind(
+        self, intake, monkeypatch
+    ):
+        anna = await register_and_sign_in(intake, "anna@example.org")
+        engine = intake.app.state.sessionmaker.kw["bind"]
+        checked_out = engine.pool.checkedout()
+        inside, gone = asyncio.Event(), asyncio.Event()
+
+        async def checked_then_held(session, token):
+            found = await tokens.authenticate_token(session, token)
+            inside.set()  # the transaction of the loop's check is open now
+            await session.execute(SLOW_QUERY[engine.dialect.name])
+            return found
+
+        monkeypatch.setattr(router, "authenticate_token", checked_then_held)
+        sent: list[dict] = []
+        requested = False
+
+        async def receive() -> dict:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/v1/me/notifications/stream",
+            "raw_path": b"/v1/me/notifications/stream",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"test"),
+                (b"authorization", anna["Authorization"].encode()),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("test", 80),
+        }
+        streaming = asyncio.create_task(intake.app(scope, receive, send))
+        async with asyncio.timeout(15):
+            await inside.wait()
+            body = b"".join(m.get("body", b"") for m in sent)
+            assert b"event: ready" in body
+            gone.set()  # the client goes while the loop's query is under way
+            await streaming
+        assert engine.pool.checkedout() == checked_out
+        # Nothing holds the database: a write goes through at once.
+        async with asyncio.timeout(10):
+            filed = await intake.post("/v1/reports", json=POTHOLE, headers=anna)
+        assert filed.status_code == 201, filed.text
