@@ -41,6 +41,7 @@ from devtools.crm_simulator.app import create_app as create_simulator
 from intake_service.app import create_app as create_intake
 from intake_service.config import Settings as IntakeSettings
 from shared.errors import TYPE_PREFIX
+from shared.i18n import LANGUAGES, translate
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
 from tests.e2e.conftest import Stack, start_stack
@@ -92,12 +93,10 @@ FEW_EXAMPLES = settings(EXAMPLES, max_examples=4)
 
 CONFIG = SchemathesisConfig.from_dict(
     {
-        # Nothing here takes a NUL: in the address it is a documented 400
-        # (`nul-in-address`), in a body's text a 422 (PostgreSQL stores none); valid
-        # requests go without it. The credentials are the tests' own: no values are made
-        # up for the declared key and token (nor left out, as they would be put back);
-        # `ignored_auth` still sends each operation without them and with wrong ones.
-        "generation": {"allow-x00": False, "with-security-parameters": False},
+        # The credentials are the tests' own: no values are made up for the declared
+        # key and token (nor left out, as they would be put back); `ignored_auth` still
+        # sends each operation without them and with wrong ones.
+        "generation": {"with-security-parameters": False},
         "operations": [
             # The stream opens with a `ready` event and then stays open.
             {"include-path": "/v1/me/notifications/stream", "max-stream-events": 1},
@@ -152,8 +151,9 @@ class Refusal:
     """The problem `type` (after `urn:mam:problem:`); None for Open311's own error form."""
     why: str
     causes: str | None = None
-    """A regular expression for the causes it is about: the fields a `validation-failed`
-    names (indexes left out), the messages of an invalid event or webhook. None: any."""
+    """A regular expression for the causes it is about: `field: message` of each error
+    a `validation-failed` lists (indexes left out of the field), the messages of an
+    invalid event or webhook. None: any."""
     operations: frozenset[str] = frozenset()
     """Where it is expected ("GET /v1/reports"); empty: wherever it comes."""
 
@@ -169,6 +169,7 @@ def causes(problem: dict[str, Any]) -> list[str]:
     if "errors" in problem:
         return [
             re.sub(r"\.\d+(?=\.|$)", "", str(error.get("field")))
+            + f": {error.get('message')}"
             for error in problem["errors"]
         ]
     detail = str(problem.get("detail", ""))
@@ -201,7 +202,47 @@ def refused_for_a_reason(case: Any, response: Any) -> bool:
     )
 
 
+NO_NUL = "|".join(
+    re.escape(translate("The text must not contain NUL characters.", lang))
+    for lang in LANGUAGES
+)
+
 REFUSALS = [
+    Refusal(
+        400,
+        "nul-in-address",
+        "Nothing here takes a NUL: one in the address is refused, whatever the parameter.",
+    ),
+    Refusal(
+        422,
+        "validation-failed",
+        "Nothing here takes a NUL (PostgreSQL stores none): a text holding one is refused.",
+        causes=f": ({NO_NUL})$",
+    ),
+    *(
+        Refusal(
+            422,
+            problem,
+            "Nothing here takes a NUL: a text holding one is refused.",
+            causes="NUL characters",
+        )
+        for problem in ("invalid-event", "invalid-webhook")
+    ),
+    Refusal(
+        400,
+        None,
+        "Open311 answers in its own form: a NUL in the address is its 400.",
+        operations=frozenset(
+            f"GET /open311/v2/{path}"
+            for path in (
+                "discovery.{fmt}",
+                "services.{fmt}",
+                "services/{service_code}.{fmt}",
+                "requests/{service_request_id}.{fmt}",
+                "tokens/{token}.{fmt}",
+            )
+        ),
+    ),
     Refusal(
         422,
         "invalid-cursor",
@@ -250,13 +291,13 @@ REFUSALS = [
         "validation-failed",
         "Times lie between 1970 and 9000 (once in UTC), and a survey ends after it "
         "starts: `format: date-time` has no bounds.",
-        causes="^(since|until|starts_at|ends_at|dead_since|dead_until)$",
+        causes="^(since|until|starts_at|ends_at|dead_since|dead_until): ",
     ),
     Refusal(
         422,
         "validation-failed",
         "The options of a choice question have codes that differ.",
-        causes="^questions.options$",
+        causes="^questions.options: ",
     ),
     Refusal(
         422,
@@ -273,14 +314,14 @@ REFUSALS = [
         422,
         "validation-failed",
         "A password is not one of the most common ones, nor made of the address.",
-        causes="^(password|new_password)$",
+        causes="^(password|new_password): ",
     ),
     Refusal(
         422,
         "validation-failed",
         "An address is one mail can be delivered to: `format: email` also admits "
         "special-use domains (`.test`, `.invalid`).",
-        causes="^email$",
+        causes="^email: ",
     ),
     Refusal(
         400,
