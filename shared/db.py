@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,8 +19,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -141,24 +140,24 @@ def database_of(session: AsyncSession) -> URL:
 _UNREACHABLE_SQLITE = ("database is locked", "unable to open database file")
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database cannot be reached just now (down, restarting,
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached just now (down, restarting,
     connection lost, out of connections, locked past the busy timeout) rather than that
     the statement or the data were wrong: the request may succeed if sent again."""
     seen: set[int] = set()
-    current: BaseException | None = exc
+    current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ConnectionError | TimeoutError | PoolTimeout):
+        if isinstance(current, ConnectionError | TimeoutError | exc.TimeoutError):
             return True
-        if isinstance(current, DBAPIError) and current.connection_invalidated:
+        if isinstance(current, exc.DBAPIError) and current.connection_invalidated:
             return True
         state = getattr(current, "sqlstate", None)
         if isinstance(state, str) and (
             state.startswith(("08", "57P")) or state == "53300"
         ):
             return True
-        if type(current).__name__ == "OperationalError" and any(
+        if isinstance(current, exc.OperationalError | sqlite3.OperationalError) and any(
             text in str(current) for text in _UNREACHABLE_SQLITE
         ):
             return True
