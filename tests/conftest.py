@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import httpx
 import pytest
@@ -50,6 +52,8 @@ from tests.helpers import MONDAY_MORNING, OPEN311_KEYS, OPERATOR_KEYS, serve
 
 assert intake_service.models
 assert crm_adapter.models
+
+T = TypeVar("T")
 
 # PostgreSQL tests exist only where a server answers: none are collected and then skipped.
 POSTGRES_AVAILABLE = postgres_admin_url() is not None
@@ -99,6 +103,28 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class PerBackend(Generic[T]):
+    """One `T` per backend, made the first time a test asks for it and kept to the end of
+    the session.
+
+    A session fixture parametrized by backend would do the same on paper, but pytest tears
+    it down and makes it again each time the order of the tests switches between backends,
+    which spread over modules it does dozens of times.
+    """
+
+    def __init__(
+        self, make: Callable[[str], AbstractContextManager[T]], exits: ExitStack
+    ) -> None:
+        self._make = make
+        self._exits = exits
+        self._made: dict[str, T] = {}
+
+    def __call__(self, backend: str) -> T:
+        if backend not in self._made:
+            self._made[backend] = self._exits.enter_context(self._make(backend))
+        return self._made[backend]
+
+
 def new_databases(backend: str, folder: Path, label: str) -> Iterator[Databases]:
     """Fresh, empty databases for both services; dropped afterwards."""
     if backend == "sqlite":
@@ -114,24 +140,37 @@ def new_databases(backend: str, folder: Path, label: str) -> Iterator[Databases]
 
 
 @pytest.fixture(scope="session")
-def databases(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Databases]:
-    """Both services' databases, migrated once per test session and backend."""
-    folder = tmp_path_factory.mktemp(f"db-{backend}")
-    for databases in new_databases(backend, folder, "api"):
-        data_dir = folder / "data"
-        asyncio.run(
-            migrate_intake(
-                IntakeSettings(database_url=databases.intake, data_dir=data_dir)
+def migrated_databases(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PerBackend[Databases]]:
+    """Both services' databases on each backend, migrated once per test session."""
+
+    @contextmanager
+    def make(backend: str) -> Iterator[Databases]:
+        folder = tmp_path_factory.mktemp(f"db-{backend}")
+        for databases in new_databases(backend, folder, "api"):
+            data_dir = folder / "data"
+            asyncio.run(
+                migrate_intake(
+                    IntakeSettings(database_url=databases.intake, data_dir=data_dir)
+                )
             )
-        )
-        asyncio.run(
-            migrate_adapter(
-                AdapterSettings(database_url=databases.adapter, data_dir=data_dir)
+            asyncio.run(
+                migrate_adapter(
+                    AdapterSettings(database_url=databases.adapter, data_dir=data_dir)
+                )
             )
-        )
-        yield databases
+            yield databases
+
+    with ExitStack() as exits:
+        yield PerBackend(make, exits)
+
+
+@pytest.fixture
+def databases(backend: str, migrated_databases: PerBackend[Databases]) -> Databases:
+    """The session's databases of the test's backend (tests leave them as they want; the
+    `clean_*` fixtures empty them first)."""
+    return migrated_databases(backend)
 
 
 async def _reset(

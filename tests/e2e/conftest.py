@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from devtools.stack import LocalStack, Ports, free_ports, running
 from shared.settings import DEV_SECRETS
-from tests.conftest import UNLIMITED_WRITES, new_databases
+from tests.conftest import UNLIMITED_WRITES, PerBackend, new_databases
 from tests.databases import Databases
 from tests.helpers import OPEN311_KEYS, OPERATOR_KEYS
 
@@ -118,13 +119,27 @@ def _stack_on(
 
 
 @pytest.fixture(scope="session")
-def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def shared_stacks(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PerBackend[Stack]]:
+    """A stack per backend, started when a test first asks for it and kept to the end of
+    the session."""
+
+    @contextmanager
+    def make(backend: str) -> Iterator[Stack]:
+        folder = tmp_path_factory.mktemp(f"e2e-{backend}")
+        yield from start_stack(backend, folder, separate_workers=False)
+
+    with ExitStack() as exits:
+        yield PerBackend(make, exits)
+
+
+@pytest.fixture
+def stack(backend: str, shared_stacks: PerBackend[Stack]) -> Stack:
     """API processes running the background loops themselves (the embedded default),
     shared by the modules that leave the city's configuration (routing, status mappings,
     faults) as they found it: each test works with reports and accounts of its own."""
-    yield from start_stack(
-        backend, tmp_path_factory.mktemp(f"e2e-{backend}"), separate_workers=False
-    )
+    return shared_stacks(backend)
 
 
 @pytest.fixture(scope="module")
