@@ -19,7 +19,7 @@ from intake_service.notifications.delivery import DeliveryLoop
 from intake_service.notifications.models import Platform
 from intake_service.notifications.service import DELIVERIES
 from shared.outbox import RELAY, OutboxRelay
-from shared.runtime import HTTP_TIMEOUT, Runtime, StartLoops
+from shared.runtime import HTTP_TIMEOUT, Runtime, StartLoops, tls_context
 from shared.signing import Signer
 
 
@@ -76,7 +76,9 @@ def loops(settings: Settings) -> StartLoops:
             batch=relay.batch_size,
         )
         # APNs speaks HTTP/2 only.
-        http2 = httpx.AsyncClient(http2=True, timeout=HTTP_TIMEOUT)
+        http2 = httpx.AsyncClient(
+            http2=True, timeout=HTTP_TIMEOUT, verify=tls_context()
+        )
         runtime.closing.append(http2.aclose)
         deliveries = DeliveryLoop(
             sessionmaker=runtime.sessionmaker,

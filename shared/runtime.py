@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,6 +19,13 @@ from shared.wakeup import INFO_KEY, Wakeups, listen
 
 # Connect fast, but give a slow peer time to answer (RELIABILITY §4.1: 5 s / 30 s).
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The certificate authorities, loaded once per process for every HTTP client it makes
+    (loading them takes tens of milliseconds of CPU each time)."""
+    return httpx.create_ssl_context()
 
 
 @dataclass
@@ -46,7 +55,7 @@ async def open_runtime(
     runtime = Runtime(
         engine=engine,
         sessionmaker=make_sessionmaker(engine, info={INFO_KEY: wakeups}),
-        client=httpx.AsyncClient(timeout=HTTP_TIMEOUT),
+        client=httpx.AsyncClient(timeout=HTTP_TIMEOUT, verify=tls_context()),
         wakeups=wakeups,
     )
     try:

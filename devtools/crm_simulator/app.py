@@ -34,6 +34,7 @@ from devtools.crm_simulator.faults import (
     WebhookFaults,
 )
 from shared.errors import allowed_methods
+from shared.runtime import tls_context
 from shared.signing import Signer
 
 logger = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0, connect=5.0)
+            timeout=httpx.Timeout(10.0, connect=5.0), verify=tls_context()
         ) as client:
             app.state.client = client
             yield

@@ -8,11 +8,9 @@ and never more than the photo size limit.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import ipaddress
 import socket
-import ssl
 import tempfile
 from typing import Any
 
@@ -22,6 +20,7 @@ from starlette.datastructures import UploadFile
 from intake_service.photos.upload import Upload
 from shared.errors import AppError
 from shared.i18n import N_, translate
+from shared.runtime import tls_context
 
 
 class MediaNotFetched(AppError):
@@ -53,12 +52,6 @@ _REASONS = {
 
 def _refuse(reason: str) -> MediaNotFetched:
     return MediaNotFetched(reason=_REASONS[reason])
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """Made once: loading the certificate authorities takes a while."""
-    return httpx.create_ssl_context()
 
 
 # IPv6 prefixes whose last 32 bits are an IPv4 address that a translator may reach: NAT64's
@@ -139,7 +132,7 @@ async def fetch_media(
                 limits=httpx.Limits(max_keepalive_connections=0),
                 timeout=httpx.Timeout(seconds, connect=seconds / len(addresses)),
                 follow_redirects=False,
-                verify=await asyncio.to_thread(_tls),  # loading the CAs blocks
+                verify=await asyncio.to_thread(tls_context),  # loading the CAs blocks
                 trust_env=False,
             ) as client:
                 response = await _connect(client, target, addresses, host)
