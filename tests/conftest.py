@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, text
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crm_adapter.models
@@ -42,18 +42,15 @@ from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from tests.databases import (
     Databases,
-    create_postgres,
-    drop_postgres,
+    PerBackend,
+    new_databases,
     postgres_admin_url,
     postgres_required,
-    sqlite_databases,
 )
 from tests.helpers import MONDAY_MORNING, OPEN311_KEYS, OPERATOR_KEYS, serve
 
 assert intake_service.models
 assert crm_adapter.models
-
-T = TypeVar("T")
 
 # PostgreSQL tests exist only where a server answers: none are collected and then skipped.
 POSTGRES_AVAILABLE = postgres_admin_url() is not None
@@ -103,52 +100,17 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-class PerBackend(Generic[T]):
-    """One `T` per backend, made the first time a test asks for it and kept to the end of
-    the session.
-
-    A session fixture parametrized by backend would do the same on paper, but pytest tears
-    it down and makes it again each time the order of the tests switches between backends,
-    which spread over modules it does dozens of times.
-    """
-
-    def __init__(
-        self, make: Callable[[str], AbstractContextManager[T]], exits: ExitStack
-    ) -> None:
-        self._make = make
-        self._exits = exits
-        self._made: dict[str, T] = {}
-
-    def __call__(self, backend: str) -> T:
-        if backend not in self._made:
-            self._made[backend] = self._exits.enter_context(self._make(backend))
-        return self._made[backend]
-
-
-def new_databases(backend: str, folder: Path, label: str) -> Iterator[Databases]:
-    """Fresh, empty databases for both services; dropped afterwards."""
-    if backend == "sqlite":
-        yield sqlite_databases(folder)
-        return
-    admin = postgres_admin_url()
-    assert admin is not None
-    databases = asyncio.run(create_postgres(admin, label))
-    try:
-        yield databases
-    finally:
-        asyncio.run(drop_postgres(admin, databases))
-
-
 @pytest.fixture(scope="session")
-def migrated_databases(
+def database_templates(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PerBackend[Databases]]:
-    """Both services' databases on each backend, migrated once per test session."""
+    """Both services' databases on each backend, migrated and seeded as `migrate` does,
+    once per session; never connected to again, they are copied for the tests."""
 
     @contextmanager
     def make(backend: str) -> Iterator[Databases]:
-        folder = tmp_path_factory.mktemp(f"db-{backend}")
-        for databases in new_databases(backend, folder, "api"):
+        folder = tmp_path_factory.mktemp(f"template-{backend}")
+        for databases in new_databases(backend, folder, "template"):
             data_dir = folder / "data"
             asyncio.run(
                 migrate_intake(
@@ -166,11 +128,31 @@ def migrated_databases(
         yield PerBackend(make, exits)
 
 
+@pytest.fixture(scope="session")
+def migrated_databases(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_templates: PerBackend[Databases],
+) -> Iterator[PerBackend[Databases]]:
+    """The in-process tests' databases on each backend, one pair per session."""
+
+    @contextmanager
+    def make(backend: str) -> Iterator[Databases]:
+        folder = tmp_path_factory.mktemp(f"db-{backend}")
+        yield from new_databases(backend, folder, "api", database_templates(backend))
+
+    with ExitStack() as exits:
+        yield PerBackend(make, exits)
+
+
 @pytest.fixture
 def databases(backend: str, migrated_databases: PerBackend[Databases]) -> Databases:
     """The session's databases of the test's backend (tests leave them as they want; the
     `clean_*` fixtures empty them first)."""
     return migrated_databases(backend)
+
+
+# What `seed` wrote into each database, by URL: seeded once per session, restored after.
+_SEEDED: dict[str, list[tuple[Table, list[dict[str, Any]]]]] = {}
 
 
 async def _reset(
@@ -179,13 +161,17 @@ async def _reset(
     keep: set[str],
     seed: Callable[[AsyncSession], Awaitable[object]] | None = None,
 ) -> None:
-    """Empty every table but `keep`, then run `seed` (in a transaction of its own)."""
+    """Empty every table but `keep`, then put back what `seed` wrote.
+
+    `seed` runs the first time (in a transaction of its own); its rows are read back and
+    inserted again at later resets, in one statement per table instead of its many.
+    """
+    tables = [table for table in base.metadata.sorted_tables if table.name not in keep]
     engine = make_engine(url)
     try:
         async with engine.begin() as connection:
-            for table in reversed(base.metadata.sorted_tables):
-                if table.name not in keep:
-                    await connection.execute(delete(table))
+            for table in reversed(tables):
+                await connection.execute(delete(table))
             if connection.dialect.name == "postgresql":
                 # Report numbers start again at 1, as on a new database.
                 for sequence in await connection.scalars(
@@ -195,9 +181,24 @@ async def _reset(
                     )
                 ):
                     await connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
-        if seed is not None:
+            for table, rows in _SEEDED.get(url, []) if seed is not None else []:
+                await connection.execute(insert(table), rows)
+        if seed is not None and url not in _SEEDED:
             async with make_sessionmaker(engine)() as session:
                 await seed(session)
+            async with engine.connect() as connection:
+                _SEEDED[url] = [
+                    (table, rows)
+                    for table in tables
+                    if (
+                        rows := [
+                            dict(row)
+                            for row in (
+                                await connection.execute(select(table))
+                            ).mappings()
+                        ]
+                    )
+                ]
     finally:
         await engine.dispose()
 
@@ -205,7 +206,7 @@ async def _reset(
 # Seeded reference data that tests read but never change.
 INTAKE_REFERENCE = {"units", "category_groups", "categories"}
 # The adapter's routing table and status mappings change in tests (new versions, operators'
-# mappings): they are seeded afresh instead.
+# mappings): they are restored to the defaults instead.
 ADAPTER_REFERENCE: set[str] = set()
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import sqlite3
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -44,15 +51,23 @@ class Databases:
     adapter: str
 
 
-async def create_postgres(admin_url: str, label: str) -> Databases:
+async def create_postgres(
+    admin_url: str, label: str, template: Databases | None = None
+) -> Databases:
+    """Two new databases: empty, or copies of `template`'s (which nobody may be connected to)."""
     names = {
         svc: f"mam_test_{label}_{svc}_{uuid.uuid4().hex[:8]}"
         for svc in ("intake", "adapter")
     }
+    templates = {
+        "intake": template and make_url(template.intake).database,
+        "adapter": template and make_url(template.adapter).database,
+    }
     connection = await asyncpg.connect(_asyncpg_dsn(admin_url))
     try:
-        for name in names.values():
-            await connection.execute(f'CREATE DATABASE "{name}"')
+        for svc, name in names.items():
+            copy = f' TEMPLATE "{templates[svc]}"' if templates[svc] else ""
+            await connection.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await connection.close()
     base = make_url(admin_url).set(drivername="postgresql+asyncpg")
@@ -74,9 +89,66 @@ async def drop_postgres(admin_url: str, databases: Databases) -> None:
         await connection.close()
 
 
-def sqlite_databases(folder: Path) -> Databases:
+def sqlite_databases(folder: Path, template: Databases | None = None) -> Databases:
+    """Two database files in `folder`: new, or copies of `template`'s."""
     folder.mkdir(parents=True, exist_ok=True)
-    return Databases(
+    databases = Databases(
         intake=f"sqlite+aiosqlite:///{folder / 'intake.db'}",
         adapter=f"sqlite+aiosqlite:///{folder / 'adapter.db'}",
     )
+    if template is not None:
+        for source, target in (
+            (template.intake, databases.intake),
+            (template.adapter, databases.adapter),
+        ):
+            # The backup API copies what is committed, write-ahead log included.
+            with (
+                closing(sqlite3.connect(_sqlite_path(source))) as original,
+                closing(sqlite3.connect(_sqlite_path(target))) as copy,
+            ):
+                original.backup(copy)
+    return databases
+
+
+def _sqlite_path(url: str) -> str:
+    path = make_url(url).database
+    assert path, url
+    return path
+
+
+class PerBackend(Generic[T]):
+    """One `T` per backend, made the first time a test asks for it and kept to the end of
+    the session.
+
+    A session fixture parametrized by backend would do the same on paper, but pytest tears
+    it down and makes it again each time the order of the tests switches between backends,
+    which spread over modules it does dozens of times.
+    """
+
+    def __init__(
+        self, make: Callable[[str], AbstractContextManager[T]], exits: ExitStack
+    ) -> None:
+        self._make = make
+        self._exits = exits
+        self._made: dict[str, T] = {}
+
+    def __call__(self, backend: str) -> T:
+        if backend not in self._made:
+            self._made[backend] = self._exits.enter_context(self._make(backend))
+        return self._made[backend]
+
+
+def new_databases(
+    backend: str, folder: Path, label: str, template: Databases | None = None
+) -> Iterator[Databases]:
+    """Both services' databases, empty or copies of `template`'s; dropped afterwards."""
+    if backend == "sqlite":
+        yield sqlite_databases(folder, template)
+        return
+    admin = postgres_admin_url()
+    assert admin is not None
+    databases = asyncio.run(create_postgres(admin, label, template))
+    try:
+        yield databases
+    finally:
+        asyncio.run(drop_postgres(admin, databases))

@@ -14,7 +14,7 @@ from intake_service.migrations import SCRIPT_LOCATION as INTAKE_MIGRATIONS
 from shared.db import make_engine
 from shared.migrate import downgrade, upgrade
 from shared.migrations_env import on_dialect
-from tests.conftest import new_databases
+from tests.databases import new_databases
 
 SERVICES = {
     "intake": (IntakeBase, INTAKE_MIGRATIONS),

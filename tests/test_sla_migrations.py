@@ -10,7 +10,7 @@ from crm_adapter.migrations import SCRIPT_LOCATION as ADAPTER_MIGRATIONS
 from intake_service.migrations import SCRIPT_LOCATION as INTAKE_MIGRATIONS
 from shared.db import UtcDateTime, make_engine
 from shared.migrate import downgrade, upgrade
-from tests.conftest import new_databases
+from tests.databases import new_databases
 
 INTAKE_BEFORE = "822ff19ddf9b"
 ADAPTER_BEFORE = "994dfc60fbaa"

@@ -10,8 +10,8 @@ from crm_adapter.config import Settings
 from crm_adapter.migrations import SCRIPT_LOCATION, migrate
 from shared.db import make_engine
 from shared.migrate import upgrade
-from tests.conftest import new_databases
 from tests.crm_adapter.test_routing_migration import a_case, cases
+from tests.databases import new_databases
 
 BEFORE_UNIQUE_IDS = "ea4d1a8ed509"
 

@@ -10,7 +10,7 @@ from crm_adapter.config import Settings
 from crm_adapter.migrations import SCRIPT_LOCATION, migrate
 from shared.db import make_engine
 from shared.migrate import downgrade, upgrade
-from tests.conftest import new_databases
+from tests.databases import new_databases
 
 BEFORE_VERSIONS = "e3a3cabedfe0"
 

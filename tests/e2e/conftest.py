@@ -14,8 +14,8 @@ import pytest
 
 from devtools.stack import LocalStack, Ports, free_ports, running
 from shared.settings import DEV_SECRETS
-from tests.conftest import UNLIMITED_WRITES, PerBackend, new_databases
-from tests.databases import Databases
+from tests.conftest import UNLIMITED_WRITES
+from tests.databases import Databases, PerBackend, new_databases
 from tests.helpers import OPEN311_KEYS, OPERATOR_KEYS
 
 
@@ -63,14 +63,21 @@ def start_stack(
     separate_workers: bool,
     settings: Mapping[str, str] | None = None,
     databases: Databases | None = None,
+    template: Databases | None = None,
 ) -> Iterator[Stack]:
-    """The three processes on fresh databases (or on `databases`, left as they are after);
-    `settings` adds environment variables."""
-    if databases is None:
-        for fresh in new_databases(backend, folder / "db", "e2e"):
-            yield from _stack_on(fresh, folder, separate_workers, settings)
-    else:
-        yield from _stack_on(databases, folder, separate_workers, settings)
+    """The three processes on `databases` (migrated first, and left as they are after), or
+    on fresh copies of `template` (the databases `migrate` makes, so it is not run again),
+    or else on new databases, migrated as `make run` does; `settings` adds environment
+    variables."""
+    if databases is not None:
+        yield from _stack_on(
+            databases, folder, separate_workers, settings, migrate=True
+        )
+        return
+    for fresh in new_databases(backend, folder / "db", "e2e", template):
+        yield from _stack_on(
+            fresh, folder, separate_workers, settings, migrate=template is None
+        )
 
 
 def _stack_on(
@@ -78,6 +85,8 @@ def _stack_on(
     folder: Path,
     separate_workers: bool,
     settings: Mapping[str, str] | None,
+    *,
+    migrate: bool,
 ) -> Iterator[Stack]:
     intake, adapter, crm = free_ports(3)
     ports = Ports(intake=intake, adapter=adapter, crm=crm)
@@ -105,7 +114,11 @@ def _stack_on(
         | dict(settings or {})
     )
     with running(
-        ports, env, log_dir=folder / "logs", separate_workers=separate_workers
+        ports,
+        env,
+        log_dir=folder / "logs",
+        separate_workers=separate_workers,
+        migrate=migrate,
     ) as local:
         yield Stack(
             intake=local.url("intake"),
@@ -123,7 +136,8 @@ def shared_stacks(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PerBackend[Stack]]:
     """A stack per backend, started when a test first asks for it and kept to the end of
-    the session."""
+    the session; its databases are new and migrated by the `migrate` commands, as by
+    `make run`."""
 
     @contextmanager
     def make(backend: str) -> Iterator[Stack]:
@@ -144,18 +158,30 @@ def stack(backend: str, shared_stacks: PerBackend[Stack]) -> Stack:
 
 @pytest.fixture(scope="module")
 def own_stack(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_templates: PerBackend[Databases],
 ) -> Iterator[Stack]:
     """A stack for one module, which changes the configuration (routing, mappings, ...)."""
     yield from start_stack(
-        backend, tmp_path_factory.mktemp(f"e2e-own-{backend}"), separate_workers=False
+        backend,
+        tmp_path_factory.mktemp(f"e2e-own-{backend}"),
+        separate_workers=False,
+        template=database_templates(backend),
     )
 
 
 @pytest.fixture(scope="module")
 def stack_with_workers(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_templates: PerBackend[Databases],
 ) -> Iterator[Stack]:
     """API processes without loops, and a `worker` process per service doing that work."""
     folder = tmp_path_factory.mktemp(f"e2e-workers-{backend}")
-    yield from start_stack(backend, folder, separate_workers=True)
+    yield from start_stack(
+        backend,
+        folder,
+        separate_workers=True,
+        template=database_templates(backend),
+    )

@@ -44,6 +44,7 @@ from shared.errors import TYPE_PREFIX
 from shared.i18n import LANGUAGES, translate
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
+from tests.databases import Databases, PerBackend
 from tests.e2e.conftest import Stack, start_stack
 from tests.helpers import (
     MANAGE,
@@ -70,7 +71,11 @@ UNLIMITED_ATTEMPTS = {
 
 
 @pytest.fixture(scope="module")
-def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_templates: PerBackend[Databases],
+) -> Iterator[Stack]:
     """This module changes the city's configuration: a stack of its own, with the limits
     on attempts lifted."""
     yield from start_stack(
@@ -78,6 +83,7 @@ def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         tmp_path_factory.mktemp(f"e2e-conformance-{backend}"),
         separate_workers=False,
         settings=UNLIMITED_ATTEMPTS,
+        template=database_templates(backend),
     )
 
 

@@ -30,7 +30,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.db import make_engine
-from tests.databases import create_postgres, drop_postgres
+from tests.databases import Databases, PerBackend, create_postgres, drop_postgres
 from tests.e2e.conftest import FAST_RETRIES, Stack, start_stack
 from tests.helpers import POTHOLE, eventually, folder_mailbox, register_and_sign_in
 from tests.postgres_server import OwnPostgres, own_postgres
@@ -73,12 +73,18 @@ class KillStack:
 
 @pytest.fixture(scope="module")
 def kill_stack(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_templates: PerBackend[Databases],
 ) -> Iterator[KillStack]:
     folder = tmp_path_factory.mktemp(f"e2e-kill-{backend}")
     if backend == "sqlite":
         for stack in start_stack(
-            backend, folder, separate_workers=False, settings=FAST_RETRIES
+            backend,
+            folder,
+            separate_workers=False,
+            settings=FAST_RETRIES,
+            template=database_templates(backend),
         ):
             yield KillStack(stack, Server())
         return

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from crm_adapter.crm.models import PollCursor
 from shared.db import make_engine
+from tests.databases import Databases, PerBackend
 from tests.e2e.conftest import Stack, start_stack
 from tests.e2e.test_flow import status_of, the_only_case
 from tests.helpers import route_unit_to
@@ -28,7 +29,9 @@ FALLEN_TREE = {
 
 @pytest.fixture(scope="module")
 def open311_stack(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_templates: PerBackend[Databases],
 ) -> Iterator[Stack]:
     """The stack with the Open311 CRM polled every half second, in JSON."""
     yield from start_stack(
@@ -39,6 +42,7 @@ def open311_stack(
             "ADAPTER_OPEN311_POLL_SECONDS": "0.5",
             "ADAPTER_OPEN311_FORMAT": "json",
         },
+        template=database_templates(backend),
     )
 
 
