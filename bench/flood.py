@@ -64,6 +64,7 @@ async def b8(options: Options) -> list[Figure]:
                     "reports.lua",
                     seconds=seconds + 2,
                     connections=FLOOD_CONNECTIONS,
+                    env={"BENCH_ONE_CLIENT": "1"},  # one client's flood
                 )
                 stormy = _read(url, seconds)
                 flooded = flood.result()

@@ -1,6 +1,7 @@
 -- wrk script: anonymous JSON pothole reports, each with its own Idempotency-Key.
 -- BENCH_POINT="lat,lon" files every report at that point; otherwise at random points
--- inside the city. `done` prints the figures as one JSON line for the harness.
+-- inside the city, each from a resident's address (residents.lua). `done` prints the figures as one JSON line for the harness.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "residents.lua")
 local point = os.getenv("BENCH_POINT")
 local thread_seed = 0
 
@@ -32,10 +33,10 @@ function request()
   local body = string.format(
     '{"category":"pothole","location":{"lat":%s,"lon":%s},"description":"Dziura w jezdni, benchmark"}',
     lat, lon)
-  return wrk.format("POST", "/v1/reports", {
+  return wrk.format("POST", "/v1/reports", resident_headers({
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = key(),
-  }, body)
+  }), body)
 end
 
 -- done() reports the run (result.lua, beside this script).

@@ -1,8 +1,9 @@
 -- wrk script: every connection POSTs the multipart body read from BENCH_BODY_FILE (its
--- Content-Type, with the boundary, in BENCH_CONTENT_TYPE) to /v1/reports once, so "N
--- clients at once" is N uploads, not a stream. Each answer prints a WRK_ANSWERED line;
--- wrk itself runs out its duration, so whoever runs it interrupts it (SIGINT) after the
--- last one. `done` prints the figures as one JSON line.
+-- Content-Type, with the boundary, in BENCH_CONTENT_TYPE) to /v1/reports once, each from a
+-- resident's address of its own, so "N clients at once" is N uploads, not a stream. Each
+-- answer prints a WRK_ANSWERED line; wrk itself runs out its duration, so whoever runs it
+-- interrupts it (SIGINT) after the last one. `done` prints the figures as one JSON line.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "residents.lua")
 local body_file = os.getenv("BENCH_BODY_FILE")
 local content_type = os.getenv("BENCH_CONTENT_TYPE")
 local uploads = tonumber(os.getenv("BENCH_UPLOADS") or "1")
@@ -16,6 +17,11 @@ function init(args)
   wrk.body = file:read("*a")
   file:close()
   wrk.headers["Content-Type"] = content_type
+end
+
+-- Each upload from a resident's address of its own (residents.lua).
+function request()
+  return wrk.format(nil, nil, resident_headers({["Content-Type"] = content_type}), nil)
 end
 
 -- Called before each request: the first `uploads` go at once, any later one waits past the
