@@ -5,19 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import ServiceSettings
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 logger = logging.getLogger(__name__)
+
+# Alembic (and Mako with it) is imported by the commands that migrate, not by every
+# process that starts a service: it is a tenth of a second of each start-up.
 
 
 def alembic_config(script_location: Path, url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -50,10 +57,14 @@ async def _alembic(
 
 
 async def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
+    from alembic import command
+
     await _alembic(script_location, url, command.upgrade, revision)
 
 
 async def downgrade(script_location: Path, url: str, revision: str) -> None:
+    from alembic import command
+
     await _alembic(script_location, url, command.downgrade, revision)
 
 
@@ -80,6 +91,8 @@ def new_revision(service: str, message: str) -> None:
     import asyncio
     import importlib
     import tempfile
+
+    from alembic import command
 
     module = importlib.import_module(f"{service}.migrations")
     assert module.__file__ is not None
