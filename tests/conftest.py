@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Table, delete, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 import crm_adapter.models
 import intake_service.models
@@ -124,8 +124,8 @@ def database_templates(
             )
             yield databases
 
-    with ExitStack() as exits:
-        yield PerBackend(make, exits)
+    with PerBackend(make) as per_backend:
+        yield per_backend
 
 
 @pytest.fixture(scope="session")
@@ -140,8 +140,8 @@ def migrated_databases(
         folder = tmp_path_factory.mktemp(f"db-{backend}")
         yield from new_databases(backend, folder, "api", database_templates(backend))
 
-    with ExitStack() as exits:
-        yield PerBackend(make, exits)
+    with PerBackend(make) as per_backend:
+        yield per_backend
 
 
 @pytest.fixture
@@ -153,6 +153,10 @@ def databases(backend: str, migrated_databases: PerBackend[Databases]) -> Databa
 
 # What `seed` wrote into each database, by URL: seeded once per session, restored after.
 _SEEDED: dict[str, list[tuple[Table, list[dict[str, Any]]]]] = {}
+
+
+async def _rows(connection: AsyncConnection, table: Table) -> list[dict[str, Any]]:
+    return [dict(row) for row in (await connection.execute(select(table))).mappings()]
 
 
 async def _reset(
@@ -181,7 +185,7 @@ async def _reset(
                     )
                 ):
                     await connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
-            for table, rows in _SEEDED.get(url, []) if seed is not None else []:
+            for table, rows in _SEEDED.get(url, []):
                 await connection.execute(insert(table), rows)
         if seed is not None and url not in _SEEDED:
             async with make_sessionmaker(engine)() as session:
@@ -190,14 +194,7 @@ async def _reset(
                 _SEEDED[url] = [
                     (table, rows)
                     for table in tables
-                    if (
-                        rows := [
-                            dict(row)
-                            for row in (
-                                await connection.execute(select(table))
-                            ).mappings()
-                        ]
-                    )
+                    if (rows := await _rows(connection, table))
                 ]
     finally:
         await engine.dispose()

@@ -117,25 +117,29 @@ def _sqlite_path(url: str) -> str:
 
 
 class PerBackend(Generic[T]):
-    """One `T` per backend, made the first time a test asks for it and kept to the end of
-    the session.
+    """One `T` per backend, made the first time a test asks for it and kept until the
+    `with` block ends (the session, in a session fixture).
 
     A session fixture parametrized by backend would do the same on paper, but pytest tears
     it down and makes it again each time the order of the tests switches between backends,
     which spread over modules it does dozens of times.
     """
 
-    def __init__(
-        self, make: Callable[[str], AbstractContextManager[T]], exits: ExitStack
-    ) -> None:
+    def __init__(self, make: Callable[[str], AbstractContextManager[T]]) -> None:
         self._make = make
-        self._exits = exits
+        self._exits = ExitStack()
         self._made: dict[str, T] = {}
 
     def __call__(self, backend: str) -> T:
         if backend not in self._made:
             self._made[backend] = self._exits.enter_context(self._make(backend))
         return self._made[backend]
+
+    def __enter__(self) -> PerBackend[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._exits.close()
 
 
 def new_databases(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -144,8 +145,8 @@ def shared_stacks(
         folder = tmp_path_factory.mktemp(f"e2e-{backend}")
         yield from start_stack(backend, folder, separate_workers=False)
 
-    with ExitStack() as exits:
-        yield PerBackend(make, exits)
+    with PerBackend(make) as per_backend:
+        yield per_backend
 
 
 @pytest.fixture
@@ -156,32 +157,52 @@ def stack(backend: str, shared_stacks: PerBackend[Stack]) -> Stack:
     return shared_stacks(backend)
 
 
-@pytest.fixture(scope="module")
-def own_stack(
-    backend: str,
+class StackOfItsOwn(Protocol):
+    def __call__(
+        self,
+        backend: str,
+        name: str,
+        *,
+        settings: Mapping[str, str] | None = None,
+        separate_workers: bool = False,
+    ) -> Iterator[Stack]: ...
+
+
+@pytest.fixture(scope="session")
+def stack_of_its_own(
     tmp_path_factory: pytest.TempPathFactory,
     database_templates: PerBackend[Databases],
-) -> Iterator[Stack]:
+) -> StackOfItsOwn:
+    """Starts a stack for one module (`yield from` it in a module fixture): on copies of
+    the migrated templates, in a folder named after `name`, with `settings` added."""
+
+    def start(
+        backend: str,
+        name: str,
+        *,
+        settings: Mapping[str, str] | None = None,
+        separate_workers: bool = False,
+    ) -> Iterator[Stack]:
+        yield from start_stack(
+            backend,
+            tmp_path_factory.mktemp(f"e2e-{name}-{backend}"),
+            separate_workers=separate_workers,
+            settings=settings,
+            template=database_templates(backend),
+        )
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def own_stack(backend: str, stack_of_its_own: StackOfItsOwn) -> Iterator[Stack]:
     """A stack for one module, which changes the configuration (routing, mappings, ...)."""
-    yield from start_stack(
-        backend,
-        tmp_path_factory.mktemp(f"e2e-own-{backend}"),
-        separate_workers=False,
-        template=database_templates(backend),
-    )
+    yield from stack_of_its_own(backend, "own")
 
 
 @pytest.fixture(scope="module")
 def stack_with_workers(
-    backend: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    database_templates: PerBackend[Databases],
+    backend: str, stack_of_its_own: StackOfItsOwn
 ) -> Iterator[Stack]:
     """API processes without loops, and a `worker` process per service doing that work."""
-    folder = tmp_path_factory.mktemp(f"e2e-workers-{backend}")
-    yield from start_stack(
-        backend,
-        folder,
-        separate_workers=True,
-        template=database_templates(backend),
-    )
+    yield from stack_of_its_own(backend, "workers", separate_workers=True)

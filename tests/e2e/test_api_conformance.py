@@ -44,8 +44,7 @@ from shared.errors import TYPE_PREFIX
 from shared.i18n import LANGUAGES, translate
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
-from tests.databases import Databases, PerBackend
-from tests.e2e.conftest import Stack, start_stack
+from tests.e2e.conftest import Stack, StackOfItsOwn
 from tests.helpers import (
     MANAGE,
     OPEN311_KEY,
@@ -71,20 +70,10 @@ UNLIMITED_ATTEMPTS = {
 
 
 @pytest.fixture(scope="module")
-def stack(
-    backend: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    database_templates: PerBackend[Databases],
-) -> Iterator[Stack]:
+def stack(backend: str, stack_of_its_own: StackOfItsOwn) -> Iterator[Stack]:
     """This module changes the city's configuration: a stack of its own, with the limits
     on attempts lifted."""
-    yield from start_stack(
-        backend,
-        tmp_path_factory.mktemp(f"e2e-conformance-{backend}"),
-        separate_workers=False,
-        settings=UNLIMITED_ATTEMPTS,
-        template=database_templates(backend),
-    )
+    yield from stack_of_its_own(backend, "conformance", settings=UNLIMITED_ATTEMPTS)
 
 
 EXAMPLES = settings(

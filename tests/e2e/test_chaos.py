@@ -14,8 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.databases import Databases, PerBackend
-from tests.e2e.conftest import FAST_RETRIES, Stack, start_stack
+from tests.e2e.conftest import FAST_RETRIES, Stack, StackOfItsOwn
 from tests.helpers import MANAGE, POTHOLE, eventually
 
 pytestmark = pytest.mark.e2e
@@ -36,18 +35,8 @@ FAULTS = {
 
 
 @pytest.fixture(scope="module")
-def chaos_stack(
-    backend: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    database_templates: PerBackend[Databases],
-) -> Iterator[Stack]:
-    yield from start_stack(
-        backend,
-        tmp_path_factory.mktemp(f"e2e-chaos-{backend}"),
-        separate_workers=False,
-        settings=FAST_RETRIES,
-        template=database_templates(backend),
-    )
+def chaos_stack(backend: str, stack_of_its_own: StackOfItsOwn) -> Iterator[Stack]:
+    yield from stack_of_its_own(backend, "chaos", settings=FAST_RETRIES)
 
 
 def final_crm_status(index: int) -> tuple[str, str]:

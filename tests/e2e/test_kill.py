@@ -30,8 +30,8 @@ import pytest
 from sqlalchemy import text
 
 from shared.db import make_engine
-from tests.databases import Databases, PerBackend, create_postgres, drop_postgres
-from tests.e2e.conftest import FAST_RETRIES, Stack, start_stack
+from tests.databases import create_postgres, drop_postgres
+from tests.e2e.conftest import FAST_RETRIES, Stack, StackOfItsOwn, start_stack
 from tests.helpers import POTHOLE, eventually, folder_mailbox, register_and_sign_in
 from tests.postgres_server import OwnPostgres, own_postgres
 
@@ -75,19 +75,13 @@ class KillStack:
 def kill_stack(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
-    database_templates: PerBackend[Databases],
+    stack_of_its_own: StackOfItsOwn,
 ) -> Iterator[KillStack]:
-    folder = tmp_path_factory.mktemp(f"e2e-kill-{backend}")
     if backend == "sqlite":
-        for stack in start_stack(
-            backend,
-            folder,
-            separate_workers=False,
-            settings=FAST_RETRIES,
-            template=database_templates(backend),
-        ):
+        for stack in stack_of_its_own(backend, "kill", settings=FAST_RETRIES):
             yield KillStack(stack, Server())
         return
+    folder = tmp_path_factory.mktemp(f"e2e-kill-{backend}")
     with own_postgres() as postgres:
         databases = asyncio.run(create_postgres(postgres.admin_url(), "kill"))
         try:

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from crm_adapter.crm.models import PollCursor
 from shared.db import make_engine
-from tests.databases import Databases, PerBackend
-from tests.e2e.conftest import Stack, start_stack
+from tests.e2e.conftest import Stack, StackOfItsOwn
 from tests.e2e.test_flow import status_of, the_only_case
 from tests.helpers import route_unit_to
 from tests.images import RED, encode, with_corner
@@ -28,21 +27,15 @@ FALLEN_TREE = {
 
 
 @pytest.fixture(scope="module")
-def open311_stack(
-    backend: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    database_templates: PerBackend[Databases],
-) -> Iterator[Stack]:
+def open311_stack(backend: str, stack_of_its_own: StackOfItsOwn) -> Iterator[Stack]:
     """The stack with the Open311 CRM polled every half second, in JSON."""
-    yield from start_stack(
+    yield from stack_of_its_own(
         backend,
-        tmp_path_factory.mktemp(f"e2e-open311-{backend}"),
-        separate_workers=False,
+        "open311",
         settings={
             "ADAPTER_OPEN311_POLL_SECONDS": "0.5",
             "ADAPTER_OPEN311_FORMAT": "json",
         },
-        template=database_templates(backend),
     )
 
 
