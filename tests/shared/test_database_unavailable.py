@@ -3,7 +3,11 @@ sends the request again (a report with the same Idempotency-Key) and nothing is 
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,22 @@ def unreachable(kind: str, folder: Path) -> str:
     return f"sqlite+aiosqlite:///{folder / 'no-such-folder' / 'intake.db'}"
 
 
+def sqlite_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+@asynccontextmanager
+async def sqlite_threads_ended() -> AsyncIterator[None]:
+    """aiosqlite stops the thread of a connection that could not open only after the
+    request has had its answer: wait for those threads while the event loop still runs,
+    so that none of them answers a closed loop during a later test."""
+    before = sqlite_threads()
+    yield
+    for thread in sqlite_threads() - before:
+        await asyncio.to_thread(thread.join, 30)
+        assert not thread.is_alive()
+
+
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
 async def test_a_report_filed_while_the_database_is_down_gets_503(
     kind: str, tmp_path: Path
@@ -33,16 +53,17 @@ async def test_a_report_filed_while_the_database_is_down_gets_503(
         data_dir=tmp_path,
         run_worker=False,
     )
-    async for client in serve(create_app(settings)):
-        answer = await client.post(
-            "/v1/reports",
-            json=POTHOLE,
-            headers={
-                "Idempotency-Key": f"down-{uuid.uuid4()}",
-                "Accept-Language": "de",
-            },
-        )
-        read = await client.get(f"/v1/reports/{uuid.uuid4()}")
+    async with sqlite_threads_ended():
+        async for client in serve(create_app(settings)):
+            answer = await client.post(
+                "/v1/reports",
+                json=POTHOLE,
+                headers={
+                    "Idempotency-Key": f"down-{uuid.uuid4()}",
+                    "Accept-Language": "de",
+                },
+            )
+            read = await client.get(f"/v1/reports/{uuid.uuid4()}")
     assert answer.status_code == 503, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["Retry-After"] == "2"
