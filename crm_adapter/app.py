@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from crm_adapter import worker
 from crm_adapter.config import Settings
+from crm_adapter.crm.configured import connectors
+from crm_adapter.crm.connector import CrmConnector
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.deliveries.operations import router as delivery_operations_router
 from crm_adapter.deliveries.router import router as deliveries_router
@@ -27,7 +29,7 @@ from shared.errors import (
     install_error_handlers,
 )
 from shared.openapi import document_errors
-from shared.runtime import open_runtime
+from shared.runtime import Runtime, open_runtime
 from shared.signing import Verifier
 from shared.slow_clients import add_slow_client_limits
 
@@ -46,19 +48,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        start_loops = worker.loops(settings) if settings.run_worker else None
-        async with open_runtime(settings, start_loops) as runtime:
+        crm: dict[str, CrmConnector] = {}
+
+        def start(runtime: Runtime) -> None:
+            # One set of connectors for the API and, when it runs them, the loops.
+            crm.update(connectors(settings, runtime.client, runtime.sessionmaker))
+            if settings.run_worker:
+                worker.start_loops(runtime, settings, crm)
+
+        async with open_runtime(settings, start) as runtime:
             app.state.sessionmaker = runtime.sessionmaker
             app.state.events_verifier = Verifier(settings.events_secrets())
             app.state.crm_webhook_verifier = Verifier(
                 settings.accepted_crm_webhook_secrets()
             )
-            connectors = worker.connectors(
-                settings, runtime.client, runtime.sessionmaker
-            )
-            app.state.crm_connectors = connectors
-            app.state.crm_connector = connectors[RestJsonConnector.name]
-            app.state.crm_connector_names = frozenset(connectors)
+            app.state.crm_connectors = crm
+            app.state.crm_connector = crm[RestJsonConnector.name]
+            app.state.crm_connector_names = frozenset(crm)
             yield
 
     app = FastAPI(

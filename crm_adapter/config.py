@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from crm_adapter.deliveries.breaker import BreakerPolicy
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 
 DEV_CRM_API_KEY = DEV_SECRETS["crm_api_key"]
+
+
+@dataclass(frozen=True)
+class BreakerPolicy:
+    """When a connector's circuit breaker opens, and for how long (`deliveries.breaker`)."""
+
+    failures: int = 5
+    open_for: dt.timedelta = dt.timedelta(seconds=60)
+    max_open_for: dt.timedelta = dt.timedelta(minutes=10)
 
 
 class Settings(ServiceSettings):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.cases.service import apply_crm_change
 from crm_adapter.db import InboxMessage
-from crm_adapter.deps import require_manage, require_read
 from crm_adapter.intake_events.service import handle_event
+from crm_adapter.operators.dependencies import require_manage, require_read
 from crm_adapter.operators.models import OPERATORS
-from crm_adapter.webhooks.service import stored_change
+from crm_adapter.statuses.apply import apply_crm_change
+from crm_adapter.statuses.receive import stored_change
 from shared.inbox import InboxMixin
 from shared.inbox_api import inbox_router
 from shared.webhooks import parse_envelope

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.statuses.models import StatusMapping
+from crm_adapter.crm.models import StatusMapping
 from shared.contracts import ReportStatus
 from shared.db import utcnow
 

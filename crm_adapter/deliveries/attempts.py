@@ -23,9 +23,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
+from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.connector import CrmRejected, CrmUnauthorized, CrmUnavailable
 from crm_adapter.deliveries import breaker
-from crm_adapter.deliveries.breaker import BreakerPolicy
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from crm_adapter.deliveries.service import (
     Timer,

@@ -23,17 +23,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_adapter.config import BreakerPolicy
 from crm_adapter.deliveries.models import ConnectorBreaker
 from shared.db import upsert_insert, utcnow
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BreakerPolicy:
-    failures: int = 5
-    open_for: dt.timedelta = dt.timedelta(seconds=60)
-    max_open_for: dt.timedelta = dt.timedelta(minutes=10)
 
 
 UNTIL_RESET = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)

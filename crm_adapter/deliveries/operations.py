@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Request
 
-from crm_adapter import worker
+from crm_adapter.crm.configured import poll_intervals
 from crm_adapter.deliveries import service
 from crm_adapter.deliveries.exceptions import (
     ConnectorNotFound,
@@ -23,7 +23,7 @@ from crm_adapter.deliveries.schemas import (
     Reset,
     Trip,
 )
-from crm_adapter.deps import ManageOperator
+from crm_adapter.operators.dependencies import ManageOperator
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
@@ -40,7 +40,7 @@ def configured(request: Request) -> list[str]:
 
 def polled(request: Request) -> dict[str, float]:
     """The connectors this adapter polls, with their intervals in seconds."""
-    return worker.poll_intervals(request.app.state.settings)
+    return poll_intervals(request.app.state.settings)
 
 
 ConnectorName = Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
+from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.deliveries import operations, service
 from crm_adapter.deliveries.exceptions import DeliveryNotDead, DeliveryNotFound
 from crm_adapter.deliveries.models import DeliveryKind
@@ -18,8 +19,7 @@ from crm_adapter.deliveries.schemas import (
     DeliveryState,
     Replay,
 )
-from crm_adapter.deps import ManageOperator, ReadOperator
-from crm_adapter.monitoring.exceptions import CaseNotFound
+from crm_adapter.operators.dependencies import ManageOperator, ReadOperator
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing

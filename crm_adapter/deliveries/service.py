@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.cases.service import FORWARDER, PUSHER
+from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.deliveries import breaker, repository
-from crm_adapter.deliveries.breaker import UNTIL_RESET, BreakerPolicy
+from crm_adapter.deliveries.breaker import UNTIL_RESET
 from crm_adapter.deliveries.exceptions import (
     ConnectorNotFound,
     DeliveryNotDead,
@@ -43,7 +45,6 @@ from crm_adapter.deliveries.schemas import (
     DeliveryState,
     PollingRead,
 )
-from crm_adapter.monitoring.exceptions import CaseNotFound
 from crm_adapter.operators import audit
 from shared.db import utcnow
 from shared.operators import Operator

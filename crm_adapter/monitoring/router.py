@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import CaseState
-from crm_adapter.deps import ReadOperator
 from crm_adapter.monitoring import service
-from crm_adapter.monitoring.exceptions import CaseNotFound, EmptyPeriod
+from crm_adapter.monitoring.exceptions import EmptyPeriod
 from crm_adapter.monitoring.repository import CaseFilter
 from crm_adapter.monitoring.schemas import (
     STATS_CSV_HEADER,
@@ -19,6 +19,7 @@ from crm_adapter.monitoring.schemas import (
     StatsRead,
     UnitFiguresRead,
 )
+from crm_adapter.operators.dependencies import ReadOperator
 from shared.contracts import ReportStatus
 from shared.csv_export import csv_response, csv_responses
 from shared.db import utcnow

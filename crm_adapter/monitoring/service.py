@@ -7,9 +7,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import Case
 from crm_adapter.monitoring import repository
-from crm_adapter.monitoring.exceptions import CaseNotFound, EmptyPeriod
+from crm_adapter.monitoring.exceptions import EmptyPeriod
 from crm_adapter.monitoring.repository import CaseFilter
 from crm_adapter.monitoring.stats import UnitFigures, unit_figures
 from shared.csv_export import Cell

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_adapter.deps import require_manage
+from crm_adapter.operators.dependencies import require_manage
 from crm_adapter.operators.models import OPERATORS
 from shared.operator_api import actions_router
 

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case
-from crm_adapter.cases.service import PUSHER, route_case
+from crm_adapter.cases.service import PUSHER
 from crm_adapter.operators import audit
 from crm_adapter.routing import repository
 from crm_adapter.routing.exceptions import (
@@ -36,7 +36,12 @@ from crm_adapter.routing.schemas import (
     VersionPage,
     VersionSummary,
 )
-from crm_adapter.routing.service import add_version, decide, version_in_effect
+from crm_adapter.routing.service import (
+    add_version,
+    decide,
+    route_case,
+    version_in_effect,
+)
 from crm_adapter.routing.table import check_table
 from shared.db import utcnow
 from shared.operators import Operator

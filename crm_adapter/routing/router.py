@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from crm_adapter.deps import ManageOperator, ReadOperator, SettingsDep
+from crm_adapter.deps import SettingsDep
+from crm_adapter.operators.dependencies import ManageOperator, ReadOperator
 from crm_adapter.routing import admin
 from crm_adapter.routing.exceptions import (
     RoutingTableInvalid,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_adapter.cases.models import Case, CaseState
 from crm_adapter.routing import repository
 from crm_adapter.routing.models import RoutingVersion, Rule, Unit, VersionUnit
 from crm_adapter.routing.schemas import RoutingTableWrite
@@ -156,3 +157,17 @@ async def seed_defaults(session: AsyncSession) -> int:
     await session.commit()
     logger.info("routing.seeded", extra={"version": 1})
     return 1 + len(table.units) + len(table.rules)
+
+
+def route_case(case: Case, routing: Decision) -> None:
+    """Send the case to the unit the routing decided, or hold it when no rule covers it."""
+    case.routing_version = routing.version
+    if routing.rule is None or routing.unit is None:
+        case.state = CaseState.UNROUTABLE
+        case.last_error = f"no route for category {case.category!r}"
+        return
+    case.routing_rule_id = routing.rule.id
+    case.unit_code = routing.unit.code
+    case.connector = routing.connector
+    case.state = CaseState.PENDING
+    case.last_error = None

@@ -1,4 +1,4 @@
-"""The status mapping table and the held changes."""
+"""The CRM status changes held for want of a mapping."""
 
 from __future__ import annotations
 
@@ -9,21 +9,6 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_adapter.db import Base
-
-
-class StatusMapping(Base):
-    """One CRM code of one connector, and the canonical status it means."""
-
-    __tablename__ = "status_mappings"
-
-    connector: Mapped[str] = mapped_column(String(50), primary_key=True)
-    crm_code: Mapped[str] = mapped_column(String(50), primary_key=True)
-    # None: an operator removed the mapping. The row stays, so that seeding the connector's
-    # default file does not bring it back; changes with this code are held again.
-    status: Mapped[str | None] = mapped_column(String(20))
-    # The operator key's name; None for an entry seeded from the connector's default file.
-    changed_by: Mapped[str | None] = mapped_column(String(100))
-    changed_at: Mapped[dt.datetime]
 
 
 class HeldChange(Base):

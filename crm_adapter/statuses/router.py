@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from crm_adapter.deps import ManageOperator, ReadOperator
+from crm_adapter.operators.dependencies import ManageOperator, ReadOperator
 from crm_adapter.statuses import service
 from crm_adapter.statuses.exceptions import StatusMappingNotFound, UnknownConnector
 from crm_adapter.statuses.schemas import (

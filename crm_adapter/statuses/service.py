@@ -12,13 +12,14 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case
-from crm_adapter.cases.service import apply_crm_change
 from crm_adapter.crm.mapping import default_connectors
+from crm_adapter.crm.models import StatusMapping
 from crm_adapter.operators import audit
 from crm_adapter.routing.models import Unit
+from crm_adapter.statuses.apply import apply_crm_change
 from crm_adapter.statuses.exceptions import StatusMappingNotFound, UnknownConnector
 from crm_adapter.statuses.held import change_of
-from crm_adapter.statuses.models import HeldChange, StatusMapping
+from crm_adapter.statuses.models import HeldChange
 from shared.contracts import ReportStatus
 from shared.db import upsert_insert, utcnow
 from shared.operators import Operator

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Response, status
 
 from crm_adapter.crm.rest_json import webhook_schema
 from crm_adapter.deps import CrmConnectorDep
-from crm_adapter.webhooks import service
-from crm_adapter.webhooks.service import InvalidWebhook
+from crm_adapter.statuses import receive
+from crm_adapter.statuses.receive import InvalidWebhook
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
 from shared.webhooks import (
@@ -73,8 +73,8 @@ async def receive_crm_webhook(
     connector: CrmConnectorDep,
     message: Annotated[SignedMessage, Depends(signed_message("crm_webhook_verifier"))],
 ) -> Response:
-    change = service.parse_change(connector, message.body)
-    await service.receive_webhook(
+    change = receive.parse_change(connector, message.body)
+    await receive.receive_webhook(
         session,
         connector=connector,
         change=change,

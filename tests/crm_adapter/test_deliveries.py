@@ -12,12 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from crm_adapter.cases.forwarder import ActionForwarder
 from crm_adapter.cases.models import Case, CaseAction
-from crm_adapter.cases.pusher import CasePusher
+from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.rest_json import RestJsonConnector
-from crm_adapter.deliveries.breaker import BreakerPolicy
+from crm_adapter.deliveries.forwarder import ActionForwarder
 from crm_adapter.deliveries.models import ConnectorBreaker
+from crm_adapter.deliveries.pusher import CasePusher
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
 from shared.contracts import ReporterContact

@@ -7,9 +7,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from crm_adapter.cases.forwarder import ActionForwarder
 from crm_adapter.cases.models import CaseAction
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deliveries.forwarder import ActionForwarder
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
 from shared.db import make_engine, make_sessionmaker

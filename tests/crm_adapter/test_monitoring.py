@@ -12,8 +12,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from crm_adapter.cases.pusher import CasePusher
 from crm_adapter.crm.rest_json import RestJsonConnector
+from crm_adapter.deliveries.pusher import CasePusher
 from devtools.stack import free_ports
 from shared.contracts import (
     DEFAULT_RESOLUTION_TARGET,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from crm_adapter.app import create_app as create_adapter
 from crm_adapter.cases.models import Case, CaseAction
-from crm_adapter.crm.polling import Poller
+from crm_adapter.statuses.polling import Poller
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
 from shared.db import make_engine, make_sessionmaker

@@ -12,16 +12,16 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from crm_adapter.cases.pusher import CasePusher
 from crm_adapter.config import Settings
+from crm_adapter.crm.configured import poll_intervals
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.models import PollCursor
-from crm_adapter.crm.polling import Poller
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import InboxMessage
+from crm_adapter.deliveries.pusher import CasePusher
 from crm_adapter.statuses.models import HeldChange
-from crm_adapter.webhooks.service import receive_change
-from crm_adapter.worker import poll_intervals
+from crm_adapter.statuses.polling import Poller
+from crm_adapter.statuses.receive import receive_change
 from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS

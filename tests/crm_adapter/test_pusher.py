@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from crm_adapter.cases.models import Case
-from crm_adapter.cases.pusher import CasePusher
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import OutboxEvent
 from crm_adapter.deliveries.attempts import renew_claim
+from crm_adapter.deliveries.pusher import CasePusher
 from devtools.crm_simulator.app import create_app as create_simulator_app
 from devtools.crm_simulator.config import Settings as SimulatorSettings
 from shared.background import LoopGroup

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from crm_adapter.cases.models import Case
-from crm_adapter.cases.pusher import CasePusher
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import OutboxEvent
+from crm_adapter.deliveries.pusher import CasePusher
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff

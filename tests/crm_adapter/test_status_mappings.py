@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from crm_adapter.cases.models import Case
 from crm_adapter.crm.mapping import status_map
+from crm_adapter.crm.models import StatusMapping
 from crm_adapter.db import OutboxEvent
 from crm_adapter.migrations import migrate
-from crm_adapter.statuses.models import StatusMapping
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker, utcnow
 from shared.settings import DEV_SECRETS

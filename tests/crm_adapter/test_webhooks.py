@@ -16,7 +16,7 @@ from crm_adapter.crm.connector import CHANGE_LIMITS, CrmStatusChange
 from crm_adapter.crm.mapping import status_map
 from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.statuses.models import HeldChange
-from crm_adapter.webhooks.service import InvalidWebhook, parse_change
+from crm_adapter.statuses.receive import InvalidWebhook, parse_change
 from devtools.crm_simulator.app import CaseStatus
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker

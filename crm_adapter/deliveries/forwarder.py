@@ -33,6 +33,7 @@ from crm_adapter.cases.models import (
     CaseState,
 )
 from crm_adapter.cases.service import FORWARDER
+from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.connector import CrmConnector
 from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries.attempts import (
@@ -45,7 +46,6 @@ from crm_adapter.deliveries.attempts import (
     record_failure,
     renew_claim,
 )
-from crm_adapter.deliveries.breaker import BreakerPolicy
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from crm_adapter.deliveries.service import Timer, crm_answered
 from shared.background import for_each_concurrently

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import Case
-from crm_adapter.cases.service import is_ours
 from crm_adapter.crm.connector import CrmError, PollingConnector, too_long
 from crm_adapter.crm.models import PollCursor
-from crm_adapter.webhooks.service import receive_change
+from crm_adapter.statuses.apply import is_ours
+from crm_adapter.statuses.receive import receive_change
 from shared.db import utcnow
 
 logger = logging.getLogger(__name__)

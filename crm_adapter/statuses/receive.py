@@ -11,9 +11,9 @@ import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.cases.service import apply_crm_change
 from crm_adapter.crm.connector import CrmConnector, CrmStatusChange, too_long
 from crm_adapter.db import InboxMessage
+from crm_adapter.statuses.apply import apply_crm_change
 from shared.errors import AppError
 from shared.i18n import N_
 from shared.inbox import fitting_id, handle_once

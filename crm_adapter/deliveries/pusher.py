@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import Case, CaseState
 from crm_adapter.cases.service import FORWARDER, emit_status, set_status
+from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.connector import (
     CaseDraft,
     CrmCase,
@@ -43,7 +44,6 @@ from crm_adapter.deliveries.attempts import (
     record_failure,
     renew_claim,
 )
-from crm_adapter.deliveries.breaker import BreakerPolicy
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from crm_adapter.deliveries.service import Timer, crm_answered
 from shared.background import for_each_concurrently

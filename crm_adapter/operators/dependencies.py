@@ -1,0 +1,24 @@
+"""Who an operator's request acts as: the `X-API-Key` checked against the adapter's keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from crm_adapter.deps import SettingsDep
+from crm_adapter.operators.models import OPERATORS
+from shared.deps import SessionDep
+from shared.operators import Operator, OperatorKeys, Role, require_operator
+
+
+async def get_operator_keys(session: SessionDep, settings: SettingsDep) -> OperatorKeys:
+    return OPERATORS.keys(session, settings.operator_keys)
+
+
+require_read = require_operator(Role.READ, get_operator_keys)
+require_manage = require_operator(Role.MANAGE, get_operator_keys)
+ReadOperator = Annotated[Operator, Depends(require_read)]
+"""The operator acting with a key of any role (`X-API-Key`); 401 without a valid one."""
+ManageOperator = Annotated[Operator, Depends(require_manage)]
+"""The operator acting with a `manage` key; 403 for a `read` key."""
