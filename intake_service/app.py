@@ -36,7 +36,7 @@ from intake_service.status.router import operator_inbox_router
 from intake_service.status.router import router as status_router
 from intake_service.surveys.router import operator_router as operator_surveys_router
 from intake_service.surveys.router import router as surveys_router
-from intake_service.throttling.writes import FloodGuard, Refusals
+from intake_service.write_limits import FloodGuard, Refusals
 from shared import memory
 from shared.deps import MAX_BODY_BYTES, health_router
 from shared.errors import (

@@ -1,16 +1,18 @@
 """Every ORM model of intake, imported in one place for Alembic and the tests."""
 
-from intake_service.accounts.models import AccessToken, Account, EmailCode, TokenFamily
+from intake_service.accounts.models import (
+    AccessToken,
+    Account,
+    Device,
+    EmailCode,
+    TokenFamily,
+)
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from intake_service.db import InboxMessage, OutboxEvent
 from intake_service.feedback.models import Feedback
 from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
-from intake_service.notifications.models import (
-    Device,
-    Notification,
-    NotificationDelivery,
-)
+from intake_service.notifications.models import Notification, NotificationDelivery
 from intake_service.open311.models import Open311Key
 from intake_service.operators.models import OperatorAction, OperatorKey
 from intake_service.photos.models import Photo

@@ -20,7 +20,7 @@ from intake_service.notifications.texts import (
     TITLE,
     UNIT_NOTE,
 )
-from intake_service.status.texts import STATUS_NAMES
+from intake_service.reports.status_names import STATUS_NAMES
 from shared.contracts import ReportStatus
 from shared.errors import _HTTP_TITLES, AppError
 from shared.i18n import DOMAIN, LANGUAGES, LOCALE_DIR

@@ -1,4 +1,5 @@
-"""Accounts, their sign-ins (token families) and e-mail codes; tokens and codes only as hashes."""
+"""Accounts, their sign-ins (token families), e-mail codes and push devices; tokens and codes
+only as hashes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Uuid, true
+from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake_service.db import Base
@@ -84,3 +85,21 @@ class EmailCode(Base):
     sent_at: Mapped[dt.datetime | None]
     """When its mail went out; the next code may be asked for a while after."""
     failed_attempts: Mapped[int] = mapped_column(default=0)
+
+
+class Device(Base):
+    """A phone or browser that receives push notifications for an account."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(10))
+    # The push service's address of the app install (FCM registration token, APNs token).
+    token: Mapped[str] = mapped_column(String(4096))
+    created_at: Mapped[dt.datetime]
+    registered_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("platform", "token"),)

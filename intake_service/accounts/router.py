@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts import service, tokens
 from intake_service.accounts.codes import send_code
+from intake_service.accounts.dependencies import AccountDep, BearerTokenDep
 from intake_service.accounts.exceptions import (
     CodeExpired,
     EmailTaken,
@@ -28,13 +29,7 @@ from intake_service.accounts.schemas import (
     TokenRequest,
 )
 from intake_service.config import Settings
-from intake_service.deps import (
-    AccountDep,
-    BearerTokenDep,
-    ClientDep,
-    MailerDep,
-    SettingsDep,
-)
+from intake_service.deps import ClientDep, MailerDep, SettingsDep
 from intake_service.mail.sender import Mailer
 from intake_service.throttling.exceptions import throttled_responses
 from shared.deps import SessionDep

@@ -26,7 +26,7 @@ from intake_service.accounts.codes import (
     send_code,
 )
 from intake_service.accounts.exceptions import CodeExpired, EmailTaken, InvalidCode
-from intake_service.accounts.models import Account, CodePurpose, EmailCode
+from intake_service.accounts.models import Account, CodePurpose, Device, EmailCode
 from intake_service.accounts.passwords import hash_password
 from intake_service.accounts.schemas import (
     AccountCreate,
@@ -36,9 +36,8 @@ from intake_service.accounts.schemas import (
 )
 from intake_service.config import Settings
 from intake_service.mail.sender import Mailer
-from intake_service.notifications.models import Device
-from intake_service.notifications.service import NOTIFICATIONS
 from intake_service.throttling import service as throttle
+from intake_service.wakeups import NOTIFICATIONS
 from shared.db import utcnow
 from shared.wakeup import wake_after_commit
 

@@ -26,8 +26,8 @@ from intake_service.accounts.models import AccessToken, Account, TokenFamily
 from intake_service.accounts.passwords import verify_password
 from intake_service.accounts.schemas import TokenRequest
 from intake_service.config import Settings
-from intake_service.notifications.service import NOTIFICATIONS
 from intake_service.throttling import service as throttle
+from intake_service.wakeups import NOTIFICATIONS
 from shared.db import utcnow
 from shared.errors import NotAuthenticated
 from shared.wakeup import wake_after_commit

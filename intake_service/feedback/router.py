@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from intake_service.deps import AccountDep, OperatorReadDep
+from intake_service.accounts.dependencies import AccountDep
 from intake_service.feedback import service
 from intake_service.feedback.exceptions import (
     FeedbackAlreadyGiven,
@@ -19,9 +19,10 @@ from intake_service.feedback.exceptions import (
 )
 from intake_service.feedback.schemas import FeedbackCreate, FeedbackRead
 from intake_service.feedback.stats import feedback_summary
+from intake_service.operators.dependencies import OperatorReadDep
 from intake_service.reports.exceptions import ReportNotFound
 from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
-from intake_service.throttling.writes import Writes, limited
+from intake_service.write_limits import Writes, limited
 from shared.db import utcnow
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses

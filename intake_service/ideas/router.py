@@ -8,14 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from intake_service.accounts.dependencies import OPTIONAL_AUTH, OptionalAccountDep
 from intake_service.area.exceptions import OutsideServiceArea
-from intake_service.deps import (
-    OPTIONAL_AUTH,
-    LangDep,
-    OperatorReadDep,
-    OptionalAccountDep,
-    ServiceAreaDep,
-)
+from intake_service.deps import LangDep, ServiceAreaDep
 from intake_service.ideas import service
 from intake_service.ideas.schemas import (
     IdeaCreate,
@@ -24,9 +19,10 @@ from intake_service.ideas.schemas import (
     IdeaRead,
     IdeaTopic,
 )
+from intake_service.operators.dependencies import OperatorReadDep
 from intake_service.reports.exceptions import UnknownCategory
 from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
-from intake_service.throttling.writes import Writes, limited
+from intake_service.write_limits import Writes, limited
 from shared.csv_export import csv_response, csv_responses
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses

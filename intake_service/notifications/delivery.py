@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload, raiseload
 
-from intake_service.accounts.models import Account
+from intake_service.accounts.models import Account, Device
 from intake_service.notifications.channels import (
     DeliveryFailed,
     EmailSender,
@@ -28,7 +28,6 @@ from intake_service.notifications.channels import (
 from intake_service.notifications.models import (
     Channel,
     DeliveryStatus,
-    Device,
     Notification,
     NotificationDelivery,
     Platform,

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intake_service.accounts.models import Device
 from intake_service.db import Base
 from intake_service.reports.models import Report
 
@@ -66,24 +67,6 @@ class Platform(StrEnum):
     ANDROID = "android"
     IOS = "ios"
     WEB = "web"
-
-
-class Device(Base):
-    """A phone or browser that receives push notifications for an account."""
-
-    __tablename__ = "devices"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
-    platform: Mapped[str] = mapped_column(String(10))
-    # The push service's address of the app install (FCM registration token, APNs token).
-    token: Mapped[str] = mapped_column(String(4096))
-    created_at: Mapped[dt.datetime]
-    registered_at: Mapped[dt.datetime]
-
-    __table_args__ = (UniqueConstraint("platform", "token"),)
 
 
 class Channel(StrEnum):

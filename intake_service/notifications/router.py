@@ -15,8 +15,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from intake_service.accounts.dependencies import AccountDep, BearerTokenDep
 from intake_service.accounts.tokens import authenticate_token
-from intake_service.deps import AccountDep, BearerTokenDep
 from intake_service.notifications import service
 from intake_service.notifications.exceptions import DeviceNotFound
 from intake_service.notifications.schemas import (
@@ -27,6 +27,7 @@ from intake_service.notifications.schemas import (
     NotificationList,
     NotificationRead,
 )
+from intake_service.wakeups import NOTIFICATIONS
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.pagination import InvalidCursor, PageKey, decode_cursor, encode_cursor
@@ -113,7 +114,7 @@ async def stream_notifications(
     yield ServerSentEvent(event="ready", data={"unread_count": unread})
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     wakeups: Wakeups = request.app.state.wakeups
-    with wakeups.subscription(service.NOTIFICATIONS) as woken:
+    with wakeups.subscription(NOTIFICATIONS) as woken:
         while True:
             woken.clear()
             with anyio.CancelScope(shield=True):

@@ -11,26 +11,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, raiseload
 
-from intake_service.accounts.models import Account
+from intake_service.accounts.models import Account, Device
 from intake_service.notifications.exceptions import DeviceNotFound
 from intake_service.notifications.models import (
     Channel,
     DeliveryStatus,
-    Device,
     Notification,
     NotificationDelivery,
     NotificationKind,
     Platform,
 )
 from intake_service.reports.models import Report
+from intake_service.wakeups import NOTIFICATIONS
 from shared.contracts import ReportStatus
 from shared.db import utcnow
 from shared.wakeup import wake_after_commit
 
 DELIVERIES = "notification-deliveries"
 """Wake-up of the delivery loop."""
-NOTIFICATIONS = "notifications"
-"""Wake-up of open notification streams."""
 
 
 async def add_notification(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intake_service.notifications.models import Notification, NotificationKind
 from intake_service.reports.models import Report
-from intake_service.status.texts import status_name
+from intake_service.reports.status_names import status_name
 from shared.contracts import ReportStatus
 from shared.i18n import N_, pick, translate
 

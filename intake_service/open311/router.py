@@ -19,7 +19,7 @@ from pydantic.json_schema import SkipJsonSchema
 from starlette.datastructures import UploadFile
 
 from intake_service.categories import service as categories
-from intake_service.deps import PhotosDep, ServiceAreaDep, SettingsDep
+from intake_service.deps import ServiceAreaDep, SettingsDep
 from intake_service.idempotency import service as idempotency
 from intake_service.open311 import service
 from intake_service.open311.documents import (
@@ -33,6 +33,7 @@ from intake_service.open311.documents import (
 )
 from intake_service.open311.media import fetch_media
 from intake_service.open311.models import OPEN311_KEYS
+from intake_service.photos.dependencies import PhotosDep
 from intake_service.photos.upload import Upload, too_many_photos
 from intake_service.reports import service as reports
 from intake_service.reports.schemas import ReportCreate

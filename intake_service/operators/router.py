@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake_service.deps import require_manage
+from intake_service.operators.dependencies import require_manage
 from intake_service.operators.models import OPERATORS
 from shared.operator_api import actions_router
 

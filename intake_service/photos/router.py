@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response
 from pydantic.json_schema import SkipJsonSchema
 
-from intake_service.deps import PhotosDep, SettingsDep
+from intake_service.deps import SettingsDep
 from intake_service.photos import service
+from intake_service.photos.dependencies import PhotosDep
 from intake_service.photos.exceptions import PhotoLinkInvalid, PhotoNotFound
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses

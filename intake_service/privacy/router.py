@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from intake_service.deps import AccountDep
+from intake_service.accounts.dependencies import AccountDep
 from intake_service.privacy import service
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, problem_responses

@@ -9,21 +9,17 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.accounts.models import Account
+from intake_service.accounts.models import Account, Device
 from intake_service.db import OutboxEvent
 from intake_service.feedback.models import Feedback
 from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
-from intake_service.notifications.models import Device
 from intake_service.notifications.schemas import DeviceRead, NotificationRead
-from intake_service.notifications.service import (
-    NOTIFICATIONS,
-    STREAM_BATCH,
-    newer_than,
-)
+from intake_service.notifications.service import STREAM_BATCH, newer_than
 from intake_service.reports.models import Report, ReportSupporter
 from intake_service.reports.schemas import MyReportRead
 from intake_service.surveys.models import SurveyParticipant
+from intake_service.wakeups import NOTIFICATIONS
 from shared.contracts import Envelope, ReporterErasedV1, without_contact
 from shared.db import utcnow
 from shared.outbox import add_event

@@ -9,17 +9,13 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic.json_schema import SkipJsonSchema
 
-from intake_service.area.exceptions import OutsideServiceArea
-from intake_service.deps import (
+from intake_service.accounts.dependencies import (
     OPTIONAL_AUTH,
     AccountDep,
-    ClientDep,
-    LangDep,
     OptionalAccountDep,
-    PhotosDep,
-    ServiceAreaDep,
-    SettingsDep,
 )
+from intake_service.area.exceptions import OutsideServiceArea
+from intake_service.deps import ClientDep, LangDep, ServiceAreaDep, SettingsDep
 from intake_service.devices import DeviceIdRequired
 from intake_service.idempotency import service as idempotency
 from intake_service.idempotency.exceptions import (
@@ -27,6 +23,7 @@ from intake_service.idempotency.exceptions import (
     IdempotentRequestInProgress,
     InvalidIdempotencyKey,
 )
+from intake_service.photos.dependencies import PhotosDep
 from intake_service.photos.exceptions import (
     DamagedPhoto,
     PhotoTooLarge,
@@ -60,7 +57,7 @@ from intake_service.reports.schemas import (
     SupportRead,
 )
 from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
-from intake_service.throttling.writes import Writes, admit, limited, photo_limits
+from intake_service.write_limits import Writes, admit, limited, photo_limits
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.pagination import InvalidCursor

@@ -30,7 +30,7 @@ from intake_service.reports.models import (
     ReportStatusChange,
     timeline,
 )
-from intake_service.status.texts import status_name
+from intake_service.reports.status_names import status_name
 from shared.contracts import ReportStatus
 from shared.db import utcnow
 from shared.text import NO_NUL, NOT_BLANK

@@ -1,1 +1,1 @@
-"""Status changes coming back from the CRM adapter, and what residents read about them."""
+"""Status changes coming back from the CRM adapter, applied to reports and told to residents."""

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from intake_service.db import InboxMessage
-from intake_service.deps import require_manage, require_read
+from intake_service.operators.dependencies import require_manage, require_read
 from intake_service.operators.models import OPERATORS
 from intake_service.status import service
 from shared.contracts import Envelope, ReportStatus, ReportStatusChangedV1

@@ -8,14 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 from pydantic.json_schema import SkipJsonSchema
 
-from intake_service.deps import (
-    OPTIONAL_AUTH,
-    LangDep,
-    OperatorManageDep,
-    OperatorReadDep,
-    OptionalAccountDep,
-)
+from intake_service.accounts.dependencies import OPTIONAL_AUTH, OptionalAccountDep
+from intake_service.deps import LangDep
 from intake_service.devices import DeviceIdRequired
+from intake_service.operators.dependencies import OperatorManageDep, OperatorReadDep
 from intake_service.surveys import results, service
 from intake_service.surveys.exceptions import (
     SurveyAlreadyAnswered,
@@ -34,7 +30,7 @@ from intake_service.surveys.schemas import (
     SurveyUpdate,
 )
 from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
-from intake_service.throttling.writes import Writes, limited
+from intake_service.write_limits import Writes, limited
 from shared.csv_export import csv_response, csv_responses
 from shared.db import utcnow
 from shared.deps import SessionDep

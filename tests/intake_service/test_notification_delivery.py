@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from intake_service.accounts.models import Account
+from intake_service.accounts.models import Account, Device
 from intake_service.config import Settings
 from intake_service.notifications.channels import EmailSender
 from intake_service.notifications.delivery import DeliveryLoop
-from intake_service.notifications.models import Device, NotificationDelivery
+from intake_service.notifications.models import NotificationDelivery
 from intake_service.worker import push_senders
 from shared.contracts import ReportStatus
 from shared.db import make_engine, make_sessionmaker, utcnow

@@ -26,9 +26,10 @@ from fastapi import Depends, Request
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from intake_service.accounts.dependencies import OptionalAccountDep
 from intake_service.accounts.models import Account
 from intake_service.config import Settings
-from intake_service.deps import ClientDep, OptionalAccountDep, SettingsDep
+from intake_service.deps import ClientDep, SettingsDep
 from intake_service.throttling import service as throttling
 from intake_service.throttling.exceptions import TooManyAttempts, TooManyWrites
 from intake_service.throttling.service import Limit, client_subject, limit
