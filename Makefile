@@ -40,10 +40,11 @@ test-pg: install ## the suite with PostgreSQL required
 soak: install ## the kill test longer: MAM_SOAK_SCALE (default 10) times the reports and kills, both databases
 	MAM_SOAK_SCALE=$${MAM_SOAK_SCALE:-10} $(BIN)/python -m pytest tests/e2e/test_kill.py
 
-check: install ## format check, lint, types (the CI gate)
+check: install ## format check, lint, types, the packages' layers (the CI gate)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: install ## format and fix what ruff can
 	$(BIN)/ruff format .
