@@ -70,6 +70,7 @@ from crm_adapter.crm.photos import PhotoLinks
 from shared.db import utcnow
 from shared.inbox import fitting_id
 from shared.retry import parse_retry_after
+from shared.w3c import format_w3c, parse_w3c
 
 logger = logging.getLogger(__name__)
 
@@ -124,26 +125,12 @@ class DatabaseTokens:
             await session.commit()
 
 
-def w3c(moment: dt.datetime) -> str:
-    """A W3C date-time with its time zone, as Open311 wants it."""
-    return (
-        moment.astimezone(dt.UTC)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z")
-    )
-
-
-def parse_w3c(value: str) -> dt.datetime | None:
-    """A W3C date-time (`Z` or an offset; a `+` turned into a space is tolerated)."""
-    text = value.strip()
-    if len(text) > 19 and text[19:20] == " ":
-        text = text[:19] + "+" + text[20:]
+def _moment(value: str) -> dt.datetime | None:
+    """The CRM's W3C date-time (one without a zone taken as UTC), or None if it is none."""
     try:
-        moment = dt.datetime.fromisoformat(text)
+        return parse_w3c(value, assume_utc=True)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _clean(value: str) -> str:
@@ -402,7 +389,7 @@ class Open311Connector:
                 ("update_id", str(request_id)),
                 ("status", status),
                 ("description", description),
-                ("updated_datetime", w3c(utcnow())),
+                ("updated_datetime", format_w3c(utcnow())),
             ],
         )
 
@@ -448,7 +435,7 @@ class Open311Connector:
         """Changes since the last poll started (`cursor`, a W3C time), read again from one
         overlap earlier; the next cursor is when this poll started."""
         started = utcnow()
-        since = (parse_w3c(cursor) if cursor else None) or started
+        since = (_moment(cursor) if cursor else None) or started
         start = since - self._poll_overlap
         if self._poll_source in ("auto", "updates"):
             try:
@@ -460,15 +447,17 @@ class Open311Connector:
                 self._poll_source = "requests"
             else:
                 self._poll_source = "updates"
-                return PolledPage(changes, w3c(started))
-        return PolledPage(await self._poll_requests(start, started), w3c(started))
+                return PolledPage(changes, format_w3c(started))
+        return PolledPage(
+            await self._poll_requests(start, started), format_w3c(started)
+        )
 
     async def _poll_updates(self, start: dt.datetime) -> list[PolledChange]:
         key = [("api_key", self._api_key)] if self._api_key else []
         records = await self._call(
             "GET",
             "servicerequestupdates",
-            params=[*key, *self._common(), ("start_date", w3c(start))],
+            params=[*key, *self._common(), ("start_date", format_w3c(start))],
         )
         changes = []
         for record in records:
@@ -492,19 +481,19 @@ class Open311Connector:
             "requests",
             params=[
                 *self._common(),
-                ("start_date", w3c(now - REQUESTS_WINDOW)),
-                ("end_date", w3c(now + dt.timedelta(minutes=5))),
+                ("start_date", format_w3c(now - REQUESTS_WINDOW)),
+                ("end_date", format_w3c(now + dt.timedelta(minutes=5))),
             ],
         )
         changes = []
         for record in records:
-            updated = parse_w3c(_text(record, "updated_datetime"))
+            updated = _moment(_text(record, "updated_datetime"))
             if updated is None or updated < start:
                 continue
             update_id = "|".join(
                 (
                     _text(record, "service_request_id"),
-                    w3c(updated),
+                    format_w3c(updated),
                     self.status_code(record),
                 )
             )
@@ -518,7 +507,7 @@ class Open311Connector:
     ) -> PolledChange | None:
         case_id = _text(record, "service_request_id")
         status = self.status_code(record)
-        changed_at = parse_w3c(_text(record, "updated_datetime"))
+        changed_at = _moment(_text(record, "updated_datetime"))
         if not case_id or len(case_id) > _MAX_ID or not status or changed_at is None:
             logger.warning(
                 "open311.unreadable_change", extra={"record": str(record)[:300]}

@@ -37,8 +37,8 @@ from devtools.crm_simulator.open311_format import (
     path_parameter,
     query_parameter,
     render,
-    w3c,
 )
+from shared.w3c import format_w3c
 
 if TYPE_CHECKING:
     from devtools.crm_simulator.app import Case, CaseCreate, CaseStatus, Store
@@ -196,8 +196,8 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
             "service_code": case.category,
             "description": case.description,
             "agency_responsible": case.unit,
-            "requested_datetime": w3c(case.created_at),
-            "updated_datetime": w3c(case.updated_at),
+            "requested_datetime": format_w3c(case.created_at),
+            "updated_datetime": format_w3c(case.updated_at),
             "lat": case.location.lat,
             "long": case.location.lon,
             "media_url": case.photos[0] if case.photos else None,
@@ -286,7 +286,7 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
             endpoint = {
                 "specification": SPEC,
                 "url": str(request.base_url).rstrip("/") + PREFIX,
-                "changeset": w3c(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+                "changeset": format_w3c(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
                 "type": "test",
                 "formats": ["text/xml", "application/json"],
             }
@@ -605,7 +605,7 @@ def router(store: Store, settings: Settings, set_status: SetStatus) -> APIRouter
                     "status": EXTENDED.get(u.status, "unchanged"),
                     "external_status_code": u.status,
                     "description": u.note or "",
-                    "updated_datetime": w3c(u.changed_at),
+                    "updated_datetime": format_w3c(u.changed_at),
                 }
                 for u in store.updates
                 if (start is None or u.changed_at >= start)

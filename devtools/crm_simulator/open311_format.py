@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import Response
 
+from shared.w3c import parse_w3c
+
 MEDIA_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json"}
 # The dates a query may name: none a case can have been made or changed outside of.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -24,27 +26,15 @@ class Open311Error(Exception):
         self.description = description
 
 
-def w3c(moment: dt.datetime) -> str:
-    return (
-        moment.astimezone(dt.UTC)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z")
-    )
-
-
 def parse_date(value: str | None, name: str) -> dt.datetime | None:
     if value is None:
         return None  # given but empty is no date either: a 400 like any other
-    text = value.strip()
-    if len(text) > 19 and text[19] == " ":  # a `+` that arrived as a space
-        text = text[:19] + "+" + text[20:]
     try:
-        moment = dt.datetime.fromisoformat(text)
+        moment = parse_w3c(value)
     except ValueError:
-        raise Open311Error(400, f"{name} is not a W3C date-time") from None
-    if moment.tzinfo is None:
-        raise Open311Error(400, f"{name} needs a time zone")
+        raise Open311Error(
+            400, f"{name} is not a W3C date-time with its zone"
+        ) from None
     out_of_range = Open311Error(400, f"{name} is not between 1970 and 9000")
     try:
         moment = moment.astimezone(dt.UTC)

@@ -14,6 +14,8 @@ from xml.etree import ElementTree
 
 from fastapi import Response
 
+from shared.w3c import format_w3c
+
 Format = Literal["xml", "json"]
 
 XML_TYPE = "text/xml; charset=utf-8"
@@ -31,35 +33,11 @@ _ITEMS = {
 Document = Mapping[str, Any]
 
 
-def w3c(value: dt.datetime) -> str:
-    """A date-time as Open311 writes it: W3C, in UTC, to the second, with `Z`."""
-    return (
-        value.astimezone(dt.UTC)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z")
-    )
-
-
-def parse_w3c(value: str) -> dt.datetime:
-    """A W3C date-time with its zone (`Z` or `±HH:MM`); raises ValueError otherwise.
-
-    A `+` sent unencoded in a query arrives as a space, and is read as the `+` it was.
-    """
-    text = value.strip()
-    if len(text) > 6 and text[-6] == " " and text[-3] == ":":
-        text = text[:-6] + "+" + text[-5:]
-    parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None or "T" not in text:
-        raise ValueError("a date-time with its time zone is needed")
-    return parsed
-
-
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
-        return w3c(value)
+        return format_w3c(value)
     return str(value)
 
 
@@ -83,7 +61,7 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
     if isinstance(value, dt.datetime):
-        return w3c(value)
+        return format_w3c(value)
     return value
 
 

@@ -26,7 +26,6 @@ from intake_service.open311.documents import (
     JSON_TYPE,
     XML_TYPE,
     Format,
-    parse_w3c,
     render_errors,
     render_list,
     render_object,
@@ -42,6 +41,7 @@ from shared.deps import SessionDep
 from shared.errors import AppError
 from shared.i18n import N_, negotiate, translate
 from shared.operators import hash_key
+from shared.w3c import parse_w3c
 
 PREFIX = "/open311/v2"
 
