@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.config import Settings
 from crm_adapter.crm.connector import CrmConnector
-from crm_adapter.crm.open311 import DatabaseTokens, Open311Connector
+from crm_adapter.crm.open311 import Open311Connector
+from crm_adapter.crm.open311_tokens import DatabaseTokens
 from crm_adapter.crm.photos import PhotoLinks
 from crm_adapter.crm.rest_json import RestJsonConnector
 

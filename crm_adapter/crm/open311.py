@@ -41,17 +41,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import httpx
-from defusedxml import ElementTree
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.crm.connector import (
     CHANGE_LIMITS,
@@ -65,12 +61,18 @@ from crm_adapter.crm.connector import (
     error_for_status,
 )
 from crm_adapter.crm.mapping import status_map
-from crm_adapter.crm.models import Open311Token
+from crm_adapter.crm.open311_records import (
+    errors_of,
+    moment_of,
+    polled_change,
+    read_records,
+    text_of,
+)
+from crm_adapter.crm.open311_tokens import TokenStore
 from crm_adapter.crm.photos import PhotoLinks
 from shared.db import utcnow
-from shared.inbox import fitting_id
 from shared.retry import parse_retry_after
-from shared.w3c import format_w3c, parse_w3c
+from shared.w3c import format_w3c
 
 logger = logging.getLogger(__name__)
 
@@ -80,97 +82,8 @@ REQUESTS_WINDOW = dt.timedelta(days=90)
 when a request was made, so a status change on an older request is found only this way."""
 
 _MAX_ID = CHANGE_LIMITS["case_id"]
-_MAX_STATUS = CHANGE_LIMITS["status"]
-_MAX_UPDATE_ID = CHANGE_LIMITS["update_id"]
-_MAX_NOTE = 4000
 
 PollSource = Literal["auto", "updates", "requests"]
-
-
-class TokenStore(Protocol):
-    """Where a batch service's token waits, by report id, until it resolves."""
-
-    async def get(self, report_id: uuid.UUID) -> str | None: ...
-
-    async def put(self, report_id: uuid.UUID, token: str) -> None: ...
-
-    async def drop(self, report_id: uuid.UUID) -> None: ...
-
-
-class DatabaseTokens:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._sessionmaker = sessionmaker
-
-    async def get(self, report_id: uuid.UUID) -> str | None:
-        async with self._sessionmaker() as session:
-            row = await session.get(Open311Token, report_id)
-            return row.token if row else None
-
-    async def put(self, report_id: uuid.UUID, token: str) -> None:
-        async with self._sessionmaker() as session:
-            row = await session.get(Open311Token, report_id)
-            if row is None:
-                session.add(
-                    Open311Token(report_id=report_id, token=token, created_at=utcnow())
-                )
-            else:
-                row.token = token
-            await session.commit()
-
-    async def drop(self, report_id: uuid.UUID) -> None:
-        async with self._sessionmaker() as session:
-            await session.execute(
-                delete(Open311Token).where(Open311Token.report_id == report_id)
-            )
-            await session.commit()
-
-
-def _moment(value: str) -> dt.datetime | None:
-    """The CRM's W3C date-time (one without a zone taken as UTC), or None if it is none."""
-    try:
-        return parse_w3c(value, assume_utc=True)
-    except ValueError:
-        return None
-
-
-def _clean(value: str) -> str:
-    return value.replace("\x00", "").strip()
-
-
-def _xml_record(element: Any) -> dict[str, Any]:
-    """An XML element's children as a dict; repeated tags (`media_url`) become lists."""
-    record: dict[str, Any] = {}
-    for child in element:
-        value: Any = _xml_record(child) if len(child) else _clean(child.text or "")
-        if child.tag in record:
-            previous = record[child.tag]
-            record[child.tag] = [
-                *(previous if isinstance(previous, list) else [previous]),
-                value,
-            ]
-        else:
-            record[child.tag] = value
-    return record
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return _clean(value)
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list):
-        return [_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    return value
-
-
-def _text(record: Mapping[str, Any], field: str) -> str:
-    """A plain-text field of a record ('' when absent, empty or not plain text)."""
-    value = record.get(field)
-    return value if isinstance(value, str) else ""
 
 
 class Open311Connector:
@@ -247,40 +160,16 @@ class Open311Connector:
         if not response.is_success:
             raise error_for_status(
                 response.status_code,
-                f"HTTP {response.status_code}: {self._errors(response)}",
+                f"HTTP {response.status_code}: {errors_of(response, self._fmt)}",
                 retry_after=parse_retry_after(
                     response.headers.get("retry-after"), utcnow()
                 ),
             )
         try:
-            return self._records(response.content)
+            return read_records(response.content, self._fmt)
         except ValueError as exc:
             # Unreadable: it stays open whether the CRM did it, so it is retried.
             raise CrmUnavailable(f"unexpected answer: {exc}") from exc
-
-    def _records(self, content: bytes) -> list[dict[str, Any]]:
-        if self._fmt == "json":
-            data = json.loads(content)
-            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-                raise ValueError("not a JSON array of objects")
-            return [_json_value(r) for r in data]
-        try:
-            root = ElementTree.fromstring(content)
-        except Exception as exc:  # defusedxml's refusals and every parse error
-            raise ValueError(f"not readable XML: {exc}") from exc
-        return [_xml_record(child) for child in root]
-
-    def _errors(self, response: httpx.Response) -> str:
-        """The Open311 errors of a failed answer, or the start of its body."""
-        try:
-            records = self._records(response.content)
-        except ValueError:
-            return response.text[:500]
-        errors = [
-            f"{_text(r, 'code') or '?'} {_text(r, 'description')}".strip()
-            for r in records
-        ]
-        return "; ".join(errors)[:500] or response.text[:500]
 
     # -- Cases ----------------------------------------------------------------------------
 
@@ -319,9 +208,9 @@ class Open311Connector:
                 "POST", "requests", form=self._request_form(draft)
             )
             record = records[0] if records else {}
-            if case_id := _text(record, "service_request_id"):
+            if case_id := text_of(record, "service_request_id"):
                 return self._new_case(case_id)
-            token = _text(record, "token")
+            token = text_of(record, "token")
             if not token:
                 raise CrmUnavailable(
                     "the answer holds neither a request id nor a token"
@@ -350,7 +239,7 @@ class Open311Connector:
                     raise
                 continue  # not known yet: batch servers may register tokens late
             for record in records:
-                if case_id := _text(record, "service_request_id"):
+                if case_id := text_of(record, "service_request_id"):
                     case = self._new_case(case_id)
                     await self._tokens.drop(report_id)
                     return case
@@ -369,12 +258,12 @@ class Open311Connector:
         ours = [
             r
             for r in records
-            if _text(r, "service_request_id_ext") == str(external_ref)
-            and _text(r, "service_request_id")
+            if text_of(r, "service_request_id_ext") == str(external_ref)
+            and text_of(r, "service_request_id")
         ]
         if not ours:
             return None
-        found = self._new_case(_text(ours[0], "service_request_id"))
+        found = self._new_case(text_of(ours[0], "service_request_id"))
         return CrmCase(case_id=found.case_id, status=self.status_code(ours[0]))
 
     async def _post_update(
@@ -426,16 +315,16 @@ class Open311Connector:
     def status_code(self, record: Mapping[str, Any]) -> str:
         """The CRM's own code (`external_status_code`) when the mapping knows it, else the
         (mySociety extended) status, lower case as it is returned."""
-        external = _text(record, "external_status_code")
+        external = text_of(record, "external_status_code")
         if external and external in status_map(self.name):
             return external
-        return _text(record, "status").lower().replace(" ", "_")
+        return text_of(record, "status").lower().replace(" ", "_")
 
     async def poll_changes(self, cursor: str | None) -> PolledPage:
         """Changes since the last poll started (`cursor`, a W3C time), read again from one
         overlap earlier; the next cursor is when this poll started."""
         started = utcnow()
-        since = (_moment(cursor) if cursor else None) or started
+        since = (moment_of(cursor) if cursor else None) or started
         start = since - self._poll_overlap
         if self._poll_source in ("auto", "updates"):
             try:
@@ -461,14 +350,16 @@ class Open311Connector:
         )
         changes = []
         for record in records:
-            update_id = _text(record, "update_id")
+            update_id = text_of(record, "update_id")
             if not update_id:
                 continue  # FixMyStreet ignores these too: nothing to keep them apart by
-            if _text(record, "status").lower() == "unchanged" and not _text(
+            if text_of(record, "status").lower() == "unchanged" and not text_of(
                 record, "external_status_code"
             ):
                 continue  # no change of state
-            change = self._change(record, update_id, note_field="description")
+            change = polled_change(
+                record, update_id, self.status_code(record), note_field="description"
+            )
             if change is not None:
                 changes.append(change)
         return sorted(changes, key=lambda c: c.change.changed_at)
@@ -487,39 +378,19 @@ class Open311Connector:
         )
         changes = []
         for record in records:
-            updated = _moment(_text(record, "updated_datetime"))
+            updated = moment_of(text_of(record, "updated_datetime"))
             if updated is None or updated < start:
                 continue
             update_id = "|".join(
                 (
-                    _text(record, "service_request_id"),
+                    text_of(record, "service_request_id"),
                     format_w3c(updated),
                     self.status_code(record),
                 )
             )
-            change = self._change(record, update_id, note_field="status_notes")
+            change = polled_change(
+                record, update_id, self.status_code(record), note_field="status_notes"
+            )
             if change is not None:
                 changes.append(change)
         return sorted(changes, key=lambda c: c.change.changed_at)
-
-    def _change(
-        self, record: Mapping[str, Any], update_id: str, *, note_field: str
-    ) -> PolledChange | None:
-        case_id = _text(record, "service_request_id")
-        status = self.status_code(record)
-        changed_at = _moment(_text(record, "updated_datetime"))
-        if not case_id or len(case_id) > _MAX_ID or not status or changed_at is None:
-            logger.warning(
-                "open311.unreadable_change", extra={"record": str(record)[:300]}
-            )
-            return None
-        change = CrmStatusChange(
-            update_id=fitting_id(update_id, _MAX_UPDATE_ID),
-            case_id=case_id,
-            external_ref=_text(record, "service_request_id_ext") or None,
-            status=status[:_MAX_STATUS],
-            note=_text(record, note_field)[:_MAX_NOTE] or None,
-            version=None,
-            changed_at=changed_at,
-        )
-        return PolledChange(change, json.dumps(record, ensure_ascii=False))

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from crm_adapter.crm.connector import CaseDraft, CrmRejected, CrmUnavailable
 from crm_adapter.crm.mapping import status_map
 from crm_adapter.crm.models import Open311Token
-from crm_adapter.crm.open311 import DatabaseTokens, Open311Connector
+from crm_adapter.crm.open311 import Open311Connector
+from crm_adapter.crm.open311_tokens import DatabaseTokens
 from crm_adapter.crm.photos import PhotoLinks
 from devtools.crm_simulator.app import CaseStatus
 from shared.db import make_engine, make_sessionmaker
