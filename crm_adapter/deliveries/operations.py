@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Request
 
 from crm_adapter.crm.configured import poll_intervals
-from crm_adapter.deliveries import service
+from crm_adapter.deliveries import connectors, service
 from crm_adapter.deliveries.exceptions import (
     ConnectorNotFound,
     EmptyDeadWindow,
@@ -74,7 +74,7 @@ async def trip_connector(
     ] = None,
 ) -> ConnectorRead:
     trip = trip or Trip()
-    return await service.trip(
+    return await connectors.trip(
         session,
         operator,
         name,
@@ -106,7 +106,7 @@ async def reset_connector(
         Reset | None, Body(examples=[{"reason": "CRM back after maintenance"}])
     ] = None,
 ) -> ConnectorReset:
-    return await service.reset(
+    return await connectors.reset(
         session,
         operator,
         name,

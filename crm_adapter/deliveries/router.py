@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request
 
 from crm_adapter.cases.exceptions import CaseNotFound
-from crm_adapter.deliveries import operations, service
+from crm_adapter.deliveries import connectors, operations, service
 from crm_adapter.deliveries.exceptions import DeliveryNotDead, DeliveryNotFound
 from crm_adapter.deliveries.models import DeliveryKind
 from crm_adapter.deliveries.schemas import (
@@ -134,6 +134,6 @@ async def replay_delivery(
 async def list_connectors(
     session: SessionDep, operator: ReadOperator, request: Request
 ) -> list[ConnectorRead]:
-    return await service.connectors(
+    return await connectors.connectors(
         session, operations.configured(request), operations.polled(request)
     )
