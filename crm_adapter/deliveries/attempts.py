@@ -15,16 +15,22 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.config import BreakerPolicy
-from crm_adapter.crm.connector import CrmRejected, CrmUnauthorized, CrmUnavailable
+from crm_adapter.crm.connector import (
+    CrmConnector,
+    CrmRejected,
+    CrmUnauthorized,
+    CrmUnavailable,
+)
 from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from crm_adapter.deliveries.service import (
@@ -33,6 +39,7 @@ from crm_adapter.deliveries.service import (
     crm_answered,
     log_attempt,
 )
+from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.retry import Backoff, LeaseLost, under_lease
 
@@ -108,6 +115,81 @@ class Claim:
     attempt: int
     probe: bool
     """The half-open breaker's probe: its outcome closes or reopens the breaker."""
+
+
+ClaimT = TypeVar("ClaimT", bound=Claim)
+RowT = TypeVar("RowT")
+
+
+class DeliveryLoop(ABC, Generic[RowT, ClaimT]):
+    """A loop that claims due deliveries and makes one attempt at each, side by side.
+
+    A claim skips the connectors whose breaker is open and takes one probe from each
+    half-open one (`crm_adapter.deliveries.breaker`). Subclasses say which rows are due
+    (`_due`), what a claim of one carries (`_claimed`) and how it is delivered (`_deliver`).
+    """
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        connectors: Mapping[str, CrmConnector],
+        backoff: Backoff,
+        lease: dt.timedelta,
+        attempt_timeout: float = 60.0,
+        breaker_policy: BreakerPolicy | None = None,
+        batch_size: int = 10,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._connectors = connectors
+        self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
+        self._lease = lease
+        self._attempt_timeout = attempt_timeout
+        self.batch_size = batch_size
+        """Most items one step takes."""
+
+    async def run_once(self) -> int:
+        claims = await self._claim()
+        await for_each_concurrently(claims, self._deliver)
+        return len(claims)
+
+    async def _claim(self) -> list[ClaimT]:
+        now = utcnow()
+        async with self._sessionmaker() as session:
+            gate = await breaker.gate(session, now)
+            due = await self._due(
+                session, now, limit=self.batch_size, skip=gate.blocked
+            )
+            picked = [(row, False) for row in due]
+            for name in sorted(gate.probing):
+                probe = await self._due(session, now, limit=1, connector=name)
+                if probe:
+                    await breaker.start_probe(session, name, now=now, lease=self._lease)
+                    picked.append((probe[0], True))
+            claims = [self._claimed(row, now=now, probe=probe) for row, probe in picked]
+            await session.commit()
+        return claims
+
+    @abstractmethod
+    async def _due(
+        self,
+        session: AsyncSession,
+        now: dt.datetime,
+        *,
+        limit: int,
+        skip: Collection[str] = (),
+        connector: str | None = None,
+    ) -> Sequence[RowT]:
+        """Up to `limit` due rows, locked (skipping those another worker holds), of
+        `connector` only or of any connector but those in `skip`."""
+
+    @abstractmethod
+    def _claimed(self, row: RowT, *, now: dt.datetime, probe: bool) -> ClaimT:
+        """The row claimed for one attempt (`begin_attempt`), as its claim."""
+
+    @abstractmethod
+    async def _deliver(self, claim: ClaimT) -> None:
+        """Make the claim's attempt and record its outcome."""
 
 
 def begin_attempt(

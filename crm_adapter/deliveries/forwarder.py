@@ -19,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from crm_adapter.cases.models import (
@@ -33,13 +33,11 @@ from crm_adapter.cases.models import (
     CaseState,
 )
 from crm_adapter.cases.service import FORWARDER
-from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.connector import CrmConnector
-from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries.attempts import (
     Claim,
+    DeliveryLoop,
     Failure,
-    RetryPolicy,
     attempt,
     begin_attempt,
     log,
@@ -48,9 +46,7 @@ from crm_adapter.deliveries.attempts import (
 )
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from crm_adapter.deliveries.service import Timer, crm_answered
-from shared.background import for_each_concurrently
 from shared.db import utcnow
-from shared.retry import Backoff
 from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
@@ -63,34 +59,18 @@ class _Claim(Claim):
     report_id: uuid.UUID
 
 
-class ActionForwarder:
-    def __init__(
+class ActionForwarder(DeliveryLoop[tuple[CaseAction, Case], _Claim]):
+    # At most one action per case is ever due, so side by side keeps each case in order.
+
+    async def _due(
         self,
+        session: AsyncSession,
+        now: dt.datetime,
         *,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        connectors: Mapping[str, CrmConnector],
-        backoff: Backoff,
-        lease: dt.timedelta,
-        attempt_timeout: float = 60.0,
-        breaker_policy: BreakerPolicy | None = None,
-        batch_size: int = 10,
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._connectors = connectors
-        self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
-        self._lease = lease
-        self._attempt_timeout = attempt_timeout
-        self.batch_size = batch_size
-        """Most items one step takes."""
-
-    async def run_once(self) -> int:
-        claims = await self._claim()
-        # At most one action per case is ever due, so side by side keeps each case in order.
-        await for_each_concurrently(claims, self._forward)
-        return len(claims)
-
-    async def _claim(self) -> list[_Claim]:
-        now = utcnow()
+        limit: int,
+        skip: Collection[str] = (),
+        connector: str | None = None,
+    ) -> Sequence[tuple[CaseAction, Case]]:
         earlier = aliased(CaseAction)
         earlier_not_done = (
             select(earlier.seq)
@@ -101,60 +81,46 @@ class ActionForwarder:
             )
             .exists()
         )
-        due = (
-            CaseAction.state == ActionState.PENDING,
-            CaseAction.next_attempt_at <= now,
-            Case.state == CaseState.CREATED,
-            Case.crm_case_id.is_not(None),
-            ~earlier_not_done,
+        query = (
+            select(CaseAction, Case)
+            .join(Case, Case.id == CaseAction.case_id)
+            .where(
+                CaseAction.state == ActionState.PENDING,
+                CaseAction.next_attempt_at <= now,
+                Case.state == CaseState.CREATED,
+                Case.crm_case_id.is_not(None),
+                ~earlier_not_done,
+            )
+            .order_by(CaseAction.seq)
+            .limit(limit)
+            # SQLite ignores this; there the claim is exclusive through BEGIN IMMEDIATE.
+            .with_for_update(skip_locked=True, of=CaseAction)
+        )
+        if skip:
+            query = query.where(Case.connector.not_in(skip))
+        if connector is not None:
+            query = query.where(Case.connector == connector)
+        return [(action, case) for action, case in (await session.execute(query)).all()]
+
+    def _claimed(
+        self, row: tuple[CaseAction, Case], *, now: dt.datetime, probe: bool
+    ) -> _Claim:
+        action, case = row
+        assert case.connector is not None
+        assert case.crm_case_id is not None
+        return _Claim(
+            delivery_id=action.id,
+            case_id=case.id,
+            kind=DeliveryKind(action.kind),
+            connector=case.connector,
+            attempt=begin_attempt(action, now=now, lease=self._lease),
+            probe=probe,
+            comment=action.comment,
+            crm_case_id=case.crm_case_id,
+            report_id=case.report_id,
         )
 
-        def query(limit: int) -> Select[CaseAction, Case]:
-            return (
-                select(CaseAction, Case)
-                .join(Case, Case.id == CaseAction.case_id)
-                .where(*due)
-                .order_by(CaseAction.seq)
-                .limit(limit)
-                # SQLite ignores this; there the claim is exclusive through BEGIN IMMEDIATE.
-                .with_for_update(skip_locked=True, of=CaseAction)
-            )
-
-        async with self._sessionmaker() as session:
-            gate = await breaker.gate(session, now)
-            main = query(self.batch_size)
-            if gate.blocked:
-                main = main.where(Case.connector.not_in(gate.blocked))
-            rows = [(a, c, False) for a, c in (await session.execute(main)).all()]
-            for name in sorted(gate.probing):
-                probe = (
-                    await session.execute(query(1).where(Case.connector == name))
-                ).first()
-                if probe is not None:
-                    await breaker.start_probe(session, name, now=now, lease=self._lease)
-                    rows.append((probe[0], probe[1], True))
-            claims = []
-            for action, case, is_probe in rows:
-                assert case.connector is not None
-                assert case.crm_case_id is not None
-                attempt_number = begin_attempt(action, now=now, lease=self._lease)
-                claims.append(
-                    _Claim(
-                        delivery_id=action.id,
-                        case_id=case.id,
-                        kind=DeliveryKind(action.kind),
-                        connector=case.connector,
-                        attempt=attempt_number,
-                        probe=is_probe,
-                        comment=action.comment,
-                        crm_case_id=case.crm_case_id,
-                        report_id=case.report_id,
-                    )
-                )
-            await session.commit()
-        return claims
-
-    async def _forward(self, claim: _Claim) -> None:
+    async def _deliver(self, claim: _Claim) -> None:
         timer = Timer()
         connector = self._connectors.get(claim.connector)
         if connector is None:

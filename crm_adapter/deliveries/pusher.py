@@ -16,28 +16,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case, CaseState
 from crm_adapter.cases.service import FORWARDER, emit_status, set_status
-from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.connector import (
     CaseDraft,
     CrmCase,
-    CrmConnector,
     CrmRejected,
     CrmUnavailable,
 )
 from crm_adapter.crm.mapping import canonical_status
-from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries.attempts import (
     Claim,
+    DeliveryLoop,
     Failure,
-    RetryPolicy,
     attempt,
     begin_attempt,
     log,
@@ -46,10 +43,8 @@ from crm_adapter.deliveries.attempts import (
 )
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from crm_adapter.deliveries.service import Timer, crm_answered
-from shared.background import for_each_concurrently
 from shared.contracts import ReportStatus
 from shared.db import utcnow
-from shared.retry import Backoff
 from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
@@ -62,92 +57,59 @@ class _Claim(Claim):
     """An earlier attempt may have created the case: look it up before creating."""
 
 
-class CasePusher:
-    def __init__(
+class CasePusher(DeliveryLoop[Case, _Claim]):
+    async def _due(
         self,
+        session: AsyncSession,
+        now: dt.datetime,
         *,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        connectors: Mapping[str, CrmConnector],
-        backoff: Backoff,
-        lease: dt.timedelta,
-        attempt_timeout: float = 60.0,
-        breaker_policy: BreakerPolicy | None = None,
-        batch_size: int = 10,
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._connectors = connectors
-        self._policy = RetryPolicy(backoff, breaker_policy or BreakerPolicy())
-        self._lease = lease
-        self._attempt_timeout = attempt_timeout
-        self.batch_size = batch_size
-        """Most items one step takes."""
+        limit: int,
+        skip: Collection[str] = (),
+        connector: str | None = None,
+    ) -> Sequence[Case]:
+        query = (
+            select(Case)
+            .where(Case.state == CaseState.PENDING, Case.next_attempt_at <= now)
+            .order_by(Case.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if skip:
+            query = query.where(Case.connector.not_in(skip))
+        if connector is not None:
+            query = query.where(Case.connector == connector)
+        return (await session.scalars(query)).all()
 
-    async def run_once(self) -> int:
-        claims = await self._claim()
-        await for_each_concurrently(claims, self._push)
-        return len(claims)
+    def _claimed(self, row: Case, *, now: dt.datetime, probe: bool) -> _Claim:
+        assert row.unit_code is not None
+        assert row.connector is not None
+        look_up = row.attempts > 0 or row.last_error is not None
+        attempt_number = begin_attempt(row, now=now, lease=self._lease)
+        draft = CaseDraft(
+            external_ref=row.report_id,
+            number=row.report_number,
+            category=row.category,
+            unit=row.unit_code,
+            description=row.description,
+            attributes=row.attributes,
+            lat=row.lat,
+            lon=row.lon,
+            photo_ids=row.photo_ids,
+            reported_at=row.submitted_at,
+            reporter=row.reporter_contact,
+        )
+        return _Claim(
+            delivery_id=row.id,
+            case_id=row.id,
+            kind=DeliveryKind.CREATE,
+            connector=row.connector,
+            attempt=attempt_number,
+            probe=probe,
+            draft=draft,
+            look_up=look_up,
+        )
 
-    async def _claim(self) -> list[_Claim]:
-        now = utcnow()
-        due = (Case.state == CaseState.PENDING, Case.next_attempt_at <= now)
-        async with self._sessionmaker() as session:
-            gate = await breaker.gate(session, now)
-            query = (
-                select(Case)
-                .where(*due)
-                .order_by(Case.next_attempt_at)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            if gate.blocked:
-                query = query.where(Case.connector.not_in(gate.blocked))
-            picked = [(case, False) for case in (await session.scalars(query)).all()]
-            for name in sorted(gate.probing):
-                first = await session.scalar(
-                    select(Case)
-                    .where(*due, Case.connector == name)
-                    .order_by(Case.next_attempt_at)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                )
-                if first is not None:
-                    await breaker.start_probe(session, name, now=now, lease=self._lease)
-                    picked.append((first, True))
-            claims = []
-            for case, probe in picked:
-                assert case.unit_code is not None
-                assert case.connector is not None
-                look_up = case.attempts > 0 or case.last_error is not None
-                attempt_number = begin_attempt(case, now=now, lease=self._lease)
-                draft = CaseDraft(
-                    external_ref=case.report_id,
-                    number=case.report_number,
-                    category=case.category,
-                    unit=case.unit_code,
-                    description=case.description,
-                    attributes=case.attributes,
-                    lat=case.lat,
-                    lon=case.lon,
-                    photo_ids=case.photo_ids,
-                    reported_at=case.submitted_at,
-                    reporter=case.reporter_contact,
-                )
-                claims.append(
-                    _Claim(
-                        delivery_id=case.id,
-                        case_id=case.id,
-                        kind=DeliveryKind.CREATE,
-                        connector=case.connector,
-                        attempt=attempt_number,
-                        probe=probe,
-                        draft=draft,
-                        look_up=look_up,
-                    )
-                )
-            await session.commit()
-        return claims
-
-    async def _push(self, claim: _Claim) -> None:
+    async def _deliver(self, claim: _Claim) -> None:
         timer = Timer()
         connector = self._connectors.get(claim.connector)
         if connector is None:
