@@ -16,7 +16,8 @@ from crm_adapter.deliveries.forwarder import ActionForwarder
 from crm_adapter.deliveries.pusher import CasePusher
 from crm_adapter.statuses.polling import Poller
 from crm_adapter.webhooks.retention import PURGE_INTERVAL_SECONDS, InboxPurge
-from shared.outbox import RELAY, OutboxRelay
+from shared.outbox import RELAY
+from shared.relay import OutboxRelay
 from shared.runtime import Runtime, StartLoops
 from shared.signing import Signer
 
@@ -39,23 +40,49 @@ def start_loops(
     runtime: Runtime, settings: Settings, crm: Mapping[str, CrmConnector]
 ) -> None:
     """Start the loops in `runtime`, calling the CRMs through `crm` (the process's connectors)."""
-    lease = dt.timedelta(seconds=settings.case_lease_seconds)
-    pusher = CasePusher(
+    _start_deliveries(runtime, settings, crm)
+    _start_relay(runtime, settings)
+    purge = InboxPurge(
         sessionmaker=runtime.sessionmaker,
-        connectors=crm,
-        backoff=settings.backoff(),
-        lease=lease,
-        attempt_timeout=settings.case_attempt_timeout_seconds,
-        breaker_policy=settings.breaker_policy(),
+        keep=dt.timedelta(days=settings.inbox_retention_days),
     )
-    forwarder = ActionForwarder(
-        sessionmaker=runtime.sessionmaker,
-        connectors=crm,
-        backoff=settings.backoff(),
-        lease=lease,
-        attempt_timeout=settings.case_attempt_timeout_seconds,
-        breaker_policy=settings.breaker_policy(),
+    runtime.loops.start(
+        "adapter.inbox_purge",
+        purge.run_once,
+        wakeup=runtime.wakeups.event("inbox_purge"),
+        interval=PURGE_INTERVAL_SECONDS,
     )
+    _start_pollers(runtime, settings, crm)
+
+
+def _start_deliveries(
+    runtime: Runtime, settings: Settings, crm: Mapping[str, CrmConnector]
+) -> None:
+    """The case pusher and the forwarder of reopens and comments."""
+    loops = (
+        ("adapter.cases", CasePusher, PUSHER),
+        ("adapter.case_actions", ActionForwarder, FORWARDER),
+    )
+    for name, kind, wakeup in loops:
+        loop = kind(
+            sessionmaker=runtime.sessionmaker,
+            connectors=crm,
+            backoff=settings.backoff(),
+            lease=dt.timedelta(seconds=settings.case_lease_seconds),
+            attempt_timeout=settings.case_attempt_timeout_seconds,
+            breaker_policy=settings.breaker_policy(),
+        )
+        runtime.loops.start(
+            name,
+            loop.run_once,
+            wakeup=runtime.wakeups.event(wakeup),
+            interval=settings.poll_seconds,
+            batch=loop.batch_size,
+        )
+
+
+def _start_relay(runtime: Runtime, settings: Settings) -> None:
+    """The outbox relay of the status changes to intake."""
     relay = OutboxRelay(
         sessionmaker=runtime.sessionmaker,
         model=OutboxEvent,
@@ -68,38 +95,19 @@ def start_loops(
         probe_every=dt.timedelta(seconds=settings.relay_probe_seconds),
         wakeup=runtime.wakeups.event(RELAY),
     )
-    interval = settings.poll_seconds
-    runtime.loops.start(
-        "adapter.cases",
-        pusher.run_once,
-        wakeup=runtime.wakeups.event(PUSHER),
-        interval=interval,
-        batch=pusher.batch_size,
-    )
-    runtime.loops.start(
-        "adapter.case_actions",
-        forwarder.run_once,
-        wakeup=runtime.wakeups.event(FORWARDER),
-        interval=interval,
-        batch=forwarder.batch_size,
-    )
     runtime.loops.start(
         "adapter.outbox",
         relay.run_once,
         wakeup=runtime.wakeups.event(RELAY),
-        interval=interval,
+        interval=settings.poll_seconds,
         batch=relay.batch_size,
     )
-    purge = InboxPurge(
-        sessionmaker=runtime.sessionmaker,
-        keep=dt.timedelta(days=settings.inbox_retention_days),
-    )
-    runtime.loops.start(
-        "adapter.inbox_purge",
-        purge.run_once,
-        wakeup=runtime.wakeups.event("inbox_purge"),
-        interval=PURGE_INTERVAL_SECONDS,
-    )
+
+
+def _start_pollers(
+    runtime: Runtime, settings: Settings, crm: Mapping[str, CrmConnector]
+) -> None:
+    """A poller for each connector that is polled."""
     for name, seconds in poll_intervals(settings).items():
         connector = crm[name]
         if isinstance(connector, PollingConnector):

@@ -239,3 +239,27 @@ def waiting_out_a_retry(
         .exists()
     )
     return and_(model.state == "pending", model.next_attempt_at > now, ended_in_retry)
+
+
+async def dead_cases(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Case]:
+    """Those of the cases `ids` whose creation is dead, locked."""
+    return (
+        await session.scalars(
+            select(Case)
+            .where(Case.id.in_(ids), Case.state == CaseState.DEAD)
+            .with_for_update()
+        )
+    ).all()
+
+
+async def dead_actions(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> Sequence[CaseAction]:
+    """Those of the actions `ids` that are dead, locked."""
+    return (
+        await session.scalars(
+            select(CaseAction)
+            .where(CaseAction.id.in_(ids), CaseAction.state == ActionState.DEAD)
+            .with_for_update()
+        )
+    ).all()

@@ -255,6 +255,30 @@ def _revive(row: Case | CaseAction, now: dt.datetime) -> None:
     row.updated_at = now
 
 
+async def _revive_dead(
+    session: AsyncSession,
+    found: Sequence[tuple[uuid.UUID, str]],
+    now: dt.datetime,
+) -> set[uuid.UUID]:
+    """Queue again those of the deliveries `found` that are still dead; their ids."""
+    creations = [i for i, kind in found if kind == DeliveryKind.CREATE]
+    actions = [i for i, kind in found if kind != DeliveryKind.CREATE]
+    replayed: set[uuid.UUID] = set()
+    if creations:
+        for case in await repository.dead_cases(session, creations):
+            case.state = CaseState.PENDING
+            _revive(case, now)
+            replayed.add(case.id)
+        wake_after_commit(session, PUSHER)
+    if actions:
+        for action in await repository.dead_actions(session, actions):
+            action.state = ActionState.PENDING
+            _revive(action, now)
+            replayed.add(action.id)
+        wake_after_commit(session, FORWARDER)
+    return replayed
+
+
 async def replay_many(
     session: AsyncSession, operator: Operator, selection: BulkReplay
 ) -> BulkReplayResult:
@@ -280,29 +304,7 @@ async def replay_many(
     )
     more = len(found) > selection.limit
     found = found[: selection.limit]
-    creations = [i for i, kind in found if kind == DeliveryKind.CREATE]
-    actions = [i for i, kind in found if kind != DeliveryKind.CREATE]
-    replayed: set[uuid.UUID] = set()
-    if creations:
-        for case in await session.scalars(
-            select(Case)
-            .where(Case.id.in_(creations), Case.state == CaseState.DEAD)
-            .with_for_update()
-        ):
-            case.state = CaseState.PENDING
-            _revive(case, now)
-            replayed.add(case.id)
-        wake_after_commit(session, PUSHER)
-    if actions:
-        for action in await session.scalars(
-            select(CaseAction)
-            .where(CaseAction.id.in_(actions), CaseAction.state == ActionState.DEAD)
-            .with_for_update()
-        ):
-            action.state = ActionState.PENDING
-            _revive(action, now)
-            replayed.add(action.id)
-        wake_after_commit(session, FORWARDER)
+    replayed = await _revive_dead(session, found, now)
     ids = [i for i, _ in found if i in replayed]
     entry = audit.record(
         session,

@@ -115,7 +115,16 @@ async def delivery_families(
     """The deliveries', breakers' and pollers' gauges; every configured connector appears
     in each (each kind and state too), with 0 if need be."""
     names = set(connectors)
-    deliveries_by = GaugeMetricFamily(
+    return [
+        await _waiting_family(session, names),
+        await _oldest_due_family(session, names, now=now),
+        await _breaker_family(session, names, now=now),
+        *await _poll_families(session, polled, now=now),
+    ]
+
+
+async def _waiting_family(session: AsyncSession, names: set[str]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
         "mam_adapter_deliveries",
         "Deliveries to the CRMs waiting (pending: queued or retrying) or dead (held for an "
         "operator to replay), by connector and kind (create: a case's creation; reopen, "
@@ -135,11 +144,16 @@ async def delivery_families(
         }
         | counted.keys()
     ):
-        deliveries_by.add_metric(
+        family.add_metric(
             [connector, kind, state], counted.get((connector, kind, state), 0)
         )
+    return family
 
-    oldest = GaugeMetricFamily(
+
+async def _oldest_due_family(
+    session: AsyncSession, names: set[str], *, now: dt.datetime
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
         "mam_adapter_oldest_due_delivery_age_seconds",
         "Per connector, how long the delivery waiting longest since it became due (a "
         "creation, or an action whose case is in the CRM and whose earlier actions are "
@@ -153,14 +167,19 @@ async def delivery_families(
     }
     for connector in sorted(names | due.keys()):
         since = due.get(connector)
-        oldest.add_metric(
+        family.add_metric(
             [connector], max(0.0, (now - since).total_seconds()) if since else 0.0
         )
+    return family
 
+
+async def _breaker_family(
+    session: AsyncSession, names: set[str], *, now: dt.datetime
+) -> GaugeMetricFamily:
     breakers = {
         row.connector: row for row in await session.scalars(select(ConnectorBreaker))
     }
-    states = GaugeMetricFamily(
+    family = GaugeMetricFamily(
         "mam_adapter_breaker_state",
         "Each connector's circuit breaker: 0 closed (deliveries go), 0.5 half-open (the "
         "next due delivery is a probe), 1 open (nothing is sent).",
@@ -168,8 +187,13 @@ async def delivery_families(
     )
     for connector in sorted(names | breakers.keys()):
         value = BREAKER_VALUES[breaker.state_of(breakers.get(connector), now)]
-        states.add_metric([connector], value)
+        family.add_metric([connector], value)
+    return family
 
+
+async def _poll_families(
+    session: AsyncSession, polled: Mapping[str, float], *, now: dt.datetime
+) -> list[GaugeMetricFamily]:
     cursors = {row.connector: row for row in await session.scalars(select(PollCursor))}
     poll_age = GaugeMetricFamily(
         "mam_adapter_poll_success_age_seconds",
@@ -194,7 +218,7 @@ async def delivery_families(
             if cursor.last_success_at
             else float("inf"),
         )
-    return [deliveries_by, oldest, states, poll_age, poll_interval]
+    return [poll_age, poll_interval]
 
 
 async def inbox_family(session: AsyncSession) -> GaugeMetricFamily:

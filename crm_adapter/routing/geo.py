@@ -39,14 +39,8 @@ Bounds = tuple[float, float, float, float]
 """West, south, east, north (degrees)."""
 
 
-def check_area(area: Mapping[str, Any], bounds: Bounds) -> None:
-    """Raise `AreaInvalid` unless `area` is a valid, closed (Multi)Polygon in WGS 84, within
-    `bounds`.
-
-    Valid as the OGC defines it (no self-intersection, holes inside their shell, parts of a
-    MultiPolygon not overlapping) and with some area: a zero-area shape covers no report.
-    """
-    rings = _rings(area)
+def _check_rings(rings: list[Any]) -> None:
+    """Each ring closed, of at least four [longitude, latitude] positions on the earth."""
     positions = 0
     for ring in rings:
         if not isinstance(ring, list) or len(ring) < 4:
@@ -82,6 +76,16 @@ def check_area(area: Mapping[str, Any], bounds: Bounds) -> None:
         positions += len(ring)
     if positions > MAX_POSITIONS:
         raise AreaInvalid(N_("The area has too many positions (at most 20000)."))
+
+
+def check_area(area: Mapping[str, Any], bounds: Bounds) -> None:
+    """Raise `AreaInvalid` unless `area` is a valid, closed (Multi)Polygon in WGS 84, within
+    `bounds`.
+
+    Valid as the OGC defines it (no self-intersection, holes inside their shell, parts of a
+    MultiPolygon not overlapping) and with some area: a zero-area shape covers no report.
+    """
+    _check_rings(_rings(area))
     geometry = shape(area)
     if not geometry.is_valid:
         raise AreaInvalid(

@@ -18,6 +18,7 @@ from crm_adapter.cases.service import FORWARDER, emit_status, set_status
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
 from crm_adapter.statuses.held import hold_change
+from shared.contracts import ReportStatus
 from shared.db import utcnow
 from shared.wakeup import wake_after_commit
 
@@ -145,6 +146,14 @@ async def apply_crm_change(
         )
         logger.info("case.superseded_change", extra={"report_id": str(case.report_id)})
         return None
+    await _apply_newer(session, case, change, status)
+    return None
+
+
+async def _apply_newer(
+    session: AsyncSession, case: Case, change: CrmStatusChange, status: ReportStatus
+) -> None:
+    """The case takes the CRM's newer change; intake hears of a new status or note."""
     case.crm_version = change.version or case.crm_version
     case.crm_changed_at = max(
         case.crm_changed_at or change.changed_at, change.changed_at
@@ -161,7 +170,6 @@ async def apply_crm_change(
     if status != case.status or note:
         set_status(case, status, at=change.changed_at)
         emit_status(session, case, note=note, changed_at=change.changed_at)
-    return None
 
 
 def _same(case: Case, change: CrmStatusChange) -> bool:
