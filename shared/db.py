@@ -218,31 +218,35 @@ def make_engine(
     engine = create_async_engine(
         url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
     )
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     if read_only:
+        event.listen(engine.sync_engine, "begin", _on_begin_reading)
+    else:
+        _queue_writers(engine)
+    return engine
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin_reading(conn: Any) -> None:
-            # A reader must not hold the write lock while it looks.
-            conn.exec_driver_sql("BEGIN")
 
-        return engine
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
 
-    # SQLite lets one transaction write at a time and makes the others poll for the lock,
-    # sleeping up to 100 ms between tries, so under load the lock often sits free while
-    # they sleep. This process's transactions queue for it here instead, each woken as
-    # the one before it ends (other processes on the file still poll).
+
+def _on_begin_reading(conn: Any) -> None:
+    # A reader must not hold the write lock while it looks.
+    conn.exec_driver_sql("BEGIN")
+
+
+def _queue_writers(engine: AsyncEngine) -> None:
+    """SQLite lets one transaction write at a time and makes the others poll for the lock,
+    sleeping up to 100 ms between tries, so under load the lock often sits free while they
+    sleep. This process's transactions queue for it here instead, each woken as the one
+    before it ends (other processes on the file still poll)."""
     writer = asyncio.Lock()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -277,8 +281,6 @@ def make_engine(
     @event.listens_for(engine.sync_engine, "invalidate")
     def _on_invalidate(_dbapi_connection: Any, record: Any, _error: Any) -> None:
         release(record)  # closed without being checked in (a cancelled task, an error)
-
-    return engine
 
 
 SQLITE_WAIT_SECONDS = 30.0

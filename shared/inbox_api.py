@@ -8,7 +8,7 @@ Payloads are not shown: a hand-over may carry a reporter's contact.
 # No `from __future__ import annotations`: the routes' annotations use local names.
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -76,6 +76,74 @@ class Replay(BaseModel):
     )
 
 
+async def unhandled(
+    session: AsyncSession, model: type[InboxMixin], limit: int
+) -> Sequence[InboxMixin]:
+    """The messages not acted on, oldest first."""
+    return (
+        await session.scalars(
+            select(model)
+            .where(model.handled_at.is_(None))
+            .order_by(model.id)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def replay_once(
+    session: AsyncSession,
+    operator: Operator,
+    model: type[InboxMixin],
+    message_id: int,
+    *,
+    store: OperatorStore,
+    replay: Replayer,
+    reason: str | None,
+) -> InboxMixin:
+    """Act on the stored message again and record it in the audit log (committed); 404 for
+    an unknown message, 409 for one handled already."""
+    message = await session.get(model, message_id, with_for_update=True)
+    if message is None:
+        raise InboxMessageNotFound()
+    if message.handled_at is not None:
+        raise InboxMessageHandled()
+    await handle_again(session, message, lambda found: replay(session, found))
+    row = store.record(
+        session,
+        operator,
+        action="inbox.replay",
+        target_type="inbox_message",
+        target_id=message.id,
+        details={
+            "reason": reason,
+            "handled": message.handled_at is not None,
+            "error": message.last_error,
+        },
+    )
+    await commit(session, row)
+    return message
+
+
+MessageId = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The message's `id`, as the list gives it.")
+]
+ReplayBody = Annotated[
+    Replay | None, Body(examples=[{"reason": "case restored (OPS-1234)"}])
+]
+_LIST = (
+    "Messages this service stored but could not act on, oldest first, "
+    "with the reason: a CRM's change naming a report that is not its case's, an event "
+    "about a report this service does not have, a kind of message it does not take. "
+    "They stay until an operator mends the cause and replays them (`POST "
+    "…/inbox/{id}/replay`). Needs the `read` role."
+)
+_REPLAY = (
+    "Acts on the stored message as when it arrived: it is then handled, "
+    "or keeps the new reason it could not be (`last_error`). Needs the `manage` role; "
+    "recorded in the audit log with the reason given. 409 when it was handled already."
+)
+
+
 def inbox_router(
     *,
     prefix: str,
@@ -93,11 +161,7 @@ def inbox_router(
     @router.get(
         "/inbox",
         summary="Messages received but not acted on",
-        description="Messages this service stored but could not act on, oldest first, "
-        "with the reason: a CRM's change naming a report that is not its case's, an event "
-        "about a report this service does not have, a kind of message it does not take. "
-        "They stay until an operator mends the cause and replays them (`POST "
-        "…/inbox/{id}/replay`). Needs the `read` role.",
+        description=_LIST,
         responses=problem_responses(*roles, ValidationFailed),
     )
     async def list_unhandled(
@@ -105,20 +169,13 @@ def inbox_router(
         operator: Annotated[Operator, Depends(read)],
         limit: Annotated[int, Query(ge=1, le=500, description="How many.")] = 100,
     ) -> list[InboxMessageRead]:
-        rows = await session.scalars(
-            select(model)
-            .where(model.handled_at.is_(None))
-            .order_by(model.id)
-            .limit(limit)
-        )
+        rows = await unhandled(session, model, limit)
         return [InboxMessageRead.model_validate(row) for row in rows]
 
     @router.post(
         "/inbox/{message_id}/replay",
         summary="Act on a message again",
-        description="Acts on the stored message as when it arrived: it is then handled, "
-        "or keeps the new reason it could not be (`last_error`). Needs the `manage` role; "
-        "recorded in the audit log with the reason given. 409 when it was handled already.",
+        description=_REPLAY,
         responses=problem_responses(
             *roles, ValidationFailed, InboxMessageNotFound, InboxMessageHandled
         ),
@@ -126,37 +183,18 @@ def inbox_router(
     async def replay_message(
         session: SessionDep,
         operator: Annotated[Operator, Depends(manage)],
-        message_id: Annotated[
-            int,
-            Path(
-                ge=1,
-                le=MAX_ID,
-                description="The message's `id`, as the list gives it.",
-            ),
-        ],
-        body: Annotated[
-            Replay | None, Body(examples=[{"reason": "case restored (OPS-1234)"}])
-        ] = None,
+        message_id: MessageId,
+        body: ReplayBody = None,
     ) -> InboxMessageRead:
-        message = await session.get(model, message_id, with_for_update=True)
-        if message is None:
-            raise InboxMessageNotFound()
-        if message.handled_at is not None:
-            raise InboxMessageHandled()
-        await handle_again(session, message, lambda found: replay(session, found))
-        row = store.record(
+        message = await replay_once(
             session,
             operator,
-            action="inbox.replay",
-            target_type="inbox_message",
-            target_id=message.id,
-            details={
-                "reason": body.reason if body else None,
-                "handled": message.handled_at is not None,
-                "error": message.last_error,
-            },
+            model,
+            message_id,
+            store=store,
+            replay=replay,
+            reason=body.reason if body else None,
         )
-        await commit(session, row)
         return InboxMessageRead.model_validate(message)
 
     return router
