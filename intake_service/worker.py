@@ -18,7 +18,8 @@ from intake_service.notifications.channels import (
 from intake_service.notifications.delivery import DeliveryLoop
 from intake_service.notifications.models import Platform
 from intake_service.notifications.service import DELIVERIES
-from shared.outbox import RELAY, OutboxRelay
+from shared.outbox import RELAY
+from shared.relay import OutboxRelay
 from shared.runtime import HTTP_TIMEOUT, Runtime, StartLoops, tls_context
 from shared.signing import Signer
 

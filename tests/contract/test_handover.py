@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from crm_adapter.cases.models import Case
 from intake_service.db import OutboxEvent
 from shared.db import make_engine, make_sessionmaker
-from shared.outbox import OutboxRelay
+from shared.relay import OutboxRelay
 from shared.retry import Backoff
 from shared.signing import Signer
 from tests.helpers import POTHOLE

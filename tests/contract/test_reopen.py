@@ -11,7 +11,7 @@ from crm_adapter.db import OutboxEvent as AdapterOutbox
 from intake_service.db import OutboxEvent as IntakeOutbox
 from shared.contracts import Envelope, ReportReopenRequestedV1, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
-from shared.outbox import OutboxRelay
+from shared.relay import OutboxRelay
 from shared.retry import Backoff
 from shared.signing import Signer
 from tests.helpers import POTHOLE, register_and_sign_in

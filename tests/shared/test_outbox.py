@@ -11,7 +11,8 @@ from sqlalchemy import select
 from intake_service.db import OutboxEvent
 from shared.contracts import Envelope, GeoPoint, ReportSubmittedV1
 from shared.db import make_engine, make_sessionmaker
-from shared.outbox import RELAY, OutboxRelay, add_event
+from shared.outbox import RELAY, add_event
+from shared.relay import OutboxRelay
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer, Verifier
