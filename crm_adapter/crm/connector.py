@@ -151,7 +151,10 @@ class CrmConnector(Protocol):
         operator to follow up by hand."""
         ...
 
-    def parse_webhook(self, body: bytes) -> CrmStatusChange: ...
+    def parse_webhook(self, body: bytes) -> CrmStatusChange:
+        """The status change a webhook's body carries; ValueError when it carries none in
+        this CRM's format."""
+        ...
 
 
 class PolledChange(NamedTuple):

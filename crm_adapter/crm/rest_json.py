@@ -137,10 +137,6 @@ def webhook_schema() -> dict[str, Any]:
 POLL_PAGE = 200
 
 
-class InvalidWebhook(ValueError):
-    pass
-
-
 class RestJsonConnector:
     name = "rest_json"
 
@@ -267,7 +263,7 @@ class RestJsonConnector:
         try:
             hook = _Webhook.model_validate_json(body)
         except ValidationError as exc:
-            raise InvalidWebhook(str(exc.errors()[:3])) from exc
+            raise ValueError(str(exc.errors()[:3])) from exc
         return CrmStatusChange(
             update_id=hook.update_id,
             case_id=hook.case_id,
