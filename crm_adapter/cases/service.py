@@ -10,9 +10,9 @@ import datetime as dt
 import logging
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_adapter.cases import repository
 from crm_adapter.cases.models import (
     ActionKind,
     ActionState,
@@ -20,7 +20,7 @@ from crm_adapter.cases.models import (
     CaseAction,
     CaseState,
 )
-from crm_adapter.db import InboxMessage, OutboxEvent
+from crm_adapter.db import OutboxEvent
 from shared.contracts import (
     Envelope,
     ReportCommentAddedV1,
@@ -88,12 +88,6 @@ def emit_status(
     )
 
 
-async def _case_of_report(session: AsyncSession, report_id: uuid.UUID) -> Case | None:
-    return await session.scalar(
-        select(Case).where(Case.report_id == report_id).with_for_update()
-    )
-
-
 def _queue(
     session: AsyncSession,
     case: Case,
@@ -133,12 +127,10 @@ async def request_reopen(
     changes this adapter sends from now on know of the reopen. Returns why the reopen could
     not be taken, or None.
     """
-    case = await _case_of_report(session, event.report_id)
+    case = await repository.case_of_report(session, event.report_id)
     if case is None:
         return f"no case for report {event.report_id}"
-    if await session.scalar(
-        select(CaseAction.seq).where(CaseAction.id == event.reopen_id)
-    ):
+    if await repository.has_action(session, event.reopen_id):
         return None  # the same reopen, in an envelope of its own: taken already
     _queue(
         session,
@@ -164,12 +156,10 @@ async def request_reopen(
 
 async def add_comment(session: AsyncSession, event: ReportCommentAddedV1) -> str | None:
     """Queue the reporter's comment for the CRM case; returns why it could not, or None."""
-    case = await _case_of_report(session, event.report_id)
+    case = await repository.case_of_report(session, event.report_id)
     if case is None:
         return f"no case for report {event.report_id}"
-    if await session.scalar(
-        select(CaseAction.seq).where(CaseAction.id == event.comment_id)
-    ):
+    if await repository.has_action(session, event.comment_id):
         return None
     _queue(
         session,
@@ -193,21 +183,13 @@ async def forget_reporter(session: AsyncSession, event: ReporterErasedV1) -> Non
     way, or one whose answer was lost, may have filed it with the contact). A case never
     tried yet is created without the contact.
     """
-    case = await session.scalar(
-        select(Case).where(Case.report_id == event.report_id).with_for_update()
-    )
+    case = await repository.case_of_report(session, event.report_id)
     if case is None or case.reporter_contact is None:
         return
     case.reporter_contact = None
     case.updated_at = utcnow()
     # The copy of the hand-over kept in the inbox forgets the reporter too.
-    kept = await session.scalars(
-        select(InboxMessage).where(
-            InboxMessage.message_type == "report.submitted.v1",
-            InboxMessage.payload.contains(str(event.report_id)),
-        )
-    )
-    for message in kept:
+    for message in await repository.handovers_of(session, event.report_id):
         message.payload = without_contact(message.payload)
     if case.state == CaseState.CREATED or case.attempts > 0:
         _queue(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.cases.models import Case, CaseAction, CaseState
+from crm_adapter.cases import repository as cases
+from crm_adapter.cases.models import Case, CaseState
 from crm_adapter.cases.service import FORWARDER, emit_status, set_status
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
@@ -68,14 +68,10 @@ async def _find_case(
     the change waits for its lock is seen with the id it got.
     """
     report_id = _report_id(change.external_ref)
-    names = Case.crm_case_id == change.case_id
-    if report_id is not None:
-        names = or_(names, Case.report_id == report_id)
-    found = select(Case).where(Case.connector == connector, names).order_by(Case.id)
-    if lock:
-        found = found.with_for_update().execution_options(populate_existing=True)
-    cases = (await session.scalars(found)).all()
-    by_id = next((c for c in cases if c.crm_case_id == change.case_id), None)
+    named = await cases.cases_named(
+        session, connector, change.case_id, report_id, lock=lock
+    )
+    by_id = next((c for c in named if c.crm_case_id == change.case_id), None)
     if report_id is None:
         return by_id
     if by_id is not None and by_id.report_id != report_id:
@@ -83,7 +79,7 @@ async def _find_case(
             f"the CRM's case {change.case_id} is report {by_id.report_number} here, "
             f"but the change names report {report_id}"
         )
-    case = next((c for c in cases if c.report_id == report_id), None)
+    case = next((c for c in named if c.report_id == report_id), None)
     if case is not None and case.crm_case_id not in (None, change.case_id):
         raise CaseMismatch(
             f"report {case.report_number} is the CRM's case {case.crm_case_id} here, "
@@ -190,9 +186,5 @@ async def _unit_note(session: AsyncSession, case: Case, note: str | None) -> str
     """The CRM's note, unless it is only what the case's reporter asked it with."""
     if not note:
         return None
-    quoted = await session.scalar(
-        select(CaseAction.seq)
-        .where(CaseAction.case_id == case.id, CaseAction.comment == note)
-        .limit(1)
-    )
-    return None if quoted is not None else note
+    quoted = await cases.is_reporters_comment(session, case.id, note)
+    return None if quoted else note

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case
 from crm_adapter.crm.connector import CrmStatusChange
+from crm_adapter.statuses import repository
 from crm_adapter.statuses.models import HeldChange
 from shared.db import utcnow
 
@@ -25,13 +25,9 @@ async def hold_change(
     its code is mapped (unless a newer change has been applied by then).
     """
     connector = case.connector or ""
-    already = await session.scalar(
-        select(HeldChange.id).where(
-            HeldChange.connector == connector, HeldChange.update_id == change.update_id
-        )
-    )
+    already = await repository.is_held(session, connector, change.update_id)
     now = utcnow()
-    if already is None:
+    if not already:
         session.add(
             HeldChange(
                 case_id=case.id,

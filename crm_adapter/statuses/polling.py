@@ -16,10 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm_adapter.cases.models import Case
+from crm_adapter.cases import repository as cases
 from crm_adapter.crm.connector import CrmError, PollingConnector, too_long
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.statuses.apply import is_ours
@@ -58,10 +57,8 @@ class Poller:
         """Whether to poll now, and the cursor to go on from."""
         async with self._sessionmaker() as session:
             row = await session.get(PollCursor, self.name)
-            in_use = await session.scalar(
-                select(Case.id).where(Case.connector == self.name).limit(1)
-            )
-        if in_use is None:
+            in_use = await cases.any_case_at(session, self.name)
+        if not in_use:
             return False, None
         cursor = row.cursor if row else None
         if self._every is None:
