@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -64,6 +64,25 @@ default). Every error is an RFC 9457 problem (`application/problem+json`).
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    app = FastAPI(
+        title="MAM intake service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings),
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    error_forms(app)[OPEN311 + "/"] = open311_error
+    document_errors(app)
+    _add_middleware(app, settings)
+    _include_routers(app)
+    return app
+
+
+def _lifespan(
+    settings: Settings,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Startup and shutdown: the runtime, the service area, mail, photos and metrics."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,16 +121,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 await pool.close()
 
-    app = FastAPI(
-        title="MAM intake service",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    install_error_handlers(app)
-    error_forms(app)[OPEN311 + "/"] = open311_error
-    document_errors(app)
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Body limits, the NUL guard, the write flood guard and the slow-client limits."""
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=MAX_BODY_BYTES,
@@ -130,6 +144,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FloodGuard, refusals=app.state.write_refusals)
     # Outside the guard: an upload over the cap is refused, not left waiting for a turn.
     app.state.uploads = add_slow_client_limits(app, settings)
+
+
+def _include_routers(app: FastAPI) -> None:
+    """Health and metrics first, then the API's routers in the order the document lists them."""
     app.include_router(health_router)
     app.include_router(metrics_router)
     for router in (
@@ -154,5 +172,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311_router,
     ):
         app.include_router(router)
-
-    return app

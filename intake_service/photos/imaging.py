@@ -167,7 +167,13 @@ def render(
     # SyntaxError, ValueError, struct.error, ...): to the resident each is a damaged file.
     except Exception as error:
         raise Refusal(Refusal.DAMAGED) from error
-    gps = _gps(exif)
+    return _encoded(image, thumb_side, _gps(exif))
+
+
+def _encoded(
+    image: Image.Image, thumb_side: int, gps: tuple[float, float] | None
+) -> ProcessedPhoto:
+    """The photo and its thumbnail as JPEGs that carry nothing of the original's `info`."""
     # Nothing of the original's `info` may reach the encoder: Pillow's JPEG writer takes
     # a COM comment from it even when not asked to.
     image.info = {}

@@ -45,13 +45,7 @@ async def export(session: AsyncSession, account: Account) -> dict[str, Any]:
             )
         )
     ).all()
-    notifications = []
-    position = None
-    while batch := await newer_than(session, account.id, position):
-        notifications += [NotificationRead.of(n, lang) for n in batch]
-        position = (batch[-1].created_at, batch[-1].id)
-        if len(batch) < STREAM_BATCH:
-            break
+    notifications = await _notifications(session, account)
     devices = (
         await session.scalars(select(Device).where(Device.account_id == account.id))
     ).all()
@@ -77,48 +71,68 @@ async def export(session: AsyncSession, account: Account) -> dict[str, Any]:
     await session.commit()
     return {
         "exported_at": utcnow().isoformat(),
-        "account": {
-            "id": str(account.id),
-            "email": account.email,
-            "email_verified_at": account.email_verified_at,
-            "display_name": account.display_name,
-            "lang": account.lang,
-            "notification_channels": {
-                "push": account.notify_push,
-                "email": account.notify_email,
-            },
-            "created_at": account.created_at,
-        },
+        "account": _account_data(account),
         "reports": [MyReportRead.of(report, lang) for report in reports],
         "supported_reports": [str(report_id) for report_id in supported],
         "notifications": notifications,
         "devices": [DeviceRead.model_validate(device) for device in devices],
-        "feedback": [
-            {
-                "report_id": str(answer.report_id),
-                "fixed": answer.fixed,
-                "rating": answer.rating,
-                "comment": answer.comment,
-                "given_at": answer.created_at,
-                "changed_at": answer.updated_at,
-            }
-            for answer in feedback
-        ],
-        "ideas": [
-            {
-                "id": str(idea.id),
-                "text": idea.text,
-                "topic": idea.topic,
-                "category": idea.category_code,
-                "location": {"lat": idea.lat, "lon": idea.lon}
-                if idea.lat is not None
-                else None,
-                "sent_at": idea.created_at,
-            }
-            for idea in ideas
-        ],
+        "feedback": [_feedback_data(answer) for answer in feedback],
+        "ideas": [_idea_data(idea) for idea in ideas],
         # Which surveys were answered; the answers themselves are stored without a name.
         "surveys_answered": [str(survey_id) for survey_id in surveys],
+    }
+
+
+async def _notifications(
+    session: AsyncSession, account: Account
+) -> list[NotificationRead]:
+    """Every notification of the account in its language, read in batches, oldest first."""
+    notifications = []
+    position = None
+    while batch := await newer_than(session, account.id, position):
+        notifications += [NotificationRead.of(n, account.lang) for n in batch]
+        position = (batch[-1].created_at, batch[-1].id)
+        if len(batch) < STREAM_BATCH:
+            break
+    return notifications
+
+
+def _account_data(account: Account) -> dict[str, Any]:
+    return {
+        "id": str(account.id),
+        "email": account.email,
+        "email_verified_at": account.email_verified_at,
+        "display_name": account.display_name,
+        "lang": account.lang,
+        "notification_channels": {
+            "push": account.notify_push,
+            "email": account.notify_email,
+        },
+        "created_at": account.created_at,
+    }
+
+
+def _feedback_data(answer: Feedback) -> dict[str, Any]:
+    return {
+        "report_id": str(answer.report_id),
+        "fixed": answer.fixed,
+        "rating": answer.rating,
+        "comment": answer.comment,
+        "given_at": answer.created_at,
+        "changed_at": answer.updated_at,
+    }
+
+
+def _idea_data(idea: Idea) -> dict[str, Any]:
+    return {
+        "id": str(idea.id),
+        "text": idea.text,
+        "topic": idea.topic,
+        "category": idea.category_code,
+        "location": {"lat": idea.lat, "lon": idea.lon}
+        if idea.lat is not None
+        else None,
+        "sent_at": idea.created_at,
     }
 
 

@@ -94,20 +94,7 @@ async def apply_status_change(
         report.crm_case_id = change.crm_case_id
     report.status_sequence = change.sequence
     if change.superseded:
-        # History only: the report's status is newer, and nobody hears of it now.
-        report.history.append(
-            ReportStatusChange(
-                status=change.status,
-                sequence=change.sequence,
-                note=change.note,
-                changed_at=change.changed_at,
-                superseded=True,
-            )
-        )
-        logger.info(
-            "status.superseded_recorded",
-            extra={"report_id": str(report.id), "sequence": change.sequence},
-        )
+        _record_superseded(report, change)
         return None
     if report.pending_reopen_id is not None:
         if change.reopen_id != report.pending_reopen_id:
@@ -117,15 +104,7 @@ async def apply_status_change(
             )
             return None
         report.pending_reopen_id = None
-    previous = ReportStatus(report.status)
-    news = change.status != previous or bool(change.note)
-    report.status = change.status
-    if change.status.is_closed:
-        if not previous.is_closed:
-            report.closed_sequence = change.sequence
-            report.feedback_fixed = None
-    else:
-        report.closed_sequence = None
+    news = _take_status(report, change)
     if news:
         report.updated_at = utcnow()
         report.history.append(
@@ -147,6 +126,38 @@ async def apply_status_change(
         },
     )
     return None
+
+
+def _record_superseded(report: Report, change: ReportStatusChangedV1) -> None:
+    """History only: the report's status is newer, and nobody hears of it now."""
+    report.history.append(
+        ReportStatusChange(
+            status=change.status,
+            sequence=change.sequence,
+            note=change.note,
+            changed_at=change.changed_at,
+            superseded=True,
+        )
+    )
+    logger.info(
+        "status.superseded_recorded",
+        extra={"report_id": str(report.id), "sequence": change.sequence},
+    )
+
+
+def _take_status(report: Report, change: ReportStatusChangedV1) -> bool:
+    """The report takes the change's status, closing or opening with it; whether the
+    change is news (a new status or a note)."""
+    previous = ReportStatus(report.status)
+    news = change.status != previous or bool(change.note)
+    report.status = change.status
+    if change.status.is_closed:
+        if not previous.is_closed:
+            report.closed_sequence = change.sequence
+            report.feedback_fixed = None
+    else:
+        report.closed_sequence = None
+    return news
 
 
 async def _notify(
