@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from intake_service.surveys.fields import QuestionType
 from intake_service.surveys.models import SurveyAnswer, SurveyQuestion
-from intake_service.surveys.schemas import AnswerIn, QuestionType
+from intake_service.surveys.resident_schemas import AnswerIn
 from shared.errors import ValidationFailed
 from shared.i18n import N_
 
@@ -53,35 +54,42 @@ def check_answers(
             problem(f"{field}.question_id", "duplicate_question")
             continue
         answered.add(question.id)
-        kind = QuestionType(question.type)
-        if kind.has_options:
-            if answer.choices is None:
-                problem(field, "choices_expected")
-                continue
-            codes = {option["code"] for option in question.options}
-            if kind is QuestionType.SINGLE_CHOICE and len(answer.choices) != 1:
-                problem(f"{field}.choices", "single_choice")
-            elif not set(answer.choices) <= codes:
-                problem(f"{field}.choices", "unknown_option")
-            elif len(set(answer.choices)) != len(answer.choices):
-                problem(f"{field}.choices", "duplicate_option")
-            else:
-                rows += [
-                    SurveyAnswer(question_id=question.id, option_code=code)
-                    for code in answer.choices
-                ]
-        elif kind is QuestionType.RATING:
-            if answer.rating is None:
-                problem(field, "rating_expected")
-            else:
-                rows.append(SurveyAnswer(question_id=question.id, rating=answer.rating))
-        elif answer.text is None:
-            problem(field, "text_expected")
+        found = _rows_of(question, answer, field)
+        if isinstance(found, list):
+            rows += found
         else:
-            rows.append(SurveyAnswer(question_id=question.id, text=answer.text))
+            problem(*found)
     for question in questions:
         if question.required and question.id not in answered:
             problem("answers", "required", question_id=str(question.id))
     if problems:
         raise ValidationFailed(errors=problems)
     return rows
+
+
+def _rows_of(
+    question: SurveyQuestion, answer: AnswerIn, field: str
+) -> list[SurveyAnswer] | tuple[str, str]:
+    """The rows of one answer to its question, or where it is wrong and how."""
+    kind = QuestionType(question.type)
+    if kind.has_options:
+        if answer.choices is None:
+            return field, "choices_expected"
+        codes = {option["code"] for option in question.options}
+        if kind is QuestionType.SINGLE_CHOICE and len(answer.choices) != 1:
+            return f"{field}.choices", "single_choice"
+        if not set(answer.choices) <= codes:
+            return f"{field}.choices", "unknown_option"
+        if len(set(answer.choices)) != len(answer.choices):
+            return f"{field}.choices", "duplicate_option"
+        return [
+            SurveyAnswer(question_id=question.id, option_code=code)
+            for code in answer.choices
+        ]
+    if kind is QuestionType.RATING:
+        if answer.rating is None:
+            return field, "rating_expected"
+        return [SurveyAnswer(question_id=question.id, rating=answer.rating)]
+    if answer.text is None:
+        return field, "text_expected"
+    return [SurveyAnswer(question_id=question.id, text=answer.text)]

@@ -8,16 +8,18 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.surveys import repository
-from intake_service.surveys.models import Survey, SurveyQuestion, SurveyResponse
-from intake_service.surveys.schemas import (
+from intake_service.surveys.fields import (
     RATING_MAX,
     RATING_MIN,
+    QuestionType,
+    SurveyStatus,
+)
+from intake_service.surveys.models import Survey, SurveyQuestion, SurveyResponse
+from intake_service.surveys.result_schemas import (
     OptionResult,
     QuestionResult,
-    QuestionType,
     RatingResult,
     SurveyResults,
-    SurveyStatus,
     TextAnswer,
 )
 from intake_service.surveys.service import get_survey

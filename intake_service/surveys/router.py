@@ -20,15 +20,13 @@ from intake_service.surveys.exceptions import (
     SurveyNotFound,
     SurveyNotOpen,
 )
-from intake_service.surveys.schemas import (
+from intake_service.surveys.resident_schemas import (
     PublicSurvey,
-    SurveyCreate,
-    SurveyRead,
     SurveyResponseCreate,
     SurveyResponseCreated,
-    SurveyResults,
-    SurveyUpdate,
 )
+from intake_service.surveys.result_schemas import SurveyResults
+from intake_service.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from intake_service.throttling.exceptions import TooManyWrites, throttled_responses
 from intake_service.write_limits import Writes, limited
 from shared.csv_export import csv_response, csv_responses

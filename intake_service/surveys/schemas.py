@@ -1,109 +1,36 @@
-"""API shapes of surveys: what operators send and read, and what residents see and answer."""
+"""API shapes of surveys as operators write and read them.
+
+The field types they are built from are in `fields`, what residents see and answer in
+`resident_schemas`, and the results in `result_schemas`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
-    StringConstraints,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
+from intake_service.surveys.fields import (
+    MAX_OPTIONS,
+    LocalizedLabel,
+    LocalizedLongText,
+    LocalizedQuestion,
+    OptionCode,
+    QuestionType,
+    SurveyStatus,
+)
 from intake_service.surveys.models import Survey, SurveyQuestion
-from shared.i18n import N_, pick
-from shared.params import Timestamp, whole_number
-from shared.text import NO_NUL, NOT_BLANK
-
-Label = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    NO_NUL,
-    NOT_BLANK,
-]
-QuestionText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-    NO_NUL,
-    NOT_BLANK,
-]
-LongText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
-    NO_NUL,
-    NOT_BLANK,
-]
-OptionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,50}$")]
-
-MAX_OPTIONS = 20
-RATING_MIN, RATING_MAX = 1, 5
-
-
-class QuestionType(StrEnum):
-    SINGLE_CHOICE = "single_choice"
-    """Exactly one of the options."""
-    MULTIPLE_CHOICE = "multiple_choice"
-    """One or more of the options."""
-    RATING = "rating"
-    """A whole number from 1 to 5."""
-    FREE_TEXT = "free_text"
-    """Up to 2000 characters."""
-
-    @property
-    def has_options(self) -> bool:
-        return self in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
-
-
-class SurveyStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    OPEN = "open"
-    ENDED = "ended"
-    CLOSED = "closed"
-    """Closed by an operator before its end."""
-
-    @classmethod
-    def of(cls, survey: Survey, now: dt.datetime) -> SurveyStatus:
-        if survey.closed_at is not None:
-            return cls.CLOSED
-        if now < survey.starts_at:
-            return cls.SCHEDULED
-        return cls.OPEN if now < survey.ends_at else cls.ENDED
-
-
-class LocalizedLabel(BaseModel):
-    """A short text in every language residents read."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pl: Label
-    en: Label
-    de: Label
-
-
-class LocalizedQuestion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    pl: QuestionText
-    en: QuestionText
-    de: QuestionText
-
-
-class LocalizedLongText(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    pl: LongText
-    en: LongText
-    de: LongText
+from shared.i18n import N_
+from shared.params import Timestamp
 
 
 class OptionIn(BaseModel):
@@ -361,193 +288,3 @@ class SurveyRead(BaseModel):
             updated_at=survey.updated_at,
             questions=[QuestionRead.of(q) for q in survey.questions],
         )
-
-
-class PublicOption(BaseModel):
-    code: str = Field(description="What to answer with.", examples=["often"])
-    label: str = Field(examples=["Często"])
-
-
-class PublicQuestion(BaseModel):
-    id: uuid.UUID = Field(description="What to answer with.")
-    type: QuestionType = Field(
-        description="`single_choice` (one option), `multiple_choice` (one or more), "
-        "`rating` (a whole number from 1 to 5) or `free_text` (up to 2000 characters)."
-    )
-    text: str = Field(examples=["Jak często korzystasz z parku?"])
-    required: bool
-    options: list[PublicOption] = Field(description="Empty unless a choice question.")
-
-    @classmethod
-    def of(cls, question: SurveyQuestion, lang: str) -> Self:
-        return cls(
-            id=question.id,
-            type=QuestionType(question.type),
-            text=pick(question.text, lang),
-            required=question.required,
-            options=[
-                PublicOption(code=o["code"], label=pick(o["label"], lang))
-                for o in question.options
-            ],
-        )
-
-
-class PublicSurvey(BaseModel):
-    """An open survey in the resident's language."""
-
-    id: uuid.UUID
-    title: str = Field(examples=["Park Południowy"])
-    intro: str | None = Field(examples=["Pomóż nam zaplanować remont."])
-    starts_at: dt.datetime
-    ends_at: dt.datetime = Field(description="Answers are taken until then.")
-    questions: list[PublicQuestion]
-
-    @classmethod
-    def of(cls, survey: Survey, lang: str) -> Self:
-        return cls(
-            id=survey.id,
-            title=pick(survey.title, lang),
-            intro=pick(survey.intro, lang) if survey.intro else None,
-            starts_at=survey.starts_at,
-            ends_at=survey.ends_at,
-            questions=[PublicQuestion.of(q, lang) for q in survey.questions],
-        )
-
-
-ChoiceCode = Annotated[str, StringConstraints(min_length=1, max_length=50), NO_NUL]
-
-
-def _answer_of_one_kind(schema: dict[str, Any]) -> None:
-    """What `AnswerIn._one_kind_of_answer` checks, in the document too: exactly one of
-    choices, rating and text is given, not null."""
-    kinds = ("choices", "rating", "text")
-    schema["oneOf"] = [
-        {
-            "required": [kind],
-            "properties": {
-                other: {"not": {"type": "null"}} if other == kind else {"type": "null"}
-                for other in kinds
-            },
-        }
-        for kind in kinds
-    ]
-
-
-class AnswerIn(BaseModel):
-    """The answer to one question: `choices`, `rating` or `text`, as its type asks."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra=_answer_of_one_kind,
-    )
-
-    question_id: uuid.UUID
-    choices: list[ChoiceCode] | None = Field(
-        default=None,
-        min_length=1,
-        max_length=MAX_OPTIONS,
-        description="Option codes: exactly one for `single_choice`, one or more for "
-        "`multiple_choice`.",
-    )
-    rating: (
-        Annotated[
-            StrictInt,
-            Field(ge=RATING_MIN, le=RATING_MAX),
-            BeforeValidator(whole_number),
-        ]
-        | None
-    ) = Field(default=None, description="1 to 5.")
-    text: LongText | None = Field(
-        default=None, description="For `free_text`: 1 to 2000 characters (trimmed)."
-    )
-
-    @model_validator(mode="after")
-    def _one_kind_of_answer(self) -> Self:
-        given = [v for v in (self.choices, self.rating, self.text) if v is not None]
-        if len(given) != 1:
-            raise ValueError(N_("Give exactly one of choices, rating or text."))
-        return self
-
-
-class SurveyResponseCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "answers": [
-                        {
-                            "question_id": "0b8f3c1e-2a4d-4e5f-8a9b-1c2d3e4f5a6b",
-                            "choices": ["often"],
-                        },
-                        {
-                            "question_id": "1c9a4d2f-3b5e-4f6a-9b0c-2d3e4f5a6b7c",
-                            "rating": 4,
-                        },
-                        {
-                            "question_id": "2d0b5e3a-4c6f-4a7b-8c1d-3e4f5a6b7c8d",
-                            "text": "Więcej ławek w cieniu.",
-                        },
-                    ]
-                }
-            ]
-        },
-    )
-
-    answers: list[AnswerIn] = Field(
-        min_length=1,
-        max_length=50,
-        description="One per answered question; optional questions may be left out.",
-    )
-
-
-class SurveyResponseCreated(BaseModel):
-    id: uuid.UUID
-    survey_id: uuid.UUID
-    submitted_at: dt.datetime
-
-
-class OptionResult(BaseModel):
-    code: str = Field(examples=["often"])
-    label: str = Field(examples=["Często"])
-    count: int = Field(description="Responses that chose it.", examples=[12])
-
-
-class RatingResult(BaseModel):
-    distribution: dict[str, int] = Field(
-        description="Responses per rating, `1` to `5`.",
-        examples=[{"1": 0, "2": 1, "3": 4, "4": 9, "5": 6}],
-    )
-    average: float | None = Field(
-        description="Mean rating, two decimals; null without answers.", examples=[4.0]
-    )
-
-
-class TextAnswer(BaseModel):
-    text: str
-    submitted_at: dt.datetime
-
-
-class QuestionResult(BaseModel):
-    id: uuid.UUID
-    type: QuestionType
-    text: str = Field(description="In the requested language.")
-    required: bool
-    answered: int = Field(description="Responses that answered it.", examples=[20])
-    options: list[OptionResult] | None = Field(
-        default=None, description="Choice questions: every option, in order."
-    )
-    rating: RatingResult | None = Field(default=None, description="Rating questions.")
-    texts: list[TextAnswer] | None = Field(
-        default=None, description="Free-text questions: every answer, newest first."
-    )
-
-
-class SurveyResults(BaseModel):
-    """Aggregated, anonymous results: no response says who gave it."""
-
-    survey_id: uuid.UUID
-    title: str
-    status: SurveyStatus
-    responses: int = Field(examples=[20])
-    questions: list[QuestionResult]

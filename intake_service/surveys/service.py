@@ -20,11 +20,11 @@ from intake_service.surveys.exceptions import (
     SurveyNotOpen,
 )
 from intake_service.surveys.models import Survey, SurveyQuestion, SurveyResponse
+from intake_service.surveys.resident_schemas import SurveyResponseCreate
 from intake_service.surveys.schemas import (
     ENDS_BEFORE_START,
     QuestionIn,
     SurveyCreate,
-    SurveyResponseCreate,
     SurveyUpdate,
 )
 from shared.db import utcnow
