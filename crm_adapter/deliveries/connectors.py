@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.cases.service import FORWARDER, PUSHER
 from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.models import PollCursor
@@ -174,22 +173,12 @@ async def reset(
     if paused is not None:
         await resume_budgets(session, name, paused=paused, now=now)
     # Rows held by an attempt being recorded are skipped: they are not waiting anyway.
-    released = 0
-    for case in await session.scalars(
-        select(Case)
-        .where(Case.connector == name, repository.waiting_out_a_retry(Case, now))
-        .with_for_update(skip_locked=True)
-    ):
+    cases, actions = await repository.pending_of(session, name, waiting_at=now)
+    for case in cases:
         case.next_attempt_at = now
-        released += 1
-    for action in await session.scalars(
-        select(CaseAction)
-        .join(Case, Case.id == CaseAction.case_id)
-        .where(Case.connector == name, repository.waiting_out_a_retry(CaseAction, now))
-        .with_for_update(skip_locked=True, of=CaseAction)
-    ):
+    for action in actions:
         action.next_attempt_at = now
-        released += 1
+    released = len(cases) + len(actions)
     wake_after_commit(session, PUSHER)
     wake_after_commit(session, FORWARDER)
     entry = audit.record(

@@ -263,3 +263,52 @@ async def dead_actions(
             .with_for_update()
         )
     ).all()
+
+
+async def pending_of(
+    session: AsyncSession, connector: str, *, waiting_at: dt.datetime | None = None
+) -> tuple[Sequence[Case], Sequence[CaseAction]]:
+    """The connector's pending creations and actions (with `waiting_at`, only those waiting
+    out a retry then), locked; rows another transaction holds (an attempt being recorded)
+    are skipped rather than waited for."""
+    case_due = [Case.connector == connector, Case.state == CaseState.PENDING]
+    action_due = [Case.connector == connector, CaseAction.state == ActionState.PENDING]
+    if waiting_at is not None:
+        case_due = [Case.connector == connector, waiting_out_a_retry(Case, waiting_at)]
+        action_due = [
+            Case.connector == connector,
+            waiting_out_a_retry(CaseAction, waiting_at),
+        ]
+    cases = await session.scalars(
+        select(Case).where(*case_due).with_for_update(skip_locked=True)
+    )
+    actions = await session.scalars(
+        select(CaseAction)
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(*action_due)
+        .with_for_update(skip_locked=True, of=CaseAction)
+    )
+    return cases.all(), actions.all()
+
+
+async def case_by_id_or_report(session: AsyncSession, id_: uuid.UUID) -> Case | None:
+    """The case with this id, or the case of the report with this id."""
+    return await session.get(Case, id_) or await session.scalar(
+        select(Case).where(Case.report_id == id_)
+    )
+
+
+async def delivery_to_replay(
+    session: AsyncSession, delivery_id: uuid.UUID
+) -> Case | CaseAction | None:
+    """The creation (a routed case) or the action with this id, locked."""
+    case = await session.scalar(
+        select(Case)
+        .where(Case.id == delivery_id, Case.state != CaseState.UNROUTABLE)
+        .with_for_update()
+    )
+    if case is not None:
+        return case
+    return await session.scalar(
+        select(CaseAction).where(CaseAction.id == delivery_id).with_for_update()
+    )

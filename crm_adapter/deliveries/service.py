@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.exceptions import CaseNotFound
@@ -97,21 +97,11 @@ async def resume_budgets(
 ) -> None:
     """The connector's breaker was open for `paused`: that time does not count against the
     budgets of its waiting deliveries."""
-    # Rows another transaction holds (an attempt being recorded) are skipped rather than
-    # waited for: that one waits for the breaker row this transaction holds.
-    cases = await session.scalars(
-        select(Case)
-        .where(Case.connector == connector, Case.state == CaseState.PENDING)
-        .with_for_update(skip_locked=True)
-    )
+    # Rows another transaction holds are skipped: that one waits for the breaker row this
+    # transaction holds.
+    cases, actions = await repository.pending_of(session, connector)
     for case in cases:
         case.retry_since = min(now, (case.retry_since or case.created_at) + paused)
-    actions = await session.scalars(
-        select(CaseAction)
-        .join(Case, Case.id == CaseAction.case_id)
-        .where(Case.connector == connector, CaseAction.state == ActionState.PENDING)
-        .with_for_update(skip_locked=True, of=CaseAction)
-    )
     for action in actions:
         action.retry_since = min(
             now, (action.retry_since or action.created_at) + paused
@@ -184,9 +174,7 @@ async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Deliver
 
 
 async def case_deliveries(session: AsyncSession, case_id: uuid.UUID) -> CaseDeliveries:
-    case = await session.get(Case, case_id) or await session.scalar(
-        select(Case).where(Case.report_id == case_id)
-    )
+    case = await repository.case_by_id_or_report(session, case_id)
     if case is None:
         raise CaseNotFound()
     rows = await repository.of_case(session, case.id)
@@ -211,22 +199,15 @@ async def replay(
     an action goes with its own id as the CRM's idempotency key.
     """
     now = utcnow()
-    row: Case | CaseAction | None = await session.scalar(
-        select(Case)
-        .where(Case.id == delivery_id, Case.state != CaseState.UNROUTABLE)
-        .with_for_update()
-    )
-    if row is not None:
+    row = await repository.delivery_to_replay(session, delivery_id)
+    if row is None:
+        raise DeliveryNotFound()
+    if isinstance(row, Case):
         kind, dead = DeliveryKind.CREATE, row.state == CaseState.DEAD
         if dead:
             row.state = CaseState.PENDING
         wake_after_commit(session, PUSHER)
     else:
-        row = await session.scalar(
-            select(CaseAction).where(CaseAction.id == delivery_id).with_for_update()
-        )
-        if row is None:
-            raise DeliveryNotFound()
         kind, dead = DeliveryKind(row.kind), row.state == ActionState.DEAD
         if dead:
             row.state = ActionState.PENDING
