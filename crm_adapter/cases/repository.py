@@ -12,11 +12,12 @@ from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.db import InboxMessage
 
 
-async def case_of_report(session: AsyncSession, report_id: uuid.UUID) -> Case | None:
-    """The report's case, locked."""
-    return await session.scalar(
-        select(Case).where(Case.report_id == report_id).with_for_update()
-    )
+async def case_of_report(
+    session: AsyncSession, report_id: uuid.UUID, *, lock: bool = True
+) -> Case | None:
+    """The report's case (locked, with `lock`)."""
+    query = select(Case).where(Case.report_id == report_id)
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 async def has_action(session: AsyncSession, action_id: uuid.UUID) -> bool:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.service import FORWARDER, PUSHER
 from crm_adapter.config import BreakerPolicy
 from crm_adapter.crm.models import PollCursor
-from crm_adapter.deliveries import breaker, repository
+from crm_adapter.deliveries import breaker, queue, repository
 from crm_adapter.deliveries.breaker import UNTIL_RESET
 from crm_adapter.deliveries.exceptions import (
     ConnectorNotFound,
@@ -79,10 +78,8 @@ async def connectors(
     for, by name; `polled` names the connectors polled now, with their intervals."""
     now = utcnow()
     names = set(configured)
-    rows = {
-        row.connector: row for row in await session.scalars(select(ConnectorBreaker))
-    }
-    cursors = {row.connector: row for row in await session.scalars(select(PollCursor))}
+    rows = await repository.breakers(session)
+    cursors = await repository.poll_cursors(session)
     return [
         _connector(
             name,
@@ -99,11 +96,8 @@ async def connectors(
 async def _known(session: AsyncSession, name: str, configured: Iterable[str]) -> None:
     if name in set(configured):
         return
-    if await session.get(ConnectorBreaker, name) is not None:
-        return
-    if await session.get(PollCursor, name) is not None:
-        return
-    raise ConnectorNotFound(name=name)
+    if not await repository.kept_for(session, name):
+        raise ConnectorNotFound(name=name)
 
 
 async def _connector_now(
@@ -173,7 +167,7 @@ async def reset(
     if paused is not None:
         await resume_budgets(session, name, paused=paused, now=now)
     # Rows held by an attempt being recorded are skipped: they are not waiting anyway.
-    cases, actions = await repository.pending_of(session, name, waiting_at=now)
+    cases, actions = await queue.pending_of(session, name, waiting_at=now)
     for case in cases:
         case.next_attempt_at = now
     for action in actions:

@@ -24,16 +24,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from crm_adapter.cases.models import (
     ActionState,
     Case,
     CaseAction,
-    CaseState,
 )
 from crm_adapter.cases.service import FORWARDER
 from crm_adapter.crm.connector import CrmConnector
+from crm_adapter.deliveries import queue
 from crm_adapter.deliveries.attempts import (
     Claim,
     DeliveryLoop,
@@ -71,36 +70,9 @@ class ActionForwarder(DeliveryLoop[tuple[CaseAction, Case], _Claim]):
         skip: Collection[str] = (),
         connector: str | None = None,
     ) -> Sequence[tuple[CaseAction, Case]]:
-        earlier = aliased(CaseAction)
-        earlier_not_done = (
-            select(earlier.seq)
-            .where(
-                earlier.case_id == CaseAction.case_id,
-                earlier.seq < CaseAction.seq,
-                earlier.state != ActionState.DONE,
-            )
-            .exists()
+        return await queue.due_actions(
+            session, now, limit=limit, skip=skip, connector=connector
         )
-        query = (
-            select(CaseAction, Case)
-            .join(Case, Case.id == CaseAction.case_id)
-            .where(
-                CaseAction.state == ActionState.PENDING,
-                CaseAction.next_attempt_at <= now,
-                Case.state == CaseState.CREATED,
-                Case.crm_case_id.is_not(None),
-                ~earlier_not_done,
-            )
-            .order_by(CaseAction.seq)
-            .limit(limit)
-            # SQLite ignores this; there the claim is exclusive through BEGIN IMMEDIATE.
-            .with_for_update(skip_locked=True, of=CaseAction)
-        )
-        if skip:
-            query = query.where(Case.connector.not_in(skip))
-        if connector is not None:
-            query = query.where(Case.connector == connector)
-        return [(action, case) for action, case in (await session.execute(query)).all()]
 
     def _claimed(
         self, row: tuple[CaseAction, Case], *, now: dt.datetime, probe: bool

@@ -31,6 +31,7 @@ from crm_adapter.crm.connector import (
     CrmUnavailable,
 )
 from crm_adapter.crm.mapping import canonical_status
+from crm_adapter.deliveries import queue
 from crm_adapter.deliveries.attempts import (
     Claim,
     DeliveryLoop,
@@ -67,18 +68,9 @@ class CasePusher(DeliveryLoop[Case, _Claim]):
         skip: Collection[str] = (),
         connector: str | None = None,
     ) -> Sequence[Case]:
-        query = (
-            select(Case)
-            .where(Case.state == CaseState.PENDING, Case.next_attempt_at <= now)
-            .order_by(Case.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        return await queue.due_cases(
+            session, now, limit=limit, skip=skip, connector=connector
         )
-        if skip:
-            query = query.where(Case.connector.not_in(skip))
-        if connector is not None:
-            query = query.where(Case.connector == connector)
-        return (await session.scalars(query)).all()
 
     def _claimed(self, row: Case, *, now: dt.datetime, probe: bool) -> _Claim:
         assert row.unit_code is not None

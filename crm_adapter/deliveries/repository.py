@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
-from crm_adapter.deliveries.models import DeliveryAttempt, Outcome
+from crm_adapter.crm.models import PollCursor
+from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt, Outcome
 from shared.pagination import PageKey
 
 _creations = select(
@@ -216,31 +217,6 @@ async def oldest_due(
     return found
 
 
-def waiting_out_a_retry(
-    model: type[Case] | type[CaseAction], now: dt.datetime
-) -> ColumnElement[bool]:
-    """Pending, not due yet, and its last attempt ended in a retry: it waits out a delay
-    (rather than being under way, which also moves its due time ahead)."""
-    any_attempt = aliased(DeliveryAttempt)
-    last = (
-        select(func.max(any_attempt.id))
-        .where(any_attempt.delivery_id == model.id)
-        .correlate(model)
-        .scalar_subquery()
-    )
-    ended_in_retry = (
-        select(DeliveryAttempt.id)
-        .where(
-            DeliveryAttempt.id == last,
-            DeliveryAttempt.attempt == model.attempts,
-            DeliveryAttempt.outcome == Outcome.RETRY.value,
-        )
-        .correlate(model)
-        .exists()
-    )
-    return and_(model.state == "pending", model.next_attempt_at > now, ended_in_retry)
-
-
 async def dead_cases(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Case]:
     """Those of the cases `ids` whose creation is dead, locked."""
     return (
@@ -265,32 +241,6 @@ async def dead_actions(
     ).all()
 
 
-async def pending_of(
-    session: AsyncSession, connector: str, *, waiting_at: dt.datetime | None = None
-) -> tuple[Sequence[Case], Sequence[CaseAction]]:
-    """The connector's pending creations and actions (with `waiting_at`, only those waiting
-    out a retry then), locked; rows another transaction holds (an attempt being recorded)
-    are skipped rather than waited for."""
-    case_due = [Case.connector == connector, Case.state == CaseState.PENDING]
-    action_due = [Case.connector == connector, CaseAction.state == ActionState.PENDING]
-    if waiting_at is not None:
-        case_due = [Case.connector == connector, waiting_out_a_retry(Case, waiting_at)]
-        action_due = [
-            Case.connector == connector,
-            waiting_out_a_retry(CaseAction, waiting_at),
-        ]
-    cases = await session.scalars(
-        select(Case).where(*case_due).with_for_update(skip_locked=True)
-    )
-    actions = await session.scalars(
-        select(CaseAction)
-        .join(Case, Case.id == CaseAction.case_id)
-        .where(*action_due)
-        .with_for_update(skip_locked=True, of=CaseAction)
-    )
-    return cases.all(), actions.all()
-
-
 async def case_by_id_or_report(session: AsyncSession, id_: uuid.UUID) -> Case | None:
     """The case with this id, or the case of the report with this id."""
     return await session.get(Case, id_) or await session.scalar(
@@ -312,3 +262,22 @@ async def delivery_to_replay(
     return await session.scalar(
         select(CaseAction).where(CaseAction.id == delivery_id).with_for_update()
     )
+
+
+async def breakers(session: AsyncSession) -> dict[str, ConnectorBreaker]:
+    """Every connector's breaker row, by connector."""
+    rows = await session.scalars(select(ConnectorBreaker))
+    return {row.connector: row for row in rows}
+
+
+async def poll_cursors(session: AsyncSession) -> dict[str, PollCursor]:
+    """Every poller's cursor row, by connector."""
+    rows = await session.scalars(select(PollCursor))
+    return {row.connector: row for row in rows}
+
+
+async def kept_for(session: AsyncSession, connector: str) -> bool:
+    """Whether a breaker or a poller's cursor is kept for the connector."""
+    if await session.get(ConnectorBreaker, connector) is not None:
+        return True
+    return await session.get(PollCursor, connector) is not None

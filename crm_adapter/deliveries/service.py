@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.cases.service import FORWARDER, PUSHER
-from crm_adapter.deliveries import breaker, repository
+from crm_adapter.deliveries import breaker, queue, repository
 from crm_adapter.deliveries.exceptions import (
     DeliveryNotDead,
     DeliveryNotFound,
@@ -99,7 +99,7 @@ async def resume_budgets(
     budgets of its waiting deliveries."""
     # Rows another transaction holds are skipped: that one waits for the breaker row this
     # transaction holds.
-    cases, actions = await repository.pending_of(session, connector)
+    cases, actions = await queue.pending_of(session, connector)
     for case in cases:
         case.retry_since = min(now, (case.retry_since or case.created_at) + paused)
     for action in actions:

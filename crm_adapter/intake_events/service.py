@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_adapter.cases import repository as cases
 from crm_adapter.cases.models import Case, CaseState
 from crm_adapter.cases.service import (
     PUSHER,
@@ -61,9 +61,7 @@ async def handle_event(session: AsyncSession, event: Event) -> str | None:
 
 async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
     """Route the report and queue its case for the CRM (in the caller's transaction)."""
-    existing = await session.scalar(
-        select(Case).where(Case.report_id == event.report_id)
-    )
+    existing = await cases.case_of_report(session, event.report_id, lock=False)
     if existing is not None:
         return existing
     routing = await resolve(

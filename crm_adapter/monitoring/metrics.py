@@ -15,15 +15,12 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import CaseState
-from crm_adapter.crm.models import PollCursor
-from crm_adapter.db import InboxMessage
 from crm_adapter.deliveries import breaker
 from crm_adapter.deliveries import repository as deliveries
-from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryKind
+from crm_adapter.deliveries.models import DeliveryKind
 from crm_adapter.deliveries.operations import configured, polled
 from crm_adapter.monitoring import repository
 from shared.db import utcnow
@@ -176,9 +173,7 @@ async def _oldest_due_family(
 async def _breaker_family(
     session: AsyncSession, names: set[str], *, now: dt.datetime
 ) -> GaugeMetricFamily:
-    breakers = {
-        row.connector: row for row in await session.scalars(select(ConnectorBreaker))
-    }
+    breakers = await deliveries.breakers(session)
     family = GaugeMetricFamily(
         "mam_adapter_breaker_state",
         "Each connector's circuit breaker: 0 closed (deliveries go), 0.5 half-open (the "
@@ -194,7 +189,7 @@ async def _breaker_family(
 async def _poll_families(
     session: AsyncSession, polled: Mapping[str, float], *, now: dt.datetime
 ) -> list[GaugeMetricFamily]:
-    cursors = {row.connector: row for row in await session.scalars(select(PollCursor))}
+    cursors = await deliveries.poll_cursors(session)
     poll_age = GaugeMetricFamily(
         "mam_adapter_poll_success_age_seconds",
         "Per connector polled for status changes, seconds since a poll last read its "
@@ -231,13 +226,7 @@ async def inbox_family(session: AsyncSession) -> GaugeMetricFamily:
         "error in the inbox for an operator, never purged.",
         labels=["source"],
     )
-    rows = await session.execute(
-        select(InboxMessage.source, func.count())
-        .where(InboxMessage.handled_at.is_(None))
-        .group_by(InboxMessage.source)
-        .order_by(InboxMessage.source)
-    )
-    for source, count in rows.all():
+    for source, count in await repository.unhandled_by_source(session):
         family.add_metric([source], count)
     return family
 

@@ -11,6 +11,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case, CaseState
+from crm_adapter.db import InboxMessage
 from crm_adapter.monitoring.stats import CaseTimes
 from crm_adapter.routing.models import Unit
 from shared.contracts import ReportStatus
@@ -141,3 +142,14 @@ async def dead_by_unit(session: AsyncSession) -> list[tuple[str | None, int]]:
 
 async def unit_codes(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(Unit.code).order_by(Unit.code))).all())
+
+
+async def unhandled_by_source(session: AsyncSession) -> list[tuple[str, int]]:
+    """How many inbox messages are not acted on, by source."""
+    rows = await session.execute(
+        select(InboxMessage.source, func.count())
+        .where(InboxMessage.handled_at.is_(None))
+        .group_by(InboxMessage.source)
+        .order_by(InboxMessage.source)
+    )
+    return [(source, count) for source, count in rows.all()]

@@ -1,0 +1,174 @@
+"""The queries of the delivery queue: what is due to be sent to a CRM now, and what waits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
+from crm_adapter.deliveries.models import DeliveryAttempt, Outcome
+
+_creations = select(
+    Case.id.label("id"),
+    literal("create", String(20)).label("kind"),
+    Case.id.label("case_id"),
+    Case.report_id.label("report_id"),
+    Case.connector.label("connector"),
+    case(
+        (Case.state == CaseState.CREATED, literal("done", String(20))), else_=Case.state
+    ).label("state"),
+    Case.attempts.label("attempts"),
+    Case.last_error.label("last_error"),
+    Case.next_attempt_at.label("next_attempt_at"),
+    Case.created_at.label("created_at"),
+    Case.updated_at.label("updated_at"),
+    literal(0).label("seq"),
+).where(Case.state != CaseState.UNROUTABLE)
+
+_actions = select(
+    CaseAction.id,
+    CaseAction.kind,
+    CaseAction.case_id,
+    Case.report_id,
+    Case.connector,
+    CaseAction.state,
+    CaseAction.attempts,
+    CaseAction.last_error,
+    CaseAction.next_attempt_at,
+    CaseAction.created_at,
+    CaseAction.updated_at,
+    CaseAction.seq,
+).join(Case, Case.id == CaseAction.case_id)
+
+DELIVERIES = union_all(_creations, _actions).subquery("deliveries")
+"""Every delivery, with the columns of `DeliveryRead` (and `seq`, ordering a case's)."""
+
+
+def waiting_out_a_retry(
+    model: type[Case] | type[CaseAction], now: dt.datetime
+) -> ColumnElement[bool]:
+    """Pending, not due yet, and its last attempt ended in a retry: it waits out a delay
+    (rather than being under way, which also moves its due time ahead)."""
+    any_attempt = aliased(DeliveryAttempt)
+    last = (
+        select(func.max(any_attempt.id))
+        .where(any_attempt.delivery_id == model.id)
+        .correlate(model)
+        .scalar_subquery()
+    )
+    ended_in_retry = (
+        select(DeliveryAttempt.id)
+        .where(
+            DeliveryAttempt.id == last,
+            DeliveryAttempt.attempt == model.attempts,
+            DeliveryAttempt.outcome == Outcome.RETRY.value,
+        )
+        .correlate(model)
+        .exists()
+    )
+    return and_(model.state == "pending", model.next_attempt_at > now, ended_in_retry)
+
+
+async def pending_of(
+    session: AsyncSession, connector: str, *, waiting_at: dt.datetime | None = None
+) -> tuple[Sequence[Case], Sequence[CaseAction]]:
+    """The connector's pending creations and actions (with `waiting_at`, only those waiting
+    out a retry then), locked; rows another transaction holds (an attempt being recorded)
+    are skipped rather than waited for."""
+    case_due = [Case.connector == connector, Case.state == CaseState.PENDING]
+    action_due = [Case.connector == connector, CaseAction.state == ActionState.PENDING]
+    if waiting_at is not None:
+        case_due = [Case.connector == connector, waiting_out_a_retry(Case, waiting_at)]
+        action_due = [
+            Case.connector == connector,
+            waiting_out_a_retry(CaseAction, waiting_at),
+        ]
+    cases = await session.scalars(
+        select(Case).where(*case_due).with_for_update(skip_locked=True)
+    )
+    actions = await session.scalars(
+        select(CaseAction)
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(*action_due)
+        .with_for_update(skip_locked=True, of=CaseAction)
+    )
+    return cases.all(), actions.all()
+
+
+async def due_cases(
+    session: AsyncSession,
+    now: dt.datetime,
+    *,
+    limit: int,
+    skip: Collection[str] = (),
+    connector: str | None = None,
+) -> Sequence[Case]:
+    """Up to `limit` cases due to be created in their CRM, locked (skipping those another
+    worker holds), of `connector` only or of any connector but those in `skip`."""
+    query = (
+        select(Case)
+        .where(Case.state == CaseState.PENDING, Case.next_attempt_at <= now)
+        .order_by(Case.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if skip:
+        query = query.where(Case.connector.not_in(skip))
+    if connector is not None:
+        query = query.where(Case.connector == connector)
+    return (await session.scalars(query)).all()
+
+
+async def due_actions(
+    session: AsyncSession,
+    now: dt.datetime,
+    *,
+    limit: int,
+    skip: Collection[str] = (),
+    connector: str | None = None,
+) -> Sequence[tuple[CaseAction, Case]]:
+    """Up to `limit` actions due for their CRM case, with their case: the case exists in the
+    CRM and every earlier action of it is done; locked as `due_cases` says."""
+    earlier = aliased(CaseAction)
+    earlier_not_done = (
+        select(earlier.seq)
+        .where(
+            earlier.case_id == CaseAction.case_id,
+            earlier.seq < CaseAction.seq,
+            earlier.state != ActionState.DONE,
+        )
+        .exists()
+    )
+    query = (
+        select(CaseAction, Case)
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(
+            CaseAction.state == ActionState.PENDING,
+            CaseAction.next_attempt_at <= now,
+            Case.state == CaseState.CREATED,
+            Case.crm_case_id.is_not(None),
+            ~earlier_not_done,
+        )
+        .order_by(CaseAction.seq)
+        .limit(limit)
+        # SQLite ignores this; there the claim is exclusive through BEGIN IMMEDIATE.
+        .with_for_update(skip_locked=True, of=CaseAction)
+    )
+    if skip:
+        query = query.where(Case.connector.not_in(skip))
+    if connector is not None:
+        query = query.where(Case.connector == connector)
+    return [(action, case) for action, case in (await session.execute(query)).all()]
