@@ -10,7 +10,7 @@ from crm_adapter.config import Settings
 from crm_adapter.migrations import SCRIPT_LOCATION, migrate
 from shared.db import make_engine
 from shared.migrate import upgrade
-from tests.crm_adapter.test_routing_migration import a_case, cases
+from tests.crm_adapter.old_schema import a_case, cases
 from tests.databases import new_databases
 
 BEFORE_UNIQUE_IDS = "ea4d1a8ed509"

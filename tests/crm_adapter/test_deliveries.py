@@ -6,153 +6,30 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 
 from crm_adapter.cases.models import Case, CaseAction
-from crm_adapter.config import BreakerPolicy
-from crm_adapter.crm.rest_json import RestJsonConnector
-from crm_adapter.deliveries.forwarder import ActionForwarder
 from crm_adapter.deliveries.models import ConnectorBreaker
-from crm_adapter.deliveries.pusher import CasePusher
-from devtools.crm_simulator.app import create_app as create_simulator
-from devtools.crm_simulator.config import Settings as SimulatorSettings
 from shared.contracts import ReporterContact
-from shared.db import make_engine, make_sessionmaker
-from shared.retry import Backoff
-from shared.settings import DEV_SECRETS
-from tests.crm_adapter.test_pusher import Answer, Held, open_case
+from tests.crm_adapter.deliveries import (
+    BUDGET,
+    case_of,
+    connector_state,
+    delivery,
+    end_open_period,
+    faults,
+    forwarder,
+    make_due,
+    pusher,
+)
+from tests.crm_adapter.fake_crm import Answer, Held
+from tests.crm_adapter.helpers import crm_cases, open_case, send
 from tests.helpers import MANAGE, READ, eventually
-from tests.live import live
 from tests.signed import comment_event, erased_event, reopen_event, submitted_event
 
-BUDGET = dt.timedelta(hours=72)
-POLICY = BreakerPolicy(
-    failures=3,
-    open_for=dt.timedelta(seconds=60),
-    max_open_for=dt.timedelta(seconds=600),
-)
-
-
-@pytest.fixture
-async def sessionmaker(adapter_settings):
-    engine = make_engine(adapter_settings.database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def crm() -> AsyncIterator[httpx.AsyncClient]:
-    """The simulator over real HTTP (its webhooks go nowhere); the client reads it."""
-    app = create_simulator(
-        SimulatorSettings(
-            webhook_url="http://127.0.0.1:9/webhooks/crm", webhook_attempts=1
-        )
-    )
-    async with (
-        live(app) as url,
-        httpx.AsyncClient(
-            base_url=url,
-            headers={"Authorization": f"Bearer {DEV_SECRETS['crm_api_key']}"},
-        ) as client,
-    ):
-        yield client
-
-
-_clients: list[httpx.AsyncClient] = []
-
-
-@pytest.fixture(autouse=True)
-async def close_clients() -> AsyncIterator[None]:
-    """Closes the connectors' HTTP clients after each test."""
-    yield
-    while _clients:
-        await _clients.pop().aclose()
-
-
-def connectors(
-    crm: httpx.AsyncClient | httpx.AsyncBaseTransport,
-) -> dict[str, RestJsonConnector]:
-    if isinstance(crm, httpx.AsyncClient):
-        client, base_url = httpx.AsyncClient(), str(crm.base_url)
-    else:
-        client, base_url = httpx.AsyncClient(transport=crm), "http://crm"
-    _clients.append(client)
-    connector = RestJsonConnector(
-        client=client,
-        base_url=base_url,
-        api_key=DEV_SECRETS["crm_api_key"],
-        timeout=5,
-    )
-    return {connector.name: connector}
-
-
-def pusher(
-    sessionmaker, crm, *, budget: dt.timedelta = BUDGET, lease: float = 120
-) -> CasePusher:
-    return CasePusher(
-        sessionmaker=sessionmaker,
-        connectors=connectors(crm),
-        backoff=Backoff(base=1e-6, cap=1e-6, budget=budget),
-        lease=dt.timedelta(seconds=lease),
-        breaker_policy=POLICY,
-    )
-
-
-def forwarder(sessionmaker, crm, *, budget: dt.timedelta = BUDGET) -> ActionForwarder:
-    return ActionForwarder(
-        sessionmaker=sessionmaker,
-        connectors=connectors(crm),
-        backoff=Backoff(base=1e-6, cap=1e-6, budget=budget),
-        lease=dt.timedelta(seconds=120),
-        breaker_policy=POLICY,
-    )
-
-
-async def faults(crm: httpx.AsyncClient, *rules: dict[str, object]) -> None:
-    response = await crm.put("/_sim/faults", json={"rules": list(rules)})
-    assert response.status_code == 200, response.text
-
-
-async def case_of(sessionmaker, report_id: uuid.UUID) -> Case:
-    async with sessionmaker() as session:
-        case = await session.scalar(select(Case).where(Case.report_id == report_id))
-        assert case is not None
-        return case
-
-
-async def make_due(sessionmaker) -> None:
-    """Everything waiting is due now rather than after its backoff."""
-    now = dt.datetime.now(dt.UTC)
-    async with sessionmaker() as session:
-        for row in [
-            *(await session.scalars(select(Case))).all(),
-            *(await session.scalars(select(CaseAction))).all(),
-        ]:
-            row.next_attempt_at = now
-        await session.commit()
-
-
-async def crm_cases(crm: httpx.AsyncClient, report_id: uuid.UUID) -> list[dict]:
-    response = await crm.get("/api/cases", params={"external_ref": str(report_id)})
-    assert response.status_code == 200
-    return list(response.json())
-
-
-async def delivery(adapter, delivery_id: uuid.UUID) -> dict:
-    response = await adapter.get(f"/admin/deliveries/{delivery_id}", headers=READ)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def connector_state(adapter) -> dict:
-    response = await adapter.get("/admin/connectors", headers=READ)
-    assert response.status_code == 200, response.text
-    [rest_json] = [c for c in response.json() if c["name"] == "rest_json"]
-    return dict(rest_json)
+pytestmark = pytest.mark.usefixtures("close_clients")
 
 
 class TestDeliveryLog:
@@ -260,12 +137,6 @@ class TestDeliveryLog:
         assert no_case.json()["type"] == "urn:mam:problem:case-not-found"
         anonymous = await adapter.get("/admin/deliveries")
         assert anonymous.status_code == 401
-
-
-async def send(adapter, body_and_headers) -> None:
-    body, headers = body_and_headers
-    response = await adapter.post("/internal/events", content=body, headers=headers)
-    assert response.status_code == 202
 
 
 class TestBreaker:
@@ -413,15 +284,6 @@ async def breaker_open_until(sessionmaker) -> dt.datetime:
         assert breaker is not None
         assert breaker.open_until is not None
         return breaker.open_until
-
-
-async def end_open_period(sessionmaker) -> None:
-    """The breaker's open period is over (rather than waiting a minute for it)."""
-    async with sessionmaker() as session:
-        breaker = await session.get(ConnectorBreaker, "rest_json")
-        assert breaker is not None
-        breaker.open_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-        await session.commit()
 
 
 class TestDeadLetters:

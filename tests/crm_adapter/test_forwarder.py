@@ -12,17 +12,10 @@ from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.deliveries.forwarder import ActionForwarder
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
-from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
-from tests.crm_adapter.test_pusher import (
-    Answer,
-    Held,
-    LoseResponses,
-    NeverAnswers,
-    open_case,
-    pusher,
-)
+from tests.crm_adapter.fake_crm import Answer, Held, LoseResponses, NeverAnswers
+from tests.crm_adapter.helpers import open_case, pusher, send
 from tests.helpers import eventually
 from tests.signed import comment_event, reopen_event
 
@@ -35,13 +28,6 @@ def crm_simulator_app():
             webhook_url="http://127.0.0.1:9/webhooks/crm", webhook_attempts=1
         )
     )
-
-
-@pytest.fixture
-async def sessionmaker(adapter_settings):
-    engine = make_engine(adapter_settings.database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 def forwarder(
@@ -66,12 +52,6 @@ def forwarder(
         lease=dt.timedelta(seconds=lease),
         attempt_timeout=timeout,
     )
-
-
-async def send(adapter, body_and_headers) -> None:
-    body, headers = body_and_headers
-    response = await adapter.post("/internal/events", content=body, headers=headers)
-    assert response.status_code == 202
 
 
 async def created_case(adapter, sessionmaker, crm_simulator_app) -> uuid.UUID:

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from crm_adapter.cases.models import Case
 from shared.db import make_engine, make_sessionmaker
-from tests.crm_adapter.test_webhooks import hook
+from tests.crm_adapter.helpers import hook
 from tests.helpers import MANAGE, READ
 from tests.signed import reopen_event, submitted_event
 

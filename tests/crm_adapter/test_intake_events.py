@@ -9,7 +9,7 @@ from crm_adapter.db import InboxMessage, OutboxEvent
 from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
-from tests.crm_adapter.test_monitoring import samples
+from tests.crm_adapter.helpers import samples
 from tests.signed import comment_event, reopen_event, submitted_event
 
 

@@ -10,7 +10,6 @@ import uuid
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.deliveries.pusher import CasePusher
@@ -26,6 +25,7 @@ from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
+from tests.crm_adapter.helpers import samples
 from tests.helpers import MANAGE, READ
 from tests.signed import reopen_event
 
@@ -509,14 +509,6 @@ class TestStats:
 
     async def test_needs_an_operator_key(self, adapter):
         assert (await adapter.get(STATS)).status_code == 401
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
 
 
 PER_UNIT = {

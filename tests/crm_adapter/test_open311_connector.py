@@ -13,48 +13,14 @@ from sqlalchemy import select
 from crm_adapter.crm.connector import CaseDraft, CrmRejected, CrmUnavailable
 from crm_adapter.crm.mapping import status_map
 from crm_adapter.crm.models import Open311Token
-from crm_adapter.crm.open311 import Open311Connector
-from crm_adapter.crm.open311_tokens import DatabaseTokens
-from crm_adapter.crm.photos import PhotoLinks
 from devtools.crm_simulator.app import CaseStatus
-from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from shared.signing import UrlSigner, photo_link_path
-from tests.crm_adapter.test_pusher import Answer, LoseResponses
+from tests.crm_adapter.fake_crm import Answer, LoseResponses
+from tests.crm_adapter.helpers import open311_connector
 
 FORMATS = ["xml", "json"]
 PHOTO = "7d7f0b5e-1c2a-4b8e-9f00-0a1b2c3d4e5f"
-
-
-@pytest.fixture
-async def sessionmaker(adapter_settings):
-    engine = make_engine(adapter_settings.database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-
-
-def connector(
-    sessionmaker,
-    transport: httpx.AsyncBaseTransport,
-    fmt: str = "xml",
-    **options,
-) -> Open311Connector:
-    return Open311Connector(
-        client=httpx.AsyncClient(transport=transport),
-        base_url="http://crm/open311/v2",
-        tokens=DatabaseTokens(sessionmaker),
-        api_key=options.pop("api_key", DEV_SECRETS["crm_api_key"]),
-        fmt=fmt,  # type: ignore[arg-type]
-        timeout=5,
-        photo_links=PhotoLinks(
-            intake_url="http://intake.example",
-            secret=DEV_SECRETS["photo_urls"],
-            ttl=dt.timedelta(days=7),
-        ),
-        token_polls=options.pop("token_polls", 3),
-        token_poll_seconds=0.05,
-        **options,
-    )
 
 
 def draft(**changes) -> CaseDraft:
@@ -107,7 +73,9 @@ class TestCreateCase:
         self, crm_simulator, sim, sessionmaker, fmt
     ):
         case_draft = draft()
-        created = await connector(sessionmaker, sim, fmt).create_case(case_draft)
+        created = await open311_connector(sessionmaker, sim, fmt).create_case(
+            case_draft
+        )
         assert created.status == "open"
 
         [case] = await cases_of(crm_simulator, case_draft.external_ref)
@@ -129,7 +97,7 @@ class TestCreateCase:
         self, crm_simulator, sim, sessionmaker, fmt
     ):
         case_draft = draft(reporter=None, photo_ids=[])
-        open311 = connector(
+        open311 = open311_connector(
             sessionmaker, sim, fmt, service_codes={"street_light_out": "SL-01"}
         )
         await open311.create_case(case_draft)
@@ -147,7 +115,9 @@ class TestCreateCase:
             "/open311/simulator", json={"batch": True, "token_delay_seconds": 0}
         )
         case_draft = draft()
-        created = await connector(sessionmaker, sim, fmt).create_case(case_draft)
+        created = await open311_connector(sessionmaker, sim, fmt).create_case(
+            case_draft
+        )
         [case] = await cases_of(crm_simulator, case_draft.external_ref)
         assert case["case_id"] == created.case_id
         assert (await adapter_session.scalar(select(Open311Token))) is None
@@ -159,11 +129,11 @@ class TestCreateCase:
             "/open311/simulator", json={"batch": True, "token_delay_seconds": None}
         )
         case_draft = draft()
-        open311 = connector(sessionmaker, sim, fmt)
+        open311 = open311_connector(sessionmaker, sim, fmt)
         with pytest.raises(CrmUnavailable, match="not resolved"):
             await open311.create_case(case_draft)
         # The next attempt (by a new process, too) asks for the token instead.
-        again = connector(sessionmaker, sim, fmt)
+        again = open311_connector(sessionmaker, sim, fmt)
         with pytest.raises(CrmUnavailable, match="not resolved"):
             await again.find_case(case_draft.external_ref)
         with pytest.raises(CrmUnavailable, match="not resolved"):
@@ -188,7 +158,7 @@ class TestFindCase:
         self, crm_simulator, crm_simulator_app, sessionmaker, fmt
     ):
         lossy = LoseResponses(httpx.ASGITransport(app=crm_simulator_app), lose=1)
-        open311 = connector(sessionmaker, lossy, fmt)
+        open311 = open311_connector(sessionmaker, lossy, fmt)
         case_draft = draft()
         with pytest.raises(CrmUnavailable):
             await open311.create_case(case_draft)  # made there; the answer never came
@@ -200,8 +170,11 @@ class TestFindCase:
     async def test_a_report_never_sent_is_not_found(
         self, crm_simulator, sim, sessionmaker, fmt
     ):
-        await connector(sessionmaker, sim, fmt).create_case(draft())
-        assert await connector(sessionmaker, sim, fmt).find_case(uuid.uuid4()) is None
+        await open311_connector(sessionmaker, sim, fmt).create_case(draft())
+        assert (
+            await open311_connector(sessionmaker, sim, fmt).find_case(uuid.uuid4())
+            is None
+        )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -209,7 +182,7 @@ class TestUpdates:
     async def test_a_reopen_reaches_the_case_once(
         self, crm_simulator, sim, sessionmaker, fmt
     ):
-        open311 = connector(sessionmaker, sim, fmt)
+        open311 = open311_connector(sessionmaker, sim, fmt)
         created = await open311.create_case(draft())
         await crm_simulator.post(
             f"/api/cases/{created.case_id}/status", json={"status": "DONE"}
@@ -230,7 +203,7 @@ class TestUpdates:
     async def test_a_comment_is_added_once_without_a_change(
         self, crm_simulator, sim, sessionmaker, fmt
     ):
-        open311 = connector(sessionmaker, sim, fmt)
+        open311 = open311_connector(sessionmaker, sim, fmt)
         created = await open311.create_case(draft())
         await crm_simulator.post(
             f"/api/cases/{created.case_id}/status", json={"status": "CANNOT_FIX"}
@@ -248,7 +221,7 @@ class TestUpdates:
         self, crm_simulator, sim, sessionmaker, fmt
     ):
         with pytest.raises(CrmRejected, match="CRM-999999 not found"):
-            await connector(sessionmaker, sim, fmt).reopen(
+            await open311_connector(sessionmaker, sim, fmt).reopen(
                 "CRM-999999", comment=None, request_id=uuid.uuid4()
             )
 
@@ -256,7 +229,7 @@ class TestUpdates:
         self, sim, sessionmaker, fmt
     ):
         with pytest.raises(CrmRejected, match="by hand"):
-            await connector(sessionmaker, sim, fmt).erase_contact(
+            await open311_connector(sessionmaker, sim, fmt).erase_contact(
                 "CRM-000001", request_id=uuid.uuid4()
             )
 
@@ -266,7 +239,7 @@ class TestErrors:
     async def test_an_unknown_service_code_is_refused_with_the_crms_words(
         self, crm_simulator, sim, sessionmaker, fmt
     ):
-        open311 = connector(
+        open311 = open311_connector(
             sessionmaker, sim, fmt, service_codes={"pothole": "no such"}
         )
         with pytest.raises(CrmRejected) as refused:
@@ -277,7 +250,7 @@ class TestErrors:
     async def test_a_wrong_key_is_retried_until_it_is_fixed(
         self, crm_simulator, sim, sessionmaker, fmt
     ):
-        open311 = connector(sessionmaker, sim, fmt, api_key="not-the-key")
+        open311 = open311_connector(sessionmaker, sim, fmt, api_key="not-the-key")
         with pytest.raises(CrmUnavailable, match="403.*wrong api_key"):
             await open311.create_case(draft())
 
@@ -290,14 +263,14 @@ class TestErrors:
                 return httpx.Response(status, headers={"retry-after": "120"})
 
         with pytest.raises(CrmUnavailable) as unavailable:
-            await connector(sessionmaker, Busy(), fmt).create_case(draft())
+            await open311_connector(sessionmaker, Busy(), fmt).create_case(draft())
         assert unavailable.value.retry_after == 120
 
     async def test_an_unreadable_answer_leaves_it_open_so_it_is_retried(
         self, sessionmaker, fmt
     ):
         with pytest.raises(CrmUnavailable, match="unexpected answer"):
-            await connector(sessionmaker, Answer(200), fmt).create_case(draft())
+            await open311_connector(sessionmaker, Answer(200), fmt).create_case(draft())
 
     async def test_an_xml_bomb_is_not_expanded(self, sessionmaker, fmt):
         bomb = (
@@ -312,4 +285,4 @@ class TestErrors:
                 return httpx.Response(200, content=bomb)
 
         with pytest.raises(CrmUnavailable, match="unexpected answer"):
-            await connector(sessionmaker, Bomb(), "xml").create_case(draft())
+            await open311_connector(sessionmaker, Bomb(), "xml").create_case(draft())

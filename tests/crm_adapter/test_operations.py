@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import math
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -17,63 +16,29 @@ from sqlalchemy import select
 from crm_adapter.app import create_app as create_adapter
 from crm_adapter.cases.models import Case, CaseAction
 from crm_adapter.statuses.polling import Poller
-from devtools.crm_simulator.app import create_app as create_simulator
-from devtools.crm_simulator.config import Settings as SimulatorSettings
-from shared.db import make_engine, make_sessionmaker
-from shared.settings import DEV_SECRETS
-from tests.crm_adapter import test_deliveries
-from tests.crm_adapter.test_deliveries import (
+from tests.crm_adapter.deliveries import (
     case_of,
     connector_state,
     connectors,
-    crm_cases,
     delivery,
     end_open_period,
     faults,
     forwarder,
     make_due,
     pusher,
+)
+from tests.crm_adapter.fake_crm import Answer, Throttled
+from tests.crm_adapter.helpers import (
+    crm_cases,
+    open311_connector,
+    open_case,
+    samples,
     send,
 )
-from tests.crm_adapter.test_monitoring import samples
-from tests.crm_adapter.test_open311_connector import connector as open311_connector
-from tests.crm_adapter.test_pusher import Answer, Throttled, open_case
 from tests.helpers import MANAGE, READ, eventually, route_unit_to, serve
-from tests.live import live
 from tests.signed import reopen_event
 
-
-@pytest.fixture
-async def sessionmaker(adapter_settings):
-    engine = make_engine(adapter_settings.database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def crm() -> AsyncIterator[httpx.AsyncClient]:
-    """The simulator over real HTTP (its webhooks go nowhere); the client reads it."""
-    app = create_simulator(
-        SimulatorSettings(
-            webhook_url="http://127.0.0.1:9/webhooks/crm", webhook_attempts=1
-        )
-    )
-    async with (
-        live(app) as url,
-        httpx.AsyncClient(
-            base_url=url,
-            headers={"Authorization": f"Bearer {DEV_SECRETS['crm_api_key']}"},
-        ) as client,
-    ):
-        yield client
-
-
-@pytest.fixture(autouse=True)
-async def close_clients() -> AsyncIterator[None]:
-    """Closes the connectors' HTTP clients after each test."""
-    yield
-    while test_deliveries._clients:
-        await test_deliveries._clients.pop().aclose()
+pytestmark = pytest.mark.usefixtures("close_clients")
 
 
 AN_HOUR = Throttled("3600")

@@ -22,22 +22,18 @@ from crm_adapter.deliveries.pusher import CasePusher
 from crm_adapter.statuses.models import HeldChange
 from crm_adapter.statuses.polling import Poller
 from crm_adapter.statuses.receive import receive_change
-from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
-from tests.crm_adapter.test_open311_connector import connector as open311_connector
-from tests.crm_adapter.test_pusher import Answer, open_case
-from tests.crm_adapter.test_webhooks import crm_messages, sent_events
+from tests.crm_adapter.fake_crm import Answer
+from tests.crm_adapter.helpers import (
+    crm_messages,
+    open311_connector,
+    open_case,
+    sent_events,
+)
 from tests.helpers import route_unit_to
 from tests.signed import submitted_event
-
-
-@pytest.fixture
-async def sessionmaker(adapter_settings):
-    engine = make_engine(adapter_settings.database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

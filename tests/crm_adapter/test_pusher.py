@@ -1,141 +1,32 @@
 import asyncio
 import contextlib
 import datetime as dt
-import uuid
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from crm_adapter.cases.models import Case
-from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import OutboxEvent
 from crm_adapter.deliveries.attempts import renew_claim
-from crm_adapter.deliveries.pusher import CasePusher
 from devtools.crm_simulator.app import create_app as create_simulator_app
 from devtools.crm_simulator.config import Settings as SimulatorSettings
 from shared.background import LoopGroup
 from shared.contracts import Envelope, ReportStatusChangedV1
-from shared.db import make_engine, make_sessionmaker
-from shared.retry import Backoff
-from shared.settings import DEV_SECRETS
+from tests.crm_adapter.fake_crm import (
+    Answer,
+    Held,
+    LoseResponses,
+    NeverAnswers,
+    Throttled,
+)
+from tests.crm_adapter.helpers import crm_cases, open_case, pusher
 from tests.helpers import eventually
-from tests.signed import submitted_event
-
-
-class LoseResponses(httpx.AsyncBaseTransport):
-    """The CRM commits, then the answer is lost on the way back (`lose` times)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, lose: int) -> None:
-        self.inner = inner
-        self.lose = lose
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.method == "POST" and self.lose > 0:
-            self.lose -= 1
-            raise httpx.ReadTimeout("response lost", request=request)
-        return response
-
-
-class Answer(httpx.AsyncBaseTransport):
-    """A CRM that answers every call with one status."""
-
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(self.status, json={"error": "no"})
-
-
-class Throttled(httpx.AsyncBaseTransport):
-    """A CRM answering 429 with a `Retry-After`."""
-
-    def __init__(self, retry_after: str) -> None:
-        self.retry_after = retry_after
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            429, json={"error": "slow down"}, headers={"Retry-After": self.retry_after}
-        )
-
-
-class Held(httpx.AsyncBaseTransport):
-    """The CRM takes each request as it comes, but its answer waits until the test releases
-    it (or for ever): an attempt under way."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.entered = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.entered.set()
-        await self.release.wait()
-        return response
-
-
-class NeverAnswers(httpx.AsyncBaseTransport):
-    """A CRM that accepts the connection and never says anything."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-
-@pytest.fixture
-async def sessionmaker(adapter_settings):
-    engine = make_engine(adapter_settings.database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 def create_simulator():
     """A CRM simulator of its own, numbering its cases from CRM-000001."""
     return create_simulator_app(SimulatorSettings())
-
-
-def pusher(
-    sessionmaker,
-    transport: httpx.AsyncBaseTransport,
-    *,
-    lease: float = 120,
-    timeout: float = 60,
-) -> CasePusher:
-    client = httpx.AsyncClient(transport=transport, base_url="http://crm")
-    connector = RestJsonConnector(
-        client=client,
-        base_url="http://crm",
-        api_key=DEV_SECRETS["crm_api_key"],
-        timeout=5,
-    )
-    return CasePusher(
-        sessionmaker=sessionmaker,
-        connectors={connector.name: connector},
-        backoff=Backoff(base=1e-6, cap=1e-6),
-        lease=dt.timedelta(seconds=lease),
-        attempt_timeout=timeout,
-    )
-
-
-async def open_case(adapter, category: str = "pothole") -> uuid.UUID:
-    """A report handed over by intake and routed, its case not yet in the CRM."""
-    report_id = uuid.uuid4()
-    body, headers = submitted_event(category, report_id)
-    assert (
-        await adapter.post("/internal/events", content=body, headers=headers)
-    ).status_code == 202
-    return report_id
-
-
-async def crm_cases(crm_simulator, report_id) -> list[dict]:
-    response = await crm_simulator.get(
-        "/api/cases", params={"external_ref": str(report_id)}
-    )
-    assert response.status_code == 200
-    return list(response.json())
 
 
 async def the_case(sessionmaker, report_id) -> Case:

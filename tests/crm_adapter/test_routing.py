@@ -15,7 +15,6 @@ from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.db import OutboxEvent
 from crm_adapter.deliveries.pusher import CasePusher
 from shared.contracts import Envelope, ReportStatusChangedV1
-from shared.db import make_engine, make_sessionmaker
 from shared.retry import Backoff
 from shared.settings import DEV_SECRETS
 from tests.helpers import MANAGE, READ
@@ -574,13 +573,6 @@ class TestEachCaseKeepsItsVersion:
             made.json()["rules"][0]["id"],
             "czk",
         )
-
-
-@pytest.fixture
-async def sessionmaker(adapter_settings):
-    engine = make_engine(adapter_settings.database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 def pusher(sessionmaker, crm_simulator_app) -> CasePusher:

@@ -2,7 +2,6 @@
 
 import asyncio
 import datetime as dt
-import uuid
 
 import sqlalchemy as sa
 
@@ -10,6 +9,7 @@ from crm_adapter.config import Settings
 from crm_adapter.migrations import SCRIPT_LOCATION, migrate
 from shared.db import make_engine
 from shared.migrate import downgrade, upgrade
+from tests.crm_adapter.old_schema import a_case, cases
 from tests.databases import new_databases
 
 BEFORE_VERSIONS = "e3a3cabedfe0"
@@ -18,54 +18,6 @@ units = sa.table("units", sa.column("code"), sa.column("name"), sa.column("conne
 routes = sa.table(
     "routes", sa.column("category"), sa.column("unit_code"), sa.column("active")
 )
-cases = sa.table(
-    "cases",
-    sa.column("id", sa.Uuid),
-    sa.column("report_id", sa.Uuid),
-    sa.column("report_number"),
-    sa.column("category"),
-    sa.column("description"),
-    sa.column("attributes", sa.JSON),
-    sa.column("lat"),
-    sa.column("lon"),
-    sa.column("submitted_at", sa.DateTime(timezone=True)),
-    sa.column("due_at", sa.DateTime(timezone=True)),
-    sa.column("unit_code"),
-    sa.column("connector"),
-    sa.column("state"),
-    sa.column("crm_version"),
-    sa.column("status"),
-    sa.column("status_version"),
-    sa.column("attempts"),
-    sa.column("next_attempt_at", sa.DateTime(timezone=True)),
-    sa.column("created_at", sa.DateTime(timezone=True)),
-    sa.column("updated_at", sa.DateTime(timezone=True)),
-)
-
-
-def a_case(category: str, unit: str | None, now: dt.datetime) -> dict:
-    return {
-        "id": uuid.uuid4(),
-        "report_id": uuid.uuid4(),
-        "report_number": "WRO-2026-000001",
-        "category": category,
-        "description": "Dziura",
-        "attributes": {},
-        "lat": 51.11,
-        "lon": 17.03,
-        "submitted_at": now,
-        "due_at": now + dt.timedelta(days=7),
-        "unit_code": unit,
-        "connector": "rest_json" if unit else None,
-        "state": "pending" if unit else "unroutable",
-        "crm_version": 0,
-        "status": "received",
-        "status_version": 0,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 async def _fill_the_old_tables(url: str) -> None:

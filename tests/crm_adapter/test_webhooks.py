@@ -18,11 +18,11 @@ from crm_adapter.db import InboxMessage, OutboxEvent
 from crm_adapter.statuses.models import HeldChange
 from crm_adapter.statuses.receive import InvalidWebhook, parse_change
 from devtools.crm_simulator.app import CaseStatus
-from shared.contracts import Envelope, ReportStatusChangedV1
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
 from tests.conftest import BACKENDS
+from tests.crm_adapter.helpers import crm_messages, hook, sent_events
 from tests.helpers import eventually, route_unit_to, serve
 from tests.signed import crm_webhook, reopen_event, submitted_event
 
@@ -36,27 +36,6 @@ async def case_id(adapter) -> tuple[str, str]:
     body, headers = submitted_event("pothole", report_id)
     await adapter.post("/internal/events", content=body, headers=headers)
     return "CRM-000777", str(report_id)
-
-
-async def sent_events(adapter_session) -> list[ReportStatusChangedV1]:
-    payloads = (
-        await adapter_session.scalars(
-            select(OutboxEvent.payload).order_by(OutboxEvent.seq)
-        )
-    ).all()
-    events = [Envelope.model_validate_json(p).event for p in payloads]
-    assert all(isinstance(e, ReportStatusChangedV1) for e in events)
-    return events  # type: ignore[return-value]
-
-
-async def crm_messages(adapter_session) -> int:
-    query = select(func.count()).where(InboxMessage.source.startswith("crm:"))
-    return (await adapter_session.scalar(query)) or 0
-
-
-async def hook(adapter, **kwargs):
-    body, headers = crm_webhook(**kwargs)
-    return await adapter.post("/webhooks/crm", content=body, headers=headers)
 
 
 def test_every_simulator_status_is_mapped():

@@ -11,7 +11,7 @@ from crm_adapter.crm.photos import PhotoLinks
 from shared.settings import DEV_SECRETS
 from tests.helpers import POTHOLE
 from tests.images import RED, encode, with_corner
-from tests.intake_service.test_report_photos import multipart
+from tests.intake_service.helpers import multipart
 
 JPEG = ("street.jpg", encode(with_corner((400, 300), RED), "JPEG"), "image/jpeg")
 

@@ -32,18 +32,9 @@ from tests.images import (
     noise,
     with_corner,
 )
+from tests.intake_service.helpers import multipart
 
 NO_LOCATION = {key: value for key, value in POTHOLE.items() if key != "location"}
-
-
-def multipart(report: dict | bytes | None, *photos: tuple[str, bytes, str]) -> list:
-    """httpx `files=`: the report's JSON as a plain field, then the photos as files."""
-    parts: list = []
-    if report is not None:
-        text = report if isinstance(report, bytes) else json.dumps(report).encode()
-        parts.append(("report", (None, text, "application/json")))
-    parts += [("photos", photo) for photo in photos]
-    return parts
 
 
 def rotated_jpeg_with_gps() -> bytes:

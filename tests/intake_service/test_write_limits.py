@@ -15,7 +15,7 @@ from intake_service.photos.models import Photo
 from intake_service.reports.models import Report
 from tests.helpers import POTHOLE, AppClient, register_and_sign_in, serve
 from tests.images import blank_png
-from tests.intake_service.test_report_photos import multipart
+from tests.intake_service.helpers import multipart
 
 WINDOW = 3600
 IDEA = {"text": "Więcej ławek w parku"}

@@ -59,7 +59,9 @@ async def wakeups():
 
 
 @pytest.fixture
-async def sessionmaker(intake_settings, wakeups):
+async def waking_sessionmaker(intake_settings, wakeups):
+    """Sessions on intake's database whose commits of outbox events wake the relay through
+    `wakeups`."""
     engine = make_engine(intake_settings.database_url)
     yield make_sessionmaker(engine, info={INFO_KEY: wakeups})
     await engine.dispose()
@@ -94,30 +96,30 @@ async def rows(sessionmaker) -> list[OutboxEvent]:
 
 class TestWakeUp:
     async def test_commit_wakes_the_relay_and_rollback_does_not(
-        self, sessionmaker, wakeups
+        self, waking_sessionmaker, wakeups
     ):
         report = uuid.uuid4()
-        async with sessionmaker() as session:
+        async with waking_sessionmaker() as session:
             add_event(session, OutboxEvent, envelope(report), aggregate_id=report)
             await session.rollback()
         assert not wakeups.event(RELAY).is_set()
-        await queue(sessionmaker, (report, envelope(report)))
+        await queue(waking_sessionmaker, (report, envelope(report)))
         assert wakeups.event(RELAY).is_set()
 
     async def test_sending_an_event_another_waits_behind_wakes_the_relay(
-        self, sessionmaker, wakeups
+        self, waking_sessionmaker, wakeups
     ):
         """The relay looks again only when woken unless it took a whole batch: an event
         held back behind its aggregate's earlier one must not wait for the next poll."""
         report, other = uuid.uuid4(), uuid.uuid4()
         await queue(
-            sessionmaker,
+            waking_sessionmaker,
             (report, envelope(report)),
             (report, envelope(report)),
             (other, envelope(other)),
         )
         receiver = Receiver(202)
-        sender = relay(sessionmaker, receiver)
+        sender = relay(waking_sessionmaker, receiver)
         wakeup = wakeups.event(RELAY)
         wakeup.clear()
         assert await sender.run_once() == 2  # the report's first event, and the other's
@@ -125,67 +127,77 @@ class TestWakeUp:
         wakeup.clear()
         assert await sender.run_once() == 1
         assert not wakeup.is_set()  # nothing waits behind it
-        assert [row.status for row in await rows(sessionmaker)] == ["sent"] * 3
+        assert [row.status for row in await rows(waking_sessionmaker)] == ["sent"] * 3
 
 
 class TestRelay:
-    async def test_sends_signed_and_marks_sent(self, sessionmaker):
+    async def test_sends_signed_and_marks_sent(self, waking_sessionmaker):
         report = uuid.uuid4()
         env = envelope(report)
-        await queue(sessionmaker, (report, env))
+        await queue(waking_sessionmaker, (report, env))
         receiver = Receiver(202)
-        assert await relay(sessionmaker, receiver).run_once() == 1
+        assert await relay(waking_sessionmaker, receiver).run_once() == 1
         assert receiver.received == [str(env.id)]
-        [row] = await rows(sessionmaker)
+        [row] = await rows(waking_sessionmaker)
         assert (row.status, row.attempts, row.sent_at is not None) == ("sent", 1, True)
-        assert await relay(sessionmaker, receiver).run_once() == 0
+        assert await relay(waking_sessionmaker, receiver).run_once() == 0
 
-    async def test_a_failure_is_retried_later_honouring_retry_after(self, sessionmaker):
+    async def test_a_failure_is_retried_later_honouring_retry_after(
+        self, waking_sessionmaker
+    ):
         report = uuid.uuid4()
-        await queue(sessionmaker, (report, envelope(report)))
+        await queue(waking_sessionmaker, (report, envelope(report)))
         before = dt.datetime.now(dt.UTC)
         await relay(
-            sessionmaker, Receiver(503, headers={"Retry-After": "60"})
+            waking_sessionmaker, Receiver(503, headers={"Retry-After": "60"})
         ).run_once()
-        [row] = await rows(sessionmaker)
+        [row] = await rows(waking_sessionmaker)
         assert (row.status, row.attempts) == ("pending", 1)
         assert row.last_error is not None
         assert row.last_error.startswith("HTTP 503")
         assert row.next_attempt_at >= before + dt.timedelta(seconds=60)
-        assert await relay(sessionmaker, Receiver(202)).run_once() == 0  # not due yet
+        assert (
+            await relay(waking_sessionmaker, Receiver(202)).run_once() == 0
+        )  # not due yet
 
-    async def test_a_reports_later_event_waits_for_its_earlier_one(self, sessionmaker):
+    async def test_a_reports_later_event_waits_for_its_earlier_one(
+        self, waking_sessionmaker
+    ):
         first, other = uuid.uuid4(), uuid.uuid4()
         e1, e2, e3 = envelope(first), envelope(first), envelope(other)
-        await queue(sessionmaker, (first, e1), (first, e2), (other, e3))
+        await queue(waking_sessionmaker, (first, e1), (first, e2), (other, e3))
         receiver = Receiver(503, 202)
-        await relay(sessionmaker, receiver).run_once()
+        await relay(waking_sessionmaker, receiver).run_once()
         # e2 is not even tried while e1 of the same report is undelivered; e3 goes on.
         assert receiver.received == [str(e1.id), str(e3.id)]
-        assert [r.status for r in await rows(sessionmaker)] == [
+        assert [r.status for r in await rows(waking_sessionmaker)] == [
             "pending",
             "pending",
             "sent",
         ]
 
-    async def test_an_expired_lease_is_claimed_again(self, sessionmaker):
+    async def test_an_expired_lease_is_claimed_again(self, waking_sessionmaker):
         report = uuid.uuid4()
-        await queue(sessionmaker, (report, envelope(report)))
-        async with sessionmaker() as session:
+        await queue(waking_sessionmaker, (report, envelope(report)))
+        async with waking_sessionmaker() as session:
             row = await session.scalar(select(OutboxEvent))
             assert row is not None
             row.status, row.attempts = "in_flight", 1
             row.lease_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
             await session.commit()
-        assert await relay(sessionmaker, Receiver(202)).run_once() == 1
-        [row] = await rows(sessionmaker)
+        assert await relay(waking_sessionmaker, Receiver(202)).run_once() == 1
+        [row] = await rows(waking_sessionmaker)
         assert (row.status, row.attempts) == ("sent", 2)
 
-    async def test_after_the_budget_the_event_is_dead_not_deleted(self, sessionmaker):
+    async def test_after_the_budget_the_event_is_dead_not_deleted(
+        self, waking_sessionmaker
+    ):
         report = uuid.uuid4()
-        await queue(sessionmaker, (report, envelope(report)))
-        await relay(sessionmaker, Receiver(500), budget=dt.timedelta(0)).run_once()
-        [row] = await rows(sessionmaker)
+        await queue(waking_sessionmaker, (report, envelope(report)))
+        await relay(
+            waking_sessionmaker, Receiver(500), budget=dt.timedelta(0)
+        ).run_once()
+        [row] = await rows(waking_sessionmaker)
         assert row.status == "dead"
         assert row.last_error is not None
         assert row.last_error.startswith("HTTP 500")
@@ -226,21 +238,23 @@ def longest_backoff(monkeypatch):
 
 class TestReceiverBack:
     async def test_after_an_outage_the_backed_off_events_go_at_once(
-        self, sessionmaker, clock, longest_backoff
+        self, waking_sessionmaker, clock, longest_backoff
     ):
         first, other = uuid.uuid4(), uuid.uuid4()
         events = [(first, envelope(first)), (first, envelope(first))]
         events += [(uuid.uuid4(), envelope(r)) for r in [uuid.uuid4()] * 3]
         events.append((other, envelope(other)))
-        await queue(sessionmaker, *events)
+        await queue(waking_sessionmaker, *events)
         adapter = Outage(Receiver(202))
         relay = relay_to(
-            adapter, sessionmaker=sessionmaker, probe_every=dt.timedelta(seconds=1)
+            adapter,
+            sessionmaker=waking_sessionmaker,
+            probe_every=dt.timedelta(seconds=1),
         )
 
         assert await relay.run_once() == 5  # all but the report's second event
         assert relay.receiver_down
-        waiting = await rows(sessionmaker)
+        waiting = await rows(waking_sessionmaker)
         assert {r.status for r in waiting} == {"pending"}
         assert all(
             r.last_error and r.last_error.startswith("unavailable: ConnectError")
@@ -260,19 +274,19 @@ class TestReceiverBack:
         # ... and the others go now, not when their minute is up.
         assert await relay.run_once() == 4
         assert await relay.run_once() == 1  # the report's second event, after its first
-        assert {r.status for r in await rows(sessionmaker)} == {"sent"}
+        assert {r.status for r in await rows(waking_sessionmaker)} == {"sent"}
         received = adapter.receiver.received
         assert received.index(str(events[0][1].id)) < received.index(
             str(events[1][1].id)
         )
 
     async def test_the_first_answer_wakes_the_relays(
-        self, sessionmaker, wakeups, clock, longest_backoff
+        self, waking_sessionmaker, wakeups, clock, longest_backoff
     ):
         reports = [uuid.uuid4() for _ in range(3)]
-        await queue(sessionmaker, *[(r, envelope(r)) for r in reports])
+        await queue(waking_sessionmaker, *[(r, envelope(r)) for r in reports])
         adapter = Outage(Receiver(202))
-        relay = relay_to(adapter, sessionmaker=sessionmaker)
+        relay = relay_to(adapter, sessionmaker=waking_sessionmaker)
         assert await relay.run_once() == 3
         wakeups.event(RELAY).clear()
         adapter.down = False
@@ -281,15 +295,15 @@ class TestReceiverBack:
         assert wakeups.event(RELAY).is_set()
 
     async def test_while_down_the_relay_loop_is_woken_for_each_probe(
-        self, sessionmaker, longest_backoff
+        self, waking_sessionmaker, longest_backoff
     ):
         reports = [uuid.uuid4() for _ in range(2)]
-        await queue(sessionmaker, *[(r, envelope(r)) for r in reports])
+        await queue(waking_sessionmaker, *[(r, envelope(r)) for r in reports])
         adapter = Outage(Receiver(202))
         woken = asyncio.Event()
         relay = relay_to(
             adapter,
-            sessionmaker=sessionmaker,
+            sessionmaker=waking_sessionmaker,
             probe_every=dt.timedelta(seconds=0.1),
             wakeup=woken,
         )
@@ -299,7 +313,7 @@ class TestReceiverBack:
         assert adapter.refused == 3
 
     async def test_refusals_and_retry_after_keep_their_backoff(
-        self, sessionmaker, clock, longest_backoff
+        self, waking_sessionmaker, clock, longest_backoff
     ):
         refused, throttled = uuid.uuid4(), uuid.uuid4()
         answers: dict[str, httpx.Response] = {}
@@ -311,17 +325,17 @@ class TestReceiverBack:
             return outage(request)
 
         outage = Outage(Receiver(202))
-        relay = relay_to(receiver, sessionmaker=sessionmaker)
+        relay = relay_to(receiver, sessionmaker=waking_sessionmaker)
         for report, answer in [
             (refused, httpx.Response(422)),
             (throttled, httpx.Response(503, headers={"Retry-After": "600"})),
         ]:
             env = envelope(report)
             answers[str(env.id)] = answer
-            await queue(sessionmaker, (report, env))
+            await queue(waking_sessionmaker, (report, env))
             assert await relay.run_once() == 1
         down = [uuid.uuid4() for _ in range(3)]
-        await queue(sessionmaker, *[(r, envelope(r)) for r in down])
+        await queue(waking_sessionmaker, *[(r, envelope(r)) for r in down])
         assert await relay.run_once() == 3
         assert relay.receiver_down
 
@@ -329,7 +343,7 @@ class TestReceiverBack:
         clock.advance(dt.timedelta(seconds=1))
         assert await relay.run_once() == 1
         assert await relay.run_once() == 2
-        by_report = {r.aggregate_id: r for r in await rows(sessionmaker)}
+        by_report = {r.aggregate_id: r for r in await rows(waking_sessionmaker)}
         for report in down:
             assert by_report[report].status == "sent"
         for report, error in [(refused, "HTTP 422"), (throttled, "HTTP 503")]:
@@ -340,45 +354,45 @@ class TestReceiverBack:
         assert await relay.run_once() == 0
 
     async def test_a_single_unavailable_answer_is_not_an_outage(
-        self, sessionmaker, clock, longest_backoff
+        self, waking_sessionmaker, clock, longest_backoff
     ):
         first, report, later, after_restart = (uuid.uuid4() for _ in range(4))
         receiver = Receiver(202, 503, 202)
-        relay = relay_to(receiver, sessionmaker=sessionmaker)
-        await queue(sessionmaker, (first, envelope(first)))
+        relay = relay_to(receiver, sessionmaker=waking_sessionmaker)
+        await queue(waking_sessionmaker, (first, envelope(first)))
         assert await relay.run_once() == 1
-        await queue(sessionmaker, (report, envelope(report)))
+        await queue(waking_sessionmaker, (report, envelope(report)))
         assert await relay.run_once() == 1
-        row = {r.aggregate_id: r for r in await rows(sessionmaker)}[report]
+        row = {r.aggregate_id: r for r in await rows(waking_sessionmaker)}[report]
         assert row.last_error is not None
         assert row.last_error.startswith("unavailable: HTTP 503")
         assert not relay.receiver_down
         clock.advance(dt.timedelta(seconds=5))
         assert await relay.run_once() == 0  # no probe: it waits out its backoff
-        await queue(sessionmaker, (later, envelope(later)))
+        await queue(waking_sessionmaker, (later, envelope(later)))
         assert await relay.run_once() == 1
         assert await relay.run_once() == 0  # and the next event taken changes nothing
 
         # A relay that starts does not know what its predecessor saw: the first event it
         # gets taken makes the events backed off for an unavailable receiver due.
-        fresh = relay_to(Receiver(202), sessionmaker=sessionmaker)
-        await queue(sessionmaker, (after_restart, envelope(after_restart)))
+        fresh = relay_to(Receiver(202), sessionmaker=waking_sessionmaker)
+        await queue(waking_sessionmaker, (after_restart, envelope(after_restart)))
         assert await fresh.run_once() == 1
         assert await fresh.run_once() == 1
-        assert {r.status for r in await rows(sessionmaker)} == {"sent"}
+        assert {r.status for r in await rows(waking_sessionmaker)} == {"sent"}
 
     async def test_an_unreachable_receiver_still_ends_in_dead_after_the_budget(
-        self, sessionmaker
+        self, waking_sessionmaker
     ):
         report = uuid.uuid4()
-        await queue(sessionmaker, (report, envelope(report)))
+        await queue(waking_sessionmaker, (report, envelope(report)))
         relay = relay_to(
             Outage(Receiver(202)),
-            sessionmaker=sessionmaker,
+            sessionmaker=waking_sessionmaker,
             backoff=Backoff(budget=dt.timedelta(0)),
         )
         await relay.run_once()
-        [row] = await rows(sessionmaker)
+        [row] = await rows(waking_sessionmaker)
         assert row.status == "dead"
         assert row.last_error is not None
         assert row.last_error.startswith("unavailable: ConnectError")
@@ -386,10 +400,10 @@ class TestReceiverBack:
 
 class TestShortLease:
     async def test_a_send_under_way_keeps_its_row_and_may_outlast_the_lease(
-        self, sessionmaker
+        self, waking_sessionmaker
     ):
         report = uuid.uuid4()
-        await queue(sessionmaker, (report, envelope(report)))
+        await queue(waking_sessionmaker, (report, envelope(report)))
         entered, release = asyncio.Event(), asyncio.Event()
 
         async def slow(request: httpx.Request) -> httpx.Response:
@@ -400,13 +414,13 @@ class TestShortLease:
         lease = dt.timedelta(seconds=1)
         sending = asyncio.create_task(
             relay_to(
-                slow, sessionmaker=sessionmaker, lease=lease, attempt_timeout=30
+                slow, sessionmaker=waking_sessionmaker, lease=lease, attempt_timeout=30
             ).run_once()
         )
         await asyncio.wait_for(entered.wait(), 10)
 
         async def lease_until() -> dt.datetime:
-            [row] = await rows(sessionmaker)
+            [row] = await rows(waking_sessionmaker)
             assert row.lease_until is not None
             return row.lease_until
 
@@ -418,31 +432,31 @@ class TestShortLease:
 
         claimed_until = await lease_until()
         await renewed_after(claimed_until)
-        other = relay_to(Receiver(202), sessionmaker=sessionmaker, lease=lease)
+        other = relay_to(Receiver(202), sessionmaker=waking_sessionmaker, lease=lease)
         assert await other.run_once() == 0  # not taken over while it is renewed
         # Still renewed once the lease it was claimed under is long over.
         await renewed_after(claimed_until + lease)
         release.set()
         assert await sending == 1
-        [row] = await rows(sessionmaker)
+        [row] = await rows(waking_sessionmaker)
         assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
 
     async def test_the_rows_of_a_relay_that_died_go_out_after_the_lease(
-        self, sessionmaker, intake_settings, clock
+        self, waking_sessionmaker, intake_settings, clock
     ):
         report = uuid.uuid4()
-        await queue(sessionmaker, (report, envelope(report)))
+        await queue(waking_sessionmaker, (report, envelope(report)))
         lease = dt.timedelta(seconds=intake_settings.relay_lease_seconds)
         assert lease <= dt.timedelta(seconds=10)
-        dead = relay_to(Receiver(202), sessionmaker=sessionmaker, lease=lease)
+        dead = relay_to(Receiver(202), sessionmaker=waking_sessionmaker, lease=lease)
         [claim] = await dead._claim()  # and dies before it sends
         receiver = Receiver(202)
-        other = relay_to(receiver, sessionmaker=sessionmaker, lease=lease)
+        other = relay_to(receiver, sessionmaker=waking_sessionmaker, lease=lease)
         assert await other.run_once() == 0
         clock.advance(lease)
         assert await other.run_once() == 1
         assert receiver.received == [str(claim.id)]
         # The dead relay's claim is not renewed by mistake should it come back.
         assert await dead._renew(claim) is False
-        [row] = await rows(sessionmaker)
+        [row] = await rows(waking_sessionmaker)
         assert (row.status, row.attempts) == ("sent", 2)
