@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     DateTime,
     MetaData,
+    String,
     Table,
     event,
     exc,
@@ -45,6 +47,27 @@ NAMING_CONVENTION = {
 def utcnow() -> dt.datetime:
     """The current instant in UTC, from the clock in use (`shared.clock`)."""
     return clock.now()
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StrEnumText(TypeDecorator[E]):
+    """A string enum's value as text (`String(length)`): what the database holds is the
+    same text as before, and what the model holds is the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_type(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_type(value)
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

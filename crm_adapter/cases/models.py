@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_adapter.db import Base
+from shared.contracts import ReportStatus
+from shared.db import StrEnumText
 
 
 class CaseState(enum.StrEnum):
@@ -73,7 +75,7 @@ class Case(Base):
     # SQLite could add them only by rebuilding this table.
     routing_version: Mapped[int | None]
     routing_rule_id: Mapped[int | None]
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[CaseState] = mapped_column(StrEnumText(CaseState, 20), index=True)
     # Unique per connector (`ix_cases_connector_crm_case_id`): a change the CRM sends for
     # a case id must never reach two reports.
     crm_case_id: Mapped[str | None] = mapped_column(String(100))
@@ -83,7 +85,7 @@ class Case(Base):
     # When the CRM made the change last applied: orders the changes of a CRM that gives no
     # versions (Open311), so a change read late never overwrites a newer one.
     crm_changed_at: Mapped[dt.datetime | None]
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[ReportStatus] = mapped_column(StrEnumText(ReportStatus, 20))
     # Sequence of the last status event sent to intake.
     status_version: Mapped[int] = mapped_column(BigInteger, default=0)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -128,11 +130,11 @@ class CaseAction(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ActionKind] = mapped_column(StrEnumText(ActionKind, 20))
     comment: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     requested_at: Mapped[dt.datetime]
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[ActionState] = mapped_column(StrEnumText(ActionState, 20), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_error: Mapped[str | None] = mapped_column(Text)

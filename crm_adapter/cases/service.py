@@ -48,7 +48,7 @@ FORWARDER = "case_actions"
 def set_status(case: Case, status: ReportStatus, *, at: dt.datetime) -> None:
     """Change the case's status, and its `closed_at` with it."""
     if status.is_closed:
-        if case.closed_at is None or not ReportStatus(case.status).is_closed:
+        if case.closed_at is None or not case.status.is_closed:
             case.closed_at = at
     else:
         case.closed_at = None
@@ -70,7 +70,7 @@ def emit_status(
     now = utcnow()
     event = ReportStatusChangedV1(
         report_id=case.report_id,
-        status=superseded or ReportStatus(case.status),
+        status=superseded or case.status,
         superseded=superseded is not None,
         sequence=case.status_version,
         unit=case.unit_code,

@@ -44,7 +44,7 @@ async def canonical_status(
             StatusMapping.connector == connector, StatusMapping.crm_code == crm_status
         )
     )
-    return None if status is None else ReportStatus(status)
+    return status
 
 
 async def seed_status_mappings(session: AsyncSession) -> int:

@@ -10,6 +10,8 @@ from sqlalchemy import String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_adapter.db import Base
+from shared.contracts import ReportStatus
+from shared.db import StrEnumText
 
 
 class StatusMapping(Base):
@@ -21,7 +23,7 @@ class StatusMapping(Base):
     crm_code: Mapped[str] = mapped_column(String(50), primary_key=True)
     # None: an operator removed the mapping. The row stays, so that seeding the connector's
     # default file does not bring it back; changes with this code are held again.
-    status: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[ReportStatus | None] = mapped_column(StrEnumText(ReportStatus, 20))
     # The operator key's name; None for an entry seeded from the connector's default file.
     changed_by: Mapped[str | None] = mapped_column(String(100))
     changed_at: Mapped[dt.datetime]

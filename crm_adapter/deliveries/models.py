@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_adapter.db import Base
+from shared.db import StrEnumText
 
 
 class DeliveryKind(enum.StrEnum):
@@ -38,12 +39,12 @@ class DeliveryAttempt(Base):
     )
     delivery_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[DeliveryKind] = mapped_column(StrEnumText(DeliveryKind, 20))
     connector: Mapped[str] = mapped_column(String(50))
     attempt: Mapped[int]
     started_at: Mapped[dt.datetime]
     duration_ms: Mapped[int]
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[Outcome] = mapped_column(StrEnumText(Outcome, 20))
     http_status: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
 

@@ -90,7 +90,7 @@ class CaseRead(BaseModel):
 
     @classmethod
     def of(cls, case: Case, *, now: dt.datetime) -> CaseRead:
-        status = ReportStatus(case.status)
+        status = case.status
         path = f"/admin/cases/{case.id}"
         return cls(
             id=case.id,
@@ -99,7 +99,7 @@ class CaseRead(BaseModel):
             category=case.category,
             unit=case.unit_code,
             connector=case.connector,
-            state=CaseState(case.state),
+            state=case.state,
             crm_case_id=case.crm_case_id,
             crm_status=case.crm_status,
             status=status,

@@ -20,7 +20,7 @@ class CaseTimes:
 
     unit: str | None
     category: str
-    status: str
+    status: ReportStatus
     submitted_at: dt.datetime
     due_at: dt.datetime
     closed_at: dt.datetime | None
@@ -47,7 +47,7 @@ class Figures:
 
     def add(self, case: CaseTimes, now: dt.datetime) -> None:
         self.received += 1
-        status = ReportStatus(case.status)
+        status = case.status
         if status is ReportStatus.RESOLVED:
             self.resolved += 1
         elif status is ReportStatus.REJECTED:

@@ -50,7 +50,7 @@ async def set_mapping(
     await _check_connector(session, connector)
     mapping = await repository.mapping_to_set(session, connector, code)
     previous = mapping.status
-    mapping.status = status.value
+    mapping.status = status
     mapping.changed_by = operator.name
     mapping.changed_at = utcnow()
     await session.flush()
