@@ -12,6 +12,7 @@ from intake_service.accounts.models import (
     AccessToken,
     Account,
     CodePurpose,
+    Device,
     EmailCode,
     TokenFamily,
 )
@@ -20,6 +21,11 @@ from intake_service.accounts.models import (
 def email_key(email: str) -> str:
     """What makes two addresses the same account: case never does."""
     return email.strip().lower()
+
+
+async def by_id(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    """The account, or None once it is erased."""
+    return await session.get(Account, account_id)
 
 
 async def by_email(session: AsyncSession, email: str) -> Account | None:
@@ -124,6 +130,15 @@ async def delete_expired_access_tokens(
     )
 
 
+async def mark_active(
+    session: AsyncSession, account_id: uuid.UUID, now: dt.datetime
+) -> None:
+    """The resident used the account now (a token refresh)."""
+    await session.execute(
+        update(Account).where(Account.id == account_id).values(last_active_at=now)
+    )
+
+
 async def set_password(
     session: AsyncSession, account_id: uuid.UUID, password_hash: str, now: dt.datetime
 ) -> None:
@@ -138,3 +153,13 @@ async def set_password(
         .where(Account.id == account_id, Account.email_verified_at.is_(None))
         .values(email_verified_at=now)
     )
+
+
+async def device(session: AsyncSession, device_id: uuid.UUID) -> Device | None:
+    """The device, or None once it is removed."""
+    return await session.get(Device, device_id)
+
+
+async def delete_devices(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Every device of the account: none of them gets its pushes any more."""
+    await session.execute(delete(Device).where(Device.account_id == account_id))

@@ -13,7 +13,6 @@ import logging
 import uuid
 from email.message import EmailMessage
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +25,7 @@ from intake_service.accounts.codes import (
     send_code,
 )
 from intake_service.accounts.exceptions import CodeExpired, EmailTaken, InvalidCode
-from intake_service.accounts.models import Account, CodePurpose, Device, EmailCode
+from intake_service.accounts.models import Account, CodePurpose, EmailCode
 from intake_service.accounts.passwords import hash_password
 from intake_service.accounts.schemas import (
     AccountCreate,
@@ -282,7 +281,7 @@ async def reset_password(
     # Verified now: a verification code still pending has nothing left to do.
     await repository.delete_codes(session, account_id)
     await repository.delete_families(session, account_id, only_dead_at=None)
-    await session.execute(delete(Device).where(Device.account_id == account_id))
+    await repository.delete_devices(session, account_id)
     await throttle.clear(session, limits.signin_of_account(settings, data.email))
     # Open notification streams re-check their tokens now, and end.
     wake_after_commit(session, NOTIFICATIONS)

@@ -17,7 +17,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts import limits, repository
@@ -105,7 +104,7 @@ async def sign_in(
     now = utcnow()
     await throttle.clear(session, account_limit)
     await throttle.forgive(session, client_limit)
-    stored = await session.get(Account, account.id)
+    stored = await repository.by_id(session, account.id)
     if stored is not None:
         stored.last_active_at = now
         if new_hash is not None:
@@ -156,11 +155,7 @@ async def refresh(
         await repository.delete_family(session, family.id)
         await session.commit()
         raise InvalidRefreshToken()
-    await session.execute(
-        update(Account)
-        .where(Account.id == family.account_id)
-        .values(last_active_at=now)
-    )
+    await repository.mark_active(session, family.account_id, now)
     new_refresh_token = _new_refresh_token(family.id)
     family.refresh_hash = _sha256(new_refresh_token)
     family.refresh_expires_at = now + dt.timedelta(

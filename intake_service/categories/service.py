@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.categories import repository
 from intake_service.categories.models import Category, CategoryGroup, Unit
 from shared.db import database_of
 
@@ -24,16 +24,11 @@ def load_defaults() -> dict[str, Any]:
 
 
 async def list_active(session: AsyncSession) -> list[Category]:
-    query = (
-        select(Category)
-        .where(Category.active.is_(True))
-        .order_by(Category.position, Category.code)
-    )
-    return list((await session.scalars(query)).all())
+    return await repository.active(session)
 
 
 async def get_active(session: AsyncSession, code: str) -> Category | None:
-    category = await session.get(Category, code)
+    category = await repository.category(session, code)
     return category if category is not None and category.active else None
 
 
@@ -64,8 +59,8 @@ async def catalog(session: AsyncSession, *, reread: bool = False) -> Catalog:
     now = time.monotonic()
     copy = _copies.get(key)
     if reread or copy is None or now - copy[0] > CACHE_SECONDS:
-        categories = list((await session.scalars(select(Category))).unique().all())
-        units = list((await session.scalars(select(Unit))).all())
+        categories = await repository.every_category(session)
+        units = await repository.every_unit(session)
         for item in (*categories, *units):
             session.expunge(item)
         copy = (
@@ -98,7 +93,7 @@ async def seed_defaults(session: AsyncSession) -> int:
     data = load_defaults()
     added = 0
     for position, group in enumerate(data["groups"]):
-        if await session.get(CategoryGroup, group["code"]) is None:
+        if await repository.group(session, group["code"]) is None:
             session.add(
                 CategoryGroup(
                     code=group["code"], names=group["names"], position=position
@@ -106,12 +101,12 @@ async def seed_defaults(session: AsyncSession) -> int:
             )
             added += 1
     for unit in data["units"]:
-        if await session.get(Unit, unit["code"]) is None:
+        if await repository.unit(session, unit["code"]) is None:
             session.add(Unit(code=unit["code"], names=unit["names"]))
             added += 1
     await session.flush()
     for position, item in enumerate(data["categories"]):
-        if await session.get(Category, item["code"]) is None:
+        if await repository.category(session, item["code"]) is None:
             session.add(
                 Category(
                     code=item["code"],

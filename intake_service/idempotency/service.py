@@ -15,14 +15,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.idempotency import repository
 from intake_service.idempotency.exceptions import (
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
 )
-from intake_service.idempotency.models import IdempotencyRecord
 from shared.db import utcnow
 
 RETENTION = dt.timedelta(days=7)
@@ -63,32 +62,15 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_ANSWER = select(
-    IdempotencyRecord.request_fingerprint,
-    IdempotencyRecord.response_status,
-    IdempotencyRecord.response_body,
-    IdempotencyRecord.expires_at,
-).where(
-    IdempotencyRecord.scope == bindparam("scope"),
-    IdempotencyRecord.key == bindparam("key"),
-)
-
-
 async def find_answer(
     session: AsyncSession, request: IdempotentRequest
 ) -> StoredAnswer | None:
     """The first answer to this key, or None; a key reused for other content is a 422."""
-    where = {"scope": request.scope, "key": request.key}
-    record = (await session.execute(_ANSWER, where)).one_or_none()
+    record = await repository.answer(session, request.scope, request.key)
     if record is None:
         return None
     if record.expires_at <= utcnow():
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.scope == request.scope,
-                IdempotencyRecord.key == request.key,
-            )
-        )
+        await repository.delete_record(session, request.scope, request.key)
         return None
     if record.request_fingerprint != request.fingerprint:
         raise IdempotencyKeyReused()

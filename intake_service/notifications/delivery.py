@@ -14,11 +14,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload, raiseload
 
-from intake_service.accounts.models import Account, Device
+from intake_service.accounts import repository as accounts
+from intake_service.notifications import repository
 from intake_service.notifications.channels import (
     DeliveryFailed,
     EmailSender,
@@ -28,12 +27,10 @@ from intake_service.notifications.channels import (
 from intake_service.notifications.models import (
     Channel,
     DeliveryStatus,
-    Notification,
     NotificationDelivery,
     Platform,
 )
 from intake_service.notifications.texts import notification_text, notification_title
-from intake_service.reports.models import Report
 from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.retry import Backoff
@@ -81,22 +78,10 @@ class DeliveryLoop:
         return len(tasks)
 
     async def _claim(self) -> list[_Task]:
-        m = NotificationDelivery
         now = utcnow()
         token = uuid.uuid4()
-        due = or_(
-            and_(m.status == DeliveryStatus.PENDING, m.next_attempt_at <= now),
-            and_(m.status == DeliveryStatus.IN_FLIGHT, m.lease_until < now),
-        )
-        query = (
-            select(m)
-            .where(due)
-            .order_by(m.next_attempt_at)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True, of=m)
-        )
         async with self._sessionmaker() as session:
-            rows = list((await session.scalars(query)).all())
+            rows = await repository.due_deliveries(session, now, self.batch_size)
             for row in rows:
                 row.status = DeliveryStatus.IN_FLIGHT
                 row.lease_until = now + self._lease
@@ -110,24 +95,18 @@ class DeliveryLoop:
         self, session: AsyncSession, row: NotificationDelivery, token: uuid.UUID
     ) -> _Task | None:
         """What sending needs; None when the resident erased their account meanwhile."""
-        notification = await session.scalar(
-            select(Notification)
-            .where(Notification.id == row.notification_id)
-            .options(
-                joinedload(Notification.report).options(
-                    raiseload(Report.history), raiseload(Report.photos)
-                )
-            )
-        )
+        notification = await repository.with_report(session, row.notification_id)
         account = (
-            await session.get(Account, notification.account_id)
+            await accounts.by_id(session, notification.account_id)
             if notification
             else None
         )
         if notification is None or account is None:
             await session.commit()
             return None
-        device = await session.get(Device, row.device_id) if row.device_id else None
+        device = (
+            await accounts.device(session, row.device_id) if row.device_id else None
+        )
         if device is not None and device.account_id != notification.account_id:
             device = None  # the phone was handed on: the new owner gets none of this
         report = notification.report
@@ -223,9 +202,9 @@ class DeliveryLoop:
     async def _forget_device(self, task: _Task) -> None:
         """The app was uninstalled: its token is dropped and not used again."""
         async with self._sessionmaker() as session:
-            delivery = await session.get(NotificationDelivery, task.id)
+            delivery = await repository.delivery(session, task.id)
             if delivery is not None and delivery.device_id is not None:
-                device = await session.get(Device, delivery.device_id)
+                device = await accounts.device(session, delivery.device_id)
                 if device is not None:
                     await session.delete(device)
             await session.commit()
@@ -238,22 +217,15 @@ class DeliveryLoop:
         error: str | None = None,
         next_attempt_at: dt.datetime | None = None,
     ) -> None:
-        m = NotificationDelivery
-        values: dict[str, object] = {
-            "status": status,
-            "lease_until": None,
-            "claim_token": None,
-        }
-        if status is DeliveryStatus.SENT:
-            values["sent_at"] = utcnow()
-        if error is not None:
-            values["last_error"] = error
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
+        sent_at = utcnow() if status is DeliveryStatus.SENT else None
         async with self._sessionmaker() as session:
-            await session.execute(
-                update(m)
-                .where(m.id == task.id, m.claim_token == task.token)
-                .values(**values)
+            await repository.release(
+                session,
+                task.id,
+                task.token,
+                status=status,
+                sent_at=sent_at,
+                error=error,
+                next_attempt_at=next_attempt_at,
             )
             await session.commit()

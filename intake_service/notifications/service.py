@@ -6,12 +6,12 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, raiseload
 
+from intake_service.accounts import repository as accounts
 from intake_service.accounts.models import Account, Device
+from intake_service.notifications import repository
 from intake_service.notifications.exceptions import DeviceNotFound
 from intake_service.notifications.models import (
     Channel,
@@ -61,8 +61,8 @@ async def add_notification(
     session.add(notification)
     targets: list[tuple[Channel, uuid.UUID | None]] = []
     if account.notify_push:
-        devices = select(Device.id).where(Device.account_id == account.id)
-        targets += [(Channel.PUSH, d) for d in (await session.scalars(devices)).all()]
+        devices = await repository.device_ids(session, account.id)
+        targets += [(Channel.PUSH, d) for d in devices]
     if account.notify_email and account.email_verified_at is not None:
         targets.append((Channel.EMAIL, None))
     for channel, device_id in targets:
@@ -84,18 +84,6 @@ async def add_notification(
     return notification
 
 
-def _with_reports() -> Select[Notification]:
-    return (
-        select(Notification)
-        .join(Notification.report)
-        .options(
-            contains_eager(Notification.report).options(
-                raiseload(Report.history), raiseload(Report.photos)
-            )
-        )
-    )
-
-
 async def feed(
     session: AsyncSession,
     account: Account,
@@ -104,22 +92,9 @@ async def feed(
     before: tuple[dt.datetime, uuid.UUID] | None = None,
 ) -> list[Notification]:
     """The account's notifications, newest first, each with its report."""
-    query = (
-        _with_reports()
-        .where(Notification.account_id == account.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit)
+    return await repository.newest_first(
+        session, account.id, limit=limit, before=before
     )
-    if before is not None:
-        created_at, notification_id = before
-        query = query.where(
-            (Notification.created_at < created_at)
-            | (
-                (Notification.created_at == created_at)
-                & (Notification.id < notification_id)
-            )
-        )
-    return list((await session.scalars(query)).unique().all())
 
 
 STREAM_BATCH = 100
@@ -134,9 +109,6 @@ async def stream_start(
     session: AsyncSession, account_id: uuid.UUID, last_event_id: str | None
 ) -> Position | None:
     """Resume after the notification the client saw last, or start after the newest."""
-    query = select(Notification.created_at, Notification.id).where(
-        Notification.account_id == account_id
-    )
     seen: uuid.UUID | None = None
     if last_event_id:
         try:
@@ -144,12 +116,10 @@ async def stream_start(
         except ValueError:
             seen = None
     if seen is not None:
-        row = (await session.execute(query.where(Notification.id == seen))).first()
-        if row is not None:
-            return (row.created_at, row.id)
-    newest = query.order_by(Notification.created_at.desc(), Notification.id.desc())
-    row = (await session.execute(newest.limit(1))).first()
-    return (row.created_at, row.id) if row is not None else None
+        position = await repository.position_of(session, account_id, seen)
+        if position is not None:
+            return position
+    return await repository.newest_position(session, account_id)
 
 
 async def newer_than(
@@ -165,21 +135,17 @@ async def newer_than(
     that long before `position` and not sent: a notification's time is taken before its
     transaction commits, so one can become visible after a later one was sent.
     """
-    query = _with_reports().where(Notification.account_id == account_id)
-    if position is not None:
-        created_at, notification_id = position
-        after = (Notification.created_at > created_at) | (
-            (Notification.created_at == created_at)
-            & (Notification.id > notification_id)
-        )
-        if sent is not None:
-            late = Notification.created_at > created_at - STREAM_LOOKBACK
-            if sent:
-                late &= Notification.id.not_in(list(sent))
-            after |= late
-        query = query.where(after)
-    query = query.order_by(Notification.created_at, Notification.id).limit(STREAM_BATCH)
-    return list((await session.scalars(query)).unique().all())
+    late_since = None
+    if position is not None and sent is not None:
+        late_since = position[0] - STREAM_LOOKBACK
+    return await repository.oldest_first(
+        session,
+        account_id,
+        position,
+        limit=STREAM_BATCH,
+        late_since=late_since,
+        sent=sent or (),
+    )
 
 
 async def recent(
@@ -190,35 +156,22 @@ async def recent(
     if position is None:
         return {}
     created_at, _ = position
-    rows = await session.execute(
-        select(Notification.id, Notification.created_at).where(
-            Notification.account_id == account_id,
-            Notification.created_at > created_at - STREAM_LOOKBACK,
-            Notification.created_at <= created_at,
-        )
+    return await repository.created_between(
+        session, account_id, created_at - STREAM_LOOKBACK, created_at
     )
-    return {row.id: row.created_at for row in rows}
 
 
 async def unread_count(session: AsyncSession, account: Account) -> int:
-    query = select(func.count()).where(
-        Notification.account_id == account.id, Notification.read_at.is_(None)
-    )
-    return (await session.execute(query)).scalar_one()
+    return await repository.unread_count(session, account.id)
 
 
 async def mark_read(
     session: AsyncSession, account: Account, ids: Sequence[uuid.UUID] | None
 ) -> int:
     """Mark the account's notifications read (the given ones, or all); returns how many."""
-    statement = update(Notification).where(
-        Notification.account_id == account.id, Notification.read_at.is_(None)
-    )
-    if ids is not None:
-        statement = statement.where(Notification.id.in_(ids))
-    result = await session.execute(statement.values(read_at=utcnow()))
+    marked = await repository.mark_read(session, account.id, ids, utcnow())
     await session.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return marked
 
 
 async def register_device(
@@ -233,9 +186,7 @@ async def register_device(
     # Read before a possible rollback, which expires what the session loaded.
     account_id = account.id
     for attempt in range(2):
-        device = await session.scalar(
-            select(Device).where(Device.platform == platform, Device.token == token)
-        )
+        device = await repository.device_by_token(session, platform, token)
         created = device is None
         if device is None:
             device = Device(
@@ -263,18 +214,13 @@ async def register_device(
 
 
 async def devices_of(session: AsyncSession, account: Account) -> list[Device]:
-    query = (
-        select(Device)
-        .where(Device.account_id == account.id)
-        .order_by(Device.registered_at.desc())
-    )
-    return list((await session.scalars(query)).all())
+    return await repository.devices_of(session, account.id)
 
 
 async def remove_device(
     session: AsyncSession, account: Account, device_id: uuid.UUID
 ) -> None:
-    device = await session.get(Device, device_id)
+    device = await accounts.device(session, device_id)
     if device is None or device.account_id != account.id:
         raise DeviceNotFound()
     await session.delete(device)

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.photos import imaging
+from intake_service.photos import imaging, repository
 from intake_service.photos.models import Photo, photo_key
 from intake_service.photos.pool import PhotoPool
 from intake_service.photos.processing import ProcessedPhoto, rejection
@@ -161,7 +160,7 @@ class Photos:
 
 
 async def get_photo(session: AsyncSession, photo_id: uuid.UUID) -> Photo | None:
-    return await session.get(Photo, photo_id)
+    return await repository.photo(session, photo_id)
 
 
 SWEEP_BATCH = 500
@@ -189,9 +188,7 @@ async def sweep_orphans(
     orphans = []
     for start in range(0, len(ids), SWEEP_BATCH):
         batch = ids[start : start + SWEEP_BATCH]
-        known = set(
-            (await session.scalars(select(Photo.id).where(Photo.id.in_(batch)))).all()
-        )
+        known = await repository.known_ids(session, batch)
         await session.commit()
         orphans += [key for i in batch if i not in known for key in by_id[i]]
     for key in orphans:

@@ -21,18 +21,13 @@ import logging
 import sys
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_service.accounts.models import Account
 from intake_service.config import Settings
-from intake_service.feedback.models import Feedback
-from intake_service.idempotency.models import IdempotencyRecord
-from intake_service.notifications.models import Notification
 from intake_service.photos.service import sweep_orphans
 from intake_service.photos.storage import LocalDiskStorage, PhotoStorage
+from intake_service.privacy import repository
 from intake_service.privacy.service import detach_reporter, erase
-from intake_service.reports.models import Report, ReportSupporter
 from shared.cli import Command
 from shared.contracts import ReportStatus
 from shared.db import make_engine, make_sessionmaker, utcnow
@@ -68,9 +63,7 @@ async def run_retention(
         sessionmaker, now - dt.timedelta(days=closed_report_days), now
     )
     async with sessionmaker() as session:
-        purged = await session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now)
-        )
+        purged = await repository.delete_expired_idempotency_records(session, now)
         await session.commit()
     orphans = 0
     if photos is not None:
@@ -82,7 +75,7 @@ async def run_retention(
     result = RetentionResult(
         accounts,
         reports,
-        int(purged.rowcount),  # type: ignore[attr-defined]
+        purged,
         orphans,
     )
     logger.info("retention.done", extra=result.__dict__)
@@ -92,17 +85,10 @@ async def run_retention(
 async def _erase_inactive_accounts(
     sessionmaker: async_sessionmaker[AsyncSession], cutoff: dt.datetime
 ) -> int:
-    # Signing out ends a sign-in but not the resident's use of the app: the account keeps
-    # the time of its last sign-in or refresh.
-    active = func.coalesce(Account.last_active_at, Account.created_at)
-    recent_report = exists().where(
-        Report.reporter_id == Account.id, Report.created_at >= cutoff
-    )
-    query = select(Account).where(active < cutoff, ~recent_report).limit(BATCH)
     erased = 0
     while True:
         async with sessionmaker() as session:
-            accounts = list((await session.scalars(query)).all())
+            accounts = await repository.inactive_accounts(session, cutoff, BATCH)
             for account in accounts:
                 await erase(session, account)
             await session.commit()
@@ -116,43 +102,15 @@ async def _anonymize_closed_reports(
     cutoff: dt.datetime,
     now: dt.datetime,
 ) -> int:
-    supporters = exists().where(
-        ReportSupporter.report_id == Report.id, ReportSupporter.account_id.is_not(None)
-    )
-    # The in-app feed and the feedback tie people to the report as much as its reporter.
-    notified = exists().where(Notification.report_id == Report.id)
-    judged = exists().where(
-        Feedback.report_id == Report.id, Feedback.account_id.is_not(None)
-    )
-    query = (
-        select(Report)
-        .where(
-            Report.status.in_(CLOSED),
-            Report.updated_at < cutoff,
-            Report.reporter_id.is_not(None) | supporters | notified | judged,
-        )
-        .limit(BATCH)
-        .with_for_update(of=Report)
-    )
     anonymized = 0
     while True:
         async with sessionmaker() as session:
-            reports = list((await session.scalars(query)).all())
+            reports = await repository.reports_tied_to_people(
+                session, statuses=CLOSED, updated_before=cutoff, limit=BATCH
+            )
             for report in reports:
                 await detach_reporter(session, report, now)
-                await session.execute(
-                    update(ReportSupporter)
-                    .where(ReportSupporter.report_id == report.id)
-                    .values(account_id=None)
-                )
-                await session.execute(
-                    delete(Notification).where(Notification.report_id == report.id)
-                )
-                await session.execute(
-                    update(Feedback)
-                    .where(Feedback.report_id == report.id)
-                    .values(account_id=None)
-                )
+                await repository.untie_people(session, report.id)
             await session.commit()
         anonymized += len(reports)
         if len(reports) < BATCH:

@@ -6,19 +6,17 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.accounts.models import Account, Device
+from intake_service.accounts.models import Account
 from intake_service.db import OutboxEvent
 from intake_service.feedback.models import Feedback
 from intake_service.ideas.models import Idea
-from intake_service.idempotency.models import IdempotencyRecord
 from intake_service.notifications.schemas import DeviceRead, NotificationRead
 from intake_service.notifications.service import STREAM_BATCH, newer_than
-from intake_service.reports.models import Report, ReportSupporter
+from intake_service.privacy import repository
+from intake_service.reports.models import Report
 from intake_service.reports.schemas import MyReportRead
-from intake_service.surveys.models import SurveyParticipant
 from intake_service.wakeups import NOTIFICATIONS
 from shared.contracts import Envelope, ReporterErasedV1, without_contact
 from shared.db import utcnow
@@ -31,43 +29,13 @@ logger = logging.getLogger(__name__)
 async def export(session: AsyncSession, account: Account) -> dict[str, Any]:
     """Everything stored about the account, as JSON-ready data (GDPR Art. 15 and 20)."""
     lang = account.lang
-    reports = (
-        await session.scalars(
-            select(Report)
-            .where(Report.reporter_id == account.id)
-            .order_by(Report.created_at)
-        )
-    ).all()
-    supported = (
-        await session.scalars(
-            select(ReportSupporter.report_id).where(
-                ReportSupporter.account_id == account.id
-            )
-        )
-    ).all()
+    reports = await repository.reports_of(session, account.id)
+    supported = await repository.supported_report_ids(session, account.id)
     notifications = await _notifications(session, account)
-    devices = (
-        await session.scalars(select(Device).where(Device.account_id == account.id))
-    ).all()
-    feedback = (
-        await session.scalars(
-            select(Feedback)
-            .where(Feedback.account_id == account.id)
-            .order_by(Feedback.created_at)
-        )
-    ).all()
-    ideas = (
-        await session.scalars(
-            select(Idea).where(Idea.account_id == account.id).order_by(Idea.created_at)
-        )
-    ).all()
-    surveys = (
-        await session.scalars(
-            select(SurveyParticipant.survey_id).where(
-                SurveyParticipant.account_id == account.id
-            )
-        )
-    ).all()
+    devices = await repository.devices_of(session, account.id)
+    feedback = await repository.feedback_of(session, account.id)
+    ideas = await repository.ideas_of(session, account.id)
+    surveys = await repository.answered_survey_ids(session, account.id)
     await session.commit()
     return {
         "exported_at": utcnow().isoformat(),
@@ -145,27 +113,11 @@ async def erase(session: AsyncSession, account: Account) -> int:
     Returns how many reports were detached.
     """
     now = utcnow()
-    reports = list(
-        (
-            await session.scalars(
-                select(Report)
-                .where(Report.reporter_id == account.id)
-                .with_for_update(of=Report)
-            )
-        ).all()
-    )
+    reports = await repository.reports_of_for_update(session, account.id)
     for report in reports:
         await detach_reporter(session, report, now)
-    await session.execute(
-        update(ReportSupporter)
-        .where(ReportSupporter.account_id == account.id)
-        .values(account_id=None)
-    )
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope.startswith(f"{account.id} ")
-        )
-    )
+    await repository.detach_supporter(session, account.id)
+    await repository.delete_idempotency_records_of(session, account.id)
     account_id = account.id
     await session.delete(account)
     # Open notification streams of the account see it gone and end.
@@ -184,13 +136,7 @@ async def detach_reporter(
     CRM is to be erased there too (an event to the adapter, in the caller's transaction),
     and from the copy of the hand-over event kept here."""
     if report.share_contact:
-        handed_over = await session.scalars(
-            select(OutboxEvent).where(
-                OutboxEvent.aggregate_id == report.id,
-                OutboxEvent.event_type == "report.submitted.v1",
-            )
-        )
-        for row in handed_over:
+        for row in await repository.handed_over_events(session, report.id):
             row.payload = without_contact(row.payload)
         add_event(
             session,

@@ -16,12 +16,11 @@ import ipaddress
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.throttling import repository
 from intake_service.throttling.exceptions import TooManyAttempts
-from intake_service.throttling.models import AttemptCounter
-from shared.db import upsert_insert, utcnow
+from shared.db import utcnow
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,7 @@ async def check(session: AsyncSession, *limits: Limit) -> None:
     """Raise `TooManyAttempts` if any limit is used up (counts nothing)."""
     now = utcnow()
     by_key = {item.key: item for item in limits}
-    rows = await session.execute(
-        select(
-            AttemptCounter.key, AttemptCounter.count, AttemptCounter.window_ends_at
-        ).where(AttemptCounter.key.in_(by_key), AttemptCounter.window_ends_at > now)
-    )
+    rows = await repository.live_counters(session, by_key, now)
     waits = [
         _seconds_until(ends_at, now)
         for key, count, ends_at in rows
@@ -82,29 +77,14 @@ async def count(
     """Add `amount` attempts to each limit in the caller's transaction; returns (count,
     window end)."""
     now = utcnow()
-    await session.execute(
-        delete(AttemptCounter).where(AttemptCounter.window_ends_at <= now)
-    )
+    await repository.delete_ended(session, now)
     counters = []
     for item in limits:
-        new = upsert_insert(session, AttemptCounter).values(
-            key=item.key, count=amount, window_ends_at=now + item.window
+        counters.append(
+            await repository.add(
+                session, item.key, amount=amount, window=item.window, now=now
+            )
         )
-        # A window that ended (and was not deleted yet, by a concurrent transaction)
-        # starts again.
-        expired = AttemptCounter.window_ends_at <= now
-        upsert = new.on_conflict_do_update(
-            index_elements=[AttemptCounter.key],
-            set_={
-                "count": case((expired, amount), else_=AttemptCounter.count + amount),
-                "window_ends_at": case(
-                    (expired, new.excluded.window_ends_at),
-                    else_=AttemptCounter.window_ends_at,
-                ),
-            },
-        ).returning(AttemptCounter.count, AttemptCounter.window_ends_at)
-        counted, ends_at = (await session.execute(upsert)).one()
-        counters.append((counted, ends_at))
     return counters
 
 
@@ -125,20 +105,9 @@ async def hit(session: AsyncSession, *limits: Limit, amount: int = 1) -> None:
 
 async def clear(session: AsyncSession, *limits: Limit) -> None:
     """Forget the attempts counted against the limits (in the caller's transaction)."""
-    await session.execute(
-        delete(AttemptCounter).where(
-            AttemptCounter.key.in_([item.key for item in limits])
-        )
-    )
+    await repository.delete_counters(session, [item.key for item in limits])
 
 
 async def forgive(session: AsyncSession, *limits: Limit) -> None:
     """Take back one attempt counted against each limit (one that turned out fine)."""
-    await session.execute(
-        update(AttemptCounter)
-        .where(
-            AttemptCounter.key.in_([item.key for item in limits]),
-            AttemptCounter.count > 0,
-        )
-        .values(count=AttemptCounter.count - 1)
-    )
+    await repository.take_back_one(session, [item.key for item in limits])
