@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake_service.photos.upload import REPORT_PART, ReportForm, read_report_form
+from intake_service.reports.openapi import in_megabytes, setting_default
 from intake_service.reports.schemas import ReportCreate
 from shared.deps import MAX_BODY_BYTES
 from shared.errors import AppError
@@ -71,6 +72,8 @@ def report_request_body() -> dict[str, Any]:
     schema = ReportCreate.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
     example = schema["examples"][0]
+    max_photos = setting_default("photo_max_count")
+    max_mb = in_megabytes(setting_default("photo_max_bytes"))
     return {
         "required": True,
         "content": {
@@ -89,10 +92,10 @@ def report_request_body() -> dict[str, Any]:
                         },
                         "photos": {
                             "type": "array",
-                            "maxItems": 3,
+                            "maxItems": max_photos,
                             "items": {"type": "string", "format": "binary"},
-                            "description": "0 to 3 photos: JPEG, PNG, WebP or HEIC, "
-                            "at most 15 MB each.",
+                            "description": f"0 to {max_photos} photos: JPEG, PNG, WebP "
+                            f"or HEIC, at most {max_mb} MB each.",
                         },
                     },
                 },

@@ -92,8 +92,8 @@ Index("ix_reports_lat_lon", Report.lat, Report.lon)  # map boxes and nearby look
 # By category (lists) and, within it, by latitude (nearby look-ups on SQLite).
 Index("ix_reports_category_code_lat", Report.category_code, Report.lat)
 # Open reports of a category nearest first, on a plane where a degree of longitude is as
-# long as one of latitude (`repository.plane_point`): the duplicates hint reads only the
-# rows it shows. (The category in a GiST index takes the btree_gist extension.)
+# long as one of latitude (`nearby_repository.plane_point`): the duplicates hint reads only
+# the rows it shows. (The category in a GiST index takes the btree_gist extension.)
 Index(
     "ix_reports_open_plane_point",
     Report.category_code,

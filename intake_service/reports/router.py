@@ -30,7 +30,7 @@ from intake_service.photos.exceptions import (
     UnsupportedPhotoType,
 )
 from intake_service.photos.upload import MalformedForm, PhotoFileTooLarge
-from intake_service.reports import service
+from intake_service.reports import openapi, service
 from intake_service.reports.exceptions import (
     InvalidBox,
     InvalidStatus,
@@ -38,6 +38,7 @@ from intake_service.reports.exceptions import (
     ReportNotFound,
     UnknownCategory,
 )
+from intake_service.reports.filing import Submission, submit_report
 from intake_service.reports.form import (
     UnsupportedMediaType,
     parse_report,
@@ -71,25 +72,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     status_code=status.HTTP_201_CREATED,
     response_model=ReportCreated,
     summary="File a report",
-    description="Stores a report of something broken at a position. With a valid bearer token "
-    "the report is named and the resident is notified of every status change once their "
-    "e-mail address is verified (before that, of none); without one it is anonymous. The report is handed to the CRM in the background: it starts as `received` "
-    "and becomes `submitted` once the responsible unit's CRM has the case.\n\n"
-    "**Photos.** Send `multipart/form-data` with a `report` part (the same JSON) and up to 3 "
-    "`photos` files: JPEG, PNG, WebP or HEIC (recognised by their content, not their name), "
-    "each at most 15 MB, 40 MB in all. They are stored upright, scaled to at most 2048 px, "
-    "re-encoded as JPEG and stripped of all metadata (EXIF, GPS, camera). A report without "
-    "`location` takes the first photo's GPS position and says so in `location_source`.\n\n"
-    "**Retries.** Send an `Idempotency-Key` (16-255 of `A-Za-z0-9_-`, e.g. a UUID made when "
-    "the resident pressed *send*) so that retries on a bad network never file twice: a retry "
-    "with the same key and body (photos included) gets the first answer (with "
-    "`Idempotent-Replayed: true`) and creates nothing; the same key with another body is a "
-    "422; while the first is still running, a 409. Keys are kept for 7 days per account (or "
-    "for anonymous reports).\n\n"
-    "**Limits.** Reports are limited per client address (IPv6 per /64) and per account, or "
-    "per device when not signed in and the app sends `X-Device-Id`; photos per client "
-    "address. Over a limit the answer is 429 with `Retry-After` (seconds) and nothing is "
-    "stored.",
+    description=openapi.CREATE_DESCRIPTION,
     responses={
         201: {
             "headers": {"Idempotent-Replayed": {"description": "`true` on a replay."}}
@@ -148,22 +131,27 @@ async def create_report(
                 amount=len(form.photos),
             )
         data = parse_report(form)
-        submitted = await service.submit_report(
-            session,
+        submission = Submission(
             data=data,
-            uploads=form.photos,
-            photos=photos,
             reporter=account,
-            number_prefix=settings.report_number_prefix,
-            area=area,
             lang=lang,
+            uploads=form.photos,
             idempotency_key=idempotency_key,
+        )
+        submitted = await submit_report(
+            session,
+            submission,
+            photos=photos,
+            area=area,
+            number_prefix=settings.report_number_prefix,
         )
     finally:
         await form.close()
     headers = {"Idempotent-Replayed": "true"} if submitted.replayed else {}
     return JSONResponse(
-        submitted.body, status_code=status.HTTP_201_CREATED, headers=headers
+        submitted.report.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED,
+        headers=headers,
     )
 
 
@@ -176,29 +164,7 @@ async def create_report(
     "while new reports arrive). With `Accept: application/geo+json` the page is a GeoJSON "
     "FeatureCollection of points (with `next_cursor` as a member). Never includes reporters.",
     responses={
-        200: {
-            "content": {
-                GEOJSON: {
-                    "example": {
-                        "type": "FeatureCollection",
-                        "features": [
-                            {
-                                "type": "Feature",
-                                "geometry": {
-                                    "type": "Point",
-                                    "coordinates": [17.0326, 51.1097],
-                                },
-                                "properties": {
-                                    "number": "WRO-2026-000042",
-                                    "status": "received",
-                                },
-                            }
-                        ],
-                        "next_cursor": None,
-                    }
-                }
-            }
-        },
+        200: {"content": {GEOJSON: {"example": openapi.GEOJSON_PAGE_EXAMPLE}}},
         **problem_responses(ValidationFailed, InvalidBox, InvalidStatus, InvalidCursor),
     },
 )
@@ -259,9 +225,7 @@ async def list_reports(
 @router.get(
     "/nearby",
     summary="Open reports near a position",
-    description="Before filing: open reports of the same category within the category's "
-    "duplicate radius (250 m unless the category says otherwise) from the last 30 days, "
-    'nearest first, at most 5. The app can offer "me too" instead of a second report.',
+    description=openapi.NEARBY_DESCRIPTION,
     responses=problem_responses(ValidationFailed, UnknownCategory),
 )
 async def nearby_reports(

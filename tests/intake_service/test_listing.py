@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from intake_service.reports.repository import SQLITE_CAP
+from intake_service.reports.nearby_repository import SQLITE_CAP
 from shared.contracts import ReportStatus
 from tests.helpers import POTHOLE
 from tests.signed import status_event

@@ -27,7 +27,7 @@ INDEX = "ix_reports_open_plane_point"
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    # The expression is `intake_service.reports.repository.plane_point`; the statuses are
+    # The expression is `intake_service.reports.nearby_repository.plane_point`; the statuses are
     # the open ones (`ReportStatus.is_closed` is false).
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.execute(

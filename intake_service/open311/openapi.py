@@ -1,0 +1,275 @@
+"""The Open311 routes' OpenAPI texts: descriptions, examples and documented responses.
+
+Each route's long description and its `responses` (the document in XML and JSON, and the
+Open311 `errors` it may answer) are constants here, so that the routes read as code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from intake_service.open311.documents import JSON_TYPE, XML_TYPE
+from intake_service.open311.params import MAX_PAGE_SIZE
+from intake_service.open311.service import MAX_DAYS
+
+_ERROR_EXAMPLE_XML = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<errors><error><code>404</code>'
+    "<description>There is no service request 'WRO-2026-999999'.</description></error>"
+    "</errors>"
+)
+_ERROR_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "integer"},
+            "description": {"type": "string"},
+        },
+    },
+}
+_ERROR_TEXTS = {
+    400: "The request cannot be fulfilled (a parameter is missing or wrong, or the "
+    "address holds a NUL character).",
+    403: "`api_key` missing or wrong.",
+    404: "No such service, request, token or jurisdiction (or format).",
+    500: "Something failed on our side; nothing was half-stored.",
+}
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _ERROR_TEXTS[status],
+        "content": {
+            XML_TYPE.split(";")[0]: {
+                "schema": {"type": "string"},
+                "example": _ERROR_EXAMPLE_XML,
+            },
+            JSON_TYPE.split(";")[0]: {
+                "schema": _ERROR_SCHEMA,
+                "example": [
+                    {
+                        "code": 404,
+                        "description": "There is no service request 'WRO-2026-999999'.",
+                    }
+                ],
+            },
+        },
+    }
+
+
+def documented(
+    example_xml: str, example_json: Any, *errors: int
+) -> dict[int | str, dict[str, Any]]:
+    """The responses of a route: its document in both formats, and its errors."""
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "The document, in the format the suffix names.",
+            "content": {
+                XML_TYPE.split(";")[0]: {
+                    "schema": {"type": "string"},
+                    "example": example_xml,
+                },
+                JSON_TYPE.split(";")[0]: {"example": example_json},
+            },
+        }
+    }
+    # A NUL in the address is a 400 on every operation (`NulGuardMiddleware`).
+    for status in (*errors, 400, 404, 500):
+        responses[status] = _error_response(status)
+    return responses
+
+
+# --- discovery and services ----------------------------------------------------------------
+
+DISCOVERY_RESPONSES = documented(
+    "<discovery><changeset>…</changeset><endpoints><endpoint>…</endpoint></endpoints>"
+    "</discovery>",
+    {"changeset": "2026-12-01T00:00:00Z", "endpoints": []},
+)
+
+SERVICES_DESCRIPTION = (
+    "The active categories as Open311 services, names in the language of "
+    "`locale` or Accept-Language. `metadata` is true where the category has attributes "
+    "(see the service definition)."
+)
+SERVICES_RESPONSES = documented(
+    "<services><service><service_code>pothole</service_code><service_name>Pothole"
+    "</service_name>…</service></services>",
+    [
+        {
+            "service_code": "pothole",
+            "service_name": "Pothole",
+            "description": "Pothole",
+            "metadata": False,
+            "type": "realtime",
+            "keywords": "Roads and street furniture, zdium",
+            "group": "Roads and street furniture",
+        }
+    ],
+)
+
+SERVICE_DEFINITION_RESPONSES = documented(
+    "<service_definition><service_code>street_light_out</service_code><attributes>"
+    "<attribute><variable>true</variable><code>lamp_post_number</code>…</attribute>"
+    "</attributes></service_definition>",
+    {
+        "service_code": "street_light_out",
+        "attributes": [
+            {
+                "variable": True,
+                "code": "lamp_post_number",
+                "datatype": "string",
+                "required": False,
+                "order": 1,
+                "description": "Lamp-post number",
+            }
+        ],
+    },
+)
+
+# --- filing a request ----------------------------------------------------------------------
+
+CREATE_REQUEST_DESCRIPTION = (
+    "Form-encoded (`application/x-www-form-urlencoded`) or `multipart/form-data` "
+    "with photos (any file fields: `media`, `media[]`, `photo1`…), as GeoReport v2 and its "
+    "clients send it: `api_key` (required), `service_code`, `lat` + `long`, `description`, "
+    "`attribute[CODE]` / `attribute[CODE][]`, `media_url` (fetched and checked like an "
+    "upload), and optionally `email`, `first_name`, `last_name` (passed to the city's CRM "
+    "for follow-up, never shown publicly). The request goes through the same checks and "
+    "pipeline as the resident API. Answers the request's id (`realtime`) or a `token` "
+    "(`batch`), and a `service_notice` with the expected resolution time and any similar "
+    "open reports nearby."
+)
+CREATE_REQUEST_RESPONSES = documented(
+    "<service_requests><request><service_request_id>WRO-2026-000042"
+    "</service_request_id><service_notice>Expected to be dealt with by …"
+    "</service_notice></request></service_requests>",
+    [
+        {
+            "service_request_id": "WRO-2026-000042",
+            "service_notice": "Expected to be dealt with by 2026-12-08 10:00 UTC.",
+        }
+    ],
+    400,
+    403,
+)
+CREATE_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    # A report needs a description (GeoReport v2 leaves it out).
+                    "required": ["api_key", "service_code", "description"],
+                    "properties": {
+                        "api_key": {"type": "string"},
+                        "jurisdiction_id": {"type": "string"},
+                        "service_code": {"type": "string"},
+                        "lat": {"type": "number"},
+                        "long": {"type": "number"},
+                        "description": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 2000,
+                        },
+                        "email": {"type": "string"},
+                        "first_name": {"type": "string"},
+                        "last_name": {"type": "string"},
+                        "media_url": {"type": "string"},
+                    },
+                    "additionalProperties": {"type": "string"},
+                },
+                "example": {
+                    "api_key": "mam_op_…",
+                    "service_code": "pothole",
+                    "lat": 51.1097,
+                    "long": 17.0326,
+                    "description": "Deep pothole on the right lane",
+                },
+            },
+            "multipart/form-data": {
+                "schema": {"type": "object", "additionalProperties": True}
+            },
+        },
+    }
+}
+
+# --- reading requests ----------------------------------------------------------------------
+
+_REQUEST_EXAMPLE_JSON = [
+    {
+        "service_request_id": "WRO-2026-000042",
+        "status": "open",
+        "status_notes": "Ekipa w drodze",
+        "service_name": "Pothole",
+        "service_code": "pothole",
+        "description": "Deep pothole on the right lane",
+        "agency_responsible": "Roads and City Maintenance Board",
+        "service_notice": "Expected to be dealt with by 2026-12-08 10:00 UTC.",
+        "requested_datetime": "2026-12-01T10:00:00Z",
+        "updated_datetime": "2026-12-01T11:30:00Z",
+        "expected_datetime": "2026-12-08T10:00:00Z",
+        "lat": 51.1097,
+        "long": 17.0326,
+        "media_url": "https://mam.example/v1/photos/5b0c7a52-4a86-4c1e-9a6e-0d3f3c8f1a10",
+    }
+]
+_REQUEST_EXAMPLE_XML = (
+    "<service_requests><request><service_request_id>WRO-2026-000042"
+    "</service_request_id><status>open</status>…</request></service_requests>"
+)
+
+LIST_REQUESTS_DESCRIPTION = (
+    "Requests newest first. `service_request_id` (a comma list) overrides the "
+    "other filters; otherwise `service_code` (comma list), `start_date` / `end_date` (W3C "
+    "date-times with `Z` or an offset, on `requested_datetime`; at most "
+    f"{MAX_DAYS} days apart, the last {MAX_DAYS} days by default) and `status` (`open`, "
+    "`closed`). Pages: `page` (from 1) and "
+    f"`page_size` (at most {MAX_PAGE_SIZE}). Never the reporter's identity."
+)
+LIST_REQUESTS_RESPONSES = documented(_REQUEST_EXAMPLE_XML, _REQUEST_EXAMPLE_JSON, 400)
+PAGE_SIZE_DESCRIPTION = (
+    f"Requests per page, 1 to {MAX_PAGE_SIZE} ({MAX_PAGE_SIZE} by default)."
+)
+
+READ_REQUEST_RESPONSES = documented(_REQUEST_EXAMPLE_XML, _REQUEST_EXAMPLE_JSON)
+
+TOKEN_DESCRIPTION = (
+    "After a `batch` POST: the token with its `service_request_id` once the "
+    "city's CRM has taken the request (until then the token alone)."
+)
+TOKEN_RESPONSES = documented(
+    "<service_requests><request><service_request_id>WRO-2026-000042"
+    "</service_request_id><token>0b9d5c1e-…</token></request></service_requests>",
+    [
+        {
+            "service_request_id": "WRO-2026-000042",
+            "token": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+        }
+    ],
+)
+
+UPDATES_DESCRIPTION = (
+    "Every status change in the window (`start_date` / `end_date`, W3C; the "
+    "last 24 hours by default), oldest first, as `request_update`s: `update_id`, "
+    "`service_request_id`, `status` (`open`, `in_progress`, `fixed`, `closed`, `reopen`), "
+    "`updated_datetime`, `description` (the unit's note) and `external_status_code` (our "
+    "status). Clients follow requests by reading it periodically."
+)
+UPDATES_RESPONSES = documented(
+    "<service_request_updates><request_update><update_id>17</update_id>…"
+    "</request_update></service_request_updates>",
+    [
+        {
+            "update_id": "17",
+            "service_request_id": "WRO-2026-000042",
+            "status": "in_progress",
+            "updated_datetime": "2026-12-01T11:30:00Z",
+            "description": "Ekipa w drodze",
+            "external_status_code": "in_progress",
+            "media_url": "",
+        }
+    ],
+    400,
+)
