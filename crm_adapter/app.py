@@ -22,12 +22,11 @@ from crm_adapter.replay import router as inbox_router
 from crm_adapter.routing.router import router as routing_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
-from shared.deps import MAX_BODY_BYTES, health_router
+from shared.deps import health_router
 from shared.errors import (
-    BodyLimitMiddleware,
-    NulGuardMiddleware,
     install_error_handlers,
 )
+from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
 from shared.openapi import document_errors
 from shared.runtime import Runtime, open_runtime
 from shared.signing import Verifier

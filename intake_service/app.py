@@ -38,13 +38,12 @@ from intake_service.surveys.router import operator_router as operator_surveys_ro
 from intake_service.surveys.router import router as surveys_router
 from intake_service.write_limits import FloodGuard, Refusals
 from shared import memory
-from shared.deps import MAX_BODY_BYTES, health_router
+from shared.deps import health_router
 from shared.errors import (
-    BodyLimitMiddleware,
-    NulGuardMiddleware,
     error_forms,
     install_error_handlers,
 )
+from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
 from shared.looplag import startup_objects_frozen
 from shared.openapi import document_errors
 from shared.runtime import open_runtime

@@ -18,8 +18,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
-MAX_BODY_BYTES = 1024 * 1024
-"""Largest request body a JSON endpoint reads; bigger ones get 413 before they fill memory."""
 
 health_router = APIRouter(tags=["operations"])
 

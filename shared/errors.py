@@ -17,10 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import database_unavailable
 from shared.i18n import N_, negotiate, translate
@@ -118,7 +116,6 @@ _HTTP_TITLES: Mapping[int, str] = {
     404: N_("Not found"),
     405: N_("Method not allowed"),
     408: N_("Request body too slow"),
-    413: N_("Request body too large"),
     500: N_("Internal server error"),
     503: N_("Too many uploads at once"),
 }
@@ -133,10 +130,6 @@ _HTTP_PROBLEMS: Mapping[int, tuple[str, str]] = {
         N_(
             "The request body came too slowly and was not read to the end. Send it again."
         ),
-    ),
-    413: (
-        "body-too-large",
-        N_("The request body is larger than this address accepts."),
     ),
     500: (
         "internal-error",
@@ -187,7 +180,7 @@ def error_forms(app: FastAPI) -> dict[str, ProblemRenderer]:
     return forms
 
 
-def _respond(
+def respond(
     request: Request,
     status: int,
     body: dict[str, Any],
@@ -243,7 +236,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
-        return _respond(
+        return respond(
             request,
             exc.status_code,
             exc.body(request_language(request)),
@@ -255,7 +248,7 @@ def install_error_handlers(app: FastAPI) -> None:
         lang = request_language(request)
         body = ValidationFailed().body(lang)
         body["errors"] = _field_errors(exc, lang)
-        return _respond(request, 422, body)
+        return respond(request, 422, body)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -265,7 +258,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
-        return _respond(request, exc.status_code, body, headers)
+        return respond(request, exc.status_code, body, headers)
 
     async def on_database_error(request: Request, exc: Exception) -> Response:
         # Answered here rather than by the last-resort handler, which raises the error
@@ -290,7 +283,7 @@ def install_error_handlers(app: FastAPI) -> None:
             },
         )
         body = http_problem(500, request_language(request))
-        return _respond(request, 500, body)
+        return respond(request, 500, body)
 
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
@@ -360,79 +353,3 @@ def problem_responses(
             "value": example,
         }
     return responses
-
-
-class BodyLimitMiddleware:
-    """413 problem+json for a request body over `max_bytes`, before it fills memory.
-
-    A declared Content-Length over the limit is refused unread; a body that grows past it
-    while streaming stops there. `overrides` sets other limits for (method, path) pairs,
-    e.g. an upload endpoint.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        max_bytes: int,
-        overrides: Mapping[tuple[str, str], int] | None = None,
-    ) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.overrides = dict(overrides or {})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        max_bytes = self.overrides.get(
-            (scope["method"], scope["path"].rstrip("/") or "/"), self.max_bytes
-        )
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            request = Request(scope)
-            body = http_problem(413, request_language(request))
-            await _respond(request, 413, body)(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    raise StarletteHTTPException(413)
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
-class NulInAddress(AppError):
-    status_code = 400
-    code = "nul-in-address"
-    title = N_("Invalid character in the address")
-    detail = N_(
-        "The address or its query holds a NUL character, which nothing here takes."
-    )
-
-
-class NulGuardMiddleware:
-    """400 problem+json for a path or query holding a NUL character (`%00`).
-
-    No parameter of either service takes one, and PostgreSQL refuses it in text: caught
-    here, it never reaches a query as a 500.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
-        ):
-            request = Request(scope)
-            error = NulInAddress()
-            body = error.body(request_language(request))
-            await _respond(request, error.status_code, body)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)

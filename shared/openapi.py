@@ -19,9 +19,9 @@ from shared.errors import (
     PROBLEM_JSON,
     TYPE_PREFIX,
     DatabaseUnavailable,
-    NulInAddress,
     problem_responses,
 )
+from shared.guards import NulInAddress
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
     400: {

@@ -11,10 +11,9 @@ from pydantic import ValidationError
 
 from shared.contracts import Envelope
 from shared.errors import AppError, BadSignature
+from shared.guards import MAX_SIGNED_BODY_BYTES, read_body
 from shared.i18n import N_
 from shared.signing import SignatureError, Verifier, has_signature_headers
-
-MAX_BODY = 64 * 1024
 
 
 class MissingSignature(AppError):
@@ -22,12 +21,6 @@ class MissingSignature(AppError):
     code = "missing-signature"
     title = N_("Signature headers missing")
     detail = N_("Required headers: webhook-id, webhook-timestamp, webhook-signature.")
-
-
-class BodyTooLarge(AppError):
-    status_code = 413
-    code = "body-too-large"
-    title = N_("Request body too large")
 
 
 @dataclass(frozen=True)
@@ -46,11 +39,7 @@ def signed_message(verifier: str) -> Callable[[Request], Awaitable[SignedMessage
     async def dependency(request: Request) -> SignedMessage:
         if not has_signature_headers(request.headers):
             raise MissingSignature()
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_BODY:
-                raise BodyTooLarge()
+        body = await read_body(request, MAX_SIGNED_BODY_BYTES)
         try:
             checker: Verifier = getattr(request.app.state, verifier)
             message_id = checker.verify(bytes(body), request.headers)

@@ -12,8 +12,8 @@ from crm_adapter.intake_events import service
 from shared.contracts import Envelope, GeoPoint, ReportSubmittedV1
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
+from shared.guards import BodyTooLarge
 from shared.webhooks import (
-    BodyTooLarge,
     InvalidEvent,
     MissingSignature,
     SignedMessage,

@@ -12,8 +12,8 @@ from crm_adapter.statuses import receive
 from crm_adapter.statuses.receive import InvalidWebhook
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
+from shared.guards import BodyTooLarge
 from shared.webhooks import (
-    BodyTooLarge,
     MissingSignature,
     SignedMessage,
     signed_message,

@@ -7,13 +7,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake_service.photos.upload import REPORT_PART, ReportForm, read_report_form
 from intake_service.reports.openapi import in_megabytes, setting_default
 from intake_service.reports.schemas import ReportCreate
-from shared.deps import MAX_BODY_BYTES
 from shared.errors import AppError
+from shared.guards import MAX_BODY_BYTES, read_body
 from shared.i18n import N_
 
 
@@ -41,18 +40,8 @@ async def read_report_request(
         )
     # A client that sends JSON without saying so is served as before.
     if media_type in ("", "application/json") or media_type.endswith("+json"):
-        return ReportForm(report=await _read_json(request))
+        return ReportForm(report=await read_body(request, MAX_BODY_BYTES))
     raise UnsupportedMediaType()
-
-
-async def _read_json(request: Request) -> bytes:
-    """The body, refused with 413 as soon as it grows past a JSON body's limit."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise StarletteHTTPException(413)
-    return bytes(body)
 
 
 def parse_report(form: ReportForm) -> ReportCreate:

@@ -15,9 +15,9 @@ from intake_service.status import service
 from shared.contracts import Envelope, ReportStatus, ReportStatusChangedV1
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
+from shared.guards import BodyTooLarge
 from shared.inbox_api import inbox_router
 from shared.webhooks import (
-    BodyTooLarge,
     InvalidEvent,
     MissingSignature,
     SignedMessage,
