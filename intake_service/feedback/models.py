@@ -10,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     SmallInteger,
-    String,
     Text,
     UniqueConstraint,
     Uuid,
@@ -19,6 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake_service.db import Base
+from shared.contracts import ReportStatus
+from shared.db import StrEnumText
 
 
 class Feedback(Base):
@@ -34,7 +35,7 @@ class Feedback(Base):
     )
     # Which closing it answers (`Report.closed_sequence` then): one answer per closing.
     closing_sequence: Mapped[int] = mapped_column(BigInteger)
-    closed_status: Mapped[str] = mapped_column(String(20))
+    closed_status: Mapped[ReportStatus] = mapped_column(StrEnumText(ReportStatus, 20))
     # The unit and category as they were at the closing, for the per-unit figures.
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))

@@ -89,7 +89,7 @@ class FeedbackRead(BaseModel):
             fixed=feedback.fixed,
             rating=feedback.rating,
             comment=feedback.comment,
-            closed_status=ReportStatus(feedback.closed_status),
+            closed_status=feedback.closed_status,
             reopened=feedback.reopened,
             created_at=feedback.created_at,
             updated_at=feedback.updated_at,

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from intake_service.accounts.models import Device
 from intake_service.db import Base
 from intake_service.reports.models import Report
+from shared.contracts import ReportStatus
+from shared.db import StrEnumText
 
 
 class NotificationKind(StrEnum):
@@ -41,15 +43,15 @@ class Notification(Base):
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE")
     )
-    kind: Mapped[str] = mapped_column(
-        String(30),
+    kind: Mapped[NotificationKind] = mapped_column(
+        StrEnumText(NotificationKind, 30),
         default=NotificationKind.STATUS_CHANGED,
         server_default="status_changed",
     )
     # The report's status sequence it tells about: one notification per change, kind and
     # account, however often the change is delivered.
     sequence: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[ReportStatus] = mapped_column(StrEnumText(ReportStatus, 20))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
@@ -100,7 +102,9 @@ class NotificationDelivery(Base):
     device_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("devices.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        StrEnumText(DeliveryStatus, 16), default=DeliveryStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     lease_until: Mapped[dt.datetime | None]

@@ -45,10 +45,10 @@ class NotificationRead(BaseModel):
         report = notification.report
         return cls(
             id=notification.id,
-            kind=NotificationKind(notification.kind),
+            kind=notification.kind,
             report_id=notification.report_id,
             report_number=report.number,
-            status=ReportStatus(notification.status),
+            status=notification.status,
             title=notification_title(report, lang),
             text=notification_text(notification, report, lang),
             created_at=notification.created_at,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from intake_service.notifications.models import Notification, NotificationKind
 from intake_service.reports.models import Report
 from intake_service.reports.status_names import status_name
-from shared.contracts import ReportStatus
 from shared.i18n import N_, pick, translate
 
 STATUS_CHANGED = N_("Your report {number} ({category}) is now {status}.")
@@ -32,7 +31,7 @@ def notification_text(notification: Notification, report: Report, lang: str) -> 
         lang,
         number=report.number,
         category=category,
-        status=status_name(ReportStatus(notification.status), lang),
+        status=status_name(notification.status, lang),
     )
     if notification.note:
         text += " " + translate(UNIT_NOTE, lang, note=notification.note)

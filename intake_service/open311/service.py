@@ -49,9 +49,9 @@ MAX_DAYS = 90
 """The longest `start_date`..`end_date` range of GET requests, and the default one."""
 
 
-def core_status(status: str) -> str:
+def core_status(status: ReportStatus) -> str:
     """`open` or `closed`: the only statuses of core GeoReport v2."""
-    return "closed" if ReportStatus(status).is_closed else "open"
+    return "closed" if status.is_closed else "open"
 
 
 def service(category: Category, lang: str, service_type: str) -> dict[str, Any]:
@@ -276,7 +276,7 @@ async def find_updates(
 
 
 def update_record(change: ReportStatusChange, report: Report) -> dict[str, Any]:
-    status = ReportStatus(change.status)
+    status = change.status
     return {
         "update_id": str(change.id),
         "service_request_id": report.number,

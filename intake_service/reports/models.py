@@ -27,6 +27,8 @@ from intake_service.accounts.models import Account
 from intake_service.categories.models import Category, Unit
 from intake_service.db import Base
 from intake_service.photos.models import Photo
+from shared.contracts import ReportStatus
+from shared.db import StrEnumText
 
 
 class Report(Base):
@@ -45,7 +47,9 @@ class Report(Base):
     reporter_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[ReportStatus] = mapped_column(
+        StrEnumText(ReportStatus, 20), index=True
+    )
     # The sequence of the last status change applied (0: none yet); older changes are ignored.
     status_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
     # The sequence of the change that closed the report (resolved or rejected), null while it
@@ -112,7 +116,7 @@ class ReportStatusChange(Base):
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[ReportStatus] = mapped_column(StrEnumText(ReportStatus, 20))
     sequence: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[dt.datetime]
@@ -132,7 +136,7 @@ class Nearby:
 
     id: uuid.UUID
     number: str
-    status: str
+    status: ReportStatus
     created_at: dt.datetime
     description: str
     distance_m: float
@@ -165,7 +169,7 @@ class Listed:
     location_source: str
     description: str
     attributes: dict[str, Any]
-    status: str
+    status: ReportStatus
     created_at: dt.datetime
     updated_at: dt.datetime
     expected_resolution_at: dt.datetime

@@ -144,7 +144,7 @@ class StatusChangeRead(BaseModel):
 
     @classmethod
     def of(cls, change: ReportStatusChange, lang: str, *, reporter: bool) -> Self:
-        status = ReportStatus(change.status)
+        status = change.status
         return cls(
             status=status,
             status_name=status_name(status, lang),
@@ -207,7 +207,7 @@ class ReportSummary(BaseModel):
 
     @classmethod
     def fields_of(cls, report: Report | Listed, lang: str) -> dict[str, Any]:
-        status = ReportStatus(report.status)
+        status = report.status
         return {
             "id": report.id,
             "number": report.number,
@@ -281,7 +281,7 @@ class NearbyReport(BaseModel):
         return cls(
             id=near.id,
             number=near.number,
-            status=ReportStatus(near.status),
+            status=near.status,
             distance_m=round(near.distance_m),
             created_at=near.created_at,
             description=near.description,

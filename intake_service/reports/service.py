@@ -164,7 +164,7 @@ async def support_report(
     report = await repository.get(session, report_id, for_update=True)
     if report is None:
         raise ReportNotFound()
-    if ReportStatus(report.status).is_closed:
+    if report.status.is_closed:
         raise ReportClosed()
     if account is not None and account.id == report.reporter_id:
         return report, False  # the reporter's own report counts them already

@@ -148,7 +148,7 @@ def _record_superseded(report: Report, change: ReportStatusChangedV1) -> None:
 def _take_status(report: Report, change: ReportStatusChangedV1) -> bool:
     """The report takes the change's status, closing or opening with it; whether the
     change is news (a new status or a note)."""
-    previous = ReportStatus(report.status)
+    previous = report.status
     news = change.status != previous or bool(change.note)
     report.status = change.status
     if change.status.is_closed:
