@@ -343,6 +343,9 @@ class FailsOnce(httpx.AsyncBaseTransport):
             raise AttributeError("'NoneType' object has no attribute 'getpeername'")
         return await self.network.handle_async_request(request)
 
+    async def aclose(self) -> None:
+        await self.network.aclose()
+
 
 async def test_a_webhook_is_sent_again_whatever_failed_the_first_time(receiver):
     hooks, hook_url = receiver
