@@ -8,18 +8,16 @@ Without one only the SQLite variants are collected (the header says so), unless
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Table, delete, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import crm_adapter.models
 import intake_service.models
@@ -48,6 +46,7 @@ from tests.databases import (
     postgres_required,
 )
 from tests.helpers import MONDAY_MORNING, OPEN311_KEYS, OPERATOR_KEYS, serve
+from tests.reset import reset
 
 assert intake_service.models
 assert crm_adapter.models
@@ -151,55 +150,6 @@ def databases(backend: str, migrated_databases: PerBackend[Databases]) -> Databa
     return migrated_databases(backend)
 
 
-# What `seed` wrote into each database, by URL: seeded once per session, restored after.
-_SEEDED: dict[str, list[tuple[Table, list[dict[str, Any]]]]] = {}
-
-
-async def _rows(connection: AsyncConnection, table: Table) -> list[dict[str, Any]]:
-    return [dict(row) for row in (await connection.execute(select(table))).mappings()]
-
-
-async def _reset(
-    url: str,
-    base: type[IntakeBase] | type[AdapterBase],
-    keep: set[str],
-    seed: Callable[[AsyncSession], Awaitable[object]] | None = None,
-) -> None:
-    """Empty every table but `keep`, then put back what `seed` wrote.
-
-    `seed` runs the first time (in a transaction of its own); its rows are read back and
-    inserted again at later resets, in one statement per table instead of its many.
-    """
-    tables = [table for table in base.metadata.sorted_tables if table.name not in keep]
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            for table in reversed(tables):
-                await connection.execute(delete(table))
-            if connection.dialect.name == "postgresql":
-                # Report numbers start again at 1, as on a new database.
-                for sequence in await connection.scalars(
-                    text(
-                        "SELECT sequence_name FROM information_schema.sequences "
-                        "WHERE sequence_name LIKE 'report_number_%'"
-                    )
-                ):
-                    await connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
-            for table, rows in _SEEDED.get(url, []):
-                await connection.execute(insert(table), rows)
-        if seed is not None and url not in _SEEDED:
-            async with make_sessionmaker(engine)() as session:
-                await seed(session)
-            async with engine.connect() as connection:
-                _SEEDED[url] = [
-                    (table, rows)
-                    for table in tables
-                    if (rows := await _rows(connection, table))
-                ]
-    finally:
-        await engine.dispose()
-
-
 # Seeded reference data that tests read but never change.
 INTAKE_REFERENCE = {"units", "category_groups", "categories"}
 # The adapter's routing table and status mappings change in tests (new versions, operators'
@@ -215,7 +165,7 @@ async def _seed_adapter(session: AsyncSession) -> None:
 @pytest.fixture
 async def clean_intake(databases: Databases) -> Databases:
     """The session's intake database, emptied of everything but its reference data."""
-    await _reset(databases.intake, IntakeBase, INTAKE_REFERENCE)
+    await reset(databases.intake, IntakeBase.metadata, INTAKE_REFERENCE)
     return databases
 
 
@@ -223,7 +173,9 @@ async def clean_intake(databases: Databases) -> Databases:
 async def clean_adapter(databases: Databases) -> Databases:
     """The session's adapter database, emptied and seeded with the default routing and
     status mappings."""
-    await _reset(databases.adapter, AdapterBase, ADAPTER_REFERENCE, _seed_adapter)
+    await reset(
+        databases.adapter, AdapterBase.metadata, ADAPTER_REFERENCE, _seed_adapter
+    )
     return databases
 
 
