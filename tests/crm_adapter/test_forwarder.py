@@ -220,7 +220,9 @@ class TestFailures:
     ):
         report_id = await created_case(adapter, sessionmaker, crm_simulator_app)
         await send(adapter, reopen_event(report_id))
-        await forwarder(sessionmaker, NeverAnswers(), lease=0.3, timeout=0.5).run_once()
+        # Renewed at 0.8 s and 1.6 s, a renewal missing for 1.6 s gives the claim up (a
+        # loaded machine renews in time): the attempt runs to its 2 s limit.
+        await forwarder(sessionmaker, NeverAnswers(), lease=2.4, timeout=2.0).run_once()
         [action] = await actions(sessionmaker)
         assert (action.state, action.last_error) == ("pending", "attempt timed out")
 
@@ -233,12 +235,14 @@ class TestShortLease:
         await send(adapter, reopen_event(report_id))
         crm = httpx.ASGITransport(app=crm_simulator_app)
         held = Held(crm)
-        lease = 1.0
+        # Renewed every 2 s and given up after 4 s without one: a loaded machine keeps it.
+        lease = 6.0
         forwarding = asyncio.create_task(
             forwarder(sessionmaker, held, lease=lease).run_once()
         )
         await asyncio.wait_for(held.entered.wait(), 10)
         [claimed] = await actions(sessionmaker)
+        clock.advance(dt.timedelta(seconds=2 * lease))  # the first lease is long over
 
         async def renewed_past_its_first_lease() -> bool:
             [action] = await actions(sessionmaker)

@@ -247,17 +247,19 @@ class TestShortLease:
         )
 
     async def test_a_case_under_way_is_not_taken_over_while_its_lease_is_renewed(
-        self, adapter, crm_simulator, crm_simulator_app, sessionmaker
+        self, adapter, crm_simulator, crm_simulator_app, sessionmaker, clock
     ):
         report_id = await open_case(adapter)
         crm = httpx.ASGITransport(app=crm_simulator_app)
         held = Held(crm)
-        lease = 1.0
+        # Renewed every 2 s and given up after 4 s without one: a loaded machine keeps it.
+        lease = 6.0
         pushing = asyncio.create_task(
             pusher(sessionmaker, held, lease=lease).run_once()
         )
         await asyncio.wait_for(held.entered.wait(), 10)
         claimed_until = (await the_case(sessionmaker, report_id)).next_attempt_at
+        clock.advance(dt.timedelta(seconds=2 * lease))  # the first lease is long over
 
         async def renewed_past_its_first_lease() -> bool:
             case = await the_case(sessionmaker, report_id)
