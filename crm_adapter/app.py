@@ -28,6 +28,7 @@ from shared.errors import (
 )
 from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
 from shared.openapi import document_errors
+from shared.routes import add_routes
 from shared.runtime import Runtime, open_runtime
 from shared.signing import Verifier
 from shared.slow_clients import add_slow_client_limits
@@ -78,16 +79,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(NulGuardMiddleware)
     add_slow_client_limits(app, settings)
-    app.include_router(health_router)
-    app.include_router(intake_events_router)
-    app.include_router(webhooks_router)
-    app.include_router(operators_router)
-    app.include_router(inbox_router)
-    app.include_router(deliveries_router)
-    app.include_router(delivery_operations_router)
-    app.include_router(routing_router)
-    app.include_router(statuses_router)
-    app.include_router(monitoring_router)
-    app.include_router(metrics_router)
+    add_routes(
+        app,
+        health_router,
+        intake_events_router,
+        webhooks_router,
+        operators_router,
+        inbox_router,
+        deliveries_router,
+        delivery_operations_router,
+        routing_router,
+        statuses_router,
+        monitoring_router,
+        metrics_router,
+    )
 
     return app

@@ -46,6 +46,7 @@ from shared.errors import (
 from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
 from shared.looplag import startup_objects_frozen
 from shared.openapi import document_errors
+from shared.routes import add_routes
 from shared.runtime import open_runtime
 from shared.signing import Verifier
 from shared.slow_clients import add_slow_client_limits
@@ -147,9 +148,10 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 def _include_routers(app: FastAPI) -> None:
     """Health and metrics first, then the API's routers in the order the document lists them."""
-    app.include_router(health_router)
-    app.include_router(metrics_router)
-    for router in (
+    add_routes(
+        app,
+        health_router,
+        metrics_router,
         categories_router,
         accounts_router,
         account_me_router,
@@ -169,5 +171,4 @@ def _include_routers(app: FastAPI) -> None:
         operator_ideas_router,
         operator_feedback_router,
         open311_router,
-    ):
-        app.include_router(router)
+    )

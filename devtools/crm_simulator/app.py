@@ -24,6 +24,7 @@ from devtools.crm_simulator.faults import FaultMiddleware
 from devtools.crm_simulator.models import CaseStatus
 from devtools.crm_simulator.state import Simulator
 from shared.errors import allowed_methods
+from shared.routes import add_routes
 from shared.runtime import tls_context
 
 __all__ = ["CaseStatus", "create_app"]
@@ -70,7 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.simulator = sim
     app.add_middleware(FaultMiddleware, state=sim.faults)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.include_router(rest.cases)
-    app.include_router(open311.router)
-    app.include_router(rest.control)
+    add_routes(app, rest.cases, open311.router, rest.control)
     return app
