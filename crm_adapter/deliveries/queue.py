@@ -7,54 +7,15 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import (
     ColumnElement,
-    String,
     and_,
-    case,
     func,
-    literal,
     select,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.deliveries.models import DeliveryAttempt, Outcome
-
-_creations = select(
-    Case.id.label("id"),
-    literal("create", String(20)).label("kind"),
-    Case.id.label("case_id"),
-    Case.report_id.label("report_id"),
-    Case.connector.label("connector"),
-    case(
-        (Case.state == CaseState.CREATED, literal("done", String(20))), else_=Case.state
-    ).label("state"),
-    Case.attempts.label("attempts"),
-    Case.last_error.label("last_error"),
-    Case.next_attempt_at.label("next_attempt_at"),
-    Case.created_at.label("created_at"),
-    Case.updated_at.label("updated_at"),
-    literal(0).label("seq"),
-).where(Case.state != CaseState.UNROUTABLE)
-
-_actions = select(
-    CaseAction.id,
-    CaseAction.kind,
-    CaseAction.case_id,
-    Case.report_id,
-    Case.connector,
-    CaseAction.state,
-    CaseAction.attempts,
-    CaseAction.last_error,
-    CaseAction.next_attempt_at,
-    CaseAction.created_at,
-    CaseAction.updated_at,
-    CaseAction.seq,
-).join(Case, Case.id == CaseAction.case_id)
-
-DELIVERIES = union_all(_creations, _actions).subquery("deliveries")
-"""Every delivery, with the columns of `DeliveryRead` (and `seq`, ordering a case's)."""
 
 
 def waiting_out_a_retry(
