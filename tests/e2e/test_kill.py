@@ -57,6 +57,9 @@ FAULTS = {
     ]
 }
 
+RETRYING = 120.0
+"""How long a phone keeps sending one report while processes are killed and restarted."""
+
 
 @dataclass
 class Server:
@@ -164,24 +167,27 @@ class Phones:
         lost answer, a conflict (the first try still running) or a service that is
         unavailable."""
         await self._start()
-        while True:
+
+        async def answered() -> httpx.Response | None:
             answer = await self._send(intake, filing)
             if answer is None or answer.status_code in (409, 503):
-                await asyncio.sleep(0.05)  # the phone's own back-off
-                continue
-            assert answer.status_code == 201, answer.text
-            filing.report_id = answer.json()["id"]
-            break
+                return None  # the phone tries again
+            return answer
+
+        answer = await eventually(answered, within=RETRYING, what="the report accepted")
+        assert answer.status_code == 201, answer.text
+        filing.report_id = answer.json()["id"]
         await self._saw("accepted", accepted=True)
 
     async def send_again(self, intake: httpx.AsyncClient, filing: Filing) -> None:
         """The same report once more after its answer came (a double tap): the same
         report, replayed, nothing new."""
-        while True:
+
+        async def answered() -> httpx.Response | None:
             again = await self._send(intake, filing)
-            if again is not None and again.status_code != 503:
-                break
-            await asyncio.sleep(0.05)
+            return None if again is None or again.status_code == 503 else again
+
+        again = await eventually(answered, within=RETRYING, what="the repeat answered")
         assert again.status_code == 201, again.text
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert again.json()["id"] == filing.report_id

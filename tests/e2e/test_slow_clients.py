@@ -136,18 +136,19 @@ async def test_a_body_that_trickles_under_the_least_rate_is_a_408(slow_intake: s
     )
     await writer.drain()
 
-    async def trickle() -> None:
-        # A byte every half second: never idle for long, far below 1000 bytes a second.
-        while True:
+    answering = asyncio.create_task(answer(reader))
+    try:
+        # A byte whenever half a second passes without the answer: never idle for long,
+        # far below 1000 bytes a second; the body's deadline ends it well within a minute.
+        for _ in range(120):
+            done, _ = await asyncio.wait({answering}, timeout=0.5)
+            if done:
+                break
             writer.write(b" ")
             await writer.drain()
-            await asyncio.sleep(0.5)
-
-    dripping = asyncio.create_task(trickle())
-    try:
-        status, _, problem = await answer(reader)
+        status, _, problem = await asyncio.wait_for(answering, timeout=5)
     finally:
-        dripping.cancel()
+        answering.cancel()
         await hang_up(writer)
     assert status == 408
     assert problem["type"] == "urn:mam:problem:body-too-slow"
