@@ -16,10 +16,8 @@ from crm_adapter.deliveries.forwarder import ActionForwarder
 from crm_adapter.deliveries.pusher import CasePusher
 from crm_adapter.statuses.polling import Poller
 from crm_adapter.webhooks.retention import PURGE_INTERVAL_SECONDS, InboxPurge
-from shared.outbox import RELAY
-from shared.relay import OutboxRelay
+from shared.relay import start_relay
 from shared.runtime import Runtime, StartLoops
-from shared.signing import Signer
 
 POLL_RETRY_SECONDS = 300.0
 """The longest a poller waits before it looks again: a failed daily sweep is retried after
@@ -41,7 +39,14 @@ def start_loops(
 ) -> None:
     """Start the loops in `runtime`, calling the CRMs through `crm` (the process's connectors)."""
     _start_deliveries(runtime, settings, crm)
-    _start_relay(runtime, settings)
+    start_relay(
+        runtime,
+        settings,
+        name="adapter.outbox",
+        model=OutboxEvent,
+        url=settings.intake_url.rstrip("/") + "/internal/events",
+        secret=settings.intake_secret.get_secret_value(),
+    )
     purge = InboxPurge(
         sessionmaker=runtime.sessionmaker,
         keep=dt.timedelta(days=settings.inbox_retention_days),
@@ -79,29 +84,6 @@ def _start_deliveries(
             interval=settings.poll_seconds,
             batch=loop.batch_size,
         )
-
-
-def _start_relay(runtime: Runtime, settings: Settings) -> None:
-    """The outbox relay of the status changes to intake."""
-    relay = OutboxRelay(
-        sessionmaker=runtime.sessionmaker,
-        model=OutboxEvent,
-        client=runtime.client,
-        url=settings.intake_url.rstrip("/") + "/internal/events",
-        signer=Signer(settings.intake_secret.get_secret_value()),
-        backoff=settings.backoff(),
-        lease=dt.timedelta(seconds=settings.relay_lease_seconds),
-        attempt_timeout=settings.relay_timeout_seconds,
-        probe_every=dt.timedelta(seconds=settings.relay_probe_seconds),
-        wakeup=runtime.wakeups.event(RELAY),
-    )
-    runtime.loops.start(
-        "adapter.outbox",
-        relay.run_once,
-        wakeup=runtime.wakeups.event(RELAY),
-        interval=settings.poll_seconds,
-        batch=relay.batch_size,
-    )
 
 
 def _start_pollers(

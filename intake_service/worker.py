@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import httpx
 
 from intake_service.config import Settings
@@ -18,10 +16,8 @@ from intake_service.notifications.channels import (
 from intake_service.notifications.delivery import DeliveryLoop
 from intake_service.notifications.models import Platform
 from intake_service.notifications.service import DELIVERIES
-from shared.outbox import RELAY
-from shared.relay import OutboxRelay
+from shared.relay import start_relay
 from shared.runtime import HTTP_TIMEOUT, Runtime, StartLoops, tls_context
-from shared.signing import Signer
 
 
 def push_senders(
@@ -57,24 +53,13 @@ def push_senders(
 
 def loops(settings: Settings) -> StartLoops:
     def start(runtime: Runtime) -> None:
-        relay = OutboxRelay(
-            sessionmaker=runtime.sessionmaker,
+        start_relay(
+            runtime,
+            settings,
+            name="intake.outbox",
             model=OutboxEvent,
-            client=runtime.client,
             url=settings.adapter_url.rstrip("/") + "/internal/events",
-            signer=Signer(settings.adapter_secret.get_secret_value()),
-            backoff=settings.backoff(),
-            lease=dt.timedelta(seconds=settings.relay_lease_seconds),
-            attempt_timeout=settings.relay_timeout_seconds,
-            probe_every=dt.timedelta(seconds=settings.relay_probe_seconds),
-            wakeup=runtime.wakeups.event(RELAY),
-        )
-        runtime.loops.start(
-            "intake.outbox",
-            relay.run_once,
-            wakeup=runtime.wakeups.event(RELAY),
-            interval=settings.poll_seconds,
-            batch=relay.batch_size,
+            secret=settings.adapter_secret.get_secret_value(),
         )
         # APNs speaks HTTP/2 only.
         http2 = httpx.AsyncClient(

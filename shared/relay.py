@@ -31,6 +31,8 @@ from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.outbox import DEAD, IN_FLIGHT, PENDING, RELAY, SENT, OutboxMixin
 from shared.retry import Backoff, LeaseLost, parse_retry_after, under_lease
+from shared.runtime import Runtime
+from shared.settings import ServiceSettings
 from shared.signing import Signer
 from shared.wakeup import wake_after_commit
 
@@ -362,3 +364,35 @@ class OutboxRelay:
         if result.rowcount == 0:  # type: ignore[attr-defined]
             # Our lease expired and another relay took the row over; it decides now.
             logger.warning("outbox.lease_lost", extra={"event_id": str(row.id)})
+
+
+def start_relay(
+    runtime: Runtime,
+    settings: ServiceSettings,
+    *,
+    name: str,
+    model: type[OutboxMixin],
+    url: str,
+    secret: str,
+) -> None:
+    """Start the loop `name` in `runtime`, relaying `model`'s rows signed with `secret` to
+    the other service's `url`, woken by `RELAY`."""
+    relay = OutboxRelay(
+        sessionmaker=runtime.sessionmaker,
+        model=model,
+        client=runtime.client,
+        url=url,
+        signer=Signer(secret),
+        backoff=settings.backoff(),
+        lease=dt.timedelta(seconds=settings.relay_lease_seconds),
+        attempt_timeout=settings.relay_timeout_seconds,
+        probe_every=dt.timedelta(seconds=settings.relay_probe_seconds),
+        wakeup=runtime.wakeups.event(RELAY),
+    )
+    runtime.loops.start(
+        name,
+        relay.run_once,
+        wakeup=runtime.wakeups.event(RELAY),
+        interval=settings.poll_seconds,
+        batch=relay.batch_size,
+    )

@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import (
     ColumnElement,
+    Exists,
     and_,
     func,
     select,
@@ -16,6 +17,21 @@ from sqlalchemy.orm import aliased
 
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.deliveries.models import DeliveryAttempt, Outcome
+
+
+def earlier_action_not_done() -> Exists:
+    """Whether an earlier action of the same case is not done: an action waits for it
+    (a case's actions reach the CRM one after the other, in order)."""
+    earlier = aliased(CaseAction)
+    return (
+        select(earlier.seq)
+        .where(
+            earlier.case_id == CaseAction.case_id,
+            earlier.seq < CaseAction.seq,
+            earlier.state != ActionState.DONE,
+        )
+        .exists()
+    )
 
 
 def waiting_out_a_retry(
@@ -103,16 +119,6 @@ async def due_actions(
 ) -> Sequence[tuple[CaseAction, Case]]:
     """Up to `limit` actions due for their CRM case, with their case: the case exists in the
     CRM and every earlier action of it is done; locked as `due_cases` says."""
-    earlier = aliased(CaseAction)
-    earlier_not_done = (
-        select(earlier.seq)
-        .where(
-            earlier.case_id == CaseAction.case_id,
-            earlier.seq < CaseAction.seq,
-            earlier.state != ActionState.DONE,
-        )
-        .exists()
-    )
     query = (
         select(CaseAction, Case)
         .join(Case, Case.id == CaseAction.case_id)
@@ -121,7 +127,7 @@ async def due_actions(
             CaseAction.next_attempt_at <= now,
             Case.state == CaseState.CREATED,
             Case.crm_case_id.is_not(None),
-            ~earlier_not_done,
+            ~earlier_action_not_done(),
         )
         .order_by(CaseAction.seq)
         .limit(limit)

@@ -19,10 +19,10 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.crm.models import PollCursor
+from crm_adapter.deliveries import queue
 from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt, Outcome
 from shared.pagination import PageKey
 
@@ -188,16 +188,6 @@ async def oldest_due(
         .where(Case.state == CaseState.PENDING, Case.next_attempt_at <= now)
         .group_by(Case.connector)
     )
-    earlier = aliased(CaseAction)
-    earlier_not_done = (
-        select(earlier.seq)
-        .where(
-            earlier.case_id == CaseAction.case_id,
-            earlier.seq < CaseAction.seq,
-            earlier.state != ActionState.DONE,
-        )
-        .exists()
-    )
     actions = (
         select(Case.connector, func.min(CaseAction.next_attempt_at))
         .join(Case, Case.id == CaseAction.case_id)
@@ -206,7 +196,7 @@ async def oldest_due(
             CaseAction.next_attempt_at <= now,
             Case.state == CaseState.CREATED,
             Case.crm_case_id.is_not(None),
-            ~earlier_not_done,
+            ~queue.earlier_action_not_done(),
         )
         .group_by(Case.connector)
     )
