@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from sqlalchemy import text, update
 
@@ -90,14 +91,17 @@ async def test_texts_follow_a_change_of_language(intake, intake_settings):
     assert after["title"].startswith("Meldung ")
 
 
-SLOW_QUERY = {
-    "sqlite": text(
-        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-        "WHERE x < 20000000) SELECT count(*) FROM c"
-    ),
-    "postgresql": text("SELECT pg_sleep(3)"),
-}
-"""A query still under way when the client goes."""
+SLOW_QUERY = text("SELECT pg_sleep(3)")
+"""A query still under way when the client goes: PostgreSQL's own sleep, and on SQLite a
+function of that name that sleeps in the connection's thread, as a slow query would (without
+burning a core for seconds)."""
+
+
+async def with_pg_sleep(session) -> None:
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.create_function("pg_sleep", 1, time.sleep)
 
 
 class TestStreamDisconnect:
@@ -114,8 +118,9 @@ class TestStreamDisconnect:
 
         async def checked_then_held(session, token):
             found = await tokens.authenticate_token(session, token)
+            await with_pg_sleep(session)
             inside.set()  # the transaction of the loop's check is open now
-            await session.execute(SLOW_QUERY[engine.dialect.name])
+            await session.execute(SLOW_QUERY)
             return found
 
         monkeypatch.setattr(router, "authenticate_token", checked_then_held)
