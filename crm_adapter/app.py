@@ -27,7 +27,7 @@ from shared.errors import (
     install_error_handlers,
 )
 from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
-from shared.openapi import document_errors
+from shared.openapi import api_metadata, document_errors
 from shared.routes import add_routes
 from shared.runtime import Runtime, open_runtime
 from shared.signing import Verifier
@@ -41,6 +41,27 @@ status changes back to intake, mapped onto the canonical statuses.
 Intake's events and the CRM's webhooks are signed with Standard Webhooks headers; each is stored
 once under its id, so redeliveries change nothing.
 """
+
+TAGS = [
+    {
+        "name": "internal",
+        "description": "From intake only, signed (Standard Webhooks): new reports, "
+        "reopenings, residents' comments, erasures.",
+    },
+    {
+        "name": "crm",
+        "description": "From the CRM, signed (Standard Webhooks): its status changes.",
+    },
+    {
+        "name": "admin",
+        "description": "For the city's staff, with an operator key: cases and their "
+        "deliveries, the routing table, status mappings, connectors, held changes.",
+    },
+    {
+        "name": "operations",
+        "description": "Health and metrics, for the city's IT team.",
+    },
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -72,6 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        **api_metadata(
+            server=settings.base_url(),
+            tags=TAGS,
+            contact=settings.api_contact(),
+        ),
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -45,7 +45,7 @@ from shared.errors import (
 )
 from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
 from shared.looplag import startup_objects_frozen
-from shared.openapi import document_errors
+from shared.openapi import api_metadata, document_errors
 from shared.routes import add_routes
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -61,6 +61,48 @@ Texts are in Polish, English or German, chosen by `?lang=` or `Accept-Language` 
 default). Every error is an RFC 9457 problem (`application/problem+json`).
 """
 
+TAGS = [
+    {
+        "name": "reports",
+        "description": "Filing a report, the map and lists, supporting one.",
+    },
+    {
+        "name": "categories",
+        "description": "What can be reported, by group, in three languages.",
+    },
+    {"name": "photos", "description": "The photos of reports, as public JPEGs."},
+    {
+        "name": "accounts",
+        "description": "Registering, verifying the address, signing in and out.",
+    },
+    {
+        "name": "me",
+        "description": "The signed-in resident: profile, own reports, notifications, devices, "
+        "the export and erasure of their data.",
+    },
+    {"name": "feedback", "description": "After closure: was it really fixed?"},
+    {"name": "surveys", "description": "The city's questions to residents."},
+    {"name": "ideas", "description": "Residents' ideas for the city."},
+    {
+        "name": "open311",
+        "description": "Open311 GeoReport v2, for existing Open311 clients (FixMyStreet and "
+        "others).",
+    },
+    {
+        "name": "operator",
+        "description": "For the city's staff, with an operator key: surveys, ideas, "
+        "feedback figures, the audit log, messages that could not be handled.",
+    },
+    {
+        "name": "internal",
+        "description": "From the CRM adapter only, signed (Standard Webhooks): status changes.",
+    },
+    {
+        "name": "operations",
+        "description": "Health and metrics, for the city's IT team.",
+    },
+]
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -69,6 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=_lifespan(settings),
+        **api_metadata(
+            server=settings.base_url(),
+            tags=TAGS,
+            contact=settings.api_contact(),
+        ),
     )
     app.state.settings = settings
     install_error_handlers(app)

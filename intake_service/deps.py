@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
 from intake_service.mail.sender import Mailer
-from shared.i18n import negotiate
+from shared.i18n import Lang, negotiate
 
 
 async def get_settings(request: Request) -> Settings:
@@ -37,10 +38,8 @@ async def get_client_address(request: Request) -> str:
 
 async def get_language(
     lang: Annotated[
-        str | None,
-        Query(
-            description="Language of the texts: `pl`, `en` or `de`; overrides Accept-Language."
-        ),
+        Lang | SkipJsonSchema[None],
+        Query(description="Language of the texts; overrides `Accept-Language`."),
     ] = None,
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:

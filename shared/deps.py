@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.routes import Router
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -19,7 +22,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-health_router = APIRouter(tags=["operations"])
+class Health(BaseModel):
+    """The service and its database answer."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+    status: Literal["ok"] = Field(
+        description="Always `ok`: a service or database that does not answer gets no 200."
+    )
+
+
+health_router = Router(tags=["operations"])
 
 
 @health_router.get(
@@ -27,6 +40,6 @@ health_router = APIRouter(tags=["operations"])
     summary="Health check",
     description='200 with `{"status": "ok"}` when the service and its database answer.',
 )
-async def healthz(session: SessionDep) -> dict[str, str]:
+async def read_health(session: SessionDep) -> Health:
     await session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    return Health(status="ok")

@@ -10,17 +10,19 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.db import database_unavailable
+from shared.fields import omittable
 from shared.i18n import N_, negotiate, translate
 from shared.validation_messages import validation_message
 
@@ -308,16 +310,66 @@ _DESCRIPTIONS = {
 }
 
 
-_PROBLEM_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}},
-    },
-}
+class FieldError(BaseModel):
+    """One offending field of a request."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str = Field(
+        description="Where in its part of the request, dotted (`location.lat`, "
+        "`photos.0`); empty for the part as a whole.",
+        examples=["description"],
+    )
+    in_: Literal["body", "query", "path", "header", "cookie"] = Field(
+        alias="in", description="The part of the request it is in.", examples=["body"]
+    )
+    code: str = Field(
+        description="A stable code of what is wrong (`string_too_long`, `missing`, ...), "
+        "for the app to choose its own wording.",
+        examples=["string_too_long"],
+    )
+    message: str = Field(
+        description="What is wrong, in the language of the answer.",
+        examples=["Najwyżej 2000 znaków."],
+    )
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (`application/problem+json`): `type` says
+    which one (stable, for the app to branch on), `title` and `detail` say it in the
+    language asked for."""
+
+    type: str = Field(
+        description="The kind of problem: `urn:mam:problem:` and a stable code.",
+        examples=[f"{TYPE_PREFIX}validation-failed"],
+    )
+    title: str = Field(
+        description="A short summary of the kind, in the language of the answer.",
+        examples=["Nieprawidłowe dane"],
+    )
+    status: int = Field(
+        ge=400, le=599, description="The HTTP status code.", examples=[422]
+    )
+    detail: str = omittable(
+        description="What happened this time, in the language of the answer.",
+        examples=["Popraw wskazane pola i spróbuj ponownie."],
+    )
+    errors: list[FieldError] = omittable(
+        description="With `validation-failed` (and other refusals of given fields): "
+        "each offending field.",
+    )
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problem_components() -> dict[str, Any]:
+    """The `Problem` and `FieldError` schemas, for a document's `components.schemas`."""
+    schema = Problem.model_json_schema(
+        by_alias=True, ref_template="#/components/schemas/{model}"
+    )
+    components = schema.pop("$defs")
+    return {"Problem": schema, **components}
 
 
 def problem_responses(
@@ -335,7 +387,7 @@ def problem_responses(
             status,
             {
                 "description": _DESCRIPTIONS.get(status, "Error."),
-                "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+                "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
             },
         )
         if isinstance(error, int):

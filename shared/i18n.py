@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from enum import StrEnum
 from io import BytesIO
 from pathlib import Path
 
@@ -18,7 +19,16 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-LANGUAGES: tuple[str, ...] = ("pl", "en", "de")
+
+class Lang(StrEnum):
+    """A language residents can be answered in: Polish, English or German."""
+
+    PL = "pl"
+    EN = "en"
+    DE = "de"
+
+
+LANGUAGES: tuple[str, ...] = tuple(Lang)
 DEFAULT_LANGUAGE = "pl"
 
 LOCALE_DIR = Path(__file__).with_name("locale")

@@ -22,6 +22,7 @@ from shared.i18n import N_
 from shared.inbox import InboxMixin, handle_again
 from shared.operator_store import OperatorStore, commit
 from shared.operators import Operator, OperatorNotAuthenticated, OperatorRoleMissing
+from shared.routes import Router
 
 MAX_ID = 2**31 - 1
 """The largest id the messages' integer column holds: a larger one is refused (422) before
@@ -155,7 +156,7 @@ def inbox_router(
     tags: list[str],
 ) -> APIRouter:
     """The router; `read` and `manage` are the service's dependencies checking the roles."""
-    router = APIRouter(prefix=prefix, tags=list(tags))
+    router = Router(prefix=prefix, tags=list(tags))
     roles = (OperatorNotAuthenticated, OperatorRoleMissing)
 
     @router.get(
@@ -164,7 +165,7 @@ def inbox_router(
         description=_LIST,
         responses=problem_responses(*roles, ValidationFailed),
     )
-    async def list_unhandled(
+    async def list_unhandled_messages(
         session: SessionDep,
         operator: Annotated[Operator, Depends(read)],
         limit: Annotated[int, Query(ge=1, le=500, description="How many.")] = 100,

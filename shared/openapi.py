@@ -14,11 +14,19 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi._compat import (
+    get_definitions,
+    get_flat_models_from_fields,
+    get_model_name_map,
+)
+from fastapi.openapi.utils import get_fields_from_routes
 
 from shared.errors import (
     PROBLEM_JSON,
+    PROBLEM_REF,
     TYPE_PREFIX,
     DatabaseUnavailable,
+    problem_components,
     problem_responses,
 )
 from shared.guards import NulInAddress
@@ -65,6 +73,26 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
     },
 }
 
+LICENSE = {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
+
+
+def api_metadata(
+    *,
+    server: str,
+    tags: list[dict[str, str]],
+    contact: dict[str, str],
+) -> dict[str, Any]:
+    """The `FastAPI(...)` arguments every service's document shares: where it is served,
+    who answers for it, its license and its tags (the operations' ids come from
+    `shared.routes.Router`)."""
+    return {
+        "servers": [{"url": server, "description": "This deployment."}],
+        "contact": contact,
+        "license_info": LICENSE,
+        "openapi_tags": tags,
+    }
+
+
 _METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 
@@ -75,6 +103,7 @@ def document_errors(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = build()
+            _examples_with_their_nulls(app, spec)
             # Paths answering errors in a form of their own document them themselves.
             own_forms = tuple(getattr(app.state, "_error_forms", {}))
             for path, item in spec.get("paths", {}).items():
@@ -83,16 +112,40 @@ def document_errors(app: FastAPI) -> None:
                     if method not in _METHODS:
                         continue
                     _no_null_parameters(operation)
+                    _streams_as_text(operation)
                     if own:
                         # Their invalid parameters are answered in their own form (not 422).
                         operation["responses"].pop("422", None)
                     else:
                         _complete(operation)
+            _optional_sign_in_at_the_top(spec)
             _drop_unused_validation_schemas(spec)
+            if PROBLEM_REF["$ref"] in json.dumps(spec["paths"]):
+                spec.setdefault("components", {}).setdefault("schemas", {}).update(
+                    problem_components()
+                )
             app.openapi_schema = spec
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _examples_with_their_nulls(app: FastAPI, spec: dict[str, Any]) -> None:
+    """The models' examples as written: FastAPI drops every null from the document it
+    builds (`exclude_none`), examples included, and an example of a case still open lost
+    its `closed_at: null`, leaving out a member its schema requires. The schemas are
+    built again here as FastAPI builds them, and their examples put back."""
+    fields = get_fields_from_routes(list(app.routes))
+    names = get_model_name_map(get_flat_models_from_fields(fields, known_models=set()))
+    _, definitions = get_definitions(
+        fields=fields,
+        model_name_map=names,
+        separate_input_output_schemas=app.separate_input_output_schemas,
+    )
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name, definition in definitions.items():
+        if name in schemas and "examples" in definition:
+            schemas[name]["examples"] = definition["examples"]
 
 
 def _no_null_parameters(operation: dict[str, Any]) -> None:
@@ -114,13 +167,38 @@ def _no_null_parameters(operation: dict[str, Any]) -> None:
             schema["anyOf"] = kinds
 
 
+def _streams_as_text(operation: dict[str, Any]) -> None:
+    """A stream's events under `x-itemSchema`: `itemSchema`, which FastAPI writes for
+    Server-Sent Events, is OpenAPI 3.2, and the documents are 3.1."""
+    for response in operation.get("responses", {}).values():
+        for media in response.get("content", {}).values():
+            if "itemSchema" in media:
+                media["x-itemSchema"] = media.pop("itemSchema")
+
+
+ACCEPT_LANGUAGE = {
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
+    "description": "The language of the texts and errors: Polish, English or German, "
+    "by preference (`de-AT;q=0.9, en;q=0.5`); Polish when none of them is asked for. "
+    "Where an operation takes `lang`, that wins.",
+    "schema": {"type": "string"},
+    "example": "en",
+}
+
+
 def _complete(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     codes = {500}
     if "requestBody" in operation:
         codes |= {413, 422}
-    if operation.get("parameters"):
+    parameters = operation.setdefault("parameters", [])
+    if parameters:
         codes.add(422)
+    # Every answer's texts, errors included, are in the language asked for.
+    if not any(p["name"].lower() == "accept-language" for p in parameters):
+        parameters.append(ACCEPT_LANGUAGE)
     # Any address may come with a NUL in it (`NulGuardMiddleware`).
     every = (NulInAddress, DatabaseUnavailable)
     for code, response in problem_responses(*sorted(codes), *every).items():
@@ -152,6 +230,36 @@ def _complete(operation: dict[str, Any]) -> None:
         example = _EXAMPLES.get(int(code)) if code.isdigit() else None
         if problem is not None and example is not None and "examples" not in problem:
             problem.setdefault("example", example)
+
+
+def _optional_sign_in_at_the_top(spec: dict[str, Any]) -> None:
+    """Operations a caller may sign in to or not (`[{}, {"HTTPBearer": []}]`) take that
+    requirement from the document's top-level `security`; the operations without any say
+    so with `security: []`.
+
+    The meaning is the same, and generators read it better: openapi-python-client asks
+    for an authenticated client wherever an operation lists any requirement, even the empty
+    one that makes it optional, and offers either client where the operation lists none.
+    """
+    optional: list[dict[str, Any]] = []
+    for item in spec.get("paths", {}).values():
+        for method, operation in item.items():
+            requirements = operation.get("security") if method in _METHODS else None
+            if requirements and {} in requirements:
+                found = [{}, *(r for r in requirements if r)]
+                assert optional in ([], found), "one kind of optional sign-in"
+                optional = found
+    if not optional:
+        return
+    spec["security"] = optional
+    for item in spec["paths"].values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            if operation.get("security") and {} in operation["security"]:
+                del operation["security"]
+            else:
+                operation.setdefault("security", [])
 
 
 def _drop_unused_validation_schemas(spec: dict[str, Any]) -> None:

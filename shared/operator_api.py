@@ -14,6 +14,7 @@ from shared.errors import ValidationFailed, problem_responses
 from shared.operator_store import OperatorStore
 from shared.operators import Operator, OperatorNotAuthenticated, OperatorRoleMissing
 from shared.pagination import InvalidCursor
+from shared.routes import Router
 
 
 class OperatorActionRead(BaseModel):
@@ -52,7 +53,7 @@ def actions_router(
 ) -> APIRouter:
     """A router with the audit log, read with the `manage` role (`manage` is the service's
     dependency checking it)."""
-    router = APIRouter(prefix=prefix, tags=list(tags))
+    router = Router(prefix=prefix, tags=list(tags))
 
     @router.get(
         "/actions",

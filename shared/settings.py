@@ -75,6 +75,22 @@ class ServiceSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int
+    public_url: str | None = Field(
+        default=None,
+        description="The service's address as its clients reach it (behind a proxy, the "
+        "proxy's): the `servers` entry of the API documents. Unset: http://HOST:PORT.",
+    )
+    api_contact_name: str = Field(
+        default="MAM",
+        description="Who answers questions about this API (the city's IT team): the "
+        "`info.contact` of the API documents.",
+    )
+    api_contact_email: str | None = Field(
+        default=None, description="Their e-mail address, in `info.contact`."
+    )
+    api_contact_url: str | None = Field(
+        default=None, description="Their web page, in `info.contact`."
+    )
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default=[],
         description="The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
@@ -205,6 +221,19 @@ class ServiceSettings(BaseSettings):
             cap=self.retry_cap_seconds,
             budget=dt.timedelta(hours=self.retry_budget_hours),
         )
+
+    def base_url(self) -> str:
+        """`public_url`, or where the service listens."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    def api_contact(self) -> dict[str, str]:
+        """The API documents' `info.contact`: the members that are set."""
+        given = {
+            "name": self.api_contact_name,
+            "email": self.api_contact_email,
+            "url": self.api_contact_url,
+        }
+        return {key: value for key, value in given.items() if value}
 
 
 def secrets_of(*secrets: SecretStr | None) -> list[str]:

@@ -155,3 +155,39 @@ def test_account_operations_name_their_problems_and_retry_after():
     assert "invalid-refresh-token" in problems("/v1/auth/refresh")["401"]
     assert paths["/v1/auth/logout"]["post"]["security"] == [{"HTTPBearer": []}]
     assert set(paths["/v1/me"]) == {"get", "patch", "delete"}
+
+
+def test_every_successful_body_is_described():
+    """A 2xx answer with a body names its schema, in every form it is sent in (not `{}`),
+    and an answer that sends a body does not read as an empty one."""
+    app = APPS["intake"]()
+    spec = app.openapi()
+    undescribed, bodiless = [], []
+    for name, op in operations(app):
+        for code, response in op["responses"].items():
+            if not code.startswith("2"):
+                continue
+            content = response.get("content")
+            if not content:
+                bodiless.append(f"{name} {code}")
+            for media_type, body in (content or {}).items():
+                # A stream describes its events (`x-itemSchema`: `itemSchema` is 3.2).
+                schema = body.get("schema") or body.get("x-itemSchema")
+                if not schema or not resolve(spec, schema):
+                    undescribed.append(f"{name} {code} {media_type}")
+    assert undescribed == []
+    # Only "accepted" and "no content" answers come without a body.
+    assert [name for name in bodiless if name.split()[-1] not in ("202", "204")] == []
+    paths = spec["paths"]
+    answers = {
+        "SupportRead": paths["/v1/reports/{report_id}/supporters"]["post"],
+        "DeviceRead": paths["/v1/me/devices"]["post"],
+    }
+    for model, op in answers.items():
+        for code in ("200", "201"):
+            schema = op["responses"][code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": f"#/components/schemas/{model}"}, code
+    geojson = paths["/v1/reports"]["get"]["responses"]["200"]["content"]
+    assert resolve(spec, geojson["application/geo+json"]["schema"])["title"] == (
+        "ReportFeatureCollection"
+    )

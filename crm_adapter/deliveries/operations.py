@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import Body, Path, Request
 
 from crm_adapter.crm.configured import poll_intervals
 from crm_adapter.deliveries import connectors, service
@@ -27,8 +27,9 @@ from crm_adapter.operators.dependencies import ManageOperator
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
+from shared.routes import Router
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = Router(prefix="/admin", tags=["admin"])
 
 _MANAGE = (OperatorNotAuthenticated, OperatorRoleMissing)
 

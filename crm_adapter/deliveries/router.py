@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import Body, Query, Request
 
 from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.deliveries import connectors, operations, service
@@ -24,8 +24,9 @@ from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
 from shared.pagination import InvalidCursor
+from shared.routes import Router
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = Router(prefix="/admin", tags=["admin"])
 
 _READ = (OperatorNotAuthenticated, OperatorRoleMissing)
 
@@ -86,7 +87,7 @@ async def get_delivery(
     "with its attempts. `case_id` may also be the report's id (intake's).",
     responses=problem_responses(*_READ, ValidationFailed, CaseNotFound),
 )
-async def case_deliveries(
+async def list_case_deliveries(
     session: SessionDep, operator: ReadOperator, case_id: uuid.UUID
 ) -> CaseDeliveries:
     return await service.case_deliveries(session, case_id)

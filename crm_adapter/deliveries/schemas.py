@@ -54,26 +54,24 @@ class AttemptRead(BaseModel):
     error: str | None
 
 
+_REFUSED = 'HTTP 422: {"detail": "unknown category"}'
+_DEAD_CREATE: dict[str, JsonValue] = {
+    "id": _CASE_ID,
+    "kind": "create",
+    "case_id": _CASE_ID,
+    "report_id": _REPORT_ID,
+    "connector": "rest_json",
+    "state": "dead",
+    "attempts": 1,
+    "last_error": _REFUSED,
+    "next_attempt_at": None,
+    "created_at": "2026-11-28T08:00:00Z",
+    "updated_at": "2026-11-28T08:00:01Z",
+}
+
+
 class DeliveryRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": _CASE_ID,
-                    "kind": "create",
-                    "case_id": _CASE_ID,
-                    "report_id": _REPORT_ID,
-                    "connector": "rest_json",
-                    "state": "dead",
-                    "attempts": 1,
-                    "last_error": 'HTTP 422: {"detail": "unknown category"}',
-                    "next_attempt_at": None,
-                    "created_at": "2026-11-28T08:00:00Z",
-                    "updated_at": "2026-11-28T08:00:01Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_DEAD_CREATE]})
 
     id: uuid.UUID = Field(
         description="For `kind` `create` the case's id (the same as `case_id`), for the "
@@ -101,6 +99,27 @@ class DeliveryRead(BaseModel):
 
 
 class DeliveryDetail(DeliveryRead):
+    # The CRM refused the case at its first attempt: dead at once, held for an operator.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_DEAD_CREATE,
+                    "log": [
+                        {
+                            "attempt": 1,
+                            "started_at": "2026-11-28T08:00:00Z",
+                            "duration_ms": 412,
+                            "outcome": "dead",
+                            "http_status": 422,
+                            "error": _REFUSED,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     log: list[AttemptRead] = Field(description="Every attempt, oldest first.")
 
 
@@ -172,29 +191,33 @@ class PollingRead(BaseModel):
     )
 
 
+# Opened by five failures in a row, for the usual minute.
+_OPENED: dict[str, JsonValue] = {
+    "name": "rest_json",
+    "configured": True,
+    "breaker": "open",
+    "consecutive_failures": 5,
+    "opened_at": "2026-11-28T08:00:00Z",
+    "open_until": "2026-11-28T08:01:00Z",
+    "last_error": "HTTP 503: Service Unavailable",
+    "tripped_by": None,
+    "trip_reason": None,
+    "polling": {
+        "enabled": True,
+        "interval_seconds": 86400.0,
+        "cursor": "5120",
+        "last_run_at": "2026-11-28T03:00:00Z",
+        "last_success_at": "2026-11-28T03:00:00Z",
+        "last_error": None,
+    },
+}
+
+
 class ConnectorRead(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "name": "rest_json",
-                    "configured": True,
-                    "breaker": "open",
-                    "consecutive_failures": 5,
-                    "opened_at": "2026-11-28T08:00:00Z",
-                    "open_until": "2026-11-28T08:01:00Z",
-                    "last_error": "HTTP 503: Service Unavailable",
-                    "tripped_by": None,
-                    "trip_reason": None,
-                    "polling": {
-                        "enabled": True,
-                        "interval_seconds": 86400.0,
-                        "cursor": "5120",
-                        "last_run_at": "2026-11-28T03:00:00Z",
-                        "last_success_at": "2026-11-28T03:00:00Z",
-                        "last_error": None,
-                    },
-                },
+                _OPENED,
                 {
                     "name": "open311",
                     "configured": True,
@@ -238,6 +261,22 @@ class ConnectorRead(BaseModel):
 
 
 class ConnectorReset(ConnectorRead):
+    # `_OPENED` reset: closed, its last error kept, its waiting deliveries due now.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_OPENED,
+                    "breaker": "closed",
+                    "consecutive_failures": 0,
+                    "opened_at": None,
+                    "open_until": None,
+                    "deliveries_due_now": 12,
+                }
+            ]
+        }
+    )
+
     deliveries_due_now: int = Field(
         description="The connector's deliveries waiting out a retry delay that were made "
         "due now."

@@ -6,13 +6,14 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from crm_adapter.intake_events import service
 from shared.contracts import Envelope, GeoPoint, ReportSubmittedV1
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
 from shared.guards import BodyTooLarge
+from shared.routes import Router
 from shared.webhooks import (
     InvalidEvent,
     MissingSignature,
@@ -21,7 +22,7 @@ from shared.webhooks import (
     signed_message,
 )
 
-router = APIRouter(tags=["internal"])
+router = Router(tags=["internal"])
 
 EXAMPLE = Envelope(
     id=uuid.UUID("3a7e9c1d-5b2f-4d6a-8e0c-1f2a3b4c5d6e"),

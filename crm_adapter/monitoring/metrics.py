@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -25,8 +25,9 @@ from crm_adapter.deliveries.operations import configured, polled
 from crm_adapter.monitoring import repository
 from shared.db import utcnow
 from shared.deps import SessionDep
+from shared.routes import Router
 
-router = APIRouter(tags=["operations"])
+router = Router(tags=["operations"])
 
 NO_UNIT = ""
 """The `unit` label of cases no route took."""
@@ -279,7 +280,7 @@ async def render(
         }
     },
 )
-async def metrics(session: SessionDep, request: Request) -> Response:
+async def read_metrics(session: SessionDep, request: Request) -> Response:
     body = await render(
         session,
         now=utcnow(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import CaseState
@@ -28,8 +28,9 @@ from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
 from shared.pagination import InvalidCursor
 from shared.params import Timestamp
+from shared.routes import Router
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = Router(prefix="/admin", tags=["admin"])
 
 STATS_FILES = csv_responses(
     "\ufeffunit,category,received,open,overdue,resolved,rejected,"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from crm_adapter.deps import SettingsDep
 from crm_adapter.operators.dependencies import ManageOperator, ReadOperator
@@ -35,11 +35,12 @@ from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
 from shared.pagination import InvalidCursor
+from shared.routes import Router
 
 MAX_VERSION = 2**31 - 1
 """The largest version number the table's integer column holds."""
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = Router(prefix="/admin", tags=["admin"])
 
 READ_PROBLEMS = (OperatorNotAuthenticated, OperatorRoleMissing)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from crm_adapter.operators.dependencies import ManageOperator, ReadOperator
 from crm_adapter.statuses import service
@@ -22,8 +22,9 @@ from crm_adapter.statuses.schemas import (
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
+from shared.routes import Router
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = Router(prefix="/admin", tags=["admin"])
 
 ConnectorPath = Annotated[
     str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from crm_adapter.crm.rest_json import webhook_schema
 from crm_adapter.deps import CrmConnectorDep
@@ -13,13 +13,14 @@ from crm_adapter.statuses.receive import InvalidWebhook
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
 from shared.guards import BodyTooLarge
+from shared.routes import Router
 from shared.webhooks import (
     MissingSignature,
     SignedMessage,
     signed_message,
 )
 
-router = APIRouter(tags=["crm"])
+router = Router(tags=["crm"])
 
 EXAMPLE = {
     "update_id": "3f0c9a4e-7b1d-4c2a-9e55-8d1f0b6a2c7e",

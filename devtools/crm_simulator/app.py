@@ -24,6 +24,7 @@ from devtools.crm_simulator.faults import FaultMiddleware
 from devtools.crm_simulator.models import CaseStatus
 from devtools.crm_simulator.state import Simulator
 from shared.errors import allowed_methods
+from shared.openapi import api_metadata
 from shared.routes import add_routes
 from shared.runtime import tls_context
 
@@ -34,6 +35,23 @@ DESCRIPTION = (
     "change their status as a field worker would, and sends each change as a signed "
     "webhook (Standard Webhooks) to the adapter."
 )
+
+TAGS = [
+    {
+        "name": "cases",
+        "description": "The CRM's REST JSON API, as the adapter calls it.",
+    },
+    {"name": "open311", "description": "The same cases over Open311 GeoReport v2."},
+    {
+        "name": "open311 simulator",
+        "description": "How the Open311 side behaves: realtime or batch, tokens.",
+    },
+    {"name": "webhooks", "description": "The signed webhooks sent, for tests to read."},
+    {
+        "name": "simulator",
+        "description": "Faults to inject: errors, delays, lost answers.",
+    },
+]
 
 
 @asynccontextmanager
@@ -66,6 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        **api_metadata(
+            server=f"http://{settings.host}:{settings.port}",
+            tags=TAGS,
+            contact={"name": "MAM"},
+        ),
     )
     sim = Simulator(settings, app.state)
     app.state.simulator = sim

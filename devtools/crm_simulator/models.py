@@ -174,7 +174,49 @@ class WebhookDelivery(BaseModel):
     last_error: str | None
 
 
+_RULE_DEFAULTS = {
+    "status": 503,
+    "latency_seconds": 1.0,
+    "hang_seconds": 300.0,
+    "retry_after_seconds": 1,
+}
+
+
 class FaultsRead(Faults):
+    # The answer some requests after the `Faults` example was put: every field of a rule is
+    # given, and the `reset_after_commit` rule, fired once, has two of its three uses left.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rules": [
+                        {
+                            "kind": "error",
+                            "rate": 0.3,
+                            "count": None,
+                            "operations": ["create"],
+                            **_RULE_DEFAULTS,
+                        },
+                        {
+                            "kind": "reset_after_commit",
+                            "rate": 1.0,
+                            "count": 2,
+                            "operations": None,
+                            **_RULE_DEFAULTS,
+                        },
+                    ],
+                    "idempotent_creates": False,
+                    "webhooks": {
+                        "duplicate": True,
+                        "order": "shuffled",
+                        "hold_seconds": 0.5,
+                    },
+                    "injected": {"error": 4, "reset_after_commit": 1},
+                }
+            ]
+        }
+    )
+
     injected: dict[str, int] = Field(
         description="How many times each kind of fault fired since the last reset."
     )

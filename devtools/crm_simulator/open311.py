@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from starlette.datastructures import FormData
 
 from devtools.crm_simulator import open311_docs as docs
@@ -37,8 +37,9 @@ from devtools.crm_simulator.open311_records import (
 )
 from devtools.crm_simulator.open311_state import Mode, make_case
 from devtools.crm_simulator.state import Sim, Simulator
+from shared.routes import Router
 
-router = APIRouter(tags=["open311"])
+router = Router(tags=["open311"])
 
 Work = Callable[[str], Awaitable[Response]]
 
@@ -74,7 +75,7 @@ async def discovery(request: Request, sim: Sim) -> Response:
     description="The service codes of the requests so far (any well-formed code is taken), all realtime or all batch.",
     openapi_extra=docs.SERVICES,
 )
-async def services(request: Request, sim: Sim) -> Response:
+async def list_services(request: Request, sim: Sim) -> Response:
     async def work(fmt: str) -> Response:
         check_jurisdiction(sim.settings, request.query_params)
         codes = sorted({c.category for c in sim.store.cases.values()} | {"other"})
@@ -173,7 +174,7 @@ async def read_request(request: Request, sim: Sim) -> Response:
     description="Every status change after the case was made, by `start_date`/`end_date` on its time: `update_id`, `service_request_id`, the extended `status`, `external_status_code`, `description` (the note), `updated_datetime`.",
     openapi_extra=docs.LIST_UPDATES,
 )
-async def list_updates(request: Request, sim: Sim) -> Response:
+async def list_request_updates(request: Request, sim: Sim) -> Response:
     async def work(fmt: str) -> Response:
         query = request.query_params
         check_jurisdiction(sim.settings, query)
@@ -189,7 +190,7 @@ async def list_updates(request: Request, sim: Sim) -> Response:
     description="`api_key`, `service_request_id`, `update_id` (the client's id: a repeat adds nothing), `status`, `description`, `updated_datetime`. Status OPEN (or REOPEN) reopens the case with the description as its note; any other status adds the description as a comment.",
     openapi_extra=docs.POST_UPDATE,
 )
-async def post_update(request: Request, sim: Sim) -> Response:
+async def create_request_update(request: Request, sim: Sim) -> Response:
     async def work(fmt: str) -> Response:
         form = await read_form(request)
         check_key(sim.settings, form)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import Depends, Header, HTTPException, Query, status
 from pydantic.json_schema import SkipJsonSchema
 
 from devtools.crm_simulator.faults import Faults
@@ -23,6 +23,7 @@ from devtools.crm_simulator.models import (
 )
 from devtools.crm_simulator.state import Sim, Simulator
 from devtools.crm_simulator.store import now
+from shared.routes import Router
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def get_case(sim: Simulator, case_id: str) -> Case:
     return case
 
 
-cases = APIRouter(tags=["cases"], dependencies=[Depends(check_key)])
+cases = Router(tags=["cases"], dependencies=[Depends(check_key)])
 
 
 @cases.post(
@@ -194,7 +195,7 @@ async def list_updates(
     return sim.store.updates[after : after + limit]
 
 
-control = APIRouter()
+control = Router()
 
 
 @control.get(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Response, status
+from fastapi import BackgroundTasks, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts import service, tokens
@@ -34,9 +34,10 @@ from intake_service.mail.sender import Mailer
 from intake_service.throttling.exceptions import throttled_responses
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
+from shared.routes import Router
 
-router = APIRouter(tags=["accounts"])
-me_router = APIRouter(prefix="/v1/me", tags=["me"])
+router = Router(tags=["accounts"])
+me_router = Router(prefix="/v1/me", tags=["me"])
 
 UNVERIFIED = (
     "Until the address is verified the account can sign in and file reports, but they are "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal, Self, cast
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -22,9 +22,10 @@ from intake_service.accounts.password_policy import (
     MIN_LENGTH,
     password_problem,
 )
+from shared.fields import omittable
+from shared.i18n import Lang
 from shared.text import NO_NUL, NOT_BLANK
 
-Language = Literal["pl", "en", "de"]
 Password = Annotated[
     str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 ]
@@ -78,8 +79,10 @@ class AccountCreate(BaseModel):
     )
     password: Password = Field(description=PASSWORD_RULES)
     display_name: DisplayName
-    lang: Language = Field(
-        default="pl", description="Language of notifications and e-mails."
+    lang: Lang = Field(
+        default=Lang.PL,
+        strict=False,  # its text, as JSON has no enums
+        description="Language of notifications and e-mails.",
     )
 
     _password = field_validator("password")(_acceptable)
@@ -96,7 +99,7 @@ class AccountRead(BaseModel):
     id: uuid.UUID
     email: str
     display_name: str
-    lang: Language
+    lang: Lang
     email_verified: bool = Field(
         description="Whether the resident confirmed the address with a code. Until then "
         "reports are filed but the resident is told nothing about them."
@@ -113,7 +116,7 @@ class AccountRead(BaseModel):
             id=account.id,
             email=account.email,
             display_name=account.display_name,
-            lang=cast(Language, account.lang),
+            lang=Lang(account.lang),
             email_verified=account.email_verified_at is not None,
             notification_channels=NotificationChannels(
                 push=account.notify_push, email=account.notify_email
@@ -214,8 +217,8 @@ class TokenRead(BaseModel):
 class ChannelsUpdate(BaseModel):
     model_config = _REQUEST
 
-    push: bool | None = Field(default=None, description="Leave out to keep.")
-    email: bool | None = Field(default=None, description="Leave out to keep.")
+    push: bool = omittable(description="Leave out to keep.")
+    email: bool = omittable(description="Leave out to keep.")
 
 
 class AccountUpdate(BaseModel):
@@ -228,13 +231,11 @@ class AccountUpdate(BaseModel):
         },
     )
 
-    display_name: DisplayName | None = Field(
-        default=None, description="Leave out to keep."
-    )
-    lang: Language | None = Field(
-        default=None,
+    display_name: DisplayName = omittable(description="Leave out to keep.")
+    lang: Lang = omittable(
+        strict=False,  # its text, as JSON has no enums
         description="Language of notifications and e-mails; leave out to keep.",
     )
-    notification_channels: ChannelsUpdate | None = Field(
-        default=None, description="Only the channels given change."
+    notification_channels: ChannelsUpdate = omittable(
+        description="Only the channels given change."
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from intake_service.categories import service
 from intake_service.categories.schemas import CategoryRead
 from intake_service.deps import LangDep
 from shared.deps import SessionDep
+from shared.routes import Router
 
-router = APIRouter(prefix="/v1/categories", tags=["categories"])
+router = Router(prefix="/v1/categories", tags=["categories"])
 
 
 @router.get(

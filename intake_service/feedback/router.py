@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from pydantic import BaseModel, Field
 
 from intake_service.accounts.dependencies import AccountDep
@@ -28,8 +28,9 @@ from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
 from shared.params import Timestamp
+from shared.routes import Router
 
-router = APIRouter(prefix="/v1/reports", tags=["feedback"])
+router = Router(prefix="/v1/reports", tags=["feedback"])
 
 _WHO = (
     "Only the report's named reporter can: anyone else's report is a 404, as if it did not "
@@ -111,7 +112,7 @@ async def read_feedback(
     return FeedbackRead.of(feedback, edit_window=service.EDIT_WINDOW)
 
 
-operator_router = APIRouter(prefix="/v1/operator/feedback", tags=["operator"])
+operator_router = Router(prefix="/v1/operator/feedback", tags=["operator"])
 
 
 class FeedbackFiguresRead(BaseModel):
@@ -144,7 +145,7 @@ class FeedbackSummaryRead(BaseModel):
         OperatorNotAuthenticated, OperatorRoleMissing, ValidationFailed
     ),
 )
-async def feedback_figures(
+async def read_feedback_summary(
     session: SessionDep,
     operator: OperatorReadDep,
     since: Annotated[

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from intake_service.accounts.dependencies import OPTIONAL_AUTH, OptionalAccountDep
 from intake_service.area.exceptions import OutsideServiceArea
@@ -29,8 +29,9 @@ from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated
 from shared.pagination import InvalidCursor
 from shared.params import Timestamp
+from shared.routes import Router
 
-router = APIRouter(prefix="/v1/ideas", tags=["ideas"])
+router = Router(prefix="/v1/ideas", tags=["ideas"])
 
 
 @router.post(
@@ -85,7 +86,7 @@ async def idea_filter(
 
 IdeaFilterDep = Annotated[IdeaFilter, Depends(idea_filter)]
 
-operator_router = APIRouter(prefix="/v1/operator", tags=["operator"])
+operator_router = Router(prefix="/v1/operator", tags=["operator"])
 
 
 @operator_router.get(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -23,9 +23,10 @@ from prometheus_client.registry import Collector
 
 from intake_service.photos.service import Photos
 from shared.looplag import LoopLagMonitor
+from shared.routes import Router
 from shared.slow_clients import Uploads
 
-router = APIRouter(tags=["operations"])
+router = Router(tags=["operations"])
 
 LAG_METRIC = "mam_event_loop_lag_seconds"
 
@@ -125,6 +126,6 @@ def registry_for(
         }
     },
 )
-async def metrics(request: Request) -> Response:
+async def read_metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic.json_schema import SkipJsonSchema
@@ -31,9 +31,10 @@ from intake_service.wakeups import NOTIFICATIONS
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.pagination import InvalidCursor, PageKey, decode_cursor, encode_cursor
+from shared.routes import Router
 from shared.wakeup import Wakeups
 
-router = APIRouter(prefix="/v1/me/notifications", tags=["me"])
+router = Router(prefix="/v1/me/notifications", tags=["me"])
 
 TOKEN_RECHECK_SECONDS = 30.0
 """How soon an open stream ends after its token was revoked, at the latest."""
@@ -157,7 +158,7 @@ async def stream_notifications(
     "Ids of other residents' notifications are ignored.",
     responses=problem_responses(NotAuthenticated, ValidationFailed),
 )
-async def mark_read(
+async def mark_notifications_read(
     session: SessionDep, account: AccountDep, change: MarkRead
 ) -> MarkedRead:
     marked = await service.mark_read(session, account, change.ids)
@@ -166,19 +167,23 @@ async def mark_read(
     )
 
 
-devices_router = APIRouter(prefix="/v1/me/devices", tags=["me"])
+devices_router = Router(prefix="/v1/me/devices", tags=["me"])
 
 
 @devices_router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=DeviceRead,
     summary="Register a device for push",
     description="Registers this app install's push token (FCM for `android` and `web`, APNs "
     "or FCM for `ios`) so that the resident's notifications are pushed to it. 201 when new, "
     "200 when the token was known (it is then moved to this account). A token the push "
     "service reports as gone is removed on its own.",
     responses={
-        200: {"description": "Known already; now registered to this account."},
+        200: {
+            "description": "Known already; now registered to this account.",
+            "model": DeviceRead,
+        },
         **problem_responses(NotAuthenticated, ValidationFailed),
     },
 )

@@ -105,10 +105,27 @@ class DeviceRegister(BaseModel):
 
 
 class DeviceRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An app install that receives the resident's push notifications (its token is not
+    shown)."""
 
-    id: uuid.UUID
-    platform: Platform
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9a7e4c2d-1b3f-4e5a-8c6d-0f1e2d3c4b5a",
+                    "platform": "android",
+                    "registered_at": "2026-12-01T10:00:00Z",
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID = Field(
+        description="The device's id, to unregister it with "
+        "`DELETE /v1/me/devices/{device_id}`."
+    )
+    platform: Platform = Field(description="`android`, `ios` or `web`.")
     registered_at: dt.datetime = Field(
         description="When the token was last registered."
     )

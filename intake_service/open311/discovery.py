@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from intake_service.categories import service as categories
 from intake_service.deps import SettingsDep
@@ -20,8 +20,9 @@ from intake_service.open311.params import (
     base_url,
 )
 from shared.deps import SessionDep
+from shared.routes import Router
 
-router = APIRouter(prefix=PREFIX, tags=["open311"])
+router = Router(prefix=PREFIX, tags=["open311"])
 
 
 @router.get(
@@ -31,7 +32,7 @@ router = APIRouter(prefix=PREFIX, tags=["open311"])
     responses=openapi.DISCOVERY_RESPONSES,
     response_class=Response,
 )
-async def discovery(
+async def read_discovery(
     request: Request, fmt: FormatDep, settings: SettingsDep
 ) -> Response:
     changeset = "2026-12-01T00:00:00Z"
@@ -83,7 +84,7 @@ async def list_services(
     responses=openapi.SERVICE_DEFINITION_RESPONSES,
     response_class=Response,
 )
-async def service_definition(
+async def read_service_definition(
     session: SessionDep,
     fmt: FormatDep,
     lang: LocaleDep,

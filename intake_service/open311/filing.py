@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from pydantic.json_schema import SkipJsonSchema
@@ -45,8 +45,9 @@ from shared.contracts import ReporterContact
 from shared.deps import SessionDep
 from shared.i18n import N_
 from shared.operators import hash_key
+from shared.routes import Router
 
-router = APIRouter(prefix=PREFIX, tags=["open311"])
+router = Router(prefix=PREFIX, tags=["open311"])
 
 
 @dataclass

@@ -10,6 +10,22 @@ from typing import Any
 
 from intake_service.open311.documents import JSON_TYPE, XML_TYPE
 from intake_service.open311.params import MAX_PAGE_SIZE
+from intake_service.open311.schemas import (
+    DISCOVERY_EXAMPLE,
+    REQUEST_CREATED_EXAMPLE,
+    SERVICE_DEFINITION_EXAMPLE,
+    SERVICE_EXAMPLE,
+    SERVICE_REQUEST_EXAMPLE,
+    TOKEN_EXAMPLE,
+    UPDATE_EXAMPLE,
+    Open311Discovery,
+    Open311RequestCreated,
+    Open311Service,
+    Open311ServiceDefinition,
+    Open311ServiceRequest,
+    Open311ServiceRequestUpdate,
+    Open311Token,
+)
 from intake_service.open311.service import MAX_DAYS
 
 _ERROR_EXAMPLE_XML = (
@@ -58,12 +74,16 @@ def _error_response(status: int) -> dict[str, Any]:
 
 
 def documented(
-    example_xml: str, example_json: Any, *errors: int
+    example_xml: str, model: Any, example_json: Any, *errors: int
 ) -> dict[int | str, dict[str, Any]]:
-    """The responses of a route: its document in both formats, and its errors."""
+    """The responses of a route: its document in both formats, and its errors.
+
+    `model` describes the JSON form (`list[…]` for a list document); FastAPI gives its
+    schema to `application/json`, the routes' form besides XML."""
     responses: dict[int | str, dict[str, Any]] = {
         200: {
             "description": "The document, in the format the suffix names.",
+            "model": model,
             "content": {
                 XML_TYPE.split(";")[0]: {
                     "schema": {"type": "string"},
@@ -84,7 +104,8 @@ def documented(
 DISCOVERY_RESPONSES = documented(
     "<discovery><changeset>…</changeset><endpoints><endpoint>…</endpoint></endpoints>"
     "</discovery>",
-    {"changeset": "2026-12-01T00:00:00Z", "endpoints": []},
+    Open311Discovery,
+    DISCOVERY_EXAMPLE,
 )
 
 SERVICES_DESCRIPTION = (
@@ -95,36 +116,16 @@ SERVICES_DESCRIPTION = (
 SERVICES_RESPONSES = documented(
     "<services><service><service_code>pothole</service_code><service_name>Pothole"
     "</service_name>…</service></services>",
-    [
-        {
-            "service_code": "pothole",
-            "service_name": "Pothole",
-            "description": "Pothole",
-            "metadata": False,
-            "type": "realtime",
-            "keywords": "Roads and street furniture, zdium",
-            "group": "Roads and street furniture",
-        }
-    ],
+    list[Open311Service],
+    [SERVICE_EXAMPLE],
 )
 
 SERVICE_DEFINITION_RESPONSES = documented(
     "<service_definition><service_code>street_light_out</service_code><attributes>"
     "<attribute><variable>true</variable><code>lamp_post_number</code>…</attribute>"
     "</attributes></service_definition>",
-    {
-        "service_code": "street_light_out",
-        "attributes": [
-            {
-                "variable": True,
-                "code": "lamp_post_number",
-                "datatype": "string",
-                "required": False,
-                "order": 1,
-                "description": "Lamp-post number",
-            }
-        ],
-    },
+    Open311ServiceDefinition,
+    SERVICE_DEFINITION_EXAMPLE,
 )
 
 # --- filing a request ----------------------------------------------------------------------
@@ -144,12 +145,8 @@ CREATE_REQUEST_RESPONSES = documented(
     "<service_requests><request><service_request_id>WRO-2026-000042"
     "</service_request_id><service_notice>Expected to be dealt with by …"
     "</service_notice></request></service_requests>",
-    [
-        {
-            "service_request_id": "WRO-2026-000042",
-            "service_notice": "Expected to be dealt with by 2026-12-08 10:00 UTC.",
-        }
-    ],
+    list[Open311RequestCreated],
+    [REQUEST_CREATED_EXAMPLE],
     400,
     403,
 )
@@ -197,24 +194,6 @@ CREATE_REQUEST_BODY: dict[str, Any] = {
 
 # --- reading requests ----------------------------------------------------------------------
 
-_REQUEST_EXAMPLE_JSON = [
-    {
-        "service_request_id": "WRO-2026-000042",
-        "status": "open",
-        "status_notes": "Ekipa w drodze",
-        "service_name": "Pothole",
-        "service_code": "pothole",
-        "description": "Deep pothole on the right lane",
-        "agency_responsible": "Roads and City Maintenance Board",
-        "service_notice": "Expected to be dealt with by 2026-12-08 10:00 UTC.",
-        "requested_datetime": "2026-12-01T10:00:00Z",
-        "updated_datetime": "2026-12-01T11:30:00Z",
-        "expected_datetime": "2026-12-08T10:00:00Z",
-        "lat": 51.1097,
-        "long": 17.0326,
-        "media_url": "https://mam.example/v1/photos/5b0c7a52-4a86-4c1e-9a6e-0d3f3c8f1a10",
-    }
-]
 _REQUEST_EXAMPLE_XML = (
     "<service_requests><request><service_request_id>WRO-2026-000042"
     "</service_request_id><status>open</status>…</request></service_requests>"
@@ -228,12 +207,16 @@ LIST_REQUESTS_DESCRIPTION = (
     "`closed`). Pages: `page` (from 1) and "
     f"`page_size` (at most {MAX_PAGE_SIZE}). Never the reporter's identity."
 )
-LIST_REQUESTS_RESPONSES = documented(_REQUEST_EXAMPLE_XML, _REQUEST_EXAMPLE_JSON, 400)
+LIST_REQUESTS_RESPONSES = documented(
+    _REQUEST_EXAMPLE_XML, list[Open311ServiceRequest], [SERVICE_REQUEST_EXAMPLE], 400
+)
 PAGE_SIZE_DESCRIPTION = (
     f"Requests per page, 1 to {MAX_PAGE_SIZE} ({MAX_PAGE_SIZE} by default)."
 )
 
-READ_REQUEST_RESPONSES = documented(_REQUEST_EXAMPLE_XML, _REQUEST_EXAMPLE_JSON)
+READ_REQUEST_RESPONSES = documented(
+    _REQUEST_EXAMPLE_XML, list[Open311ServiceRequest], [SERVICE_REQUEST_EXAMPLE]
+)
 
 TOKEN_DESCRIPTION = (
     "After a `batch` POST: the token with its `service_request_id` once the "
@@ -242,12 +225,8 @@ TOKEN_DESCRIPTION = (
 TOKEN_RESPONSES = documented(
     "<service_requests><request><service_request_id>WRO-2026-000042"
     "</service_request_id><token>0b9d5c1e-…</token></request></service_requests>",
-    [
-        {
-            "service_request_id": "WRO-2026-000042",
-            "token": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
-        }
-    ],
+    list[Open311Token],
+    [TOKEN_EXAMPLE],
 )
 
 UPDATES_DESCRIPTION = (
@@ -260,16 +239,7 @@ UPDATES_DESCRIPTION = (
 UPDATES_RESPONSES = documented(
     "<service_request_updates><request_update><update_id>17</update_id>…"
     "</request_update></service_request_updates>",
-    [
-        {
-            "update_id": "17",
-            "service_request_id": "WRO-2026-000042",
-            "status": "in_progress",
-            "updated_datetime": "2026-12-01T11:30:00Z",
-            "description": "Ekipa w drodze",
-            "external_status_code": "in_progress",
-            "media_url": "",
-        }
-    ],
+    list[Open311ServiceRequestUpdate],
+    [UPDATE_EXAMPLE],
     400,
 )

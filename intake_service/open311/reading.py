@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from intake_service.open311 import openapi, service
 from intake_service.open311.documents import render_list
@@ -28,8 +28,9 @@ from intake_service.open311.params import (
 )
 from shared.deps import SessionDep
 from shared.i18n import N_
+from shared.routes import Router
 
-router = APIRouter(prefix=PREFIX, tags=["open311"])
+router = Router(prefix=PREFIX, tags=["open311"])
 
 
 @router.get(
@@ -147,7 +148,7 @@ async def read_token(
     responses=openapi.UPDATES_RESPONSES,
     response_class=Response,
 )
-async def list_updates(
+async def list_request_updates(
     session: SessionDep,
     fmt: FormatDep,
     start_date: Annotated[str | None, Query(description="W3C date-time.")] = None,

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from intake_service.open311 import discovery, filing, reading
 from intake_service.open311.documents import Format, render_errors
 from intake_service.open311.params import PREFIX as PREFIX
+from shared.routes import Router
 
 # Each part carries the prefix itself: its routes hold their whole paths (which
 # `shared.errors.allowed_methods` matches a request against).
-router = APIRouter()
+router = Router()
 router.include_router(discovery.router)
 router.include_router(filing.router)
 router.include_router(reading.router)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import Header, Query, Response
 from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.deps import SettingsDep
@@ -15,9 +15,10 @@ from intake_service.photos.dependencies import PhotosDep
 from intake_service.photos.exceptions import PhotoLinkInvalid, PhotoNotFound
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
+from shared.routes import Router
 from shared.signing import UrlSigner, photo_link_path
 
-router = APIRouter(prefix="/v1/photos", tags=["photos"])
+router = Router(prefix="/v1/photos", tags=["photos"])
 
 # A photo never changes under its id, so caches may keep it; a day, not forever, so that a
 # photo taken down (a face, a number plate) leaves shared caches soon after.
@@ -39,8 +40,14 @@ CACHE_CONTROL = "public, max-age=86400"
             },
             "description": "The JPEG.",
             "headers": {
-                "ETag": {"description": "Strong validator of this variant."},
-                "Cache-Control": {"description": f"`{CACHE_CONTROL}`"},
+                "ETag": {
+                    "description": "Strong validator of this variant.",
+                    "schema": {"type": "string"},
+                },
+                "Cache-Control": {
+                    "description": f"`{CACHE_CONTROL}`",
+                    "schema": {"type": "string", "example": CACHE_CONTROL},
+                },
             },
         },
         304: {"description": "The copy named by `If-None-Match` is current."},

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from intake_service.accounts.dependencies import AccountDep
 from intake_service.privacy import service
+from intake_service.privacy.schemas import DataExport
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, problem_responses
+from shared.routes import Router
 
-router = APIRouter(prefix="/v1/me", tags=["me"])
+router = Router(prefix="/v1/me", tags=["me"])
 
 
 @router.get(
@@ -21,30 +23,8 @@ router = APIRouter(prefix="/v1/me", tags=["me"])
     "20): the account, their reports in full, the reports they supported, their "
     "notifications, devices, feedback, ideas and which surveys they answered (answers "
     "are stored without a name). Sent as a file to save.",
-    responses={
-        200: {
-            "content": {
-                "application/json": {
-                    "example": {
-                        "exported_at": "2026-11-28T10:00:00+00:00",
-                        "account": {
-                            "email": "anna@example.org",
-                            "display_name": "Anna",
-                            "lang": "pl",
-                        },
-                        "reports": [],
-                        "supported_reports": [],
-                        "notifications": [],
-                        "devices": [],
-                        "feedback": [],
-                        "ideas": [],
-                        "surveys_answered": [],
-                    }
-                }
-            }
-        },
-        **problem_responses(NotAuthenticated),
-    },
+    response_model=DataExport,
+    responses=problem_responses(NotAuthenticated),
 )
 async def export_me(session: SessionDep, account: AccountDep) -> JSONResponse:
     data = await service.export(session, account)

@@ -50,24 +50,6 @@ CREATE_DESCRIPTION = (
     "stored."
 )
 
-GEOJSON_PAGE_EXAMPLE = {
-    "type": "FeatureCollection",
-    "features": [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "Point",
-                "coordinates": [17.0326, 51.1097],
-            },
-            "properties": {
-                "number": "WRO-2026-000042",
-                "status": "received",
-            },
-        }
-    ],
-    "next_cursor": None,
-}
-
 NEARBY_DESCRIPTION = (
     "Before filing: open reports of the same category within the category's "
     "duplicate radius (250 m unless the category says otherwise) from the last "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic.json_schema import SkipJsonSchema
 
@@ -46,6 +46,10 @@ from intake_service.reports.form import (
     report_request_body,
 )
 from intake_service.reports.geojson import GEOJSON, feature_collection
+from intake_service.reports.geojson_schemas import (
+    FEATURE_COLLECTION_EXAMPLE,
+    ReportFeatureCollection,
+)
 from intake_service.reports.schemas import (
     MyReportPage,
     MyReportRead,
@@ -63,8 +67,10 @@ from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.pagination import InvalidCursor
 from shared.params import Timestamp
+from shared.response_docs import document_body
+from shared.routes import Router
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = Router(prefix="/v1/reports", tags=["reports"])
 
 
 @router.post(
@@ -75,7 +81,12 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     description=openapi.CREATE_DESCRIPTION,
     responses={
         201: {
-            "headers": {"Idempotent-Replayed": {"description": "`true` on a replay."}}
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "`true` on a replay; left out otherwise.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            }
         },
         **throttled_responses(
             MalformedForm,
@@ -164,7 +175,7 @@ async def create_report(
     "while new reports arrive). With `Accept: application/geo+json` the page is a GeoJSON "
     "FeatureCollection of points (with `next_cursor` as a member). Never includes reporters.",
     responses={
-        200: {"content": {GEOJSON: {"example": openapi.GEOJSON_PAGE_EXAMPLE}}},
+        200: {"content": {GEOJSON: {"example": FEATURE_COLLECTION_EXAMPLE}}},
         **problem_responses(ValidationFailed, InvalidBox, InvalidStatus, InvalidCursor),
     },
 )
@@ -184,15 +195,16 @@ async def list_reports(
         list[str] | None,
         Query(
             description="Category codes (repeat, or separate by commas).",
-            examples=["pothole"],
+            examples=[["pothole", "street_light_out"]],
         ),
     ] = None,
     status_: Annotated[
         list[str] | None,
         Query(
             alias="status",
-            description="Statuses (repeat, or separate by commas).",
-            examples=["received,submitted,in_progress"],
+            description="Statuses (repeat, or separate by commas): `received`, "
+            "`submitted`, `in_progress`, `resolved`, `rejected`, `reopened`.",
+            examples=[["received", "in_progress"]],
         ),
     ] = None,
     since: Annotated[
@@ -222,13 +234,22 @@ async def list_reports(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
+document_body(
+    router,
+    list_reports,
+    status=200,
+    media_type=GEOJSON,
+    model=ReportFeatureCollection,
+)
+
+
 @router.get(
     "/nearby",
     summary="Open reports near a position",
     description=openapi.NEARBY_DESCRIPTION,
     responses=problem_responses(ValidationFailed, UnknownCategory),
 )
-async def nearby_reports(
+async def list_nearby_reports(
     session: SessionDep,
     lat: Annotated[float, Query(ge=-90, le=90, examples=[51.1097])],
     lon: Annotated[float, Query(ge=-180, le=180, examples=[17.0326])],
@@ -249,7 +270,7 @@ async def nearby_reports(
     "Limited per client address, account or device (429 with `Retry-After`).",
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"description": "Counted before; nothing changed."},
+        200: {"description": "Counted before; nothing changed.", "model": SupportRead},
         **throttled_responses(
             DeviceIdRequired,
             NotAuthenticated,
@@ -302,7 +323,7 @@ async def read_report(
     return ReportRead.of(await service.get_report(session, report_id), lang)
 
 
-me_router = APIRouter(prefix="/v1/me", tags=["me"])
+me_router = Router(prefix="/v1/me", tags=["me"])
 
 
 @me_router.get(
@@ -312,7 +333,7 @@ me_router = APIRouter(prefix="/v1/me", tags=["me"])
     "their status history; keyset pages as in `GET /v1/reports`.",
     responses=problem_responses(NotAuthenticated, ValidationFailed, InvalidCursor),
 )
-async def my_reports(
+async def list_my_reports(
     session: SessionDep,
     lang: LangDep,
     account: AccountDep,

@@ -311,7 +311,22 @@ class ReportPage(BaseModel):
 
 
 class SupportRead(BaseModel):
-    report_id: uuid.UUID
+    """A "me too": the report's supporters now, and whether this call added one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "report_id": "6f1c2b0e-3c1d-4a2b-9f3e-1d2c3b4a5e6f",
+                    "supporters": 4,
+                    "counted": True,
+                    "subscribed": True,
+                }
+            ]
+        }
+    )
+
+    report_id: uuid.UUID = Field(description="The supported report.")
     supporters: int = Field(
         description='How many residents said "me too" so far.', examples=[4]
     )

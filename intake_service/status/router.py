@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from intake_service.db import InboxMessage
 from intake_service.operators.dependencies import require_manage, require_read
@@ -17,6 +17,7 @@ from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
 from shared.guards import BodyTooLarge
 from shared.inbox_api import inbox_router
+from shared.routes import Router
 from shared.webhooks import (
     InvalidEvent,
     MissingSignature,
@@ -25,7 +26,7 @@ from shared.webhooks import (
     signed_message,
 )
 
-router = APIRouter(tags=["internal"])
+router = Router(tags=["internal"])
 
 EXAMPLE = Envelope(
     id=uuid.UUID("6f1c2b7e-3d4a-4e5f-9a8b-7c6d5e4f3a2b"),

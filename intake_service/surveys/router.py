@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import Header, Response, status
 from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.accounts.dependencies import OPTIONAL_AUTH, OptionalAccountDep
@@ -34,8 +34,9 @@ from shared.db import utcnow
 from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
+from shared.routes import Router
 
-router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
+router = Router(prefix="/v1/surveys", tags=["surveys"])
 
 READ_PROBLEMS = (OperatorNotAuthenticated,)
 MANAGE_PROBLEMS = (OperatorNotAuthenticated, OperatorRoleMissing)
@@ -99,7 +100,7 @@ async def answer_survey(
     )
 
 
-operator_router = APIRouter(prefix="/v1/operator/surveys", tags=["operator"])
+operator_router = Router(prefix="/v1/operator/surveys", tags=["operator"])
 
 
 @operator_router.post(
@@ -197,7 +198,7 @@ async def close_survey(
     "Anonymous: nothing says who answered.",
     responses=problem_responses(*READ_PROBLEMS, SurveyNotFound, ValidationFailed),
 )
-async def survey_results(
+async def read_survey_results(
     session: SessionDep, operator: OperatorReadDep, lang: LangDep, survey_id: uuid.UUID
 ) -> SurveyResults:
     return await results.results(session, survey_id=survey_id, lang=lang)
@@ -219,7 +220,7 @@ async def survey_results(
         **problem_responses(*READ_PROBLEMS, SurveyNotFound, ValidationFailed),
     },
 )
-async def survey_results_csv(
+async def export_survey_results(
     session: SessionDep, operator: OperatorReadDep, lang: LangDep, survey_id: uuid.UUID
 ) -> Response:
     survey, header, rows = await results.export(session, survey_id=survey_id, lang=lang)

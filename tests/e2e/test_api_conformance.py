@@ -423,11 +423,11 @@ ENDS_THE_TOKEN = {("POST", "/v1/auth/logout"), ("DELETE", "/v1/me")}
 
 
 def schemes(case: Any) -> set[str]:
-    return {
-        name
-        for requirement in case.operation.definition.raw.get("security", [])
-        for name in requirement
-    }
+    """The credentials an operation takes: its own requirements, or the document's (the
+    operations a resident may sign in to or not take those)."""
+    raw = case.operation.definition.raw
+    security = raw.get("security", INTAKE.get("security", []))
+    return {name for requirement in security for name in requirement}
 
 
 @intake_api.exclude(path_regex="^/(v1/operator|internal)/").parametrize()

@@ -47,7 +47,8 @@ async def test_an_id_past_the_column_is_a_422_and_the_largest_a_404(intake):
     """Ids are 32-bit integers, as the document says; a larger one is not sent to the
     database, which would refuse it (a 500 on PostgreSQL)."""
     spec = (await intake.get("/openapi.json")).json()
-    [parameter] = spec["paths"][f"{INBOX}/{{message_id}}/replay"]["post"]["parameters"]
+    operation = spec["paths"][f"{INBOX}/{{message_id}}/replay"]["post"]
+    [parameter] = [p for p in operation["parameters"] if p["name"] == "message_id"]
     largest = int(parameter["schema"]["maximum"])
     assert largest == 2**31 - 1
     missing = await intake.post(f"{INBOX}/{largest}/replay", headers=MANAGE)
