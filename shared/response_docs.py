@@ -1,4 +1,5 @@
-"""Documenting a response body in a media type other than the route's own.
+"""Documenting a body the route does not declare: a response in a media type other than
+the route's own, or a request body the route reads itself.
 
 FastAPI's `responses={200: {"model": M}}` describes `M` in the route's own media type only
 (`application/json`); a route that also answers in another form (`application/geo+json`
@@ -45,7 +46,25 @@ def document_body(
         .setdefault("content", {})
         .setdefault(media_type, {})
     )
-    content["schema"] = {"$ref": REF_PREFIX + model.__name__}
+    content["schema"] = reference(model)
+
+
+def document_model(
+    router: APIRouter, endpoint: Callable[..., Any], model: type[BaseModel]
+) -> None:
+    """Make `model` a component of the documents that hold `endpoint`, for a request
+    body the route reads itself (its `openapi_extra` refers to the component by name)."""
+    route = _route_of(router, endpoint)
+    route.response_fields[f"component {model.__name__}"] = create_model_field(
+        name=f"Component_{model.__name__}_{route.unique_id}",
+        type_=model,
+        mode="validation",
+    )
+
+
+def reference(model: type[BaseModel]) -> dict[str, str]:
+    """A reference to `model`'s component."""
+    return {"$ref": REF_PREFIX + model.__name__}
 
 
 def _route_of(router: APIRouter, endpoint: Callable[..., Any]) -> APIRoute:

@@ -19,6 +19,7 @@ from intake_service.open311.schemas import (
     TOKEN_EXAMPLE,
     UPDATE_EXAMPLE,
     Open311Discovery,
+    Open311Error,
     Open311RequestCreated,
     Open311Service,
     Open311ServiceDefinition,
@@ -33,16 +34,6 @@ _ERROR_EXAMPLE_XML = (
     "<description>There is no service request 'WRO-2026-999999'.</description></error>"
     "</errors>"
 )
-_ERROR_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "integer"},
-            "description": {"type": "string"},
-        },
-    },
-}
 _ERROR_TEXTS = {
     400: "The request cannot be fulfilled (a parameter is missing or wrong, or the "
     "address holds a NUL character).",
@@ -55,13 +46,14 @@ _ERROR_TEXTS = {
 def _error_response(status: int) -> dict[str, Any]:
     return {
         "description": _ERROR_TEXTS[status],
+        # Open311's own error form, the JSON one described by its component.
+        "model": list[Open311Error],
         "content": {
             XML_TYPE.split(";")[0]: {
                 "schema": {"type": "string"},
                 "example": _ERROR_EXAMPLE_XML,
             },
             JSON_TYPE.split(";")[0]: {
-                "schema": _ERROR_SCHEMA,
                 "example": [
                     {
                         "code": 404,

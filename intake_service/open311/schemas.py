@@ -89,6 +89,16 @@ UPDATE_EXAMPLE: dict[str, Any] = {
 }
 
 
+class Open311Error(BaseModel):
+    """An Open311 error: GeoReport v2 answers a list of them, not a problem (RFC 9457)."""
+
+    code: int = Field(description="The HTTP status code.", examples=[404])
+    description: str = Field(
+        description="What is wrong, in the language asked for.",
+        examples=["There is no service request 'WRO-2026-999999'."],
+    )
+
+
 class Open311Endpoint(BaseModel):
     """One GeoReport v2 endpoint of this service."""
 

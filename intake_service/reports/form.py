@@ -14,6 +14,7 @@ from intake_service.reports.schemas import ReportCreate
 from shared.errors import AppError
 from shared.guards import MAX_BODY_BYTES, read_body
 from shared.i18n import N_
+from shared.response_docs import reference
 
 
 class UnsupportedMediaType(AppError):
@@ -58,9 +59,8 @@ def parse_report(form: ReportForm) -> ReportCreate:
 
 def report_request_body() -> dict[str, Any]:
     """The OpenAPI request body: the JSON alone, or multipart with photos."""
-    schema = ReportCreate.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
-    example = schema["examples"][0]
+    schema = reference(ReportCreate)  # `document_model` makes it a component
+    example = ReportCreate.model_json_schema()["examples"][0]
     max_photos = setting_default("photo_max_count")
     max_mb = in_megabytes(setting_default("photo_max_bytes"))
     return {

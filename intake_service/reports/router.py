@@ -55,6 +55,7 @@ from intake_service.reports.schemas import (
     MyReportRead,
     MyReportUpdate,
     NearbyReport,
+    ReportCreate,
     ReportCreated,
     ReportPage,
     ReportRead,
@@ -67,7 +68,7 @@ from shared.deps import SessionDep
 from shared.errors import NotAuthenticated, ValidationFailed, problem_responses
 from shared.pagination import InvalidCursor
 from shared.params import Timestamp
-from shared.response_docs import document_body
+from shared.response_docs import document_body, document_model
 from shared.routes import Router
 
 router = Router(prefix="/v1/reports", tags=["reports"])
@@ -202,9 +203,9 @@ async def list_reports(
         list[str] | None,
         Query(
             alias="status",
-            description="Statuses (repeat, or separate by commas): `received`, "
-            "`submitted`, `in_progress`, `resolved`, `rejected`, `reopened`.",
+            description="Statuses (repeat; a comma list is taken too).",
             examples=[["received", "in_progress"]],
+            json_schema_extra={"items": {"$ref": "#/components/schemas/ReportStatus"}},
         ),
     ] = None,
     since: Annotated[
@@ -234,6 +235,7 @@ async def list_reports(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
+document_model(router, create_report, ReportCreate)
 document_body(
     router,
     list_reports,

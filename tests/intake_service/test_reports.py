@@ -126,7 +126,15 @@ class TestSubmitReport:
         """It is trimmed before its length is checked: the schema's pattern says so."""
         spec = (await intake.get("/openapi.json")).json()
         body = spec["paths"]["/v1/reports"]["post"]["requestBody"]["content"]
-        field = body["application/json"]["schema"]["properties"]["description"]
+        # The JSON body and the multipart `report` part are the one ReportCreate.
+        assert body["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ReportCreate"
+        }
+        report = body["multipart/form-data"]["schema"]["properties"]["report"]
+        assert report["$ref"] == "#/components/schemas/ReportCreate"
+        field = spec["components"]["schemas"]["ReportCreate"]["properties"][
+            "description"
+        ]
         assert field["minLength"] == 1
         # Whatever a regular expression engine takes `\s` for (re.ASCII: as narrow as
         # ECMA-262's), the pattern takes what the service takes.
