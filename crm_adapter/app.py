@@ -22,6 +22,7 @@ from crm_adapter.replay import router as inbox_router
 from crm_adapter.routing.router import router as routing_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
+from shared.api_documents import Audience, serve_documents
 from shared.deps import health_router
 from shared.errors import (
     install_error_handlers,
@@ -62,6 +63,12 @@ TAGS = [
         "description": "Health and metrics, for the city's IT team.",
     },
 ]
+AUDIENCES = [
+    Audience("operator", "the city staff's API", frozenset({"admin", "operations"})),
+    Audience("crm", "for a CRM: its signed webhooks", frozenset({"crm"})),
+    Audience("internal", "from intake", frozenset({"internal"})),
+]
+"""The documents for each kind of client (`/openapi/<name>.json`); `/openapi.json` has all."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -120,4 +127,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics_router,
     )
 
+    serve_documents(app, AUDIENCES)
     return app

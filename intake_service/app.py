@@ -38,6 +38,7 @@ from intake_service.surveys.router import operator_router as operator_surveys_ro
 from intake_service.surveys.router import router as surveys_router
 from intake_service.write_limits import FloodGuard, Refusals
 from shared import memory
+from shared.api_documents import Audience, serve_documents
 from shared.deps import health_router
 from shared.errors import (
     error_forms,
@@ -102,6 +103,20 @@ TAGS = [
         "description": "Health and metrics, for the city's IT team.",
     },
 ]
+AUDIENCES = [
+    Audience(
+        "resident",
+        "the residents' API",
+        frozenset(
+            {"reports", "categories", "photos", "accounts", "me", "feedback"}
+            | {"surveys", "ideas"}
+        ),
+    ),
+    Audience("operator", "the city staff's API", frozenset({"operator", "operations"})),
+    Audience("open311", "Open311 GeoReport v2", frozenset({"open311"})),
+    Audience("internal", "from the CRM adapter", frozenset({"internal"})),
+]
+"""The documents for each kind of client (`/openapi/<name>.json`); `/openapi.json` has all."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -123,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_errors(app)
     _add_middleware(app, settings)
     _include_routers(app)
+    serve_documents(app, AUDIENCES)
     return app
 
 

@@ -276,3 +276,10 @@ async def crm_simulator(crm_simulator_app: FastAPI) -> AsyncIterator[httpx.Async
     async for client in serve(crm_simulator_app):
         client.headers["Authorization"] = f"Bearer {DEV_SECRETS['crm_api_key']}"
         yield client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Figures a test records (`record_property`), after the results."""
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            terminalreporter.write_line(f"{report.nodeid}: {name}: {value}")
