@@ -75,7 +75,27 @@ class _Sent:
                     sent.media_urls.append(value.strip())
             else:
                 sent.fields.setdefault(name, value)
+        sent._refuse_nul()
         return sent
+
+    def _refuse_nul(self) -> None:
+        """PostgreSQL stores no NUL character: a field holding one is refused here,
+        before any query (as the resident API refuses it)."""
+        named = [
+            *self.fields.items(),
+            *(
+                (f"attribute[{code}]", v)
+                for code, vs in self.attributes.items()
+                for v in vs
+            ),
+            *(("media_url", url) for url in self.media_urls),
+        ]
+        for name, value in named:
+            if "\x00" in value or "\x00" in name:
+                raise Open311Invalid(
+                    N_("{field}: the text must not contain NUL characters."),
+                    field=name.replace("\x00", "\\0"),
+                )
 
 
 @router.post(

@@ -745,3 +745,30 @@ class TestClientKeys:
 )
 def test_which_addresses_a_media_url_may_reach(address, public):
     assert media._public(address) is public
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"service_code": "pot\x00hole"},
+        {"email": "anna\x00@example.org"},
+        {"first_name": "An\x00na"},
+        {"attribute[lamp_post_number]": "L\x00-1"},
+    ],
+    ids=["service_code", "email", "first_name", "attribute"],
+)
+async def test_a_nul_in_a_form_field_is_an_open311_400_and_nothing_is_filed(
+    intake, fmt, change
+):
+    """PostgreSQL stores no NUL: it is refused before any query, naming the field."""
+    response = await intake.post(
+        f"{V2}/requests.{fmt}", data=FORM | change, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 400, response.text
+    code, description = error_of(response, fmt)
+    assert code == 400
+    assert (
+        description
+        == f"{next(iter(change))}: the text must not contain NUL characters."
+    )
+    assert (await intake.get("/v1/reports")).json()["items"] == []
