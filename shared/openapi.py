@@ -118,6 +118,7 @@ def document_errors(app: FastAPI) -> None:
                         operation["responses"].pop("422", None)
                     else:
                         _complete(operation)
+                    _declare_language(operation)
             _optional_sign_in_at_the_top(spec)
             _drop_unused_validation_schemas(spec)
             if PROBLEM_REF["$ref"] in json.dumps(spec["paths"]):
@@ -188,17 +189,20 @@ ACCEPT_LANGUAGE = {
 }
 
 
+def _declare_language(operation: dict[str, Any]) -> None:
+    """Every answer's texts, errors included, are in the language asked for."""
+    parameters = operation.setdefault("parameters", [])
+    if not any(p["name"].lower() == "accept-language" for p in parameters):
+        parameters.append(ACCEPT_LANGUAGE)
+
+
 def _complete(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     codes = {500}
     if "requestBody" in operation:
         codes |= {413, 422}
-    parameters = operation.setdefault("parameters", [])
-    if parameters:
+    if operation.get("parameters"):
         codes.add(422)
-    # Every answer's texts, errors included, are in the language asked for.
-    if not any(p["name"].lower() == "accept-language" for p in parameters):
-        parameters.append(ACCEPT_LANGUAGE)
     # Any address may come with a NUL in it (`NulGuardMiddleware`).
     every = (NulInAddress, DatabaseUnavailable)
     for code, response in problem_responses(*sorted(codes), *every).items():
