@@ -19,7 +19,12 @@ import pytest
 from tests.e2e.processes import Start, start_intake
 from tests.helpers import eventually
 
-pytestmark = pytest.mark.e2e
+# How slow clients are cut off is the HTTP server's and the middleware's, before any
+# query: one database is enough.
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.parametrize("backend", ["sqlite"], indirect=True),
+]
 
 __all__ = ["start_intake"]  # the fixture
 
