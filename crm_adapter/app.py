@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from crm_adapter import worker
 from crm_adapter.config import Settings
@@ -95,7 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.crm_connector_names = frozenset(crm)
             yield
 
-    app = FastAPI(
+    # The docs pages' scripts are served here, not from a CDN: they work offline.
+    app = FastAPIOffline(
         title="MAM CRM adapter",
         version="0.1.0",
         description=DESCRIPTION,

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devtools.crm_simulator import open311, rest
@@ -79,7 +80,8 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(
+    # The docs pages' scripts are served here, not from a CDN: they work offline.
+    app = FastAPIOffline(
         title="MAM CRM simulator",
         version="0.1.0",
         description=DESCRIPTION,
