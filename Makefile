@@ -7,7 +7,7 @@ S ?= intake_service
 CATALOGS := $(wildcard shared/locale/*/LC_MESSAGES/mam.po)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-pg soak check fmt lock migrate revision schemas api-docs up down logs clean bench bench-quick
+.PHONY: help install tools run test test-pg soak check fmt lock migrate revision schemas api-docs up down logs clean bench bench-quick
 .PHONY: messages-extract messages-update messages-compile
 
 help: ## list the commands
@@ -31,10 +31,16 @@ run: install ## migrate and start intake :8000, adapter :8001, CRM simulator :80
 # One worker per core; a module's tests stay on one worker (its end-to-end stack is started once).
 PYTEST_PARALLEL := -n auto --dist loadscope
 
-test: install ## the whole suite: SQLite, and PostgreSQL when one answers (REQUIRE_POSTGRES=1 insists)
+# Debian's Chromium renders the docs pages in the tests (offline, headless).
+tools:
+	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null \
+	  || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } \
+	  || { echo "install Chromium (Debian package chromium): the docs pages are tried in it"; exit 1; }
+
+test: install tools ## the whole suite: SQLite, and PostgreSQL when one answers (REQUIRE_POSTGRES=1 insists)
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
-test-pg: install ## the suite with PostgreSQL required
+test-pg: install tools ## the suite with PostgreSQL required
 	REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 soak: install ## the kill test longer: MAM_SOAK_SCALE (default 10) times the reports and kills, both databases
