@@ -77,7 +77,7 @@ def stack(backend: str, stack_of_its_own: StackOfItsOwn) -> Iterator[Stack]:
 
 
 EXAMPLES = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
