@@ -131,6 +131,15 @@ async def test_a_resident_app_on_the_generated_client_goes_round_trip(
         )
         assert changed.status_code == 200, changed.text
 
+    # The change reaches the resident within moments; the app reads it once it has.
+    headers = {"Authorization": f"Bearer {filed['token']}"}
+    async with stack.intake_client() as intake:
+
+        async def told_of_it():
+            page = await intake.get("/v1/me/notifications", headers=headers)
+            return page.json()["items"] or None
+
+        await eventually(told_of_it, what="the resident's notification")
     env["TOKEN"] = filed["token"]
     told = json.loads(
         await asyncio.to_thread(run, sys.executable, APP, "notifications", env=env)

@@ -5,7 +5,7 @@
 `mypy --strict` and runs it against the real intake service:
 
     python resident_app.py file            # categories, account, sign-in, a named report
-    python resident_app.py notifications   # the resident's notifications, once they came
+    python resident_app.py notifications   # the resident's notifications
 
 Settings come from the environment: `INTAKE_URL`, `MAIL_DIR` (where intake writes its mails),
 `EMAIL`, and for `notifications` `TOKEN`. Each step prints one line of JSON.
@@ -18,7 +18,6 @@ import json
 import os
 import re
 import sys
-import time
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import TypeVar
@@ -137,12 +136,7 @@ def file_a_report(base_url: str, mail_dir: Path, email: str) -> dict[str, object
 
 def notifications(base_url: str, token: str) -> dict[str, object]:
     anna = AuthenticatedClient(base_url=base_url, token=token)
-    deadline = time.monotonic() + 60
-    while True:
-        page: NotificationList = ok(list_notifications.sync(client=anna))
-        if page.items or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    page: NotificationList = ok(list_notifications.sync(client=anna))
     return {
         "unread_count": page.unread_count,
         "items": [
