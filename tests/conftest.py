@@ -46,7 +46,7 @@ from tests.databases import (
     postgres_required,
 )
 from tests.helpers import MONDAY_MORNING, OPEN311_KEYS, OPERATOR_KEYS, serve
-from tests.reset import reset
+from tests.reset import Resets
 
 assert intake_service.models
 assert crm_adapter.models
@@ -162,27 +162,31 @@ async def _seed_adapter(session: AsyncSession) -> None:
     await seed_status_mappings(session)
 
 
+@pytest.fixture(scope="session")
+def resets() -> Iterator[Resets]:
+    with Resets() as resets:
+        yield resets
+
+
 @pytest.fixture
-async def clean_intake(databases: Databases) -> Databases:
+def clean_intake(databases: Databases, resets: Resets) -> Databases:
     """The session's intake database, emptied of everything but its reference data."""
-    await reset(databases.intake, IntakeBase.metadata, INTAKE_REFERENCE)
+    resets.reset(databases.intake, IntakeBase.metadata, INTAKE_REFERENCE)
     return databases
 
 
 @pytest.fixture
-async def clean_adapter(databases: Databases) -> Databases:
+def clean_adapter(databases: Databases, resets: Resets) -> Databases:
     """The session's adapter database, emptied and seeded with the default routing and
     status mappings."""
-    await reset(
+    resets.reset(
         databases.adapter, AdapterBase.metadata, ADAPTER_REFERENCE, _seed_adapter
     )
     return databases
 
 
 @pytest.fixture
-async def clean_databases(
-    clean_intake: Databases, clean_adapter: Databases
-) -> Databases:
+def clean_databases(clean_intake: Databases, clean_adapter: Databases) -> Databases:
     """Both databases, cleaned (for tests that use the two services)."""
     return clean_intake
 
