@@ -14,6 +14,10 @@ from intake_service.mail.sender import FolderMailer, Mailer, SmtpMailer
 from shared.operators import ConfiguredKey
 from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 
+OWASP_LEAST_ARGON2_WORK_KIB = 36 * 1024
+"""OWASP's Password Storage Cheat Sheet: Argon2id with 19 MiB and 2 passes, 12 MiB and 3,
+9 MiB and 4 or 7 MiB and 5, or 46 MiB and 1 — about 36 MiB of memory times passes."""
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(
@@ -183,6 +187,19 @@ class Settings(ServiceSettings):
         description="Key of the keyed hashes (HMAC-SHA256) in which e-mail codes and "
         "rate-limit keys (addresses, IP addresses) are stored; any long random text.",
     )
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=1024,
+        description="Memory one Argon2id password hash takes (KiB): 64 MiB, as "
+        "recommended. Less lets more sign-ins run at once on a small host; in production "
+        "memory times passes is at least OWASP's 36 MiB (19 MiB with 2 passes, 46 MiB "
+        "with 1). A stored hash made with other costs is made again at its next sign-in.",
+    )
+    password_hash_passes: int = Field(
+        default=3,
+        ge=1,
+        description="Passes Argon2id makes over that memory for one password hash.",
+    )
     access_token_ttl_seconds: int = Field(
         default=15 * 60, ge=60, description="Lifetime of access tokens."
     )
@@ -273,6 +290,17 @@ class Settings(ServiceSettings):
     def _default_photo_dir(self) -> Self:
         if self.photo_dir is None:
             self.photo_dir = self.data_dir / "photos"
+        return self
+
+    @model_validator(mode="after")
+    def _hard_password_hashes_in_production(self) -> Self:
+        work = self.password_hash_memory_kib * self.password_hash_passes
+        if self.environment == "production" and work < OWASP_LEAST_ARGON2_WORK_KIB:
+            raise ValueError(
+                "password_hash_memory_kib × password_hash_passes must be at least "
+                f"{OWASP_LEAST_ARGON2_WORK_KIB} in production (OWASP's least for "
+                "Argon2id)"
+            )
         return self
 
     def mailer(self) -> Mailer:

@@ -8,6 +8,7 @@ Without one only the SQLite variants are collected (the header says so), unless
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crm_adapter.models
@@ -29,7 +28,6 @@ from crm_adapter.migrations import migrate as migrate_adapter
 from crm_adapter.routing.service import seed_defaults as seed_routing
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
-from intake_service.accounts import passwords
 from intake_service.app import create_app as create_intake
 from intake_service.config import Settings as IntakeSettings
 from intake_service.db import Base as IntakeBase
@@ -45,7 +43,13 @@ from tests.databases import (
     postgres_admin_url,
     postgres_required,
 )
-from tests.helpers import MONDAY_MORNING, OPEN311_KEYS, OPERATOR_KEYS, serve
+from tests.helpers import (
+    CHEAP_PASSWORD_HASHING,
+    MONDAY_MORNING,
+    OPEN311_KEYS,
+    OPERATOR_KEYS,
+    serve,
+)
 from tests.reset import Resets
 
 assert intake_service.models
@@ -56,18 +60,10 @@ POSTGRES_AVAILABLE = postgres_admin_url() is not None
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_AVAILABLE else ["sqlite"]
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _cheap_password_hashing() -> Iterator[None]:
-    """Argon2id at its lowest cost in the test process: the same hashing and verifying code,
-    without ~0.2 s of CPU per password (the real processes of the end-to-end tests keep the
-    recommended cost)."""
-    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    passwords._hasher.cache_clear()
-    passwords._dummy_hash.cache_clear()
-    original = passwords._hasher
-    passwords._hasher = lambda: cheap  # type: ignore[assignment]
-    yield
-    passwords._hasher = original
+# Argon2id at its lowest cost in the tests' services, in process and started (they read
+# it from the environment): the same hashing and verifying, without ~0.2 s of CPU per
+# password. The costs themselves are tried with settings of their own.
+os.environ.update(CHEAP_PASSWORD_HASHING)
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from email import message_from_bytes, policy
@@ -15,9 +17,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 import shared.cli
 from shared.operators import ConfiguredKey, Role, hash_key
+from shared.settings import DEV_SECRETS, ServiceSettings
 from shared.sla import WARSAW
 
 T = TypeVar("T")
@@ -65,6 +69,12 @@ async def serve(app: FastAPI) -> AsyncIterator[AppClient]:
 
 
 PASSWORD = "kolorowe-tramwaje-42"
+
+CHEAP_PASSWORD_HASHING = {
+    "INTAKE_PASSWORD_HASH_MEMORY_KIB": "1024",
+    "INTAKE_PASSWORD_HASH_PASSES": "1",
+}
+"""Argon2id at the least cost intake takes, for the tests' services."""
 
 Mailbox = Callable[[], Sequence[EmailMessage]]
 """The mails received so far, oldest first."""
@@ -240,3 +250,14 @@ async def route_unit_to(adapter: httpx.AsyncClient, unit: str, connector: str) -
         headers={**MANAGE, "If-Match": current.headers["ETag"]},
     )
     assert response.status_code == 200, response.text
+
+
+def own_secrets(settings: type[ServiceSettings]) -> dict[str, Any]:
+    """A fresh secret for every secret the development defaults fill in."""
+    defaults = settings(environment="development")
+    return {
+        name: SecretStr("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+        for name, value in defaults
+        if isinstance(value, SecretStr)
+        and value.get_secret_value() in DEV_SECRETS.values()
+    }

@@ -98,7 +98,7 @@ async def register(
     A mail that fails leaves the account in place: the resident asks for another code.
     """
     await throttle.hit(session, limits.mails_of_client(settings, client))
-    password_hash = await hash_password(data.password)
+    password_hash = await hash_password(data.password, settings)
     if await repository.email_taken(session, data.email):
         raise EmailTaken()
     now = utcnow()
@@ -264,7 +264,7 @@ async def reset_password(
     account_id, checked_hash = account.id, pending.code_hash
     # The code is right: keep the cleared counter, then hash with no transaction open.
     await session.commit()
-    password_hash = await hash_password(data.new_password)
+    password_hash = await hash_password(data.new_password, settings)
     now = utcnow()
     consumed = await repository.consume_code(
         session,

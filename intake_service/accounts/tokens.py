@@ -97,7 +97,7 @@ async def sign_in(
     # End the read before verifying, so no lock is held through Argon2.
     await session.rollback()
     valid, new_hash = await verify_password(
-        data.password, account.password_hash if account else None
+        data.password, account.password_hash if account else None, settings
     )
     if not valid or account is None:
         raise InvalidCredentials()

@@ -17,7 +17,7 @@ from devtools.stack import LocalStack, Ports, free_ports, running
 from shared.settings import DEV_SECRETS
 from tests.conftest import UNLIMITED_WRITES
 from tests.databases import Databases, PerBackend, new_databases
-from tests.helpers import OPEN311_KEYS, OPERATOR_KEYS
+from tests.helpers import CHEAP_PASSWORD_HASHING, OPEN311_KEYS, OPERATOR_KEYS
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ def _stack_on(
             f"INTAKE_{name.upper()}": str(value)
             for name, value in UNLIMITED_WRITES.items()
         }
+        # Passwords hashed at the least cost, as in the tests' other services.
+        | CHEAP_PASSWORD_HASHING
         | dict(settings or {})
     )
     with running(

@@ -12,6 +12,7 @@ import pytest
 
 from devtools.stack import free_ports, stop_process, wait_until_up
 from tests.databases import Databases
+from tests.helpers import CHEAP_PASSWORD_HASHING
 
 Start = Callable[..., str]
 """Starts `python -m intake_service api` with these environment variables; its base URL."""
@@ -29,6 +30,7 @@ def start_intake(clean_intake: Databases, tmp_path: Path) -> Iterator[Start]:
             "MAM_DATA_DIR": str(tmp_path / "data"),
             "INTAKE_DATABASE_URL": clean_intake.intake,
             "INTAKE_RUN_WORKER": "false",
+            **CHEAP_PASSWORD_HASHING,
             **settings,
         }
         with log.open("ab") as output:

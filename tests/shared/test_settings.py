@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
-from typing import Any
-
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from crm_adapter.config import Settings as AdapterSettings
 from intake_service.config import Settings as IntakeSettings
 from shared.cli import proxy_options
-from shared.settings import DEV_SECRETS, ServiceSettings
-
-
-def own_secrets(settings: type[ServiceSettings]) -> dict[str, Any]:
-    """A fresh secret for every secret the development defaults fill in."""
-    defaults = settings(environment="development")
-    return {
-        name: SecretStr("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
-        for name, value in defaults
-        if isinstance(value, SecretStr)
-        and value.get_secret_value() in DEV_SECRETS.values()
-    }
-
+from shared.settings import DEV_SECRETS
+from tests.helpers import CHEAP_PASSWORD_HASHING, own_secrets
 
 SERVICES = [IntakeSettings, AdapterSettings]
+
+
+@pytest.fixture(autouse=True)
+def _default_password_hashing(monkeypatch):
+    """The password hashing production runs with (the tests' services hash cheaper)."""
+    for name in CHEAP_PASSWORD_HASHING:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.mark.parametrize("settings", SERVICES)
