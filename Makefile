@@ -16,7 +16,7 @@ help: ## list the commands
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP) $(CATALOGS:.po=.mo) ## create .venv, install everything (pinned by constraints.txt), compile the catalogs
