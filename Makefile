@@ -30,6 +30,10 @@ run: install ## migrate and start intake :8000, adapter :8001, CRM simulator :80
 
 # One worker per core; a module's tests stay on one worker (its end-to-end stack is started once).
 PYTEST_PARALLEL := -n auto --dist loadscope
+# The suite starts about a hundred processes of the services: with their modules' bytecode
+# (and pytest's rewritten test modules) cached, none of them compiles the code again, even
+# where the environment asks Python not to write bytecode.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 # Debian's Chromium renders the docs pages in the tests (offline, headless).
 tools:
@@ -38,13 +42,13 @@ tools:
 	  || { echo "install Chromium (Debian package chromium): the docs pages are tried in it"; exit 1; }
 
 test: install tools ## the whole suite: SQLite, and PostgreSQL when one answers (REQUIRE_POSTGRES=1 insists)
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+	$(PYTEST) $(PYTEST_PARALLEL)
 
 test-pg: install tools ## the suite with PostgreSQL required
-	REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL)
+	REQUIRE_POSTGRES=1 $(PYTEST) $(PYTEST_PARALLEL)
 
 soak: install ## the kill test longer: MAM_SOAK_SCALE (default 10) times the reports and kills, both databases
-	MAM_SOAK_SCALE=$${MAM_SOAK_SCALE:-10} $(BIN)/python -m pytest tests/e2e/test_kill.py
+	MAM_SOAK_SCALE=$${MAM_SOAK_SCALE:-10} $(PYTEST) tests/e2e/test_kill.py
 
 check: install ## format check, lint, types, the packages' layers (the CI gate)
 	$(BIN)/ruff format --check .
