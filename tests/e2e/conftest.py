@@ -137,15 +137,20 @@ def _stack_on(
 @pytest.fixture(scope="session")
 def shared_stacks(
     tmp_path_factory: pytest.TempPathFactory,
+    database_templates: PerBackend[Databases],
 ) -> Iterator[PerBackend[Stack]]:
     """A stack per backend, started when a test first asks for it and kept to the end of
-    the session; its databases are new and migrated by the `migrate` commands, as by
-    `make run`."""
+    the session, on copies of the migrated templates."""
 
     @contextmanager
     def make(backend: str) -> Iterator[Stack]:
         folder = tmp_path_factory.mktemp(f"e2e-{backend}")
-        yield from start_stack(backend, folder, separate_workers=False)
+        yield from start_stack(
+            backend,
+            folder,
+            separate_workers=False,
+            template=database_templates(backend),
+        )
 
     with PerBackend(make) as per_backend:
         yield per_backend
@@ -204,7 +209,12 @@ def own_stack(backend: str, stack_of_its_own: StackOfItsOwn) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def stack_with_workers(
-    backend: str, stack_of_its_own: StackOfItsOwn
+    backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """API processes without loops, and a `worker` process per service doing that work."""
-    yield from stack_of_its_own(backend, "workers", separate_workers=True)
+    """As deployed: new databases migrated by the `migrate` commands, API processes
+    without loops, and a `worker` process per service doing that work."""
+    yield from start_stack(
+        backend,
+        tmp_path_factory.mktemp(f"e2e-workers-{backend}"),
+        separate_workers=True,
+    )
