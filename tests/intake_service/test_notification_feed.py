@@ -91,7 +91,7 @@ async def test_texts_follow_a_change_of_language(intake, intake_settings):
     assert after["title"].startswith("Meldung ")
 
 
-SLOW_QUERY = text("SELECT pg_sleep(3)")
+SLOW_QUERY = text("SELECT pg_sleep(1)")
 """A query still under way when the client goes: PostgreSQL's own sleep, and on SQLite a
 function of that name that sleeps in the connection's thread, as a slow query would (without
 burning a core for seconds)."""
