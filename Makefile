@@ -28,8 +28,9 @@ install: $(STAMP) $(CATALOGS:.po=.mo) ## create .venv, install everything (pinne
 run: install ## migrate and start intake :8000, adapter :8001, CRM simulator :8002 (Ctrl-C stops)
 	$(BIN)/python -m devtools.run
 
-# One worker per core; a module's tests stay on one worker (its end-to-end stack is started once).
-PYTEST_PARALLEL := -n auto --dist loadscope
+# One worker per core; a module's tests stay on one worker (its end-to-end stack is started
+# once); the modules are handed out in the order tests/conftest.py gives them.
+PYTEST_PARALLEL := -n auto --dist loadscope --no-loadscope-reorder
 # The suite starts about a hundred processes of the services: with their modules' bytecode
 # (and pytest's rewritten test modules) cached, none of them compiles the code again, even
 # where the environment asks Python not to write bytecode.

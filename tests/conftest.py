@@ -81,6 +81,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end modules first. They run longest, and begun first they leave the short
+    in-process modules to even out the workers at the end (`make test` keeps this order
+    with `--no-loadscope-reorder`: xdist's own puts the modules with the most tests first,
+    so a module of two long tests came last and one worker finished it alone)."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
 def pytest_report_header() -> str:
     if POSTGRES_AVAILABLE:
         return "databases: SQLite and PostgreSQL"
