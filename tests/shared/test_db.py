@@ -95,6 +95,8 @@ class TestSqliteWriters:
                 total = await connection.scalar(text("SELECT sum(n) FROM tally"))
             assert total == sum(range(40))
         finally:
+            async with engine.begin() as connection:  # the database is the session's
+                await connection.execute(text("DROP TABLE IF EXISTS tally"))
             await engine.dispose()
 
     async def test_a_failed_or_cancelled_transaction_lets_the_next_one_begin(
