@@ -67,6 +67,13 @@ os.environ.update(CHEAP_PASSWORD_HASHING)
 
 
 @pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The password hashing costs as production reads them: the settings' defaults."""
+    for name in CHEAP_PASSWORD_HASHING:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture
 def clock() -> Iterator[SetClock]:
     """The in-process services' clock, set to `MONDAY_MORNING`; a test sets or advances it."""
     with use_clock(SetClock(MONDAY_MORNING)) as set_clock:

@@ -11,7 +11,6 @@ from intake_service.accounts.passwords import hasher
 from intake_service.app import create_app
 from intake_service.config import Settings
 from tests.helpers import (
-    CHEAP_PASSWORD_HASHING,
     own_secrets,
     register,
     serve,
@@ -62,9 +61,8 @@ async def test_a_hash_made_at_other_costs_is_made_again_at_the_next_sign_in(
     assert costs(await stored_hash(intake_session)) == "m=2048,t=2,p=4"
 
 
-def test_by_default_a_hash_takes_64_mib_and_3_passes(monkeypatch):
-    for name in CHEAP_PASSWORD_HASHING:  # the tests' services hash cheaper
-        monkeypatch.delenv(name)
+@pytest.mark.usefixtures("production_password_hashing")
+def test_by_default_a_hash_takes_64_mib_and_3_passes():
     password_hash = hasher(Settings()).hash("kolorowe-tramwaje-42")
     assert costs(password_hash) == "m=65536,t=3,p=4"
 

@@ -9,16 +9,13 @@ from crm_adapter.config import Settings as AdapterSettings
 from intake_service.config import Settings as IntakeSettings
 from shared.cli import proxy_options
 from shared.settings import DEV_SECRETS
-from tests.helpers import CHEAP_PASSWORD_HASHING, own_secrets
+from tests.helpers import own_secrets
 
 SERVICES = [IntakeSettings, AdapterSettings]
 
 
-@pytest.fixture(autouse=True)
-def _default_password_hashing(monkeypatch):
-    """The password hashing production runs with (the tests' services hash cheaper)."""
-    for name in CHEAP_PASSWORD_HASHING:
-        monkeypatch.delenv(name, raising=False)
+# Production refuses hashing cheaper than OWASP's: with the costs it reads by default.
+pytestmark = pytest.mark.usefixtures("production_password_hashing")
 
 
 @pytest.mark.parametrize("settings", SERVICES)
