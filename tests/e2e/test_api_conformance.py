@@ -390,19 +390,24 @@ def validate(
     return response
 
 
-KEEP_ALIVE = requests.Session()
-"""One session for the module's requests: its connections stay open from one case to the
-next, as a client's do, and it reads no proxy settings (loopback is reached directly)."""
-KEEP_ALIVE.trust_env = False
+class LoopbackSession(requests.Session):
+    """A session kept for the module: its connections stay open from one case to the next,
+    as a client's do, and it reads no proxy settings (loopback is reached directly)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trust_env = False
 
 
-class SigningSession(requests.Session):
+KEEP_ALIVE = LoopbackSession()
+
+
+class SigningSession(LoopbackSession):
     """Signs every request it sends (Standard Webhooks) over the bytes that go out, as the
     other service or the CRM would: generated bodies reach the checks behind the signature."""
 
     def __init__(self, secret: str) -> None:
         super().__init__()
-        self.trust_env = False
         self._signer = Signer(secret)
 
     def send(
@@ -425,7 +430,7 @@ SIGNED_BY = {
     name: SigningSession(DEV_SECRETS[name])
     for name in ("adapter_to_intake", "intake_to_adapter", "crm_webhooks")
 }
-"""A signing session per sender, kept for the module as `KEEP_ALIVE` is."""
+"""A signing session per sender."""
 
 
 def sign_in_resident(stack: Stack) -> dict[str, str]:
