@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal, Self
 
@@ -17,6 +18,9 @@ from shared.settings import DEV_SECRETS, ServiceSettings, secrets_of
 OWASP_LEAST_ARGON2_WORK_KIB = 7 * 1024 * 5
 """The least of OWASP's Argon2id settings (Password Storage Cheat Sheet: 46 MiB and 1 pass,
 19 MiB and 2, 12 MiB and 3, 9 MiB and 4, 7 MiB and 5), as memory times passes: 35 MiB."""
+
+_S3_PREFIX = re.compile(r"(?!.*\.\.)[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+"""Folder names in a bucket, as photo keys are made of (no `..`, no empty folder)."""
 
 
 class Settings(ServiceSettings):
@@ -77,6 +81,43 @@ class Settings(ServiceSettings):
         ge=1,
         description="A photo still being decoded after this long is refused as damaged "
         "(its worker process is ended).",
+    )
+    photo_store: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where photos are kept: `local` (the folder `photo_dir`) or `s3` (an "
+        "S3-compatible object store shared by every intake host: AWS S3, MinIO, Ceph).",
+    )
+    s3_bucket: str = Field(
+        default="", description="The bucket of the photos; required with `s3`."
+    )
+    s3_prefix: str = Field(
+        default="",
+        description="Folder in the bucket the photos' keys start with (empty: the top).",
+    )
+    s3_endpoint_url: str = Field(
+        default="",
+        description="The store's URL, e.g. `http://minio:9000`; empty for AWS S3.",
+    )
+    s3_region: str = Field(default="us-east-1")
+    s3_access_key_id: str = Field(
+        default="",
+        description="With INTAKE_S3_SECRET_ACCESS_KEY; both empty: botocore's own credential "
+        "chain (AWS_* variables, ~/.aws, an instance or pod role).",
+    )
+    s3_secret_access_key: SecretStr = Field(default=SecretStr(""))
+    s3_addressing_style: Literal["path", "virtual"] = Field(
+        default="path",
+        description="`path` (`endpoint/bucket/key`, what MinIO expects) or `virtual` "
+        "(`bucket.endpoint/key`).",
+    )
+    s3_presigned_url_seconds: int = Field(
+        default=0,
+        ge=0,
+        # SigV4 presigned URLs live at most 7 days.
+        le=7 * 24 * 3600,
+        description="Above 0 (with `s3`): `GET /v1/photos/{id}` and its signed form answer "
+        "307 to a presigned URL of the object, valid this long, instead of passing the "
+        "bytes through intake; the store must then be reachable by residents and CRMs.",
     )
     smtp_host: str | None = Field(
         default=None,
@@ -291,6 +332,33 @@ class Settings(ServiceSettings):
     def _default_photo_dir(self) -> Self:
         if self.photo_dir is None:
             self.photo_dir = self.data_dir / "photos"
+        return self
+
+    @model_validator(mode="after")
+    def _complete_s3_store(self) -> Self:
+        self.s3_prefix = self.s3_prefix.strip("/")
+        if self.photo_store == "s3" and not self.s3_bucket:
+            raise ValueError(
+                "s3_bucket (INTAKE_S3_BUCKET) must name the photos' bucket when "
+                "photo_store (INTAKE_PHOTO_STORE) is s3"
+            )
+        secret = self.s3_secret_access_key.get_secret_value()
+        if bool(self.s3_access_key_id) != bool(secret):
+            raise ValueError(
+                "s3_access_key_id and s3_secret_access_key (INTAKE_S3_ACCESS_KEY_ID, "
+                "INTAKE_S3_SECRET_ACCESS_KEY) go together: set both, or neither for "
+                "botocore's own credential chain"
+            )
+        if self.s3_prefix and not _S3_PREFIX.fullmatch(self.s3_prefix):
+            raise ValueError(
+                "s3_prefix (INTAKE_S3_PREFIX) may hold letters, digits, `_`, `-`, `.` "
+                "and `/` between folder names, and no `..`"
+            )
+        if self.s3_presigned_url_seconds and self.photo_store != "s3":
+            raise ValueError(
+                "s3_presigned_url_seconds (INTAKE_S3_PRESIGNED_URL_SECONDS) needs "
+                "photo_store (INTAKE_PHOTO_STORE) s3"
+            )
         return self
 
     @model_validator(mode="after")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from shared.errors import AppError
 from shared.i18n import N_, translate
@@ -87,3 +87,20 @@ class PhotoLinkInvalid(AppError):
     detail = N_(
         "This photo link is wrong or has expired. Ask whoever gave it to you for a new one."
     )
+
+
+class PhotoStoreUnavailable(AppError):
+    """The photo store failed (unreachable, timed out, full, refusing); nothing of the
+    request was kept, so sending it again is safe."""
+
+    status_code = 503
+    code = "photo-store-unavailable"
+    title = N_("Temporarily unavailable")
+    detail = N_(
+        "Photos cannot be stored or read just now. Try again in a moment; a report sent "
+        "again with the same Idempotency-Key is never filed twice."
+    )
+    RETRY_AFTER_SECONDS: ClassVar[int] = 5
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.RETRY_AFTER_SECONDS)}

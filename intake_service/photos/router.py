@@ -1,18 +1,24 @@
 """GET /v1/photos/{id}: a report's photo or its thumbnail; GET /v1/photos/{id}/signed: the
-same through a time-limited link signed for a CRM."""
+same through a time-limited link signed for a CRM. Both pass the bytes on, or, with an S3
+store and presigned URLs on, send the client to the store with a 307."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import Header, Query, Response
+from fastapi import Header, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic.json_schema import SkipJsonSchema
 
 from intake_service.deps import SettingsDep
 from intake_service.photos import service
 from intake_service.photos.dependencies import PhotosDep
-from intake_service.photos.exceptions import PhotoLinkInvalid, PhotoNotFound
+from intake_service.photos.exceptions import (
+    PhotoLinkInvalid,
+    PhotoNotFound,
+    PhotoStoreUnavailable,
+)
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.routes import Router
@@ -24,6 +30,29 @@ router = Router(prefix="/v1/photos", tags=["photos"])
 # photo taken down (a face, a number plate) leaves shared caches soon after.
 CACHE_CONTROL = "public, max-age=86400"
 
+REDIRECT = {
+    "description": "With `INTAKE_S3_PRESIGNED_URL_SECONDS` set (an S3 photo store): the "
+    "photo is at the time-limited URL in `Location`, presigned for the object store, "
+    "which answers with the JPEG. The checks above come first: a missing photo or a "
+    "refused link is never redirected.",
+    "headers": {
+        "Location": {
+            "description": "The presigned GET URL, valid as long as the setting says.",
+            "schema": {
+                "type": "string",
+                "format": "uri",
+                "example": "https://photos.example.org/mam/reports/"
+                "0b9d5c1e6a514a8e9d1f2f6f0c2f9a10.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+                "&X-Amz-Expires=300&X-Amz-Signature=5f2c…",
+            },
+        },
+        "Cache-Control": {
+            "description": "`private`, for at most half the URL's life.",
+            "schema": {"type": "string", "example": "private, max-age=150"},
+        },
+    },
+}
+
 
 @router.get(
     "/{photo_id}",
@@ -31,7 +60,9 @@ CACHE_CONTROL = "public, max-age=86400"
     description="The photo as stored: upright, JPEG, at most 2048 px on its longer side, "
     "without any metadata (no EXIF, GPS or camera data). `?size=thumb` gives the thumbnail "
     "(at most 320 px). Answers carry a strong `ETag` and `Cache-Control`; send "
-    "`If-None-Match` to get 304 when the copy you hold is current.",
+    "`If-None-Match` to get 304 when the copy you hold is current. Where photos are in "
+    "an object store that hands out presigned URLs, the answer is a 307 to the store "
+    "instead: follow redirects.",
     response_class=Response,
     responses={
         200: {
@@ -51,12 +82,15 @@ CACHE_CONTROL = "public, max-age=86400"
             },
         },
         304: {"description": "The copy named by `If-None-Match` is current."},
-        **problem_responses(PhotoNotFound, ValidationFailed),
+        307: REDIRECT,
+        **problem_responses(PhotoNotFound, ValidationFailed, PhotoStoreUnavailable),
     },
 )
 async def read_photo(
+    request: Request,
     session: SessionDep,
     photos: PhotosDep,
+    settings: SettingsDep,
     photo_id: uuid.UUID,
     size: Annotated[
         Literal["full", "thumb"],
@@ -67,12 +101,16 @@ async def read_photo(
         Header(description="ETag of a copy the client holds."),
     ] = None,
 ) -> Response:
-    return await _serve(session, photos, photo_id, size, if_none_match)
+    return await _serve(
+        request, session, photos, settings, photo_id, size, if_none_match
+    )
 
 
 async def _serve(
+    request: Request,
     session: SessionDep,
     photos: PhotosDep,
+    settings: SettingsDep,
     photo_id: uuid.UUID,
     size: str,
     if_none_match: str | None,
@@ -92,6 +130,18 @@ async def _serve(
     }
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
+    # HEAD is answered here: a presigned URL is signed for GET only.
+    if request.method == "GET":
+        url = await photos.link(photo, thumbnail=thumbnail)
+        if url is not None:
+            # Kept by the client for half the URL's life, so that a cached redirect never
+            # leads to an expired URL; by no shared cache.
+            age = settings.s3_presigned_url_seconds // 2
+            return RedirectResponse(
+                url,
+                status_code=307,
+                headers={"Cache-Control": f"private, max-age={age}"},
+            )
     data = await photos.read(photo, thumbnail=thumbnail)
     if data is None:
         raise PhotoNotFound()
@@ -122,10 +172,14 @@ router.add_api_route(
             "description": "The JPEG.",
         },
         304: {"description": "The copy named by `If-None-Match` is current."},
-        **problem_responses(PhotoLinkInvalid, PhotoNotFound, ValidationFailed),
+        307: REDIRECT,
+        **problem_responses(
+            PhotoLinkInvalid, PhotoNotFound, ValidationFailed, PhotoStoreUnavailable
+        ),
     },
 )
 async def read_signed_photo(
+    request: Request,
     session: SessionDep,
     photos: PhotosDep,
     settings: SettingsDep,
@@ -152,7 +206,9 @@ async def read_signed_photo(
         photo_link_path(photo_id), expires=expires, signature=signature
     ):
         raise PhotoLinkInvalid()
-    return await _serve(session, photos, photo_id, size, if_none_match)
+    return await _serve(
+        request, session, photos, settings, photo_id, size, if_none_match
+    )
 
 
 def _matches(if_none_match: str, etag: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -13,12 +14,19 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.photos import imaging, repository
+from intake_service.photos.exceptions import PhotoStoreUnavailable
 from intake_service.photos.models import Photo, photo_key
 from intake_service.photos.pool import PhotoPool
 from intake_service.photos.processing import ProcessedPhoto, rejection
-from intake_service.photos.storage import PhotoStorage
+from intake_service.photos.storage import LinkedStorage, PhotoStorage
 from intake_service.photos.upload import Upload
 from shared import memory
+
+logger = logging.getLogger(__name__)
+
+CLEANUP_SECONDS = 10.0
+"""How long a failed request waits for its stored photos to be deleted; what is left, the
+daily retention deletes."""
 
 
 @dataclass(frozen=True)
@@ -141,22 +149,85 @@ class Photos:
                 self.waiting -= 1
 
     async def store(self, photos: Sequence[NewPhoto]) -> None:
-        """Each photo and thumbnail durably written; call before committing their rows."""
-        for photo in photos:
-            image = photo.processed
-            await self.storage.put(photo_key(photo.id), image.image, image.content_type)
-            await self.storage.put(
-                photo_key(photo.id, thumbnail=True), image.thumbnail, image.content_type
+        """Each photo and thumbnail durably written; call before committing their rows.
+
+        All or nothing: when one cannot be stored, those already stored are deleted before
+        this raises (`PhotoStoreUnavailable` for a failing store), so a report that is not
+        filed leaves no photo behind.
+        """
+        keys: list[str] = []
+        try:
+            for photo in photos:
+                image = photo.processed
+                for thumbnail, data in ((False, image.image), (True, image.thumbnail)):
+                    # Listed before the put: a put that failed may have been stored all
+                    # the same (its answer lost), and is deleted with the others.
+                    keys.append(photo_key(photo.id, thumbnail=thumbnail))
+                    await self.storage.put(keys[-1], data, image.content_type)
+        except OSError as error:
+            logger.warning(
+                "photos.store_failed",
+                extra={"error": type(error).__name__, "objects": len(keys)},
             )
+            await self._remove(keys)
+            raise PhotoStoreUnavailable() from error
+        except BaseException:
+            await self._remove(keys)
+            raise
 
     async def discard(self, photos: Sequence[NewPhoto]) -> None:
-        """Remove stored files whose rows were never committed."""
-        for photo in photos:
-            await self.storage.delete(photo_key(photo.id))
-            await self.storage.delete(photo_key(photo.id, thumbnail=True))
+        """Remove stored files whose rows were never committed (best effort: the request's
+        own failure is the one it answers with)."""
+        await self._remove(
+            [
+                photo_key(photo.id, thumbnail=thumbnail)
+                for photo in photos
+                for thumbnail in (False, True)
+            ]
+        )
 
     async def read(self, photo: Photo, *, thumbnail: bool) -> bytes | None:
-        return await self.storage.get(photo_key(photo.id, thumbnail=thumbnail))
+        try:
+            return await self.storage.get(photo_key(photo.id, thumbnail=thumbnail))
+        except OSError as error:
+            logger.warning(
+                "photos.read_failed",
+                extra={"photo_id": str(photo.id), "error": type(error).__name__},
+            )
+            raise PhotoStoreUnavailable() from error
+
+    async def link(self, photo: Photo, *, thumbnail: bool) -> str | None:
+        """A time-limited URL to fetch the photo from the store itself, when the store
+        gives such links; None to serve its bytes."""
+        if not isinstance(self.storage, LinkedStorage):
+            return None
+        try:
+            return await self.storage.link(photo_key(photo.id, thumbnail=thumbnail))
+        except OSError as error:
+            raise PhotoStoreUnavailable() from error
+
+    async def _remove(self, keys: Sequence[str]) -> None:
+        """Delete the objects, all at once and within `CLEANUP_SECONDS`; failures are
+        logged, not raised."""
+
+        async def remove(key: str) -> bool:
+            try:
+                await self.storage.delete(key)
+            except OSError:
+                return False
+            return True
+
+        removed: list[bool] = []
+        try:
+            async with asyncio.timeout(CLEANUP_SECONDS):
+                removed = await asyncio.gather(*(remove(key) for key in keys))
+        except TimeoutError:
+            pass
+        if removed.count(True) < len(keys):
+            logger.warning(
+                "photos.cleanup_failed",
+                extra={"objects": len(keys), "left": len(keys) - removed.count(True)},
+            )
 
 
 async def get_photo(session: AsyncSession, photo_id: uuid.UUID) -> Photo | None:

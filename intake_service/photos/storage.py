@@ -1,4 +1,5 @@
-"""Where processed photos are kept: the storage protocol and a crash-safe local-disk store."""
+"""Where processed photos are kept: the storage protocol, a crash-safe local-disk store, and
+the choice between it and the S3 store (`intake_service.photos.s3`) by the settings."""
 
 from __future__ import annotations
 
@@ -8,14 +9,28 @@ import datetime as dt
 import os
 import re
 import tempfile
+import uuid
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from intake_service.config import Settings
 
 _KEY = re.compile(r"[A-Za-z0-9_./-]{1,512}")
 
+PROBE_FOLDER = "probes"
+"""Reserved for `check`'s probe objects; photos live under `reports/`."""
+
+
+class StorageUnavailable(OSError):
+    """The store cannot do what was asked just now (unreachable, timed out, refused); the
+    same request may succeed later. An OSError, as the local disk's own failures are, so
+    that one `except OSError` covers every store."""
+
 
 class PhotoStorage(Protocol):
-    """A key-value store of photo bytes. `put` returns only once the bytes are durable."""
+    """A key-value store of photo bytes. `put` returns only once the bytes are durable;
+    failures are OSErrors (`StorageUnavailable` from a remote store)."""
 
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
@@ -26,6 +41,68 @@ class PhotoStorage(Protocol):
     async def older_than(self, moment: dt.datetime) -> list[str]:
         """Keys of everything stored before `moment` (to find files nothing refers to)."""
         ...
+
+    async def check(self) -> None:
+        """Return when the store can take a photo now; raise (an OSError) when it cannot."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of connections (at shutdown)."""
+        ...
+
+
+@runtime_checkable
+class LinkedStorage(Protocol):
+    """A store whose objects clients may fetch from it directly."""
+
+    async def link(self, key: str) -> str | None:
+        """A time-limited URL of the object, or None to have intake pass the bytes on."""
+        ...
+
+
+def photo_storage(settings: Settings) -> PhotoStorage:
+    """The store the settings choose: the local folder unless `photo_store` is `s3`."""
+    if settings.photo_store == "s3":
+        # Imported here: a process on the local folder never loads the S3 client.
+        from intake_service.photos.s3 import S3Storage
+
+        return S3Storage.from_settings(settings)
+    assert settings.photo_dir is not None
+    return LocalDiskStorage(settings.photo_dir)
+
+
+def check_key(key: str) -> str:
+    """The key, if it is one of a store's keys; ValueError for one that could leave the
+    store's root or folder (`..`, a leading `/`, empty folder names, other characters)."""
+    if not _KEY.fullmatch(key) or key.startswith("/") or ".." in key:
+        raise ValueError(f"invalid photo key: {key!r}")
+    if any(part in ("", ".") for part in key.split("/")):
+        raise ValueError(f"invalid photo key: {key!r}")
+    return key
+
+
+async def probe(store: PhotoStorage) -> None:
+    """Write a small object, read it back and delete it: what `check` does on any store.
+
+    Each probe has a key of its own, so that hosts checking at once do not read each other's
+    probes. One left behind (a check cut short) is named like a photo no report has, and the
+    daily retention deletes it.
+    """
+    key = f"{PROBE_FOLDER}/{uuid.uuid4().hex}.jpg"
+    payload = uuid.uuid4().bytes
+    await store.put(key, payload, "application/octet-stream")
+    try:
+        read = await store.get(key)
+    except Exception:
+        # The read's failure is the one to tell.
+        with contextlib.suppress(Exception):
+            await store.delete(key)
+        raise
+    await store.delete(key)
+    if read != payload:
+        raise StorageUnavailable(
+            "the probe object read back differs from what was written"
+        )
 
 
 class LocalDiskStorage:
@@ -40,11 +117,7 @@ class LocalDiskStorage:
 
     def path_for(self, key: str) -> Path:
         """The file of a key; ValueError for a key that could leave `root`."""
-        if not _KEY.fullmatch(key) or key.startswith("/") or ".." in key:
-            raise ValueError(f"invalid photo key: {key!r}")
-        *folders, name = key.split("/")
-        if any(part in ("", ".") for part in (*folders, name)):
-            raise ValueError(f"invalid photo key: {key!r}")
+        *folders, name = check_key(key).split("/")
         return self.root.joinpath(*folders, name[:2], name)
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
@@ -64,6 +137,12 @@ class LocalDiskStorage:
 
     async def older_than(self, moment: dt.datetime) -> list[str]:
         return await asyncio.to_thread(self._older_than, moment.timestamp())
+
+    async def check(self) -> None:
+        await probe(self)
+
+    async def close(self) -> None:
+        """Nothing to let go of: each call opens and closes its own file."""
 
     def _older_than(self, timestamp: float) -> list[str]:
         keys = []

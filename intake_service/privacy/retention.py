@@ -8,7 +8,8 @@
   keep what the city needs (category, place, description, photos, history);
 - idempotency records past their expiry are deleted;
 - photo files older than a day that no report refers to (left by a crash between storing
-  a photo and committing its report) are deleted.
+  a photo and committing its report, or by a store that failed while a request cleaned up
+  after itself) are deleted, from the local folder or the S3 bucket.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.config import Settings
 from intake_service.photos.service import sweep_orphans
-from intake_service.photos.storage import LocalDiskStorage, PhotoStorage
+from intake_service.photos.storage import PhotoStorage, photo_storage
 from intake_service.privacy import repository
 from intake_service.privacy.service import detach_reporter, erase
 from shared.cli import Command
@@ -124,7 +125,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             make_sessionmaker(engine),
             inactive_account_days=settings.retention_inactive_account_days,
             closed_report_days=settings.retention_closed_report_days,
-            photos=LocalDiskStorage(settings.photo_dir or settings.data_dir / "photos"),
+            # The store the API writes to (an S3 client is closed with the event loop).
+            photos=photo_storage(settings),
         )
     finally:
         await engine.dispose()
