@@ -5,12 +5,18 @@ Texts in code are English msgids marked with `N_` and translated when shown, wit
 messages-extract messages-update` brings them up to date with the code and `make
 messages-compile` (part of `make install`) compiles them. Translated data (category and
 unit names) is not in the catalogs: it carries its own `Localized` texts.
+
+Every choice of a language from a request goes through `negotiate`, which also notes it as
+the language of the answer being made (`answering`): `shared.content_language` tells the
+client so (`Content-Language`, `Vary: Accept-Language`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
 from io import BytesIO
 from pathlib import Path
@@ -72,8 +78,40 @@ def _translations(lang: str) -> Translations:
     return Translations(compiled_in_memory, domain=DOMAIN)
 
 
+class Answer:
+    """The language of an answer being made, once something chose it from the request."""
+
+    __slots__ = ("lang",)
+
+    def __init__(self) -> None:
+        self.lang: str | None = None
+
+
+_answer: ContextVar[Answer | None] = ContextVar("answer_language", default=None)
+
+
+@contextmanager
+def answering() -> Iterator[Answer]:
+    """While the block runs (the answer to one request), the language `negotiate` last
+    chose: the one the answer's texts are in. None while nothing chose one."""
+    answer = Answer()
+    token = _answer.set(answer)
+    try:
+        yield answer
+    finally:
+        _answer.reset(token)
+
+
 def negotiate(accept_language: str | None, explicit: str | None = None) -> str:
-    """The best supported language: an explicit choice first, then `Accept-Language` by q-value."""
+    """The best supported language: an explicit choice first, then `Accept-Language` by
+    q-value. Noted as the language of the answer being made, if any (`answering`)."""
+    lang = _best(accept_language, explicit)
+    if (answer := _answer.get()) is not None:
+        answer.lang = lang
+    return lang
+
+
+def _best(accept_language: str | None, explicit: str | None) -> str:
     if explicit:
         lang = explicit.strip().lower()[:2]
         if lang in LANGUAGES:

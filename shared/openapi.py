@@ -4,7 +4,9 @@ Routes list the errors of their own use case (`problem_responses(404, 409)`); th
 come from the framework are added here for every operation that can meet them: 400 (a body
 that cannot be decoded), 413 (a body over the limit) and 422 (a body or parameter that does not
 validate) wherever there is a body or parameters, and 500 and 503 (the database cannot be
-reached just now) everywhere.
+reached just now) everywhere. So are `Accept-Language`, asked by every operation, and
+`X-Request-ID`, on every answer; the description says what `traceparent` does for any
+request (a header of the transport, which tracing clients add by themselves).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from shared.errors import (
     problem_responses,
 )
 from shared.guards import NulInAddress
+from shared.i18n import LANGUAGES
+from shared.request_ids import PATTERN as REQUEST_ID_PATTERN
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
     400: {
@@ -119,8 +123,17 @@ def document_errors(app: FastAPI) -> None:
                     else:
                         _complete(operation)
                     _declare_language(operation)
+                    _declare_request_id(operation)
             _optional_sign_in_at_the_top(spec)
             _drop_unused_validation_schemas(spec)
+            headers = spec.setdefault("components", {}).setdefault("headers", {})
+            headers["RequestId"] = REQUEST_ID
+            info = spec.setdefault("info", {})
+            info["description"] = f"{info.get('description', '').rstrip()}\n\n{TRACING}"
+            if _CONTENT_LANGUAGE_REF["$ref"] in json.dumps(spec["paths"]):
+                spec.setdefault("components", {}).setdefault("headers", {})[
+                    "ContentLanguage"
+                ] = CONTENT_LANGUAGE
             if PROBLEM_REF["$ref"] in json.dumps(spec["paths"]):
                 spec.setdefault("components", {}).setdefault("schemas", {}).update(
                     problem_components()
@@ -189,11 +202,63 @@ ACCEPT_LANGUAGE = {
 }
 
 
+CONTENT_LANGUAGE = {
+    "description": "The language of the answer's texts, as the request chose it "
+    "(`Vary: Accept-Language`). Errors have it, and the answers of operations that take "
+    "the language (`lang`, `locale`); answers without texts (a photo) have none.",
+    "schema": {"type": "string", "enum": list(LANGUAGES)},
+    "example": "pl",
+}
+"""The `ContentLanguage` component."""
+
+_CONTENT_LANGUAGE_REF = {"$ref": "#/components/headers/ContentLanguage"}
+
+
 def _declare_language(operation: dict[str, Any]) -> None:
-    """Every answer's texts, errors included, are in the language asked for."""
+    """Every answer's texts, errors included, are in the language asked for, and say so."""
     parameters = operation.setdefault("parameters", [])
     if not any(p["name"].lower() == "accept-language" for p in parameters):
         parameters.append(ACCEPT_LANGUAGE)
+    chosen = any(
+        p["in"] == "query" and p["name"] in ("lang", "locale") for p in parameters
+    )
+    for response in operation.get("responses", {}).values():
+        content = response.get("content", {})
+        if PROBLEM_JSON in content or (chosen and content):
+            # A new dict: FastAPI may share one response's headers between operations.
+            response["headers"] = {
+                **response.get("headers", {}),
+                "Content-Language": _CONTENT_LANGUAGE_REF,
+            }
+
+
+TRACING = """Every answer carries `X-Request-ID`: the one the request came with when it is 1 to
+100 letters, digits or `._:-`, else one made for it; the request's log lines carry it. Any
+request may carry its caller's W3C Trace Context (`traceparent`, e.g.
+`00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`, and `tracestate`): the request is
+handled in that trace, and so is the work it leads to in the other service and in the CRM,
+and their log lines carry its trace id. A value that is not a `traceparent` is ignored, and
+the request begins a trace of its own."""
+"""What the document's description says of the headers of any request."""
+
+REQUEST_ID = {
+    "description": "The request's id, on every answer: the `X-Request-ID` the request "
+    "came with when that is 1 to 100 letters, digits or `._:-`, else one made for it. The "
+    "request's log lines carry it; quote it when asking about a request.",
+    "required": True,
+    "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN},
+    "example": "5f0c2a9e8b7d4c1e9a3b6d2f7e8c1a4b",
+}
+"""The `RequestId` component: `X-Request-ID` on every response."""
+
+
+def _declare_request_id(operation: dict[str, Any]) -> None:
+    """Every answer carries its request's id."""
+    for response in operation.get("responses", {}).values():
+        response["headers"] = {
+            **response.get("headers", {}),
+            "X-Request-ID": {"$ref": "#/components/headers/RequestId"},
+        }
 
 
 def _complete(operation: dict[str, Any]) -> None:

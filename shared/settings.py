@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared import sla
+from shared.cors import ANY_ORIGIN, Origin
 from shared.operators import ConfiguredKey, duplicate_names
 from shared.retry import Backoff
 
@@ -44,7 +46,39 @@ def async_database_url(url: str, default_sqlite_file: Path) -> str:
     return url
 
 
-class ServiceSettings(BaseSettings):
+class CitySettings(BaseSettings):
+    """The city's calendar, which both services (and the adapter's migrations) read alike,
+    unprefixed: they compute the same due times from it."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    time_zone: str = Field(
+        default="Europe/Warsaw",
+        validation_alias="MAM_TIME_ZONE",
+        description="The city's time zone (IANA name, e.g. Europe/Berlin): working days "
+        "are counted in it (`MAM_TIME_ZONE`, the same for both services).",
+    )
+    holidays: str = Field(
+        default="PL",
+        validation_alias="MAM_HOLIDAYS",
+        description="Whose public holidays are not working days: a country's ISO 3166 "
+        "code, or a subdivision of it after a dash (`DE-BY`, `US-NY`), as the `holidays` "
+        "package knows them (`MAM_HOLIDAYS`, the same for both services).",
+    )
+
+    @model_validator(mode="after")
+    def _known_calendar(self) -> Self:
+        sla.calendar(self.time_zone, self.holidays)  # says which is unknown
+        return self
+
+    @property
+    def calendar(self) -> sla.Calendar:
+        return sla.calendar(self.time_zone, self.holidays)
+
+
+class ServiceSettings(CitySettings):
     """Base of each service's `Settings`; subclasses set `env_prefix` and `database_file`."""
 
     database_file: ClassVar[str]
@@ -98,6 +132,14 @@ class ServiceSettings(BaseSettings):
         "Empty (the default), none is: the client's address is the one that connected, "
         "so no client can choose the address it is counted under.",
     )
+    cors_origins: Annotated[list[Origin], NoDecode] = Field(
+        default=[],
+        description="The web apps on other origins that may call this API from a browser: "
+        "origins (`https://app.example.org`: scheme, host and a port other than the "
+        "default, no path), comma-separated (or a JSON list). Empty (the default): no CORS "
+        "headers, so only pages of the service's own origin can read its answers. `*` (any "
+        "origin) is refused in production.",
+    )
     header_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
@@ -132,6 +174,14 @@ class ServiceSettings(BaseSettings):
         default=True,
         description="Run the background loops inside the API process (the embedded default); "
         "set false when `python -m <service> worker` processes run them.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM (or the API's shutdown), how long the background loops may "
+        "take to finish the steps under way before they are cancelled; what a cancelled "
+        "step had claimed comes free when its lease ends. Keep it under the supervisor's "
+        "stop timeout (docker-compose.yml gives 30 s).",
     )
     poll_seconds: float = Field(
         default=2.0,
@@ -169,9 +219,9 @@ class ServiceSettings(BaseSettings):
         "SHA-256 of the key)}; the keys themselves are never written here.",
     )
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod
-    def _split_proxies(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
@@ -184,6 +234,15 @@ class ServiceSettings(BaseSettings):
         if repeated := duplicate_names(self.operator_keys):
             raise ValueError(
                 f"operator_keys: each name once, repeated: {', '.join(sorted(repeated))}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _named_origins_in_production(self) -> Self:
+        if self.environment == "production" and ANY_ORIGIN in self.cors_origins:
+            raise ValueError(
+                "cors_origins: `*` (any origin) is refused in production; name the "
+                "origins of the city's web apps"
             )
         return self
 
@@ -225,6 +284,13 @@ class ServiceSettings(BaseSettings):
     def base_url(self) -> str:
         """`public_url`, or where the service listens."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def service_name(self) -> str:
+        """The service's name in traces (`mam-intake`, `mam-adapter`: from its prefix),
+        unless `OTEL_SERVICE_NAME` gives another."""
+        prefix = str(self.model_config.get("env_prefix", ""))
+        return "mam-" + prefix.removesuffix("_").lower()
 
     def api_contact(self) -> dict[str, str]:
         """The API documents' `info.contact`: the members that are set."""

@@ -1,13 +1,15 @@
-"""Resolution targets: when a report is due, in hours or in Polish working days (pure).
+"""Resolution targets: when a report is due, in hours or in the city's working days (pure).
 
 Intake shows the resident `expected_resolution_at` and the adapter tracks the case's `due_at`;
-both come from `due_at()` here, with the report's submission time and its category's target,
+both come from `due_at()` here, with the report's submission time, its category's target and
+the city's `Calendar` (one setting both services read, `MAM_TIME_ZONE` and `MAM_HOLIDAYS`),
 so the two always agree.
 
 A target in hours runs on the clock: a traffic signal fault reported on Saturday at 23:00
 with 4 hours is due on Sunday at 03:00. A target in working days runs only on working days,
-Monday to Friday except Polish public holidays, counted in Europe/Warsaw local time whatever
-the time zone of the given instant: only the time of working days counts, so
+Monday to Friday except the public holidays of the calendar's country (or region of it),
+counted in the calendar's local time whatever the time zone of the given instant: only the
+time of working days counts, so
 
 - a report on a working day is due at the same local time on the n-th working day after, e.g.
   a pothole (5 working days) reported on Monday at 10:00 is due the next Monday at 10:00;
@@ -15,9 +17,15 @@ the time zone of the given instant: only the time of working days counts, so
   due at the end (midnight) of the n-th working day, e.g. reported on Saturday, due when
   Friday ends.
 
-Polish public holidays changing the clock are never a problem here: Poland moves its clocks on
-a Sunday night, which is not a working day, and a due time is either on a working day or at
-midnight, which exists exactly once on every day.
+Clock changes keep the local time, not the hours elapsed: over a spring change a target is an
+hour shorter. Where clocks change on a weekend night (all of Europe and North America), a due
+time lies on a working day or at a midnight, which exists exactly once. Where they change on a
+working day (Asia/Jerusalem on a Friday at 02:00, Africa/Cairo at midnight after a Thursday),
+the local time a report is due at may not exist, or exist twice, on its day. It is read as RFC
+5545 reads such times: a time the clocks skip with the offset before the change, which moves it
+on by the length of the skip (02:30 on a night clocks go from 02:00 to 03:00 is 03:30; a
+skipped midnight is the instant of the change), and a time that happens twice as the first of
+the two. Every due time is one instant, given in UTC.
 """
 
 from __future__ import annotations
@@ -25,60 +33,140 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-
-WARSAW = ZoneInfo("Europe/Warsaw")
-"""The time zone working days are counted in."""
 
 MAX_HOURS = 24 * 366
 MAX_WORKING_DAYS = 260
 
 
-@functools.cache
-def _public_holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.country_holidays("PL", years=year, categories="public"))
+@dataclass(frozen=True)
+class Calendar:
+    """Where working days are counted: the city's time zone, and the country (or a
+    subdivision of it: a state, a region) whose public holidays are not working days, as
+    the `holidays` package knows them. Make one with `calendar()`."""
 
+    zone: ZoneInfo
+    country: str
+    subdivision: str | None = None
 
-def is_working_day(day: dt.date) -> bool:
-    """Monday to Friday, and not a Polish public holiday."""
-    return day.weekday() < 5 and day not in _public_holidays(day.year)
+    def __post_init__(self) -> None:
+        _check_region(self.country, self.subdivision)
 
+    @property
+    def region(self) -> str:
+        """Whose holidays, as the settings spell it: `PL`, `DE-BY`."""
+        if self.subdivision is None:
+            return self.country
+        return f"{self.country}-{self.subdivision}"
 
-def next_working_day(day: dt.date) -> dt.date:
-    """The first working day after `day`."""
-    day += dt.timedelta(days=1)
-    while not is_working_day(day):
+    def public_holidays(self, year: int) -> frozenset[dt.date]:
+        return _public_holidays(self.country, self.subdivision, year)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Monday to Friday, and not a public holiday."""
+        return day.weekday() < 5 and day not in self.public_holidays(day.year)
+
+    def next_working_day(self, day: dt.date) -> dt.date:
+        """The first working day after `day`."""
         day += dt.timedelta(days=1)
-    return day
+        while not self.is_working_day(day):
+            day += dt.timedelta(days=1)
+        return day
 
 
-def add_working_days(start: dt.datetime, working_days: int) -> dt.datetime:
+@functools.cache
+def calendar(time_zone: str, region: str) -> Calendar:
+    """The calendar of an IANA time zone (`Europe/Warsaw`) and a country's ISO 3166 code,
+    optionally with a subdivision (`PL`, `DE-BY`, `US-NY`); ValueError saying which is
+    unknown."""
+    try:
+        zone = ZoneInfo(time_zone.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {time_zone!r}: give an IANA name such as "
+            "Europe/Warsaw or America/New_York"
+        ) from None
+    country, _, subdivision = region.strip().partition("-")
+    country = country.upper()
+    # `DE-by` is `DE-BY`; names the package also knows (`DE-Bayern`) are left as they are.
+    spelled = {s.upper(): s for s in _supported().get(country, [])}
+    return Calendar(
+        zone, country, spelled.get(subdivision.upper(), subdivision) or None
+    )
+
+
+@functools.cache
+def _supported() -> dict[str, list[str]]:
+    """Each country the `holidays` package knows, with its subdivisions."""
+    return holidays.list_supported_countries()
+
+
+@functools.cache
+def _check_region(country: str, subdivision: str | None) -> None:
+    """ValueError unless the `holidays` package knows the country (and its subdivision)."""
+    supported = _supported()
+    if country not in supported:
+        raise ValueError(
+            f"unknown country {country!r} for public holidays: give an ISO 3166 code "
+            "such as PL, DE or US, optionally with a subdivision (DE-BY)"
+        )
+    try:
+        holidays.country_holidays(country, subdiv=subdivision, categories="public")
+    except NotImplementedError:
+        raise ValueError(
+            f"{country} has no subdivision {subdivision!r} for public holidays; it has "
+            f"{', '.join(supported[country])}"
+        ) from None
+
+
+@functools.cache
+def _public_holidays(
+    country: str, subdivision: str | None, year: int
+) -> frozenset[dt.date]:
+    return frozenset(
+        holidays.country_holidays(
+            country, subdiv=subdivision, years=year, categories="public"
+        )
+    )
+
+
+def add_working_days(
+    start: dt.datetime, working_days: int, *, calendar: Calendar
+) -> dt.datetime:
     """The instant `working_days` working days of time after `start` (aware), in UTC."""
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     if working_days < 0:
         raise ValueError("working_days must not be negative")
-    local = start.astimezone(WARSAW)
+    if working_days == 0:
+        return start.astimezone(dt.UTC)
+    local = start.astimezone(calendar.zone)
     day = local.date()
-    if is_working_day(day):
-        for _ in range(working_days):
-            day = next_working_day(day)
-        due = dt.datetime.combine(day, local.time().replace(fold=0), tzinfo=WARSAW)
-    else:
-        # Counting starts when the next working day begins: the n-th such day is spent whole.
-        if working_days == 0:
-            return start.astimezone(dt.UTC)
-        for _ in range(working_days):
-            day = next_working_day(day)
-        due = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=WARSAW)
-    return due.astimezone(dt.UTC)
+    working = calendar.is_working_day(day)
+    for _ in range(working_days):
+        day = calendar.next_working_day(day)
+    if working:
+        return _instant(day, local.time(), calendar.zone)
+    # Counting starts when the next working day begins: the n-th such day is spent whole.
+    return _instant(day + dt.timedelta(days=1), dt.time(0), calendar.zone)
+
+
+def _instant(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """When the zone's clocks show `time` on `day`, in UTC; a skipped time read with the
+    offset before the change, a repeated one the first time (fold 0, as RFC 5545 reads
+    them)."""
+    return dt.datetime.combine(day, time.replace(fold=0), tzinfo=zone).astimezone(
+        dt.UTC
+    )
 
 
 def due_at(
     submitted_at: dt.datetime,
     *,
+    calendar: Calendar,
     hours: int | None = None,
     working_days: int | None = None,
 ) -> dt.datetime:
@@ -91,7 +179,7 @@ def due_at(
     if hours is not None:
         return submitted_at.astimezone(dt.UTC) + dt.timedelta(hours=hours)
     assert working_days is not None
-    return add_working_days(submitted_at, working_days)
+    return add_working_days(submitted_at, working_days, calendar=calendar)
 
 
 def approximate_hours(working_days: int) -> int:

@@ -13,6 +13,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,11 +23,13 @@ from pydantic import SecretStr
 import shared.cli
 from shared.operators import ConfiguredKey, Role, hash_key
 from shared.settings import DEV_SECRETS, ServiceSettings
-from shared.sla import WARSAW
 
 T = TypeVar("T")
 
 POLL_INTERVAL = 0.05
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+"""The time zone of the default calendar (`MAM_TIME_ZONE`)."""
 
 MONDAY_MORNING = dt.datetime(2026, 12, 7, 10, 0, tzinfo=WARSAW)
 """A working Monday at 10:00 in Warsaw, the `clock` fixture's start: far from holidays and

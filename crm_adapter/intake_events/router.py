@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Response, status
 
+from crm_adapter.deps import SettingsDep
 from crm_adapter.intake_events import service
 from shared.contracts import Envelope, GeoPoint, ReportSubmittedV1
 from shared.deps import SessionDep
@@ -57,7 +58,8 @@ EXAMPLE = Envelope(
 )
 async def receive_event(
     session: SessionDep,
+    settings: SettingsDep,
     message: Annotated[SignedMessage, Depends(signed_message("events_verifier"))],
 ) -> Response:
-    await service.receive_event(session, body=message.body)
+    await service.receive_event(session, body=message.body, calendar=settings.calendar)
     return Response(status_code=status.HTTP_202_ACCEPTED)

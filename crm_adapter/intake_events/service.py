@@ -28,26 +28,31 @@ from shared.contracts import (
 )
 from shared.db import utcnow
 from shared.inbox import receive_envelope
-from shared.sla import due_at
+from shared.sla import Calendar, due_at
 from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
 
-async def receive_event(session: AsyncSession, *, body: bytes) -> bool:
+async def receive_event(
+    session: AsyncSession, *, body: bytes, calendar: Calendar
+) -> bool:
     """Store the event under its id and act on it; False when it was here already."""
     return await receive_envelope(
         session,
         InboxMessage,
         body=body,
-        handler=lambda event: handle_event(session, event),
+        handler=lambda event: handle_event(session, event, calendar=calendar),
     )
 
 
-async def handle_event(session: AsyncSession, event: Event) -> str | None:
-    """Act on one of intake's events; why it could not, or None."""
+async def handle_event(
+    session: AsyncSession, event: Event, *, calendar: Calendar
+) -> str | None:
+    """Act on one of intake's events; why it could not, or None. `calendar` is the city's,
+    which intake counted the report's due time in."""
     if isinstance(event, ReportSubmittedV1):
-        await open_case(session, event)
+        await open_case(session, event, calendar=calendar)
         return None
     if isinstance(event, ReportReopenRequestedV1):
         return await request_reopen(session, event)
@@ -59,7 +64,9 @@ async def handle_event(session: AsyncSession, event: Event) -> str | None:
     return f"not handled here: {event.type}"
 
 
-async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
+async def open_case(
+    session: AsyncSession, event: ReportSubmittedV1, *, calendar: Calendar
+) -> Case:
     """Route the report and queue its case for the CRM (in the caller's transaction)."""
     existing = await cases.case_of_report(session, event.report_id, lock=False)
     if existing is not None:
@@ -87,6 +94,7 @@ async def open_case(session: AsyncSession, event: ReportSubmittedV1) -> Case:
         submitted_at=event.submitted_at,
         due_at=due_at(
             event.submitted_at,
+            calendar=calendar,
             hours=event.resolution_target.hours,
             working_days=event.resolution_target.working_days,
         ),

@@ -78,8 +78,8 @@ class CategoryRead(BaseModel):
     )
     expected_resolution_working_days: int | None = Field(
         description="Set when the target counts working days (Monday to Friday except "
-        "Polish public holidays) rather than hours on the clock: a report filed on "
-        "Friday afternoon waits over the weekend.",
+        "the city's public holidays, in its time zone) rather than hours on the clock: a "
+        "report filed on Friday afternoon waits over the weekend.",
         examples=[5],
     )
 

@@ -147,6 +147,7 @@ async def create_request(
                 idempotency_key=idempotency_key,
                 contact=contact,
                 channel=f"POST {PREFIX}/requests",
+                source="open311",
             )
             submitted = await submit_report(
                 session,
@@ -154,6 +155,7 @@ async def create_request(
                 photos=photos,
                 area=area,
                 number_prefix=settings.report_number_prefix,
+                calendar=settings.calendar,
             )
         finally:
             for upload in uploads:

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +48,7 @@ from shared.contracts import (
 )
 from shared.db import table_of, utcnow
 from shared.outbox import RELAY, event_row
-from shared.sla import due_at
+from shared.sla import Calendar, due_at
 from shared.wakeup import wake_after_commit
 
 
@@ -56,7 +56,8 @@ from shared.wakeup import wake_after_commit
 class Submission:
     """A report as a client sent it: its fields and photos, who sent it (None: anonymous)
     and in which language the answer is, the idempotency key of the request if any, the
-    contact an Open311 client passed for the CRM, and the channel (the key's scope)."""
+    contact an Open311 client passed for the CRM, the operation it came through (the
+    idempotency key's scope) and its channel (`app` or `open311`, kept on the report)."""
 
     data: ReportCreate
     reporter: Account | None
@@ -65,6 +66,7 @@ class Submission:
     idempotency_key: str | None = None
     contact: ReporterContact | None = None
     channel: str = "POST /v1/reports"
+    source: Literal["app", "open311"] = "app"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ async def submit_report(
     photos: Photos,
     area: ServiceArea,
     number_prefix: str,
+    calendar: Calendar,
 ) -> Submitted:
     """Store the report, its photos, its hand-over event and the answer under the idempotency
     key; a retry with the same key gets the first answer and creates nothing.
@@ -123,6 +126,7 @@ async def submit_report(
             attributes=attributes,
             placed=placed,
             number_prefix=number_prefix,
+            calendar=calendar,
         )
         committing = True
         await session.commit()
@@ -234,6 +238,7 @@ async def _store(
     attributes: dict[str, Any],
     placed: _Placed,
     number_prefix: str,
+    calendar: Calendar,
 ) -> ReportCreated:
     """Write the report, its outbox event and the answer under the key (not committed);
     the answer."""
@@ -244,6 +249,7 @@ async def _store(
         attributes=attributes,
         placed=placed,
         number_prefix=number_prefix,
+        calendar=calendar,
     )
     duplicates = await find_open_nearby(
         session, category=report.category, lat=report.lat, lon=report.lon
@@ -271,6 +277,7 @@ async def _new_report(
     attributes: dict[str, Any],
     placed: _Placed,
     number_prefix: str,
+    calendar: Calendar,
 ) -> tuple[Report, dict[str, Any]]:
     """The new report (not written yet; the object only shapes the answer and never joins
     the session, its category being the process's shared copy) and its outbox row."""
@@ -285,6 +292,7 @@ async def _new_report(
         placed=placed,
         shares_contact=contact is not None,
         now=now,
+        calendar=calendar,
     )
     event = ReportSubmittedV1(
         report_id=report.id,
@@ -327,6 +335,7 @@ def _report(
     placed: _Placed,
     shares_contact: bool,
     now: dt.datetime,
+    calendar: Calendar,
 ) -> Report:
     """The report as filed: received, with its photos and first history row."""
     data, reporter = submission.data, submission.reporter
@@ -340,6 +349,7 @@ def _report(
         lat=placed.location.lat,
         lon=placed.location.lon,
         location_source=placed.source,
+        channel=submission.source,
         description=data.description,
         attributes=attributes,
         reporter_id=reporter.id if reporter else None,
@@ -351,9 +361,10 @@ def _report(
         supporters_count=0,
         created_at=now,
         updated_at=now,
-        # The adapter computes the case's due time from the same target and time.
+        # The adapter computes the case's due time from the same target, time and calendar.
         expected_resolution_at=due_at(
             now,
+            calendar=calendar,
             hours=target.hours,
             working_days=target.working_days,
         ),

@@ -156,6 +156,7 @@ async def create_report(
             photos=photos,
             area=area,
             number_prefix=settings.report_number_prefix,
+            calendar=settings.calendar,
         )
     finally:
         await form.close()

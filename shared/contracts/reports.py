@@ -107,8 +107,9 @@ class ResolutionTarget(_Contract):
         | None
     ) = Field(
         default=None,
-        description="Working days (Monday to Friday except Polish public holidays, counted "
-        "in Europe/Warsaw time), for long targets (e.g. 5 for a pothole).",
+        description="Working days (Monday to Friday except the city's public holidays, "
+        "counted in its time zone: `MAM_HOLIDAYS` and `MAM_TIME_ZONE`, the same for both "
+        "services), for long targets (e.g. 5 for a pothole).",
     )
 
     @model_validator(mode="after")

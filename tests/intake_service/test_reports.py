@@ -12,8 +12,8 @@ from intake_service.db import OutboxEvent
 from intake_service.reports.models import Report, ReportCounter
 from shared.contracts import Envelope, ReportSubmittedV1, ResolutionTarget
 from shared.db import make_engine, make_sessionmaker
-from shared.sla import WARSAW, due_at
-from tests.helpers import MONDAY_MORNING, POTHOLE, register_and_sign_in
+from shared.sla import due_at
+from tests.helpers import MONDAY_MORNING, POTHOLE, WARSAW, register_and_sign_in
 
 
 async def count(session, model) -> int:
@@ -22,7 +22,7 @@ async def count(session, model) -> int:
 
 class TestSubmitReport:
     async def test_anonymous_report_is_stored_with_its_outbox_event(
-        self, intake, intake_session, clock
+        self, intake, intake_settings, intake_session, clock
     ):
         response = await intake.post("/v1/reports", json=POTHOLE)
         assert response.status_code == 201, response.text
@@ -35,7 +35,9 @@ class TestSubmitReport:
         expected = dt.datetime.fromisoformat(body["expected_resolution_at"])
         # A pothole's target is 5 working days: filed on Monday, due on the next Monday at
         # the same time.
-        assert expected == due_at(created, working_days=5)
+        assert expected == due_at(
+            created, calendar=intake_settings.calendar, working_days=5
+        )
         assert expected - created == dt.timedelta(days=7)
         assert [h["status"] for h in body["status_history"]] == ["received"]
 

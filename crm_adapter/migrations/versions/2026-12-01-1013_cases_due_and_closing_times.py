@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from shared.db import UtcDateTime
+from shared.settings import CitySettings
 from shared.sla import due_at
 
 # revision identifiers, used by Alembic.
@@ -70,12 +71,16 @@ def upgrade() -> None:
             cases.c.updated_at,
         )
     ).all()
+    # The calendar the services count in (`MAM_TIME_ZONE`, `MAM_HOLIDAYS`).
+    calendar = CitySettings().calendar
     for case_id, category, status, submitted_at, updated_at in rows:
         target = SHIPPED_TARGETS.get(category, {"working_days": 5})
         due = (
-            due_at(submitted_at, hours=target)
+            due_at(submitted_at, calendar=calendar, hours=target)
             if isinstance(target, int)
-            else due_at(submitted_at, working_days=target["working_days"])
+            else due_at(
+                submitted_at, calendar=calendar, working_days=target["working_days"]
+            )
         )
         bind.execute(
             cases.update()
