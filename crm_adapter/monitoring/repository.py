@@ -11,7 +11,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_adapter.cases.models import Case, CaseState
-from crm_adapter.db import InboxMessage
+from crm_adapter.deliveries.models import DeliveryAttempt
 from crm_adapter.monitoring.stats import CaseTimes
 from crm_adapter.routing.models import Unit
 from shared.contracts import ReportStatus
@@ -144,12 +144,17 @@ async def unit_codes(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(Unit.code).order_by(Unit.code))).all())
 
 
-async def unhandled_by_source(session: AsyncSession) -> list[tuple[str, int]]:
-    """How many inbox messages are not acted on, by source."""
+async def attempts_by_outcome(
+    session: AsyncSession,
+) -> list[tuple[str, str, str, int]]:
+    """Every attempt the delivery log holds: (connector, kind, outcome, how many)."""
+    # No index serves this: one pass over `delivery_attempts`, an attempt a row (about one
+    # per case and action, more while a CRM fails); `mam_adapter_cases` reads all of
+    # `cases` as well.
+    a = DeliveryAttempt
     rows = await session.execute(
-        select(InboxMessage.source, func.count())
-        .where(InboxMessage.handled_at.is_(None))
-        .group_by(InboxMessage.source)
-        .order_by(InboxMessage.source)
+        select(a.connector, a.kind, a.outcome, func.count()).group_by(
+            a.connector, a.kind, a.outcome
+        )
     )
-    return [(source, count) for source, count in rows.all()]
+    return [(c, str(k), str(o), n) for c, k, o, n in rows]

@@ -68,6 +68,10 @@ class Report(Base):
     expected_resolution_at: Mapped[dt.datetime]
     # Residents who said "me too" instead of filing again (kept here so lists need no count).
     supporters_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How it was filed: `app` (the residents' API) or `open311` (an Open311 client).
+    channel: Mapped[str] = mapped_column(
+        String(10), default="app", server_default="app"
+    )
     # Where `lat`/`lon` came from: the resident's device, or the first photo's GPS EXIF.
     location_source: Mapped[str] = mapped_column(
         String(10), default="device", server_default="device"
@@ -95,6 +99,8 @@ Index(
 Index("ix_reports_lat_lon", Report.lat, Report.lon)  # map boxes and nearby look-ups
 # By category (lists) and, within it, by latitude (nearby look-ups on SQLite).
 Index("ix_reports_category_code_lat", Report.category_code, Report.lat)
+# Reports by category and channel, counted from the index alone at each metrics scrape.
+Index("ix_reports_category_code_channel", Report.category_code, Report.channel)
 # Open reports of a category nearest first, on a plane where a degree of longitude is as
 # long as one of latitude (`nearby_repository.plane_point`): the duplicates hint reads only
 # the rows it shows. (The category in a GiST index takes the btree_gist extension.)
