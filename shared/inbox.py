@@ -6,11 +6,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Integer, String, Text, UniqueConstraint, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.schema import SchemaItem
 
+from shared import tracing
 from shared.contracts import Event
 from shared.db import UtcDateTime, upsert_insert, utcnow
 from shared.webhooks import parse_envelope
@@ -103,28 +105,31 @@ async def handle_once(
 ) -> bool:
     """Store the message and run `handler`, committing both together; False for a duplicate.
 
-    A message that cannot be handled is kept with its `last_error` for an operator.
+    A message that cannot be handled is kept with its `last_error` for an operator. It is
+    handled in a span of the current trace: the sender's, which the request continued.
     """
-    inbox_id = await record_once(
-        session,
-        model,
-        source=source,
-        external_id=external_id,
-        message_type=message_type,
-        payload=payload,
-        columns=columns,
-    )
-    if inbox_id is None:
-        await session.rollback()
-        return False
-    error = await handler()
-    await session.execute(
-        update(model)
-        .where(model.id == inbox_id)
-        .values(handled_at=utcnow() if error is None else None, last_error=error)
-    )
-    await session.commit()
-    return True
+    attributes = {"mam.message_type": message_type, "mam.source": source}
+    with tracing.span("inbox.handle", kind=SpanKind.CONSUMER, attributes=attributes):
+        inbox_id = await record_once(
+            session,
+            model,
+            source=source,
+            external_id=external_id,
+            message_type=message_type,
+            payload=payload,
+            columns=columns,
+        )
+        if inbox_id is None:
+            await session.rollback()
+            return False
+        error = await handler()
+        await session.execute(
+            update(model)
+            .where(model.id == inbox_id)
+            .values(handled_at=utcnow() if error is None else None, last_error=error)
+        )
+        await session.commit()
+        return True
 
 
 async def receive_envelope(

@@ -7,6 +7,10 @@ import logging
 import sys
 from typing import Any
 
+from opentelemetry import trace
+
+from shared import request_ids
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
@@ -39,6 +43,23 @@ class TextFormatter(logging.Formatter):
         return f"{line} {fields}" if fields else line
 
 
+class RequestContext(logging.Filter):
+    """Adds to each line written while a request or a message is handled the request's id
+    (`request_id`, when there is a request) and the current span's `trace_id` and
+    `span_id` (hex, as tracing tools show them), so that one report can be followed through
+    every process's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = request_ids.current()
+        if request_id is not None and "request_id" not in record.__dict__:
+            record.request_id = request_id
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
+        return True
+
+
 class _AnonymousAccess(logging.Filter):
     """uvicorn's access lines without the client's address and the query string.
 
@@ -64,6 +85,7 @@ class _LoggedAlready(logging.Filter):
 
 def configure_logging(*, json_output: bool = False, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestContext())
     handler.setFormatter(
         JsonFormatter()
         if json_output

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.contracts import Envelope
 from shared.db import UtcDateTime, utcnow
+from shared.tracing import TracedMixin, current_traceparent
 from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,9 @@ RELAY = "outbox"
 PENDING, IN_FLIGHT, SENT, DEAD = "pending", "in_flight", "sent", "dead"
 
 
-class OutboxMixin:
-    """Columns of a service's `outbox_events` table."""
+class OutboxMixin(TracedMixin):
+    """Columns of a service's `outbox_events` table; `traceparent` is the request's (or the
+    loop's) that wrote the event, for the relay to send it on in that trace."""
 
     # Orders events within one aggregate; rows of different aggregates may commit out of order.
     seq: Mapped[int] = mapped_column(
@@ -86,4 +88,5 @@ def event_row(envelope: Envelope, *, aggregate_id: uuid.UUID) -> dict[str, Any]:
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
+        "traceparent": current_traceparent(),
     }

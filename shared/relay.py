@@ -23,10 +23,12 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from shared import tracing
 from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.outbox import DEAD, IN_FLIGHT, PENDING, RELAY, SENT, OutboxMixin
@@ -55,6 +57,8 @@ class _Claimed:
     token: uuid.UUID
     followed: bool
     """A later event of the same aggregate waits for this one to be sent."""
+    traceparent: str | None = None
+    """The trace of what wrote the event, which its sending continues."""
 
 
 class OutboxRelay:
@@ -187,6 +191,7 @@ class OutboxRelay:
                         row.created_at,
                         token,
                         bool(is_followed),
+                        row.traceparent,
                     )
                 )
             await session.commit()
@@ -211,10 +216,25 @@ class OutboxRelay:
             return await self._client.post(self._url, content=body, headers=headers)
 
     async def _send(self, row: _Claimed) -> None:
+        """One attempt at the row, in the trace of what wrote it: the receiver gets that
+        trace in `traceparent` (a header beside the signature, which covers the body)."""
+        with tracing.continued(
+            row.traceparent,
+            "outbox.send",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.message.id": str(row.id),
+                "mam.attempt": row.attempts,
+            },
+        ):
+            await self._attempt(row)
+
+    async def _attempt(self, row: _Claimed) -> None:
         body = row.payload.encode()
         headers = {
             "content-type": "application/json",
             **self._signer.headers(str(row.id), body),
+            **tracing.trace_headers(),
         }
         retry_after: float | None = None
         unavailable = True
@@ -376,7 +396,12 @@ def start_relay(
     secret: str,
 ) -> None:
     """Start the loop `name` in `runtime`, relaying `model`'s rows signed with `secret` to
-    the other service's `url`, woken by `RELAY`."""
+    the other service's `url`, woken by `RELAY`.
+
+    Every process that runs loops runs a relay: it sets the process's tracing up too (a
+    worker process has no app to do it).
+    """
+    tracing.setup(settings.service_name)
     relay = OutboxRelay(
         sessionmaker=runtime.sessionmaker,
         model=model,

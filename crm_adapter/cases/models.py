@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm_adapter.db import Base
 from shared.contracts import ReportStatus
 from shared.db import StrEnumText
+from shared.tracing import TracedMixin
 
 
 class CaseState(enum.StrEnum):
@@ -34,7 +35,10 @@ class CaseState(enum.StrEnum):
     )
 
 
-class Case(Base):
+class Case(TracedMixin, Base):
+    """A report's case; `traceparent` is the report's trace, which the pusher and the
+    changes the CRM makes continue."""
+
     __tablename__ = "cases"
     __table_args__ = (
         Index(
@@ -114,8 +118,9 @@ class ActionState(enum.StrEnum):
     )
 
 
-class CaseAction(Base):
-    """A request from the reporter to pass to the CRM case, in the order they came."""
+class CaseAction(TracedMixin, Base):
+    """A request from the reporter to pass to the CRM case, in the order they came (in its
+    request's trace, which the forwarder continues)."""
 
     __tablename__ = "case_actions"
 

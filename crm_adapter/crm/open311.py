@@ -48,6 +48,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import httpx
+from opentelemetry.trace import SpanKind
 
 from crm_adapter.crm.connector import (
     CHANGE_LIMITS,
@@ -70,6 +71,7 @@ from crm_adapter.crm.open311_records import (
 )
 from crm_adapter.crm.open311_tokens import TokenStore
 from crm_adapter.crm.photos import PhotoLinks
+from shared import tracing
 from shared.db import utcnow
 from shared.retry import parse_retry_after
 from shared.w3c import format_w3c
@@ -146,17 +148,23 @@ class Open311Connector:
         if form is not None:
             headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8"
             content = urlencode(form).encode()
-        try:
-            response = await self._client.request(
-                method,
-                self._url(resource),
-                params=list(params),
-                content=content,
-                headers=headers,
-                timeout=self._timeout,
-            )
-        except httpx.HTTPError as exc:
-            raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        attributes = {"http.request.method": method, "mam.connector": self.name}
+        # The CRM gets the trace of the report (or of the poll) in `traceparent`.
+        with tracing.span(
+            f"crm {method}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                response = await self._client.request(
+                    method,
+                    self._url(resource),
+                    params=list(params),
+                    content=content,
+                    headers=headers | tracing.trace_headers(),
+                    timeout=self._timeout,
+                )
+            except httpx.HTTPError as exc:
+                raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            span.set_attribute("http.response.status_code", response.status_code)
         if not response.is_success:
             raise error_for_status(
                 response.status_code,

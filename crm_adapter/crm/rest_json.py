@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
+from opentelemetry.trace import SpanKind
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -33,6 +34,7 @@ from crm_adapter.crm.connector import (
     error_for_status,
 )
 from crm_adapter.crm.photos import PhotoLinks
+from shared import tracing
 from shared.db import utcnow
 from shared.params import Timestamp
 from shared.retry import parse_retry_after
@@ -165,16 +167,22 @@ class RestJsonConnector:
         headers: dict[str, str] | None = None,
         **kwargs: object,
     ) -> httpx.Response:
-        try:
-            response = await self._client.request(
-                method,
-                self._base_url + path,
-                headers=self._headers | (headers or {}),
-                timeout=self._timeout,
-                **kwargs,  # type: ignore[arg-type]
-            )
-        except httpx.HTTPError as exc:
-            raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        attributes = {"http.request.method": method, "mam.connector": self.name}
+        # The CRM gets the trace of the report (or of the poll) in `traceparent`.
+        with tracing.span(
+            f"crm {method}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                response = await self._client.request(
+                    method,
+                    self._base_url + path,
+                    headers=self._headers | (headers or {}) | tracing.trace_headers(),
+                    timeout=self._timeout,
+                    **kwargs,  # type: ignore[arg-type]
+                )
+            except httpx.HTTPError as exc:
+                raise CrmUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            span.set_attribute("http.response.status_code", response.status_code)
         if not response.is_success:
             # Classified by `error_for_status`: a 4xx but 401/403/408/409/425/429 is dead
             # at once, everything else is retried.

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,6 +40,7 @@ from crm_adapter.deliveries.service import (
     crm_answered,
     log_attempt,
 )
+from shared import tracing
 from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.retry import Backoff, LeaseLost, under_lease
@@ -115,6 +117,9 @@ class Claim:
     attempt: int
     probe: bool
     """The half-open breaker's probe: its outcome closes or reopens the breaker."""
+    traceparent: str | None = None
+    """The trace of what asked for the delivery (the report's, a reopen's), which the
+    attempt continues: the CRM gets it in `traceparent`."""
 
 
 ClaimT = TypeVar("ClaimT", bound=Claim)
@@ -150,8 +155,21 @@ class DeliveryLoop(ABC, Generic[RowT, ClaimT]):
 
     async def run_once(self) -> int:
         claims = await self._claim()
-        await for_each_concurrently(claims, self._deliver)
+        await for_each_concurrently(claims, self._traced)
         return len(claims)
+
+    async def _traced(self, claim: ClaimT) -> None:
+        with tracing.continued(
+            claim.traceparent,
+            f"crm.{claim.kind}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "mam.connector": claim.connector,
+                "mam.delivery_id": str(claim.delivery_id),
+                "mam.attempt": claim.attempt,
+            },
+        ):
+            await self._deliver(claim)
 
     async def _claim(self) -> list[ClaimT]:
         now = utcnow()

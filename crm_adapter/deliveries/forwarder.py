@@ -90,6 +90,7 @@ class ActionForwarder(DeliveryLoop[tuple[CaseAction, Case], _Claim]):
             comment=action.comment,
             crm_case_id=case.crm_case_id,
             report_id=case.report_id,
+            traceparent=action.traceparent,
         )
 
     async def _deliver(self, claim: _Claim) -> None:

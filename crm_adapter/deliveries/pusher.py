@@ -99,6 +99,7 @@ class CasePusher(DeliveryLoop[Case, _Claim]):
             probe=probe,
             draft=draft,
             look_up=look_up,
+            traceparent=row.traceparent,
         )
 
     async def _deliver(self, claim: _Claim) -> None:

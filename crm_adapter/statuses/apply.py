@@ -18,6 +18,7 @@ from crm_adapter.cases.service import FORWARDER, emit_status, set_status
 from crm_adapter.crm.connector import CrmStatusChange
 from crm_adapter.crm.mapping import canonical_status
 from crm_adapter.statuses.held import hold_change
+from shared import tracing
 from shared.contracts import ReportStatus
 from shared.db import utcnow
 from shared.wakeup import wake_after_commit
@@ -99,6 +100,10 @@ async def apply_crm_change(
     case row exists before the CRM hears of a report, and every change of it names the
     case by the CRM's id or by the report id. A change whose case id and report disagree
     with ours is applied to neither (`_find_case`).
+
+    The change is applied in the report's trace (the case's), linked to the webhook's or
+    the poll's own: the status event it sends intake, and the resident's notification,
+    carry the trace the report was filed in.
     """
     try:
         case = await _find_case(session, change, connector)
@@ -126,14 +131,22 @@ async def apply_crm_change(
             },
         )
         return None
+    with tracing.continued(
+        case.traceparent, "case.crm_change", attributes={"mam.connector": connector}
+    ):
+        await _apply_to(session, case, change)
+    return None
+
+
+async def _apply_to(session: AsyncSession, case: Case, change: CrmStatusChange) -> None:
     status = await canonical_status(session, case.connector or "", change.status)
     if status is None:
         # Held for an operator to map, never guessed.
         await hold_change(session, case, change, current=not _stale(case, change))
-        return None
+        return
     if _same(case, change):
         logger.info("case.change_seen", extra={"report_id": str(case.report_id)})
-        return None
+        return
     if _stale(case, change):
         # Made before the change the case shows, sent after it: history, not news.
         note = await _unit_note(session, case, change.note)
@@ -141,9 +154,8 @@ async def apply_crm_change(
             session, case, note=note, changed_at=change.changed_at, superseded=status
         )
         logger.info("case.superseded_change", extra={"report_id": str(case.report_id)})
-        return None
+        return
     await _apply_newer(session, case, change, status)
-    return None
 
 
 async def _apply_newer(

@@ -23,6 +23,7 @@ from crm_adapter.crm.connector import CrmError, PollingConnector, too_long
 from crm_adapter.crm.models import PollCursor
 from crm_adapter.statuses.apply import is_ours
 from crm_adapter.statuses.receive import receive_change
+from shared import tracing
 from shared.db import utcnow
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,12 @@ class Poller:
         due, cursor = await self._due()
         if not due:
             return 0
+        # Each poll is a trace of its own; a change it applies joins its report's trace,
+        # linked to the poll's (`crm_adapter.statuses.apply`).
+        with tracing.new_trace("crm.poll", attributes={"mam.connector": self.name}):
+            return await self._poll(cursor)
+
+    async def _poll(self, cursor: str | None) -> int:
         try:
             page = await self._connector.poll_changes(cursor)
         except CrmError as exc:

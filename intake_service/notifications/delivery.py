@@ -14,6 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.accounts import repository as accounts
@@ -31,6 +32,7 @@ from intake_service.notifications.models import (
     Platform,
 )
 from intake_service.notifications.texts import notification_text, notification_title
+from shared import tracing
 from shared.background import for_each_concurrently
 from shared.db import utcnow
 from shared.retry import Backoff
@@ -50,6 +52,8 @@ class _Task:
     address: str | None
     platform: Platform | None
     message: Outgoing
+    traceparent: str | None
+    """The trace of the status change that made the notification."""
 
 
 class DeliveryLoop:
@@ -141,9 +145,20 @@ class DeliveryLoop:
             address=address,
             platform=Platform(device.platform) if device else None,
             message=message,
+            traceparent=row.traceparent,
         )
 
     async def _send(self, task: _Task) -> None:
+        """One attempt, in the trace of the status change the notification tells of."""
+        with tracing.continued(
+            task.traceparent,
+            "notification.send",
+            kind=SpanKind.PRODUCER,
+            attributes={"mam.delivery_id": str(task.id), "mam.channel": task.channel},
+        ):
+            await self._attempt(task)
+
+    async def _attempt(self, task: _Task) -> None:
         try:
             async with asyncio.timeout(self._lease.total_seconds() / 2):
                 await self._deliver(task)

@@ -22,6 +22,7 @@ from intake_service.db import Base
 from intake_service.reports.models import Report
 from shared.contracts import ReportStatus
 from shared.db import StrEnumText
+from shared.tracing import TracedMixin
 
 
 class NotificationKind(StrEnum):
@@ -84,11 +85,12 @@ class DeliveryStatus(StrEnum):
     """Failed for good: the address is gone, or the retry budget is spent."""
 
 
-class NotificationDelivery(Base):
+class NotificationDelivery(TracedMixin, Base):
     """A notification on its way through one channel (to one device, or by e-mail).
 
     Written with the notification, claimed under a lease by the delivery loop, retried with
-    backoff; one row per notification, channel and device, so each is sent once.
+    backoff; one row per notification, channel and device, so each is sent once. Each
+    attempt continues the trace of the status change that made it (`traceparent`).
     """
 
     __tablename__ = "notification_deliveries"

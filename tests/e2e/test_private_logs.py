@@ -75,6 +75,11 @@ async def test_no_e_mail_name_password_text_or_token_is_logged(stack):
             "/v1/reports/nearby",
             params={"lat": 51.1123456, "lon": 17.0456789, "category": "pothole"},
         )
+        # Request ids and traces are logged; what is not one of them never is.
+        unasked = await intake.get(
+            "/v1/categories", headers={"X-Request-ID": email, "traceparent": name}
+        )
+        assert unasked.headers["x-request-id"] != email
         await intake.get("/v1/me/export", headers=headers)
         assert (await intake.delete("/v1/me", headers=headers)).status_code == 204
 
