@@ -16,20 +16,26 @@ from crm_adapter.crm.rest_json import RestJsonConnector
 from crm_adapter.deliveries.operations import router as delivery_operations_router
 from crm_adapter.deliveries.router import router as deliveries_router
 from crm_adapter.intake_events.router import router as intake_events_router
+from crm_adapter.migrations import SCRIPT_LOCATION as MIGRATIONS
 from crm_adapter.monitoring.metrics import router as metrics_router
 from crm_adapter.monitoring.router import router as monitoring_router
 from crm_adapter.operators.router import router as operators_router
-from crm_adapter.replay import router as inbox_router
+from crm_adapter.replay import inbox_routes
 from crm_adapter.routing.router import router as routing_router
 from crm_adapter.statuses.router import router as statuses_router
 from crm_adapter.webhooks.router import router as webhooks_router
+from shared import readiness, tracing
 from shared.api_documents import Audience, serve_documents
+from shared.content_language import add_content_language
+from shared.cors import add_cors
 from shared.deps import health_router
 from shared.errors import (
     install_error_handlers,
 )
 from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
+from shared.http_metrics import add_request_metrics
 from shared.openapi import api_metadata, document_errors
+from shared.readiness import Readiness
 from shared.routes import add_routes
 from shared.runtime import Runtime, open_runtime
 from shared.signing import Verifier
@@ -94,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.crm_connectors = crm
             app.state.crm_connector = crm[RestJsonConnector.name]
             app.state.crm_connector_names = frozenset(crm)
+            readiness.install(app, Readiness(runtime.engine, MIGRATIONS, runtime.loops))
             yield
 
     # The docs pages' scripts are served here, not from a CDN: they work offline.
@@ -114,13 +121,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(NulGuardMiddleware)
     add_slow_client_limits(app, settings)
+    add_request_metrics(app)  # outside the guards: their refusals are timed too
+    tracing.install(app, settings)  # outside every middleware: request ids and traces
+    add_content_language(app)
+    add_cors(app, settings.cors_origins)
     add_routes(
         app,
         health_router,
         intake_events_router,
         webhooks_router,
         operators_router,
-        inbox_router,
+        inbox_routes(settings.calendar),
         deliveries_router,
         delivery_operations_router,
         routing_router,

@@ -18,6 +18,7 @@ from intake_service.feedback.router import operator_router as operator_feedback_
 from intake_service.feedback.router import router as feedback_router
 from intake_service.ideas.router import operator_router as operator_ideas_router
 from intake_service.ideas.router import router as ideas_router
+from intake_service.migrations import SCRIPT_LOCATION as MIGRATIONS
 from intake_service.monitoring.metrics import registry_for
 from intake_service.monitoring.metrics import router as metrics_router
 from intake_service.notifications.router import devices_router
@@ -29,7 +30,7 @@ from intake_service.operators.router import router as operators_router
 from intake_service.photos.pool import PhotoPool
 from intake_service.photos.router import router as photos_router
 from intake_service.photos.service import Photos
-from intake_service.photos.storage import LocalDiskStorage
+from intake_service.photos.storage import photo_storage
 from intake_service.privacy.router import router as privacy_router
 from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
@@ -38,16 +39,20 @@ from intake_service.status.router import router as status_router
 from intake_service.surveys.router import operator_router as operator_surveys_router
 from intake_service.surveys.router import router as surveys_router
 from intake_service.write_limits import FloodGuard, Refusals
-from shared import memory
+from shared import memory, readiness, tracing
 from shared.api_documents import Audience, serve_documents
+from shared.content_language import add_content_language
+from shared.cors import add_cors
 from shared.deps import health_router
 from shared.errors import (
     error_forms,
     install_error_handlers,
 )
 from shared.guards import MAX_BODY_BYTES, BodyLimitMiddleware, NulGuardMiddleware
+from shared.http_metrics import add_request_metrics
 from shared.looplag import startup_objects_frozen
 from shared.openapi import api_metadata, document_errors
+from shared.readiness import Readiness
 from shared.routes import add_routes
 from shared.runtime import open_runtime
 from shared.signing import Verifier
@@ -139,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     error_forms(app)[OPEN311 + "/"] = open311_error
     document_errors(app)
     _add_middleware(app, settings)
+    tracing.install(app, settings)  # outside every middleware: request ids and traces
     _include_routers(app)
     serve_documents(app, AUDIENCES)
     return app
@@ -171,12 +177,21 @@ def _lifespan(
                 timeout=settings.photo_timeout_seconds,
             )
             app.state.photos = Photos(
-                LocalDiskStorage(settings.photo_dir),
+                photo_storage(settings),
                 concurrency=settings.photo_concurrency(),
                 max_side=settings.photo_max_side,
                 thumb_side=settings.photo_thumb_side,
                 max_pixels=settings.photo_max_megapixels * 1_000_000,
                 pool=pool,
+            )
+            readiness.install(
+                app,
+                Readiness(
+                    runtime.engine,
+                    MIGRATIONS,
+                    runtime.loops,
+                    {"storage": app.state.photos.storage.check},
+                ),
             )
             app.state.metrics, lag = registry_for(app.state.photos, app.state.uploads)
             runtime.loops.spawn("event_loop_lag", lag.run())
@@ -185,12 +200,14 @@ def _lifespan(
                     yield
             finally:
                 await pool.close()
+                await app.state.photos.storage.close()
 
     return lifespan
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Body limits, the NUL guard, the write flood guard and the slow-client limits."""
+    """Body limits, the NUL guard, the write flood guard, the slow-client limits, the
+    answers' language headers and CORS."""
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=MAX_BODY_BYTES,
@@ -209,6 +226,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(FloodGuard, refusals=app.state.write_refusals)
     # Outside the guard: an upload over the cap is refused, not left waiting for a turn.
     app.state.uploads = add_slow_client_limits(app, settings)
+    add_content_language(app)
+    add_cors(app, settings.cors_origins)
+    add_request_metrics(app)  # outside the guards: their refusals are timed too
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -22,6 +22,7 @@ async def run_loop(
     wakeup: asyncio.Event,
     interval: float,
     batch: int | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> None:
     """Run `step` until cancelled; a failing step is logged and retried after the interval,
     so a database hiccup does not end the loop.
@@ -31,8 +32,11 @@ async def run_loop(
     everything that was due: it waits for a wake-up (work committed since it began sets
     one) or the interval (work that became due by the clock), instead of looking again
     for nothing, which on SQLite takes the write lock.
+
+    Once `stopping` is set (and the wake-up with it), the loop ends after the step under
+    way, instead of being cancelled in the middle of it.
     """
-    while True:
+    while stopping is None or not stopping.is_set():
         wakeup.clear()
         try:
             done = await step()
@@ -46,6 +50,8 @@ async def run_loop(
             else:
                 logger.exception("loop.failed", extra={"loop": name})
             done = 0
+        if stopping is not None and stopping.is_set():
+            return
         if done and (batch is None or done >= batch):
             continue
         # Not `wait_for`: on Python 3.11 it drops a cancellation that arrives as the
@@ -60,6 +66,10 @@ class LoopGroup:
 
     def __init__(self) -> None:
         self._tasks: list[asyncio.Task[None]] = []
+        self._wakeups: list[asyncio.Event] = []
+        self._stepping: list[asyncio.Task[None]] = []
+        """The loops of `start`, which end by themselves between steps once stopping."""
+        self._stopping = asyncio.Event()
 
     def start(
         self,
@@ -70,18 +80,65 @@ class LoopGroup:
         interval: float,
         batch: int | None = None,
     ) -> None:
+        self._wakeups.append(wakeup)
         self.spawn(
-            name, run_loop(name, step, wakeup=wakeup, interval=interval, batch=batch)
+            name,
+            run_loop(
+                name,
+                step,
+                wakeup=wakeup,
+                interval=interval,
+                batch=batch,
+                stopping=self._stopping,
+            ),
         )
+        self._stepping.append(self._tasks[-1])
 
     def spawn(self, name: str, coroutine: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(coroutine, name=name))
+
+    def stopped(self) -> list[str]:
+        """The loops that ended by an exception, or were cancelled, while the group still
+        runs: each crashed past its own error handling. (A task may end by returning, as
+        `wakeup.listen` does where there is nothing to listen to.)"""
+        return [
+            task.get_name()
+            for task in self._tasks
+            if task.done() and (task.cancelled() or task.exception() is not None)
+        ]
+
+    async def crashed(self) -> str:
+        """Wait until a loop ends by an exception; its name."""
+        while True:
+            running = [task for task in self._tasks if not task.done()]
+            if stopped := self.stopped():
+                return stopped[0]
+            if not running:
+                await asyncio.Event().wait()  # nothing left that could crash
+            await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+
+    async def drain(self, grace: float) -> None:
+        """Stop the loops after the steps under way, waiting up to `grace` seconds for
+        them; then cancel what still runs (the rows a cancelled step had claimed come free
+        when its lease ends)."""
+        self._stopping.set()
+        for wakeup in self._wakeups:
+            wakeup.set()
+        if self._stepping and grace > 0:
+            _, pending = await asyncio.wait(self._stepping, timeout=grace)
+            if pending:
+                logger.warning(
+                    "loops.drain_timed_out",
+                    extra={"loops": sorted(task.get_name() for task in pending)},
+                )
+        await self.stop()
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self._stepping.clear()
 
 
 T = TypeVar("T")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable, Coroutine, Sequence
@@ -97,8 +96,8 @@ def main(
             **proxy_options(settings),
         )
     elif args.command == "worker":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_worker(settings, loops(settings)))
+        if status := asyncio.run(run_worker(settings, loops(settings))):
+            raise SystemExit(status)
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
     elif status := asyncio.run(own[args.command].run(args, settings)):

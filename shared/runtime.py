@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import signal
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +18,8 @@ from shared.background import LoopGroup
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import ServiceSettings
 from shared.wakeup import INFO_KEY, Wakeups, listen
+
+logger = logging.getLogger(__name__)
 
 # Connect fast, but give a slow peer time to answer (RELIABILITY §4.1: 5 s / 30 s).
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -65,14 +69,38 @@ async def open_runtime(
         runtime.loops.spawn("wakeup.listen", listen(engine, wakeups))
         yield runtime
     finally:
-        await runtime.loops.stop()
+        # The steps under way finish (an API process's loops too, as uvicorn shuts down).
+        await runtime.loops.drain(settings.shutdown_grace_seconds)
         for close in runtime.closing:
             await close()
         await runtime.client.aclose()
         await engine.dispose()
 
 
-async def run_worker(settings: ServiceSettings, start_loops: StartLoops) -> None:
-    """The loops alone, for a worker process beside API processes that run none."""
-    async with open_runtime(settings, start_loops):
-        await asyncio.Event().wait()
+async def run_worker(settings: ServiceSettings, start_loops: StartLoops) -> int:
+    """The loops alone, for a worker process beside API processes that run none.
+
+    Runs until SIGTERM or SIGINT, then lets the steps under way finish (up to
+    `shutdown_grace_seconds`) and returns 0. A loop that crashes past its own error
+    handling ends the process with 1, for its supervisor to start it again: a worker
+    with a dead loop would otherwise look alive and do nothing.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    try:
+        async with open_runtime(settings, start_loops) as runtime:
+            stopping = asyncio.create_task(stop.wait())
+            crash = asyncio.create_task(runtime.loops.crashed())
+            await asyncio.wait({stopping, crash}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (stopping, crash):
+                task.cancel()
+            if not stop.is_set():
+                logger.error("worker.loop_crashed", extra={"loop": crash.result()})
+                return 1
+            logger.info("worker.stopping")
+        return 0
+    finally:
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signal_number)

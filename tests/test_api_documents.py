@@ -56,7 +56,8 @@ def test_each_document_is_valid_openapi_3_1_and_holds_its_own_operations(made):
     assert not [p for p in resident if p.startswith("/open311")]
     operator = made["intake-operator.json"]["paths"]
     assert all(
-        p.startswith("/v1/operator") or p in {"/healthz", "/metrics"} for p in operator
+        p.startswith("/v1/operator") or p in {"/healthz", "/readyz", "/metrics"}
+        for p in operator
     )
     assert list(made["adapter-crm.json"]["paths"]) == ["/webhooks/crm"]
 

@@ -112,3 +112,77 @@ async def test_a_failing_step_is_logged_and_tried_again(
     [record] = [r for r in caplog.records if r.name == "shared.background"]
     assert (record.levelno, record.getMessage()) == (level, message)
     assert (record.exc_info is not None) == traceback
+
+
+async def test_draining_lets_the_step_under_way_finish_and_starts_no_other():
+    loops = LoopGroup()
+    wakeup = asyncio.Event()
+    began, may_finish = asyncio.Event(), asyncio.Event()
+    finished: list[int] = []
+
+    async def step() -> int:
+        began.set()
+        await may_finish.wait()
+        finished.append(len(finished))
+        return BATCH  # a whole batch: it would run again at once if not stopping
+
+    loops.start("test", step, wakeup=wakeup, interval=3600, batch=BATCH)
+    await began.wait()
+    draining = asyncio.create_task(loops.drain(grace=30))
+    await asyncio.sleep(0)
+    assert not draining.done()  # waits for the step
+    may_finish.set()
+    async with asyncio.timeout(10):
+        await draining
+    assert finished == [0]
+
+
+async def test_a_waiting_loop_ends_at_once_when_drained():
+    loops, wakeup, ran = run_steps([1])
+    await wakeup.parked()
+    async with asyncio.timeout(10):
+        await loops.drain(grace=3600)
+    assert ran == [0]
+
+
+async def test_a_step_longer_than_the_grace_is_cancelled(
+    caplog: pytest.LogCaptureFixture,
+):
+    loops = LoopGroup()
+    began = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def step() -> int:
+        began.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return 0
+
+    loops.start("push", step, wakeup=asyncio.Event(), interval=3600)
+    await began.wait()
+    with caplog.at_level(logging.WARNING):
+        await loops.drain(grace=0.01)
+    assert cancelled.is_set()
+    assert any(r.getMessage() == "loops.drain_timed_out" for r in caplog.records)
+
+
+async def test_a_loop_that_crashes_is_named_and_one_that_returns_is_not():
+    loops = LoopGroup()
+
+    async def returns() -> None:
+        return None
+
+    async def crashes() -> None:
+        raise RuntimeError("past the loop's own handling")
+
+    loops.spawn("listen", returns())
+    loops.spawn("relay", crashes())
+    try:
+        async with asyncio.timeout(10):
+            assert await loops.crashed() == "relay"
+        assert loops.stopped() == ["relay"]
+    finally:
+        await loops.stop()
