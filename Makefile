@@ -79,7 +79,7 @@ schemas: install ## regenerate the committed JSON Schema of the event contracts
 api-docs: install ## regenerate the committed API documents (docs/api/) from the services
 	$(BIN)/python -m devtools.api_documents
 
-up: ## docker compose: PostgreSQL and the three services
+up: ## docker compose: PostgreSQL, MinIO, the APIs and workers, retention, Mailpit, Prometheus
 	docker compose up -d --build
 
 down: ## stop docker compose
