@@ -3,16 +3,11 @@ same working days: the time promised to the resident is the case's due time."""
 
 import datetime as dt
 
-import httpx
 import pytest
 
-from intake_service.db import OutboxEvent
-from shared.db import make_engine, make_sessionmaker
-from shared.relay import OutboxRelay
-from shared.retry import Backoff
-from shared.signing import Signer
 from shared.sla import calendar, due_at
-from tests.helpers import POTHOLE, READ
+from tests.contract.handover import case_of
+from tests.helpers import POTHOLE
 
 MUNICH = {"time_zone": "Europe/Berlin", "holidays": "DE-BY"}
 BAVARIA = calendar("Europe/Berlin", "DE-BY")
@@ -40,25 +35,12 @@ async def test_intake_and_the_adapter_count_in_the_citys_calendar(
     created = await intake.post("/v1/reports", json=POTHOLE)
     assert created.status_code == 201, created.text
     report = created.json()
-    engine = make_engine(intake_settings.database_url)
-    relay = OutboxRelay(
-        sessionmaker=make_sessionmaker(engine),
-        model=OutboxEvent,
-        client=httpx.AsyncClient(transport=httpx.ASGITransport(app=adapter_app)),
-        url="http://adapter/internal/events",
-        signer=Signer(intake_settings.adapter_secret.get_secret_value()),
-        backoff=Backoff(),
+    case = await case_of(
+        report["id"],
+        intake_settings=intake_settings,
+        adapter_app=adapter_app,
+        adapter=adapter,
     )
-    try:
-        assert await relay.run_once() == 1
-    finally:
-        await engine.dispose()
-
-    response = await adapter.get(
-        "/admin/cases", params={"report_id": report["id"]}, headers=READ
-    )
-    assert response.status_code == 200, response.text
-    [case] = response.json()["items"]
     promised = dt.datetime.fromisoformat(report["expected_resolution_at"])
     assert dt.datetime.fromisoformat(case["due_at"]) == promised
     # Five working days without Ascension Day: Thursday 21 May at the time it was filed
