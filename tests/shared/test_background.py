@@ -7,6 +7,7 @@ from typing import Literal
 import pytest
 
 from shared.background import LoopGroup
+from tests.helpers import eventually
 
 BATCH = 10
 
@@ -129,7 +130,11 @@ async def test_draining_lets_the_step_under_way_finish_and_starts_no_other():
     loops.start("test", step, wakeup=wakeup, interval=3600, batch=BATCH)
     await began.wait()
     draining = asyncio.create_task(loops.drain(grace=30))
-    await asyncio.sleep(0)
+
+    async def drain_began() -> bool:
+        return wakeup.is_set()  # drain wakes the loops, then waits for their steps
+
+    await eventually(drain_began, what="the drain's start")
     assert not draining.done()  # waits for the step
     may_finish.set()
     async with asyncio.timeout(10):
