@@ -47,13 +47,42 @@ async def _alembic(
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         action(config, revision)
+        if connection.dialect.name == "sqlite":
+            _check_foreign_keys(connection)
 
     engine = make_engine(url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
+        async with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                await connection.run_sync(_foreign_keys, on=False)
+            async with connection.begin():
+                await connection.run_sync(run)
     finally:
         await engine.dispose()
+
+
+def _foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Turn SQLite's foreign keys on or off for the connection, outside any transaction.
+
+    SQLite changes a table (a column's type or nullability, a dropped column of a table
+    others refer to) by copying it into a new one and dropping the old; with foreign keys
+    on, dropping a table that rows refer to fails, or deletes those rows with it. As
+    SQLite's documentation prescribes, they are off while the migrations run, and checked
+    at the end instead (`_check_foreign_keys`).
+    """
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse the migration (its transaction is rolled back) if it left a row referring to
+    one that does not exist."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
 
 
 async def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
