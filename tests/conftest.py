@@ -29,6 +29,8 @@ from crm_adapter.routing.service import seed_defaults as seed_routing
 from devtools.crm_simulator.app import create_app as create_simulator
 from devtools.crm_simulator.config import Settings as SimulatorSettings
 from intake_service.app import create_app as create_intake
+from intake_service.categories.service import forget_copies
+from intake_service.categories.service import seed_defaults as seed_categories
 from intake_service.config import Settings as IntakeSettings
 from intake_service.db import Base as IntakeBase
 from intake_service.migrations import migrate as migrate_intake
@@ -161,8 +163,6 @@ def databases(backend: str, migrated_databases: PerBackend[Databases]) -> Databa
     return migrated_databases(backend)
 
 
-# Seeded reference data that tests read but never change.
-INTAKE_REFERENCE = {"units", "category_groups", "categories"}
 # The adapter's routing table and status mappings change in tests (new versions, operators'
 # mappings): they are restored to the defaults instead.
 ADAPTER_REFERENCE: set[str] = set()
@@ -181,8 +181,10 @@ def resets() -> Iterator[Resets]:
 
 @pytest.fixture
 def clean_intake(databases: Databases, resets: Resets) -> Databases:
-    """The session's intake database, emptied of everything but its reference data."""
-    resets.reset(databases.intake, IntakeBase.metadata, INTAKE_REFERENCE)
+    """The session's intake database, emptied and seeded with the default categories (which
+    operators change in tests); this process reads them again."""
+    resets.reset(databases.intake, IntakeBase.metadata, set(), seed_categories)
+    forget_copies()
     return databases
 
 

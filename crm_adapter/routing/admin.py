@@ -21,6 +21,7 @@ from crm_adapter.cases.models import Case
 from crm_adapter.cases.service import PUSHER
 from crm_adapter.operators import audit
 from crm_adapter.routing import repository
+from crm_adapter.routing.catalog import coverage, tell_intake
 from crm_adapter.routing.exceptions import (
     RoutingTableInvalid,
     RoutingVersionChanged,
@@ -46,30 +47,19 @@ from crm_adapter.routing.table import check_table
 from shared.db import utcnow
 from shared.operators import Operator
 from shared.pagination import PageKey, decode_cursor, encode_cursor
+from shared.preconditions import matches
 from shared.wakeup import wake_after_commit
 
 logger = logging.getLogger(__name__)
 
 
-def etag(number: int) -> str:
-    """The ETag of a version: its number, quoted."""
-    return f'"{number}"'
-
-
-def _matches(if_match: str, current: RoutingVersion | None) -> bool:
-    """Whether `If-Match` names the version in effect (strong comparison, RFC 9110)."""
-    if current is None:
-        return False
-    tags = [tag.strip() for tag in if_match.split(",")]
-    return "*" in tags or etag(current.number) in tags
-
-
 async def _read(session: AsyncSession, version: RoutingVersion) -> RoutingVersionRead:
-    return RoutingVersionRead.full(
-        version,
-        await repository.units_of(session, version.number),
-        await repository.rules_of(session, version.number),
+    rules = await repository.rules_of(session, version.number)
+    read = RoutingVersionRead.full(
+        version, await repository.units_of(session, version.number), rules
     )
+    read.coverage = await coverage(session, rules)
+    return read
 
 
 async def in_effect(session: AsyncSession) -> RoutingVersionRead:
@@ -117,7 +107,7 @@ async def replace_table(
             bounds=", ".join(f"{edge:g}" for edge in bounds),
         )
     current = await version_in_effect(session, for_update=True)
-    if not _matches(if_match, current):
+    if not matches(if_match, current.number if current else None):
         raise RoutingVersionChanged(version=current.number if current else 0)
     number = current.number + 1 if current else 1
     if current is not None:
@@ -130,6 +120,12 @@ async def replace_table(
         created_by=operator.name,
         comment=table.comment,
         table=table,
+    )
+    tell_intake(
+        session,
+        number=number,
+        units=await repository.units_of(session, number),
+        rules=await repository.rules_of(session, number),
     )
     result = await _route_held(session, version)
     row = audit.record(

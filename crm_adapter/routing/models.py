@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -46,6 +47,8 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(50), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     connector: Mapped[str] = mapped_column(String(50), default="rest_json")
+    # What residents see it called, by language (pl, en, de); null: `name` in each.
+    names: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class VersionUnit(Base):
@@ -59,6 +62,7 @@ class VersionUnit(Base):
     code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     connector: Mapped[str] = mapped_column(String(50))
+    names: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Rule(Base):
@@ -89,3 +93,23 @@ class Rule(Base):
     # Overrides the unit's connector for this rule's reports; null: the unit's.
     connector: Mapped[str | None] = mapped_column(String(50))
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class CatalogCategory(Base):
+    """A category as intake last told it (`catalog.changed.v1`): rules name these."""
+
+    __tablename__ = "catalog_categories"
+
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    group_code: Mapped[str] = mapped_column(String(50))
+    names: Mapped[dict[str, str]] = mapped_column(JSON)
+    active: Mapped[bool]
+
+
+class CatalogState(Base):
+    """One row: the version of intake's catalog held in `catalog_categories`."""
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))

@@ -35,6 +35,7 @@ from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
 from shared.operators import OperatorNotAuthenticated, OperatorRoleMissing
 from shared.pagination import InvalidCursor
+from shared.preconditions import IF_MATCH_PARAMETER, etag, etag_header
 from shared.routes import Router
 
 MAX_VERSION = 2**31 - 1
@@ -57,13 +58,9 @@ ConnectorNamesDep = Annotated[Collection[str], Depends(connector_names)]
 def _with_etag(responses: dict[int | str, dict[str, Any]]) -> dict[int | str, Any]:
     return {
         200: {
-            "headers": {
-                "ETag": {
-                    "description": "The version's number, quoted: send it as `If-Match` "
-                    "with the next PUT.",
-                    "schema": {"type": "string"},
-                }
-            }
+            "headers": etag_header(
+                "The version's number, quoted: send it as `If-Match` with the next PUT."
+            )
         },
         **responses,
     }
@@ -81,7 +78,7 @@ async def get_routing(
     session: SessionDep, operator: ReadOperator, response: Response
 ) -> RoutingVersionRead:
     version = await admin.in_effect(session)
-    response.headers["ETag"] = admin.etag(version.version)
+    response.headers["ETag"] = etag(version.version)
     return version
 
 
@@ -114,17 +111,7 @@ PUT_PROBLEMS[428]["description"] = "`If-Match` is missing."
     responses=_with_etag(PUT_PROBLEMS),
     # Required, and read by the route itself: without it the answer is a 428, which
     # FastAPI's check of a required header (a 422) would not give.
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "If-Match",
-                "in": "header",
-                "required": True,
-                "description": "The `ETag` of the version the change was made on.",
-                "schema": {"type": "string"},
-            }
-        ]
-    },
+    openapi_extra={"parameters": [IF_MATCH_PARAMETER]},
 )
 async def put_routing(
     request: Request,
@@ -143,7 +130,7 @@ async def put_routing(
         connectors=connectors,
         bounds=settings.routing_region(),
     )
-    response.headers["ETag"] = admin.etag(version.version)
+    response.headers["ETag"] = etag(version.version)
     return version
 
 
@@ -183,7 +170,7 @@ async def get_version(
     response: Response,
 ) -> RoutingVersionRead:
     version = await admin.get_version(session, number)
-    response.headers["ETag"] = admin.etag(version.version)
+    response.headers["ETag"] = etag(version.version)
     return version
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from crm_adapter.routing.models import RoutingVersion, Rule, VersionUnit
+from shared.names import NamesWrite
 from shared.params import WholeNumber
 from shared.text import NOT_BLANK
 
@@ -50,10 +51,27 @@ class UnitWrite(BaseModel):
         "configured, e.g. `rest_json`).",
         examples=["rest_json"],
     )
+    names: NamesWrite | None = Field(
+        default=None,
+        description="What residents see the unit called, in each language (pl, en, "
+        "de). Left out: the names the unit had in the version before, or else `name` "
+        "in every language. Intake, its Open311 server and the CRM are told at once.",
+        examples=[
+            {
+                "pl": "Zarząd Dróg i Utrzymania Miasta",
+                "en": "Roads and City Maintenance Board",
+                "de": "Amt für Straßen und Stadtunterhaltung",
+            }
+        ],
+    )
 
 
 class UnitRead(UnitWrite):
     model_config = ConfigDict(from_attributes=True)
+
+    names: NamesWrite | None = Field(
+        description="What residents see the unit called; null: `name` in every language."
+    )
 
 
 class RuleWrite(BaseModel):
@@ -179,9 +197,32 @@ class VersionSummary(BaseModel):
         )
 
 
+class CatalogCoverage(BaseModel):
+    """How the version's rules meet intake's categories, as intake last told them."""
+
+    catalog_version: int = Field(
+        description="The version of intake's catalog known here."
+    )
+    uncovered: list[str] = Field(
+        description="Active categories no rule covers: their reports are held as "
+        "unroutable until a rule does.",
+        examples=[["graffiti"]],
+    )
+    unknown: list[str] = Field(
+        description="Categories the rules name that intake does not have (a typo, or "
+        "one intake has not made yet): those rules match no report.",
+        examples=[[]],
+    )
+
+
 class RoutingVersionRead(VersionSummary):
     units: list[UnitRead] = Field(description="By code.")
     rules: list[RuleRead] = Field(description="In their order.")
+    coverage: CatalogCoverage | None = Field(
+        default=None,
+        description="Against intake's categories; null until intake has told its "
+        "categories (it does with each change of them).",
+    )
 
     @classmethod
     def full(

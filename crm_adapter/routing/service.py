@@ -102,16 +102,34 @@ async def add_version(
         replaced_at=None,
     )
     session.add(version)
+    names: dict[str, dict[str, str] | None] = {}
     for item in table.units:
         known = await session.get(Unit, item.code)
+        names[item.code] = (
+            item.names.model_dump()
+            if item.names is not None
+            else (known.names if known is not None else None)
+        )
         if known is None:
-            session.add(Unit(code=item.code, name=item.name, connector=item.connector))
+            session.add(
+                Unit(
+                    code=item.code,
+                    name=item.name,
+                    connector=item.connector,
+                    names=names[item.code],
+                )
+            )
         else:
             known.name, known.connector = item.name, item.connector
+            known.names = names[item.code]
     await session.flush()
     session.add_all(
         VersionUnit(
-            version=number, code=item.code, name=item.name, connector=item.connector
+            version=number,
+            code=item.code,
+            name=item.name,
+            connector=item.connector,
+            names=names[item.code],
         )
         for item in table.units
     )

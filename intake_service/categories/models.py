@@ -12,6 +12,8 @@ from shared.contracts import ResolutionTarget
 
 
 class Unit(Base):
+    """A unit as the adapter's routing table names it (`routing.changed.v1`)."""
+
     __tablename__ = "units"
 
     code: Mapped[str] = mapped_column(String(50), primary_key=True)
@@ -24,6 +26,19 @@ class CategoryGroup(Base):
     code: Mapped[str] = mapped_column(String(50), primary_key=True)
     names: Mapped[dict[str, str]] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(default=0)
+    # Increases with each operator's change; the ETag operators send back as If-Match.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class CatalogState(Base):
+    """One row: the catalog's version (increased with each change of a category, told to
+    the adapter with it) and the adapter's routing version intake last took."""
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=1)
+    routing_version: Mapped[int] = mapped_column(default=1)
 
 
 class Category(Base):
@@ -39,8 +54,9 @@ class Category(Base):
     code: Mapped[str] = mapped_column(String(50), primary_key=True)
     group_code: Mapped[str] = mapped_column(ForeignKey("category_groups.code"))
     names: Mapped[dict[str, str]] = mapped_column(JSON)
-    # The unit that usually handles it, shown to residents; the adapter's routing decides.
-    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    # The unit that usually handles it, shown to residents, as the adapter's routing table
+    # in effect says (`routing.changed.v1`); none while no rule covers the category.
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     # The city's target from report to resolution: hours on the clock for short targets
     # (a traffic signal fault), or working days for long ones (a pothole); exactly one is set.
     expected_resolution_hours: Mapped[int | None]
@@ -55,9 +71,11 @@ class Category(Base):
     duplicate_radius_m: Mapped[int] = mapped_column(default=250, server_default="250")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    # Increases with each operator's change; the ETag operators send back as If-Match.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
 
     group: Mapped[CategoryGroup] = relationship(lazy="joined")
-    unit: Mapped[Unit] = relationship(lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
 
     @property
     def resolution_target(self) -> ResolutionTarget:

@@ -33,6 +33,12 @@ async def every_unit(session: AsyncSession) -> list[Unit]:
     return list((await session.scalars(select(Unit))).all())
 
 
+async def every_group(session: AsyncSession) -> list[CategoryGroup]:
+    """Every group, in the order residents see them."""
+    query = select(CategoryGroup).order_by(CategoryGroup.position, CategoryGroup.code)
+    return list((await session.scalars(query)).all())
+
+
 async def group(session: AsyncSession, code: str) -> CategoryGroup | None:
     """The group of categories with this code."""
     return await session.get(CategoryGroup, code)

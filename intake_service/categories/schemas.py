@@ -66,7 +66,10 @@ class CategoryRead(BaseModel):
         description="Name in the requested language.", examples=["Dziura w jezdni"]
     )
     group: NamedRef = Field(description="The group the category is listed under.")
-    unit: NamedRef = Field(description="The city unit that usually handles it.")
+    unit: NamedRef | None = Field(
+        description="The city unit that usually handles it; null while the city's routing "
+        "names none (reports of it are held until it does)."
+    )
     attributes: list[AttributeRead] = Field(
         description="Extra fields a report of this category may or must carry."
     )
@@ -89,7 +92,7 @@ class CategoryRead(BaseModel):
             code=category.code,
             name=pick(category.names, lang),
             group=NamedRef.of(category.group, lang),
-            unit=NamedRef.of(category.unit, lang),
+            unit=NamedRef.of(category.unit, lang) if category.unit else None,
             expected_resolution_hours=category.expected_resolution_hours
             or approximate_hours(category.expected_resolution_working_days or 0),
             expected_resolution_working_days=category.expected_resolution_working_days,

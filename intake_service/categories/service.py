@@ -8,11 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.categories import repository
-from intake_service.categories.models import Category, CategoryGroup, Unit
+from intake_service.categories.models import (
+    CatalogState,
+    Category,
+    CategoryGroup,
+    Unit,
+)
 from shared.db import database_of
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.json")
@@ -31,6 +37,9 @@ async def get_active(session: AsyncSession, code: str) -> Category | None:
     category = await repository.category(session, code)
     return category if category is not None and category.active else None
 
+
+STATE_ID = 1
+"""The one row of `catalog_state`."""
 
 CACHE_SECONDS = 10.0
 """How long a process works from its copy of the categories and units: a change made in
@@ -85,6 +94,17 @@ def forget_copies() -> None:
     _copies.clear()
 
 
+def forget_copies_after_commit(session: AsyncSession) -> None:
+    """`forget_copies` once the session's change is committed (not before: a request in
+    between would copy the old rows again)."""
+    event.listen(
+        session.sync_session,
+        "after_commit",
+        lambda _session: forget_copies(),
+        once=True,
+    )
+
+
 async def seed_defaults(session: AsyncSession) -> int:
     """Add the default units, groups and categories that are missing; returns how many.
 
@@ -123,5 +143,10 @@ async def seed_defaults(session: AsyncSession) -> int:
                 )
             )
             added += 1
+    if await session.get(CatalogState, STATE_ID) is None:
+        # The defaults are version 1 on both sides: the adapter's routing starts from the
+        # same units and categories.
+        session.add(CatalogState(id=STATE_ID, version=1, routing_version=1))
+        added += 1
     await session.commit()
     return added

@@ -46,10 +46,13 @@ async def hook(adapter, **kwargs):
 
 
 async def sent_events(adapter_session) -> list[ReportStatusChangedV1]:
-    """The status events in the adapter's outbox for intake, in order."""
+    """The status events in the adapter's outbox for intake, in order (not the routing
+    versions it tells intake of, nor delays)."""
     payloads = (
         await adapter_session.scalars(
-            select(OutboxEvent.payload).order_by(OutboxEvent.seq)
+            select(OutboxEvent.payload)
+            .where(OutboxEvent.event_type == "report.status_changed.v1")
+            .order_by(OutboxEvent.seq)
         )
     ).all()
     events = [Envelope.model_validate_json(p).event for p in payloads]

@@ -664,7 +664,9 @@ class TestUnroutable:
         ]
         # Intake hears the unit with the first status.
         await adapter_session.rollback()
-        payload = await adapter_session.scalar(select(OutboxEvent.payload))
+        payload = await adapter_session.scalar(
+            select(OutboxEvent.payload).where(OutboxEvent.aggregate_id == report_id)
+        )
         event = Envelope.model_validate_json(payload or "").event
         assert isinstance(event, ReportStatusChangedV1)
         assert (event.report_id, event.status, event.unit) == (
