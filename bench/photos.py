@@ -3,6 +3,10 @@
 B2 runs in this process: intake's `process_photo` and the least Pillow pipeline that does
 the same job (open, exif_transpose, scale to 2048 px on the long side, encode JPEG, make
 a thumbnail) take turns on the same files; the median CPU time per photo is compared.
+"B2 blur" is what blurring faces adds: `process_photo` with intake's default face
+threshold and without it take turns on the 12 MP JPEG (the model loaded beforehand, as a
+photo worker keeps it). The detector's cost follows the stored size (2048 px), not the
+file's, so one row tells it for every photo that large.
 
 B3 starts intake alone and has wrk open 16 connections that each POST one report with
 three 40-megapixel PNGs (the costliest photos allowed: PNG has no reduced-scale decode)
@@ -44,6 +48,7 @@ from bench.harness import (
     intake_alone,
     rss_mib,
 )
+from intake_service.config import Settings
 from intake_service.photos.processing import process_photo
 
 B2_BAR = 1.2
@@ -53,6 +58,7 @@ B3_AFTER_BAR_MIB = 250.0
 B3_LAG_BAR_MS = 20.0
 B3_GET_BAR_MS = 200.0
 MAX_SIDE = 2048
+FACE_THRESHOLD = Settings.model_fields["photo_face_threshold"].default
 THUMB_SIDE = 320
 QUALITY = 85
 LAG_METRIC = "mam_event_loop_lag_seconds"
@@ -148,6 +154,18 @@ def intake_pipeline(data: bytes) -> tuple[bytes, bytes]:
     return photo.image, photo.thumbnail
 
 
+def blurring_pipeline(data: bytes) -> tuple[bytes, bytes]:
+    """`intake_pipeline` with the faces blurred, as intake does by default."""
+    photo = process_photo(
+        data,
+        max_side=MAX_SIDE,
+        thumb_side=THUMB_SIDE,
+        max_pixels=50_000_000,
+        face_threshold=FACE_THRESHOLD,
+    )
+    return photo.image, photo.thumbnail
+
+
 @dataclass(frozen=True)
 class _Timing:
     cpu_ms: float
@@ -181,7 +199,8 @@ def _b2_files(options: Options) -> list[tuple[str, Path]]:
 def _measure_b2(options: Options) -> list[Figure]:
     repetitions = 2 if options.quick else 7
     figures = []
-    for label, path in _b2_files(options):
+    files = _b2_files(options)
+    for label, path in files:
         data = path.read_bytes()
         # Once each unmeasured: imports, codec tables, caches.
         minimal_pipeline(data)
@@ -219,7 +238,43 @@ def _measure_b2(options: Options) -> list[Figure]:
                 },
             )
         )
+    label, path = files[1] if options.quick else files[0]
+    figures.append(_measure_blur(label, path.read_bytes(), repetitions))
     return figures
+
+
+def _measure_blur(label: str, data: bytes, repetitions: int) -> Figure:
+    """Processing with faces blurred against the same without: what blurring costs."""
+    # Once each unmeasured: the model is loaded once per photo worker.
+    intake_pipeline(data)
+    stored = Image.open(io.BytesIO(blurring_pipeline(data)[0])).size
+    blurred: list[_Timing] = []
+    plain: list[_Timing] = []
+    for _ in range(repetitions):
+        plain.append(_time(intake_pipeline, data))
+        blurred.append(_time(blurring_pipeline, data))
+    cpu = statistics.median(t.cpu_ms for t in blurred)
+    base_cpu = statistics.median(t.cpu_ms for t in plain)
+    wall = statistics.median(t.wall_ms for t in blurred)
+    base_wall = statistics.median(t.wall_ms for t in plain)
+    return Figure(
+        "B2 blur",
+        f"processing a {label} with its faces blurred (looked for at the stored "
+        f"{stored[0]}×{stored[1]}), median CPU time",
+        round(cpu, 1),
+        "ms",
+        "none (what blurring costs)",
+        baseline=round(base_cpu, 1),
+        ratio=cpu / base_cpu,
+        details={
+            "repetitions": repetitions,
+            "added_cpu_ms": round(cpu - base_cpu, 1),
+            "wall_ms": round(wall, 1),
+            "baseline_wall_ms": round(base_wall, 1),
+            "cpu_ms": [round(t.cpu_ms, 1) for t in blurred],
+            "baseline_cpu_ms": [round(t.cpu_ms, 1) for t in plain],
+        },
+    )
 
 
 async def b2(options: Options) -> list[Figure]:

@@ -1,4 +1,5 @@
-"""Why an uploaded photo is refused: its type, damage or size, in every language."""
+"""Why an uploaded photo is refused (its type, damage or size), or cannot be read, in every
+language."""
 
 from __future__ import annotations
 
@@ -78,6 +79,16 @@ class PhotoNotFound(AppError):
     code = "photo-not-found"
     title = N_("Photo not found")
     detail = N_("There is no photo with this id.")
+
+
+class PhotoOriginalNotKept(AppError):
+    status_code = 404
+    code = "photo-original-not-kept"
+    title = N_("No unblurred photo kept")
+    detail = N_(
+        "No copy of this photo from before its faces were blurred is kept: keeping them "
+        "was off when it was sent, or its faces were not blurred."
+    )
 
 
 class PhotoLinkInvalid(AppError):

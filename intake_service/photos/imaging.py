@@ -1,8 +1,10 @@
-"""Turning an uploaded photo's bytes into a clean, upright, downscaled JPEG and thumbnail.
+"""Turning an uploaded photo's bytes into a clean, upright, downscaled JPEG and thumbnail,
+its faces blurred.
 
-Pillow alone, without the web stack: photo worker processes import this module and nothing
-more, so they start in a fraction of a second and hold little memory. A photo that cannot
-be used raises a `Refusal`, which `processing` turns into the resident's error.
+Pillow (and, to blur, numpy and onnxruntime) without the web stack: photo worker processes
+import this module and nothing more, so they start in a fraction of a second and hold
+little memory. A photo that cannot be used raises a `Refusal`, which `processing` turns
+into the resident's error.
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ class ProcessedPhoto:
     sha256: str
     gps: tuple[float, float] | None
     """(latitude, longitude) from the original's EXIF: a suggestion, never the report's location."""
+    faces: int | None = None
+    """Faces found and blurred; None when none were looked for (blurring off)."""
+    original: bytes | None = None
+    """The photo before its faces were blurred (upright, without metadata, the same size),
+    when it is to be kept."""
 
 
 def sniff(data: bytes) -> str | None:
@@ -128,10 +135,14 @@ def render(
     max_side: int = 2048,
     thumb_side: int = 320,
     max_pixels: int = 40_000_000,
+    face_threshold: float | None = None,
+    keep_original: bool = False,
 ) -> ProcessedPhoto:
     """Decode, check, downscale, orient, flatten and re-encode a photo with no metadata.
 
-    Raises a `Refusal` for an unsupported type, a damaged file or one too large.
+    With a `face_threshold`, the faces found that sure are blurred before anything is
+    encoded, thumbnail included; `keep_original` then also encodes the photo as it was
+    before. Raises a `Refusal` for an unsupported type, a damaged file or one too large.
     CPU-bound and blocking.
 
     The work is ordered so that the full-size pixels are touched as few times as possible:
@@ -167,16 +178,37 @@ def render(
     # SyntaxError, ValueError, struct.error, ...): to the resident each is a damaged file.
     except Exception as error:
         raise Refusal(Refusal.DAMAGED) from error
-    return _encoded(image, thumb_side, _gps(exif))
+    gps = _gps(exif)
+    # The full-size decode is let go before the face detector takes its memory.
+    del original, exif
+    return _encoded(
+        image, thumb_side, gps, face_threshold=face_threshold, keep=keep_original
+    )
 
 
 def _encoded(
-    image: Image.Image, thumb_side: int, gps: tuple[float, float] | None
+    image: Image.Image,
+    thumb_side: int,
+    gps: tuple[float, float] | None,
+    *,
+    face_threshold: float | None,
+    keep: bool,
 ) -> ProcessedPhoto:
-    """The photo and its thumbnail as JPEGs that carry nothing of the original's `info`."""
+    """The photo and its thumbnail as JPEGs that carry nothing of the original's `info`,
+    their faces blurred when a threshold is given."""
     # Nothing of the original's `info` may reach the encoder: Pillow's JPEG writer takes
     # a COM comment from it even when not asked to.
     image.info = {}
+    original = None
+    faces = None
+    if face_threshold is not None:
+        # Imported here: the API process, which imports this module for `sniff` and
+        # `decode_cost`, never blurs (its photos are rendered in the workers).
+        from intake_service.photos import blurring
+
+        # Encoded first: blurring changes the pixels in place.
+        original = _jpeg(image) if keep else None
+        faces = blurring.blur_faces(image, face_threshold)
     thumbnail = _scaled(image, thumb_side, Image.Resampling.LANCZOS)
     encoded = _jpeg(image)
     return ProcessedPhoto(
@@ -189,6 +221,8 @@ def _encoded(
         thumb_height=thumbnail.height,
         sha256=hashlib.sha256(encoded).hexdigest(),
         gps=gps,
+        faces=faces,
+        original=original,
     )
 
 

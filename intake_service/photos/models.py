@@ -32,6 +32,12 @@ class Photo(Base):
     # Of the stored (re-encoded) image: its ETag.
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
+    # Faces found and blurred before it was stored; null when none were looked for
+    # (blurring off, or filed before photos were blurred).
+    faces_blurred: Mapped[int | None]
+    # When the city's moderators hid it (a face, a number plate): then it is served to
+    # operators only. Null while it is shown.
+    hidden_at: Mapped[dt.datetime | None]
 
     __table_args__ = (UniqueConstraint("report_id", "position"),)
 
@@ -39,3 +45,9 @@ class Photo(Base):
 def photo_key(photo_id: uuid.UUID, *, thumbnail: bool = False) -> str:
     """The storage key of a photo or its thumbnail: never anything the client sent."""
     return f"reports/{photo_id.hex}{'-thumb' if thumbnail else ''}.jpg"
+
+
+def original_key(photo_id: uuid.UUID) -> str:
+    """The storage key of a photo before its faces were blurred, where one is kept: in a
+    folder of its own, which no public or CRM link reads."""
+    return f"originals/{photo_id.hex}.jpg"

@@ -4,10 +4,11 @@ A 40-megapixel photo is some 120 MB of pixels for a second. Decoded in the API p
 that memory stays in its heap afterwards, and the decoding threads compete with the event
 loop for the GIL. In workers, the API process only hands over the file's bytes and gets
 the JPEGs back; its event loop stays free and its memory flat. Workers are started on
-demand (a `spawn`, so they import Pillow and nothing of the web stack: a few tenths of a
-second) and all stopped after `idle_seconds` without work, which gives their memory back
-to the system. They run at a lower priority than the API process, so that under load the
-event loop gets a core first.
+demand (a `spawn`, so they import Pillow, numpy and, at their first photo to blur,
+onnxruntime and its model, and nothing of the web stack: a few tenths of a second) and all
+stopped after `idle_seconds` without work, which gives their memory back to the system.
+They run at a lower priority than the API process, so that under load the event loop gets
+a core first.
 
 A worker that dies (a decoder crash, the kernel's OOM killer, or its own alarm after
 `timeout` seconds stuck on one photo) takes down the other photos being decoded at that

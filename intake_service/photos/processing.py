@@ -37,15 +37,23 @@ def process_photo(
     max_side: int = 2048,
     thumb_side: int = 320,
     max_pixels: int = 40_000_000,
+    face_threshold: float | None = None,
+    keep_original: bool = False,
 ) -> ProcessedPhoto:
-    """Decode, check, orient, flatten, downscale and re-encode a photo with no metadata.
+    """Decode, check, orient, flatten, downscale and re-encode a photo with no metadata,
+    its faces blurred when a `face_threshold` is given (see `imaging.render`).
 
     Raises a `PhotoRejected` for an unsupported type, a damaged file or one too large.
     CPU-bound: call it in a worker thread, or through a `PhotoPool`.
     """
     try:
         return imaging.render(
-            data, max_side=max_side, thumb_side=thumb_side, max_pixels=max_pixels
+            data,
+            max_side=max_side,
+            thumb_side=thumb_side,
+            max_pixels=max_pixels,
+            face_threshold=face_threshold,
+            keep_original=keep_original,
         )
     except Refusal as refusal:
         raise rejection(refusal, max_pixels=max_pixels) from refusal.__cause__

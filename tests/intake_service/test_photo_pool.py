@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +20,11 @@ from tests.helpers import POTHOLE, eventually
 from tests.images import RED, camera_jpeg, encode, with_corner
 from tests.intake_service.photo_faults import CRASH, HANG, crash_or_hang, tell_niceness
 
-OPTIONS = {"max_side": 2048, "thumb_side": 320, "max_pixels": 40_000_000}
+OPTIONS: dict[str, Any] = {
+    "max_side": 2048,
+    "thumb_side": 320,
+    "max_pixels": 40_000_000,
+}
 
 
 @pytest.fixture
