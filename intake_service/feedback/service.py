@@ -23,12 +23,12 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.accounts.models import Account
-from intake_service.db import OutboxEvent
 from intake_service.feedback import repository
 from intake_service.feedback.exceptions import (
     FeedbackAlreadyGiven,
     FeedbackLocked,
     FeedbackNotFound,
+    NotTheReporter,
     ReportNotClosed,
 )
 from intake_service.feedback.models import Feedback
@@ -37,16 +37,13 @@ from intake_service.notifications.models import NotificationKind
 from intake_service.notifications.service import add_notification
 from intake_service.reports import repository as reports
 from intake_service.reports.exceptions import ReportNotFound
-from intake_service.reports.models import Report, ReportStatusChange
+from intake_service.reports.models import Report
+from intake_service.reports.reopening import reopen, send
 from shared.contracts import (
-    Envelope,
-    Event,
     ReportCommentAddedV1,
-    ReportReopenRequestedV1,
     ReportStatus,
 )
 from shared.db import utcnow
-from shared.outbox import add_event
 
 logger = logging.getLogger(__name__)
 
@@ -57,16 +54,17 @@ EDIT_WINDOW = dt.timedelta(days=7)
 async def _own_report(
     session: AsyncSession, report_id: uuid.UUID, account: Account
 ) -> Report:
-    """The account's own report, locked; anyone else's is not found, as if it did not exist.
+    """The account's own report, locked. Reports are public: anyone else's (a supporter's,
+    say) is refused as not theirs to answer.
 
-    An unverified account's reports are not named yet (it was never asked): not found too.
+    An unverified account's reports are not named yet (it was never asked): not found.
     """
     report = await reports.get(session, report_id, for_update=True)
-    if (
-        report is None
-        or report.reporter_id != account.id
-        or account.email_verified_at is None
-    ):
+    if report is None:
+        raise ReportNotFound()
+    if report.reporter_id != account.id:
+        raise NotTheReporter()
+    if account.email_verified_at is None:
         raise ReportNotFound()
     return report
 
@@ -150,8 +148,10 @@ async def read_feedback(
     session: AsyncSession, *, report_id: uuid.UUID, account: Account
 ) -> Feedback:
     report = await reports.get(session, report_id)
-    if report is None or report.reporter_id != account.id:
+    if report is None:
         raise ReportNotFound()
+    if report.reporter_id != account.id:
+        raise NotTheReporter()
     feedback = await repository.latest(session, report.id)
     if feedback is None:
         raise FeedbackNotFound()
@@ -164,7 +164,7 @@ async def _not_fixed(
     if report.status == ReportStatus.RESOLVED:
         await _reopen(session, report, feedback, now=now)
     elif feedback.comment:
-        _send(
+        send(
             session,
             report,
             ReportCommentAddedV1(
@@ -187,36 +187,15 @@ async def _reopen(
     The report stays `reopened` whatever the adapter sent before it took the request: see
     `intake_service.status.service` for how changes already on their way are set aside.
     """
-    reopen_id = uuid.uuid4()
-    # Intake's own history entries count down from 0, clear of the adapter's sequences.
-    sequence = min([0, *(change.sequence for change in report.history)]) - 1
-    report.status = ReportStatus.REOPENED
-    report.closed_sequence = None
-    report.pending_reopen_id = reopen_id
-    report.updated_at = now
-    report.history.append(
-        ReportStatusChange(
-            status=ReportStatus.REOPENED,
-            sequence=sequence,
-            note=feedback.comment,
-            changed_at=now,
-            by_reporter=True,
-        )
-    )
-    feedback.reopened = True
-    _send(
+    sequence = reopen(
         session,
         report,
-        ReportReopenRequestedV1(
-            report_id=report.id,
-            reopen_id=reopen_id,
-            comment=feedback.comment,
-            rating=feedback.rating,
-            after_sequence=report.status_sequence,
-            requested_at=now,
-        ),
+        comment=feedback.comment,
+        rating=feedback.rating,
+        note=feedback.comment,
         now=now,
     )
+    feedback.reopened = True
     # Supporters follow the report's status; the reporter knows, and their comment is theirs.
     for account in await reports.followers(session, report):
         if account.id != report.reporter_id:
@@ -229,15 +208,3 @@ async def _reopen(
                 status=ReportStatus.REOPENED,
             )
     logger.info("feedback.reopened", extra={"report_id": str(report.id)})
-
-
-def _send(
-    session: AsyncSession, report: Report, event: Event, *, now: dt.datetime
-) -> None:
-    # The report row is locked, so the outbox keeps this after the report's earlier events.
-    add_event(
-        session,
-        OutboxEvent,
-        Envelope(occurred_at=now, source="intake", event=event),
-        aggregate_id=report.id,
-    )

@@ -14,6 +14,7 @@ from intake_service.open311.documents import render_list, render_object
 from intake_service.open311.exceptions import ServiceNotFound
 from intake_service.open311.params import (
     PREFIX,
+    ROUTE_CLASS,
     FormatDep,
     Jurisdiction,
     LocaleDep,
@@ -22,7 +23,7 @@ from intake_service.open311.params import (
 from shared.deps import SessionDep
 from shared.routes import Router
 
-router = Router(prefix=PREFIX, tags=["open311"])
+router = Router(prefix=PREFIX, tags=["open311"], route_class=ROUTE_CLASS)
 
 
 @router.get(
@@ -35,14 +36,15 @@ router = Router(prefix=PREFIX, tags=["open311"])
 async def read_discovery(
     request: Request, fmt: FormatDep, settings: SettingsDep
 ) -> Response:
-    changeset = "2026-12-01T00:00:00Z"
+    # When the endpoint last changed: POST servicerequestupdates, media fetched later.
+    changeset = "2026-12-07T00:00:00Z"
     return render_object(
         fmt,
         "discovery",
         {
             "changeset": changeset,
             "contact": f"{settings.city_name}: {base_url(request)}/docs",
-            "key_service": "python -m intake_service open311-key create --name CLIENT",
+            "key_service": settings.open311_key_service or f"{base_url(request)}/docs",
             "endpoints": [
                 {
                     "specification": service.SPECIFICATION,

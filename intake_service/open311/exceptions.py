@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.errors import AppError
-from shared.i18n import N_, translate
+from shared.i18n import N_, Message, translate
 
 
 class JurisdictionNotFound(AppError):
@@ -46,6 +46,13 @@ class ApiKeyRequired(AppError):
     )
 
 
+class OperatorKeyNotApiKey(ApiKeyRequired):
+    detail = N_(
+        "This is an operator key (mam_op_…), not an Open311 client's api_key "
+        "(mam_o311_…). The city's IT team gives one to each client."
+    )
+
+
 class Open311Invalid(AppError):
     """A parameter is missing or wrong; `reason` (a message id) says which and why."""
 
@@ -54,7 +61,7 @@ class Open311Invalid(AppError):
     title = N_("The request cannot be fulfilled")
     detail = None
 
-    def __init__(self, reason: str, **params: Any) -> None:
+    def __init__(self, reason: Message, **params: Any) -> None:
         super().__init__(**params)
         self.reason = reason
 
@@ -71,4 +78,17 @@ class AddressNeedsGeocoder(AppError):
     detail = N_(
         "This server cannot look up addresses (address_string, address_id): send the "
         "position as lat and long."
+    )
+
+
+class UpdateIdTaken(AppError):
+    """Another update of the same client came with this `update_id` (Open311 answers it
+    with its 400)."""
+
+    status_code = 409
+    code = "open311-update-id-taken"
+    title = N_("Update id already used")
+    detail = N_(
+        "The update_id '{update_id}' was sent before with another update; a new update "
+        "needs an update_id of its own."
     )

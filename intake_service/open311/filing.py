@@ -1,12 +1,19 @@
 """`POST requests`: filing a service request as an Open311 client sends it (form-encoded or
-multipart with photos), through the same checks and pipeline as the resident API."""
+multipart with photos), through the same checks and pipeline as the resident API.
+
+Uploaded photos are checked with the request. A `media_url` is not fetched while the client
+waits: its host may be slow, firewalled or gone, and the resident's report must not be lost
+for it. The request is filed and answered at once with the link kept on the report, and the
+fetch loop (`media_fetch`) brings the photo in (see `media_queue` for the hand-over to the
+CRM meanwhile). Only a request without a position waits for its photo: its position is the
+photo's.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Header, Request, Response
@@ -14,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from intake_service.categories import service as categories
 from intake_service.config import Settings
@@ -24,14 +31,18 @@ from intake_service.open311 import openapi, service
 from intake_service.open311.documents import Format, render_list
 from intake_service.open311.exceptions import (
     AddressNeedsGeocoder,
-    ApiKeyRequired,
     Open311Invalid,
     ServiceNotFound,
 )
+from intake_service.open311.form import SentForm, check_api_key
 from intake_service.open311.media import fetch_media
-from intake_service.open311.models import OPEN311_KEYS
+from intake_service.open311.media_queue import (
+    MAX_URL_LENGTH,
+    links_with_report,
+)
 from intake_service.open311.params import (
     PREFIX,
+    ROUTE_CLASS,
     FormatDep,
     Jurisdiction,
     LocaleDep,
@@ -43,59 +54,10 @@ from intake_service.reports.filing import Submission, submit_report
 from intake_service.reports.schemas import ReportCreate, ReportCreated
 from shared.contracts import ReporterContact
 from shared.deps import SessionDep
-from shared.i18n import N_
-from shared.operators import hash_key
+from shared.i18n import N_, Np_
 from shared.routes import Router
 
-router = Router(prefix=PREFIX, tags=["open311"])
-
-
-@dataclass
-class _Sent:
-    """The form's fields as the request sent them: plain fields (the first of each name),
-    `attribute[CODE]` values, `media_url`s and files."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, list[str]] = field(default_factory=dict)
-    media_urls: list[str] = field(default_factory=list)
-    files: list[UploadFile] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, form: FormData) -> _Sent:
-        sent = cls()
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                sent.files.append(value)
-                continue
-            if name.startswith("attribute[") and "]" in name:
-                code = name[len("attribute[") : name.index("]")]
-                sent.attributes.setdefault(code, []).append(value)
-            elif name in ("media_url", "media_url[]"):
-                if value.strip():
-                    sent.media_urls.append(value.strip())
-            else:
-                sent.fields.setdefault(name, value)
-        sent._refuse_nul()
-        return sent
-
-    def _refuse_nul(self) -> None:
-        """PostgreSQL stores no NUL character: a field holding one is refused here,
-        before any query (as the resident API refuses it)."""
-        named = [
-            *self.fields.items(),
-            *(
-                (f"attribute[{code}]", v)
-                for code, vs in self.attributes.items()
-                for v in vs
-            ),
-            *(("media_url", url) for url in self.media_urls),
-        ]
-        for name, value in named:
-            if "\x00" in value or "\x00" in name:
-                raise Open311Invalid(
-                    N_("{field}: the text must not contain NUL characters."),
-                    field=name.replace("\x00", "\\0"),
-                )
+router = Router(prefix=PREFIX, tags=["open311"], route_class=ROUTE_CLASS)
 
 
 @router.post(
@@ -126,19 +88,22 @@ async def create_request(
     async with request.form(
         max_files=settings.photo_max_count + 1, max_fields=200, max_part_size=64 * 1024
     ) as form:
-        sent = _Sent.of(form)
-        ensure_jurisdiction(settings, sent.fields.get("jurisdiction_id", ""))
-        await _check_api_key(session, settings, sent.fields.get("api_key", "").strip())
+        sent = SentForm.of(form)
+        ensure_jurisdiction(settings, sent.text("jurisdiction_id"))
+        await check_api_key(session, settings, sent.text("api_key"))
         data = await _report(session, sent)
         contact = _contact(sent.fields, lang)
         uploads = await _uploads(
             sent.files, settings.photo_max_count, settings.photo_max_bytes
         )
+        links = _links(sent, settings) if not uploads else []
         # No transaction stays open while photos are fetched from elsewhere.
         await session.commit()
         try:
-            if not uploads:
-                await _fetch_media(sent.media_urls, settings, into=uploads)
+            if links and data.location is None:
+                # The position is the photo's: without it there is no report to file.
+                await _fetch_media(links, settings, into=uploads)
+                links = []
             submission = Submission(
                 data=data,
                 reporter=None,
@@ -148,6 +113,9 @@ async def create_request(
                 contact=contact,
                 channel=f"POST {PREFIX}/requests",
                 source="open311",
+                with_report=links_with_report(
+                    links, wait=settings.open311_media_wait_seconds
+                ),
             )
             submitted = await submit_report(
                 session,
@@ -163,19 +131,24 @@ async def create_request(
     return _answer(submitted.report, settings, fmt, lang)
 
 
-async def _check_api_key(session: SessionDep, settings: SettingsDep, key: str) -> str:
-    """The client's name for a valid `api_key`; 403 otherwise."""
-    if not key:
-        raise ApiKeyRequired()
-    client = await OPEN311_KEYS.keys(session, settings.open311_api_keys).find(
-        hash_key(key)
-    )
-    if client is None:
-        raise ApiKeyRequired()
-    return client.name
+def _links(sent: SentForm, settings: Settings) -> list[str]:
+    """The `media_url`s whose photos the report may have (as many as a report may hold),
+    each fetched in the background: a link that is slow, gone or refused never costs the
+    client its request."""
+    for url in sent.media_urls:
+        if len(url) > MAX_URL_LENGTH:
+            raise Open311Invalid(
+                Np_(
+                    "{field}: at most {count} character.",
+                    "{field}: at most {count} characters.",
+                ),
+                field="media_url",
+                count=MAX_URL_LENGTH,
+            )
+    return sent.media_urls[: settings.photo_max_count]
 
 
-async def _report(session: AsyncSession, sent: _Sent) -> ReportCreate:
+async def _report(session: AsyncSession, sent: SentForm) -> ReportCreate:
     """The report the request describes, checked as the resident API checks it."""
     fields = sent.fields
     code = fields.get("service_code", "").strip()

@@ -2,7 +2,9 @@
 
 Only http(s) URLs on public addresses are fetched (unless the settings allow private ones),
 from the very address that was checked, without following redirects, within a time limit,
-and never more than the photo size limit.
+and never more than the photo size limit. A refusal says whether trying again may help: a
+host that did not answer, or answered with a server error, may later; a missing photo, a
+redirect, a private address or a file too large will not.
 """
 
 from __future__ import annotations
@@ -24,14 +26,22 @@ from shared.runtime import tls_context
 
 
 class MediaNotFetched(AppError):
+    """The photo at a `media_url` could not be had. `kind` names why (a key of `REASONS`),
+    `retry` says whether trying again later may succeed (the host did not answer, or
+    answered that it cannot serve it just now), and `technical` is the detail kept for
+    operators (e.g. `HTTP 404`)."""
+
     status_code = 400
     code = "media-not-fetched"
     title = N_("The photo cannot be fetched")
     detail = N_("The photo at media_url could not be used: {reason}")
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, kind: str, *, retry: bool = False, technical: str = "") -> None:
         super().__init__()
-        self.reason = reason
+        self.kind = kind
+        self.reason = REASONS[kind]
+        self.retry = retry
+        self.technical = technical or kind
 
     def body(self, lang: str) -> dict[str, Any]:
         body = super().body(lang)
@@ -41,17 +51,32 @@ class MediaNotFetched(AppError):
         return body
 
 
-_REASONS = {
+REASONS = {
     "scheme": N_("only http and https addresses are fetched."),
     "private": N_("the address is not a public one."),
     "unreachable": N_("the server did not answer in time."),
     "status": N_("the server answered with an error."),
     "too_large": N_("it is larger than the photo size limit."),
+    "not_a_photo": N_("it is not a photo that can be used."),
+    "store": N_("the photo could not be stored just now."),
+    "internal": N_("it could not be processed just now."),
 }
+"""Why a photo could not be had, as operators and clients read it."""
+
+# Statuses after which the same address may answer with the photo later.
+_PASSING = frozenset({408, 425, 429})
 
 
-def _refuse(reason: str) -> MediaNotFetched:
-    return MediaNotFetched(reason=_REASONS[reason])
+def _refuse(kind: str, technical: str = "") -> MediaNotFetched:
+    """A refusal that trying again cannot change."""
+    return MediaNotFetched(kind, technical=technical)
+
+
+def _unreachable(exc: BaseException) -> MediaNotFetched:
+    """The host did not answer (in time): it may later."""
+    return MediaNotFetched(
+        "unreachable", retry=True, technical=type(exc).__name__ or "unreachable"
+    )
 
 
 # IPv6 prefixes whose last 32 bits are an IPv4 address that a translator may reach: NAT64's
@@ -91,10 +116,10 @@ async def _addresses(host: str, port: int, *, allow_private: bool) -> list[str]:
             host, port, type=socket.SOCK_STREAM
         )
     except OSError as exc:
-        raise _refuse("unreachable") from exc
+        raise _unreachable(exc) from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise _refuse("unreachable")
+        raise MediaNotFetched("unreachable", retry=True, technical="no address")
     if not allow_private and not all(_public(a) for a in addresses):
         raise _refuse("private")
     return addresses
@@ -138,7 +163,7 @@ async def fetch_media(
                 response = await _connect(client, target, addresses, host)
                 try:
                     if response.status_code != 200:
-                        raise _refuse("status")
+                        raise _status_refusal(response.status_code)
                     async for chunk in response.aiter_bytes():
                         if (upload.size or 0) + len(chunk) > max_bytes:
                             raise _refuse("too_large")
@@ -149,12 +174,22 @@ async def fetch_media(
         await upload.seek(0)
     except (TimeoutError, httpx.HTTPError) as exc:
         await upload.close()
-        raise _refuse("unreachable") from exc
+        raise _unreachable(exc) from exc
     except BaseException:
         await upload.close()
         raise
     size = upload.size or 0
     return Upload(filename=name, file=upload, size=size, sha256=digest.hexdigest())
+
+
+def _status_refusal(status: int) -> MediaNotFetched:
+    """A server error, or a sign to come back later, may pass; a missing photo, a refusal
+    or a redirect (never followed) stays as it is."""
+    return MediaNotFetched(
+        "status",
+        retry=status >= 500 or status in _PASSING,
+        technical=f"HTTP {status}",
+    )
 
 
 async def _connect(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from intake_service.open311.documents import JSON_TYPE, XML_TYPE
+from intake_service.open311.media_queue import MAX_URL_LENGTH
 from intake_service.open311.params import MAX_PAGE_SIZE
 from intake_service.open311.schemas import (
     DISCOVERY_EXAMPLE,
@@ -18,6 +19,7 @@ from intake_service.open311.schemas import (
     SERVICE_REQUEST_EXAMPLE,
     TOKEN_EXAMPLE,
     UPDATE_EXAMPLE,
+    UPDATE_POSTED_EXAMPLE,
     Open311Discovery,
     Open311Error,
     Open311RequestCreated,
@@ -26,8 +28,10 @@ from intake_service.open311.schemas import (
     Open311ServiceRequest,
     Open311ServiceRequestUpdate,
     Open311Token,
+    Open311UpdatePosted,
 )
 from intake_service.open311.service import MAX_DAYS
+from intake_service.open311.update_service import STATUSES
 
 _ERROR_EXAMPLE_XML = (
     '<?xml version="1.0" encoding="utf-8"?>\n<errors><error><code>404</code>'
@@ -126,12 +130,21 @@ CREATE_REQUEST_DESCRIPTION = (
     "Form-encoded (`application/x-www-form-urlencoded`) or `multipart/form-data` "
     "with photos (any file fields: `media`, `media[]`, `photo1`…), as GeoReport v2 and its "
     "clients send it: `api_key` (required), `service_code`, `lat` + `long`, `description`, "
-    "`attribute[CODE]` / `attribute[CODE][]`, `media_url` (fetched and checked like an "
-    "upload), and optionally `email`, `first_name`, `last_name` (passed to the city's CRM "
-    "for follow-up, never shown publicly). The request goes through the same checks and "
+    "`attribute[CODE]` / `attribute[CODE][]`, `media_url` (one or repeated), and "
+    "optionally `email`, `first_name`, `last_name` (passed to the city's CRM for "
+    "follow-up, never shown publicly). The request goes through the same checks and "
     "pipeline as the resident API. Answers the request's id (`realtime`) or a `token` "
     "(`batch`), and a `service_notice` with the expected resolution time and any similar "
-    "open reports nearby."
+    "open reports nearby.\n\n"
+    "A `media_url` never holds the request up nor refuses it: the request is filed and "
+    "answered at once, and the photo is fetched in the background (only over http(s) "
+    "from public addresses, without redirects, within the time and size limits, then "
+    "checked and cleaned like an upload), with retries while its host does not answer. "
+    "Once it arrives it is the request's `media_url` (a copy served here); until then, "
+    "and if it never does, the record has none. The city's CRM gets the request with the "
+    "photo when it arrives within a short wait, and without it after that. A request "
+    "without `lat`/`long` is the exception: its position is taken from the photo, which "
+    "is then fetched before answering (a photo that cannot be had is a 400)."
 )
 CREATE_REQUEST_RESPONSES = documented(
     "<service_requests><request><service_request_id>WRO-2026-000042"
@@ -165,12 +178,12 @@ CREATE_REQUEST_BODY: dict[str, Any] = {
                         "email": {"type": "string"},
                         "first_name": {"type": "string"},
                         "last_name": {"type": "string"},
-                        "media_url": {"type": "string"},
+                        "media_url": {"type": "string", "maxLength": MAX_URL_LENGTH},
                     },
                     "additionalProperties": {"type": "string"},
                 },
                 "example": {
-                    "api_key": "mam_op_…",
+                    "api_key": "mam_o311_…",
                     "service_code": "pothole",
                     "lat": 51.1097,
                     "long": 17.0326,
@@ -235,3 +248,86 @@ UPDATES_RESPONSES = documented(
     [UPDATE_EXAMPLE],
     400,
 )
+
+POST_UPDATE_DESCRIPTION = (
+    "A comment on a request, or its reopening, as FixMyStreet posts its users' updates: "
+    "form-encoded (or multipart: files are not kept) with `api_key` (required), "
+    "`service_request_id`, `update_id` (the client's own id of the update), `status` (the "
+    "extension's upper-case statuses: `OPEN`, `CLOSED`, `FIXED`, `IN_PROGRESS`, `REOPEN`, "
+    "`UNCHANGED`…), `updated_datetime` (W3C) and `description` (at most 2000 characters); "
+    "`email`, `first_name`, `last_name` are taken and not kept, `media_url` is not "
+    "fetched.\n\n"
+    "`OPEN` or `REOPEN` on a resolved request reopens it, as its reporter saying it is not "
+    "fixed would: it is open again at once and the city's CRM case is reopened with the "
+    "description. Any other update (and one on a request that is open, or rejected: the "
+    "unit's decision stands) reaches the CRM case as a comment, marked fixed when the "
+    "status is `FIXED` or `CLOSED`. Comments are for the unit, never shown publicly. The "
+    "same `update_id` sent again by the same client is answered with the same `update_id` "
+    "and does nothing more; another update under it is a 400. Answers this server's id of "
+    "the update."
+)
+POST_UPDATE_RESPONSES = documented(
+    "<service_request_updates><request_update><update_id>3f0c6a8e-…</update_id>"
+    "</request_update></service_request_updates>",
+    list[Open311UpdatePosted],
+    [UPDATE_POSTED_EXAMPLE],
+    400,
+    403,
+)
+_FILLED = {
+    "pattern": "[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+    "\u205f\u3000]"
+}
+"""A field that must hold more than whitespace (what `str.strip` removes)."""
+
+POST_UPDATE_BODY: dict[str, Any] = {
+    # Multipart (with files, which are not kept) is taken too, with the same fields.
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": [
+                        "api_key",
+                        "service_request_id",
+                        "update_id",
+                        "status",
+                        "updated_datetime",
+                        "description",
+                    ],
+                    "properties": {
+                        "api_key": {"type": "string"},
+                        "jurisdiction_id": {"type": "string"},
+                        "service_request_id": {"type": "string", **_FILLED},
+                        "update_id": {"type": "string", "maxLength": 100, **_FILLED},
+                        "status": {
+                            "type": "string",
+                            "enum": [*STATUSES, *(s.lower() for s in STATUSES)],
+                        },
+                        "updated_datetime": {"type": "string", "format": "date-time"},
+                        "description": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 2000,
+                            **_FILLED,
+                        },
+                        "email": {"type": "string"},
+                        "first_name": {"type": "string"},
+                        "last_name": {"type": "string"},
+                        "media_url": {"type": "string"},
+                    },
+                    "additionalProperties": {"type": "string"},
+                },
+                "example": {
+                    "api_key": "mam_o311_…",
+                    "service_request_id": "WRO-2026-000042",
+                    "update_id": "8812",
+                    "status": "OPEN",
+                    "updated_datetime": "2026-12-09T08:15:00+01:00",
+                    "description": "Still there after the rain",
+                },
+            },
+        },
+    }
+}

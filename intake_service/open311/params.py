@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from fastapi.routing import APIRoute
 
 from intake_service.config import Settings
 from intake_service.deps import SettingsDep
@@ -16,6 +17,12 @@ from shared.i18n import N_, negotiate
 from shared.w3c import parse_w3c
 
 PREFIX = "/open311/v2"
+
+ROUTE_CLASS = APIRoute
+"""Open311's operations ignore query parameters they do not take, where the resident API
+refuses them (`shared.routes.StrictQueryRoute`): GeoReport v2 clients send the parameters of
+extensions and of other cities' servers (FixMyStreet sends `jurisdiction_id` and its own
+ones everywhere), and must work unchanged."""
 
 MAX_PAGE_SIZE = 1000
 """The most requests a page of `GET requests` holds, and its default size."""
@@ -68,7 +75,8 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _date(value: str | None, name: str) -> dt.datetime | None:
+def w3c_date(value: str | None, name: str) -> dt.datetime | None:
+    """A W3C date-time parameter; None when left out, a 400 naming it when it is not one."""
     if value is None or not value.strip():
         return None
     try:
@@ -88,7 +96,7 @@ def date_window(
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """`start_date` and `end_date` as times (None when left out), the end not before the
     start."""
-    start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
+    start, end = w3c_date(start_date, "start_date"), w3c_date(end_date, "end_date")
     if start and end and end < start:
         raise Open311Invalid(N_("end_date: before start_date."))
     return start, end

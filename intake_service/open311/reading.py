@@ -18,6 +18,7 @@ from intake_service.open311.exceptions import (
 from intake_service.open311.params import (
     MAX_PAGE_SIZE,
     PREFIX,
+    ROUTE_CLASS,
     FormatDep,
     Jurisdiction,
     LocaleDep,
@@ -30,7 +31,7 @@ from shared.deps import SessionDep
 from shared.i18n import N_
 from shared.routes import Router
 
-router = Router(prefix=PREFIX, tags=["open311"])
+router = Router(prefix=PREFIX, tags=["open311"], route_class=ROUTE_CLASS)
 
 
 @router.get(

@@ -3,8 +3,9 @@
 Every resource answers in XML (`.xml`, what CRM-side clients speak) and JSON (`.json`, bare
 arrays); errors are Open311 `errors` in the same format, with 400, 403 or 404.
 
-The routes are in `discovery` (discovery and services), `filing` (POST requests) and
-`reading` (requests, tokens and updates); their OpenAPI texts in `openapi`.
+The routes are in `discovery` (discovery and services), `filing` (POST requests),
+`reading` (requests, tokens and updates) and `updates` (POST updates); their OpenAPI texts in
+`openapi`. Staff see the photo links of requests at `operator.operator_router`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from intake_service.open311 import discovery, filing, reading
+from intake_service.open311 import discovery, filing, reading, updates
 from intake_service.open311.documents import Format, render_errors
 from intake_service.open311.params import PREFIX as PREFIX
 from shared.routes import Router
@@ -25,6 +26,7 @@ router = Router()
 router.include_router(discovery.router)
 router.include_router(filing.router)
 router.include_router(reading.router)
+router.include_router(updates.router)
 
 
 # --- errors in Open311 form ---------------------------------------------------------------

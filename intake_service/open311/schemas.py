@@ -9,22 +9,24 @@ optional here and never null.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake_service.open311.models import MediaState
 from shared.contracts import ReportStatus
 from shared.fields import omittable
 
 DISCOVERY_EXAMPLE: dict[str, Any] = {
-    "changeset": "2026-12-01T00:00:00Z",
+    "changeset": "2026-12-07T00:00:00Z",
     "contact": "Wrocław: https://mam.example/docs",
     "key_service": "python -m intake_service open311-key create --name CLIENT",
     "endpoints": [
         {
             "specification": "http://wiki.open311.org/GeoReport_v2",
             "url": "https://mam.example/open311/v2",
-            "changeset": "2026-12-01T00:00:00Z",
+            "changeset": "2026-12-07T00:00:00Z",
             "type": "production",
             "formats": ["text/xml", "application/json"],
         }
@@ -86,6 +88,23 @@ UPDATE_EXAMPLE: dict[str, Any] = {
     "description": "Ekipa w drodze",
     "external_status_code": "in_progress",
     "media_url": "",
+}
+UPDATE_POSTED_EXAMPLE: dict[str, Any] = {
+    "update_id": "3f0c6a8e-2b1d-4e5f-9a7c-1d2e3f4a5b6c",
+}
+MEDIA_LINK_EXAMPLE: dict[str, Any] = {
+    "report_id": "0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10",
+    "report_number": "WRO-2026-000042",
+    "url": "https://fixmystreet.example/photo/17.jpeg",
+    "state": "failed",
+    "attempts": 1,
+    "failure": "status",
+    "failure_text": "the server answered with an error.",
+    "last_error": "HTTP 404",
+    "photo_id": None,
+    "next_attempt_at": "2026-12-01T10:00:00Z",
+    "created_at": "2026-12-01T10:00:00Z",
+    "finished_at": "2026-12-01T10:00:01Z",
 }
 
 
@@ -283,3 +302,45 @@ class Open311ServiceRequestUpdate(BaseModel):
     description: str = Field(description="The unit's note; empty without one.")
     external_status_code: ReportStatus = Field(description="Our own status.")
     media_url: Literal[""] = Field(description="Always empty.")
+
+
+class Open311UpdatePosted(BaseModel):
+    """The answer to a posted update: its id here."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [UPDATE_POSTED_EXAMPLE]})
+
+    update_id: str = Field(
+        description="This server's id of the update (the same for the same update sent "
+        "again); the CRM gets it as the comment's or reopen's idempotency key."
+    )
+
+
+class MediaLinkRead(BaseModel):
+    """A `media_url` an Open311 client sent with a request, and what became of it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MEDIA_LINK_EXAMPLE]})
+
+    report_id: uuid.UUID = Field(description="The report it came with.")
+    report_number: str = Field(description="The report's number.")
+    url: str = Field(description="The link as the client sent it.")
+    state: MediaState = Field(
+        description="`pending` (to be tried, at `next_attempt_at`), `in_flight` (being "
+        "fetched), `fetched` (the report has the photo: `photo_id`) or `failed` (given up)."
+    )
+    attempts: int = Field(description="Attempts made so far.")
+    failure: str | None = Field(
+        description="Why the last attempt failed: `scheme`, `private`, `unreachable`, "
+        "`status`, `too_large`, `not_a_photo`, `store` or `internal`."
+    )
+    failure_text: str | None = Field(
+        description="The same in words, in the language asked for."
+    )
+    last_error: str | None = Field(
+        description="The detail of the last failure, e.g. `HTTP 404` or `ConnectTimeout`."
+    )
+    photo_id: uuid.UUID | None = Field(description="The photo it became, once fetched.")
+    next_attempt_at: dt.datetime = Field(description="When it is (or was) tried next.")
+    created_at: dt.datetime = Field(description="When the request came with it.")
+    finished_at: dt.datetime | None = Field(
+        description="When it was fetched or given up."
+    )

@@ -19,9 +19,10 @@ from sqlalchemy.orm import selectinload
 
 from intake_service.categories.models import Category
 from intake_service.reports.models import Report, ReportStatusChange
+from intake_service.reports.schemas import public_description
 from shared.contracts import ReportStatus
 from shared.db import utcnow
-from shared.i18n import N_, pick, translate
+from shared.i18n import N_, Np_, pick, translate
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ["text/xml", "application/json"]
@@ -62,7 +63,7 @@ def service(category: Category, lang: str, service_type: str) -> dict[str, Any]:
         "metadata": bool(category.attributes),
         "type": service_type,
         "keywords": ", ".join(
-            sorted({pick(category.group.names, lang), category.unit_code})
+            sorted({pick(category.group.names, lang), category.unit_code or ""} - {""})
         ),
         "group": pick(category.group.names, lang),
     }
@@ -99,7 +100,9 @@ def _datatype_description(spec: Mapping[str, Any], lang: str) -> str | None:
         return translate(N_("A whole number."), lang)
     if spec["datatype"] == "string" and "max_length" in spec:
         return translate(
-            N_("At most {count} characters."), lang, count=spec["max_length"]
+            Np_("At most {count} character.", "At most {count} characters."),
+            lang,
+            count=spec["max_length"],
         )
     return None
 
@@ -223,14 +226,19 @@ def duplicates_notice(numbers: Sequence[str], lang: str) -> str:
 
 
 def request_record(report: Report, lang: str, base_url: str) -> dict[str, Any]:
-    """A service request record as the spec lists its fields (never the reporter)."""
+    """A service request record as the spec lists its fields (never the reporter, nor
+    what the city's moderators hid: a notice stands for a hidden description, and
+    `media_url` is the first photo still shown)."""
+    shown = [photo for photo in report.photos if photo.hidden_at is None]
     return {
         "service_request_id": report.number,
         "status": core_status(report.status),
         "status_notes": _public_note(report),
         "service_name": pick(report.category.names, lang),
         "service_code": report.category_code,
-        "description": report.description,
+        "description": public_description(
+            report.description, report.description_hidden_at, lang
+        ),
         "agency_responsible": pick(report.unit.names, lang) if report.unit else None,
         "service_notice": expected_notice(report, lang),
         "requested_datetime": report.created_at,
@@ -240,9 +248,7 @@ def request_record(report: Report, lang: str, base_url: str) -> dict[str, Any]:
         "address": "",
         "lat": report.lat,
         "long": report.lon,
-        "media_url": photo_url(base_url, report.photos[0].id)
-        if report.photos
-        else None,
+        "media_url": photo_url(base_url, shown[0].id) if shown else None,
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,6 +51,9 @@ from shared.outbox import RELAY, event_row
 from shared.sla import Calendar, due_at
 from shared.wakeup import wake_after_commit
 
+WithReport = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
+"""Adds rows to the filing's transaction, given the new report's id."""
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -67,6 +70,9 @@ class Submission:
     contact: ReporterContact | None = None
     channel: str = "POST /v1/reports"
     source: Literal["app", "open311"] = "app"
+    with_report: WithReport | None = None
+    """Writes what belongs with the new report (an Open311 request's photo links) in the
+    transaction that stores it, before it commits; not called for a replayed answer."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ async def submit_report(
             number_prefix=number_prefix,
             calendar=calendar,
         )
+        if submission.with_report is not None:
+            await submission.with_report(session, report.id)
         committing = True
         await session.commit()
     except IntegrityError:
