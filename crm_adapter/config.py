@@ -182,6 +182,18 @@ class Settings(ServiceSettings):
         description="The open period doubles after each failed probe, up to this.",
     )
 
+    delay_notice_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="A report whose case the CRM has not taken after this many minutes of "
+        "failed attempts (or of its connector's breaker holding it back) is shown to its "
+        "resident as delayed; one whose case is dead, at once. The note goes when the case "
+        "is created or an operator replays it.",
+    )
+
+    def delay_notice(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.delay_notice_minutes)
+
     def breaker_policy(self) -> BreakerPolicy:
         return BreakerPolicy(
             failures=self.breaker_failures,

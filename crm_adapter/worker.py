@@ -1,6 +1,6 @@
 """The adapter's background loops: the case pusher, the forwarder of reporters' reopens and
-comments, the outbox relay to intake, a poller per CRM connector that is polled, and the
-purge of handled inbox rows."""
+comments, the teller of cases held up, the outbox relay to intake, a poller per CRM connector
+that is polled, and the purge of handled inbox rows."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from crm_adapter.config import Settings
 from crm_adapter.crm.configured import connectors, poll_intervals
 from crm_adapter.crm.connector import CrmConnector, PollingConnector
 from crm_adapter.db import OutboxEvent
+from crm_adapter.deliveries.delays import DELAYS, DelayTeller, check_every
 from crm_adapter.deliveries.forwarder import ActionForwarder
 from crm_adapter.deliveries.pusher import CasePusher
 from crm_adapter.statuses.polling import Poller
@@ -63,7 +64,8 @@ def start_loops(
 def _start_deliveries(
     runtime: Runtime, settings: Settings, crm: Mapping[str, CrmConnector]
 ) -> None:
-    """The case pusher and the forwarder of reopens and comments."""
+    """The case pusher, the forwarder of reopens and comments, and the loop telling
+    residents of cases held up."""
     loops = (
         ("adapter.cases", CasePusher, PUSHER),
         ("adapter.case_actions", ActionForwarder, FORWARDER),
@@ -84,6 +86,16 @@ def _start_deliveries(
             interval=settings.poll_seconds,
             batch=loop.batch_size,
         )
+    teller = DelayTeller(
+        sessionmaker=runtime.sessionmaker, notice_after=settings.delay_notice()
+    )
+    runtime.loops.start(
+        "adapter.delays",
+        teller.run_once,
+        wakeup=runtime.wakeups.event(DELAYS),
+        interval=check_every(settings.delay_notice(), settings.poll_seconds),
+        batch=teller.batch_size,
+    )
 
 
 def _start_pollers(

@@ -35,6 +35,15 @@ class CaseState(enum.StrEnum):
     )
 
 
+class DelayTold(enum.StrEnum):
+    """What intake was told of a case held up on its way into the CRM."""
+
+    # Failing, or held back by its connector's breaker, for too long.
+    DELAYED = "delayed"
+    # Stopped: an operator must replay it.
+    DEAD = "dead"
+
+
 class Case(TracedMixin, Base):
     """A report's case; `traceparent` is the report's trace, which the pusher and the
     changes the CRM makes continue."""
@@ -98,6 +107,12 @@ class Case(TracedMixin, Base):
     # Start of the retry budget (null: created_at): a replay restarts it, and the time the
     # connector's breaker stays open does not count (crm_adapter.deliveries).
     retry_since: Mapped[dt.datetime | None]
+    # When its creation's first failed attempt was, since it was queued or replayed; null
+    # while none failed, and again once the CRM has it (crm_adapter.deliveries.delays).
+    failing_since: Mapped[dt.datetime | None]
+    # What intake was last told of the creation being held up; null: nothing, or that it
+    # moves again. Each state is told once.
+    delay_told: Mapped[DelayTold | None] = mapped_column(StrEnumText(DelayTold, 10))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

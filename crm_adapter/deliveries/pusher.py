@@ -9,7 +9,9 @@ external reference first and creates it only when the CRM has none.
 Failures are classified and retried as `crm_adapter.deliveries.attempts` says: a refusal is
 dead at once, anything else is retried with backoff until the retry budget is spent. Claims
 skip the connectors whose circuit breaker is open and take one probe from a half-open one
-(`crm_adapter.deliveries.breaker`); every attempt is written to the delivery log.
+(`crm_adapter.deliveries.breaker`); every attempt is written to the delivery log. The first
+failure is kept on the case until it is created, so that its resident can be told of a
+delay (`crm_adapter.deliveries.delays`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from crm_adapter.deliveries.attempts import (
     record_failure,
     renew_claim,
 )
+from crm_adapter.deliveries.delays import DELAYS, tell_moving
 from crm_adapter.deliveries.models import DeliveryKind, Outcome
 from crm_adapter.deliveries.service import Timer, crm_answered
 from shared.contracts import ReportStatus
@@ -169,6 +172,8 @@ class CasePusher(DeliveryLoop[Case, _Claim]):
                     at=case.updated_at,
                 )
                 emit_status(session, case, note=None, changed_at=case.updated_at)
+            # A delay the resident was told of is over, in the same transaction.
+            tell_moving(session, case, now=case.updated_at)
             log(
                 session,
                 claim,
@@ -198,9 +203,13 @@ class CasePusher(DeliveryLoop[Case, _Claim]):
             dead = await record_failure(
                 session, case, claim, failure, timer=timer, policy=self._policy, now=now
             )
+            if case.failing_since is None and not failure.lease_lost:
+                case.failing_since = timer.started_at
             extra = {"report_id": str(case.report_id), "error": failure.error}
             if dead:
                 case.state = CaseState.DEAD
+                # Its resident is told at once, not at the next look by the clock.
+                wake_after_commit(session, DELAYS)
                 logger.error("case.dead", extra=extra)
             else:
                 logger.warning("case.retry", extra={**extra, "attempt": claim.attempt})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
@@ -15,8 +16,15 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
-from crm_adapter.deliveries.models import DeliveryAttempt, Outcome
+from crm_adapter.cases.models import (
+    ActionState,
+    Case,
+    CaseAction,
+    CaseState,
+    DelayTold,
+)
+from crm_adapter.deliveries.models import ConnectorBreaker, DeliveryAttempt, Outcome
+from shared.contracts import ReportStatus
 
 
 def earlier_action_not_done() -> Exists:
@@ -139,3 +147,73 @@ async def due_actions(
     if connector is not None:
         query = query.where(Case.connector == connector)
     return [(action, case) for action, case in (await session.execute(query)).all()]
+
+
+@dataclass(frozen=True)
+class HeldUp:
+    """A case whose creation is held up, as its resident is to be told."""
+
+    case: Case
+    since: dt.datetime
+    dead: bool
+
+
+async def held_up(
+    session: AsyncSession, *, now: dt.datetime, notice_after: dt.timedelta, limit: int
+) -> list[HeldUp]:
+    """Up to `limit` cases whose creation is held up and whose resident was not told so
+    yet, locked (skipping those another worker holds): the dead, the failing for longer
+    than `notice_after`, and those never tried while their connector's breaker has been
+    open for that long (an open breaker makes no attempts, so none of this waits for one).
+    Only cases still `received` for their resident count: one the CRM has is not late."""
+    cutoff = now - notice_after
+    untold = [Case.status == ReportStatus.RECEIVED.value]
+    found: list[HeldUp] = []
+
+    async def locked(*where: ColumnElement[bool]) -> Sequence[Case]:
+        query = (
+            select(Case)
+            .where(*untold, *where)
+            .order_by(Case.submitted_at, Case.id)
+            .limit(limit - len(found))
+            .with_for_update(skip_locked=True)
+        )
+        return (await session.scalars(query)).all() if len(found) < limit else []
+
+    for case in await locked(
+        Case.state == CaseState.DEAD, Case.delay_told.is_distinct_from(DelayTold.DEAD)
+    ):
+        found.append(HeldUp(case, case.failing_since or case.updated_at, dead=True))
+    pending = [Case.state == CaseState.PENDING, Case.delay_told.is_(None)]
+    for case in await locked(*pending, Case.failing_since <= cutoff):
+        assert case.failing_since is not None
+        found.append(HeldUp(case, case.failing_since, dead=False))
+    opened = await _open_since(session, cutoff)
+    for case in await locked(
+        *pending,
+        Case.failing_since.is_(None),
+        Case.attempts == 0,
+        # Never tried: due since it was queued (or replayed, or routed at last).
+        Case.next_attempt_at <= cutoff,
+        Case.connector.in_(opened),
+    ):
+        assert case.connector is not None
+        since = max(case.next_attempt_at, opened[case.connector])
+        found.append(HeldUp(case, since, dead=False))
+    return found
+
+
+async def _open_since(
+    session: AsyncSession, cutoff: dt.datetime
+) -> dict[str, dt.datetime]:
+    """The connectors whose breaker has been open (or half-open) since `cutoff` or
+    earlier, with the time it opened."""
+    rows = await session.execute(
+        select(ConnectorBreaker.connector, ConnectorBreaker.opened_at).where(
+            ConnectorBreaker.open_until.is_not(None),
+            ConnectorBreaker.opened_at <= cutoff,
+        )
+    )
+    return {
+        connector: opened_at for connector, opened_at in rows if opened_at is not None
+    }

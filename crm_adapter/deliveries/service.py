@@ -17,6 +17,7 @@ from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import ActionState, Case, CaseAction, CaseState
 from crm_adapter.cases.service import FORWARDER, PUSHER
 from crm_adapter.deliveries import breaker, queue, repository
+from crm_adapter.deliveries.delays import tell_moving
 from crm_adapter.deliveries.exceptions import (
     DeliveryNotDead,
     DeliveryNotFound,
@@ -196,7 +197,8 @@ async def replay(
 
     It keeps its idempotency: a creation looks the case up by external reference before
     creating it (its `last_error` stays until it succeeds, which makes the pusher look), and
-    an action goes with its own id as the CRM's idempotency key.
+    an action goes with its own id as the CRM's idempotency key. A creation's resident,
+    told it had stopped, is told it moves again (`crm_adapter.deliveries.delays`).
     """
     now = utcnow()
     row = await repository.delivery_to_replay(session, delivery_id)
@@ -206,6 +208,8 @@ async def replay(
         kind, dead = DeliveryKind.CREATE, row.state == CaseState.DEAD
         if dead:
             row.state = CaseState.PENDING
+            # Its resident no longer sees it stopped, from this commit on.
+            tell_moving(session, row, now=now)
         wake_after_commit(session, PUSHER)
     else:
         kind, dead = DeliveryKind(row.kind), row.state == ActionState.DEAD
@@ -248,6 +252,7 @@ async def _revive_dead(
     if creations:
         for case in await repository.dead_cases(session, creations):
             case.state = CaseState.PENDING
+            tell_moving(session, case, now=now)
             _revive(case, now)
             replayed.add(case.id)
         wake_after_commit(session, PUSHER)

@@ -17,8 +17,10 @@ from crm_adapter.cases.service import (
     request_reopen,
 )
 from crm_adapter.db import InboxMessage
+from crm_adapter.routing.catalog import apply_catalog
 from crm_adapter.routing.service import resolve, route_case
 from shared.contracts import (
+    CatalogChangedV1,
     Event,
     ReportCommentAddedV1,
     ReporterErasedV1,
@@ -61,6 +63,8 @@ async def handle_event(
     if isinstance(event, ReporterErasedV1):
         await forget_reporter(session, event)
         return None
+    if isinstance(event, CatalogChangedV1):
+        return await apply_catalog(session, event)
     return f"not handled here: {event.type}"
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, not_, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,8 @@ from crm_adapter.monitoring.stats import CaseTimes
 from crm_adapter.routing.models import Unit
 from shared.contracts import ReportStatus
 from shared.pagination import PageKey
+
+AnySelect = Select[*tuple[Any, ...]]
 
 CLOSED = [ReportStatus.RESOLVED.value, ReportStatus.REJECTED.value]
 
@@ -40,16 +44,11 @@ class CaseFilter:
     number: str | None = None
 
 
-async def list_cases(
-    session: AsyncSession,
-    *,
-    filters: CaseFilter,
-    now: dt.datetime,
-    after: PageKey | None,
-    limit: int,
-) -> list[Case]:
-    """Cases newest first (by submission), after the keyset `after`."""
-    query = select(Case)
+def _filtered(
+    query: AnySelect, filters: CaseFilter, *, now: dt.datetime, after: PageKey | None
+) -> AnySelect:
+    """The query of cases narrowed to the filters, newest first (by submission), after the
+    keyset `after`."""
     if filters.unit is not None:
         query = query.where(Case.unit_code == filters.unit)
     if filters.category is not None:
@@ -76,8 +75,59 @@ async def list_cases(
                 and_(Case.submitted_at == after.created_at, Case.id < after.id),
             )
         )
-    query = query.order_by(Case.submitted_at.desc(), Case.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())
+    return query.order_by(Case.submitted_at.desc(), Case.id.desc())
+
+
+async def list_cases(
+    session: AsyncSession,
+    *,
+    filters: CaseFilter,
+    now: dt.datetime,
+    after: PageKey | None,
+    limit: int,
+) -> list[Case]:
+    """Cases newest first (by submission), after the keyset `after`."""
+    query = _filtered(select(Case), filters, now=now, after=after).limit(limit)
+    found: Sequence[Case] = (await session.scalars(query)).all()
+    return list(found)
+
+
+EXPORTED = (
+    Case.id,
+    Case.report_id,
+    Case.report_number,
+    Case.category,
+    Case.unit_code,
+    Case.connector,
+    Case.crm_case_id,
+    Case.crm_status,
+    Case.status,
+    Case.state,
+    Case.attempts,
+    Case.last_error,
+    Case.failing_since,
+    Case.delay_told,
+    Case.submitted_at,
+    Case.created_at,
+    Case.due_at,
+    Case.closed_at,
+    Case.updated_at,
+)
+"""What the CSV export reads of a case: no description, photos or contact data."""
+
+
+async def exported_cases(
+    session: AsyncSession,
+    *,
+    filters: CaseFilter,
+    now: dt.datetime,
+    after: PageKey | None,
+    limit: int,
+) -> Sequence[Row[tuple[Any, ...]]]:
+    """Up to `limit` cases' `EXPORTED` columns, in `list_cases` order after `after`."""
+    query = _filtered(select(*EXPORTED), filters, now=now, after=after).limit(limit)
+    rows: Sequence[Row[tuple[Any, ...]]] = (await session.execute(query)).all()
+    return rows
 
 
 async def get_case(session: AsyncSession, case_or_report_id: uuid.UUID) -> Case | None:

@@ -1,4 +1,5 @@
-"""Operators' GET /admin/cases, /admin/cases/{case_id} and /admin/stats (role `read`)."""
+"""Operators' GET /admin/cases (and /admin/cases.csv), /admin/cases/{case_id} and
+/admin/stats (role `read`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import CaseState
@@ -21,7 +23,7 @@ from crm_adapter.monitoring.schemas import (
 )
 from crm_adapter.operators.dependencies import ReadOperator
 from shared.contracts import ReportStatus
-from shared.csv_export import csv_response, csv_responses
+from shared.csv_export import MEDIA_TYPE, csv_response, csv_responses
 from shared.db import utcnow
 from shared.deps import SessionDep
 from shared.errors import ValidationFailed, problem_responses
@@ -122,6 +124,55 @@ async def list_cases(
     )
     return CasePage(
         items=[CaseRead.of(case, now=now) for case in cases], next_cursor=next_cursor
+    )
+
+
+CASES_FILE = csv_responses(
+    "\ufeffcase_id,report_id,report_number,category,unit,connector,crm_case_id,"
+    "crm_status,status,delivery_state,attempts,last_error,failing_since,delay,"
+    "submitted_at,created_at,due_at,overdue,closed_at,updated_at\r\n"
+    "0b9f3c1e-6a52-4f0e-9d7a-3c2b1a0f9e8d,5b0c7a52-4a86-4c1e-9a6e-0d3f3c8f1a10,"
+    "WRO-2026-000123,pothole,zdium,rest_json,,,received,pending,7,"
+    "HTTP 503: CRM unavailable,2026-12-01T09:15:01+00:00,delayed,"
+    "2026-12-01T09:15:00+00:00,2026-12-01T09:15:01+00:00,2026-12-08T09:15:00+00:00,"
+    "false,,2026-12-01T10:02:00+00:00\r\n"
+)
+
+
+@router.get(
+    "/cases.csv",
+    summary="Cases as CSV",
+    description="The cases `GET /admin/cases` lists with the same filters, every one of "
+    "them (no pages), newest first, one per row: the case and report ids, the report "
+    "number, category, unit, connector, the CRM's case id and status, the canonical "
+    "status, the delivery state (`pending`, `created`, `unroutable`, `dead`), attempts, "
+    "the last error, since when its creation fails and what its resident was told of "
+    "that (`delay`: `delayed`, `dead` or empty), the times it was submitted, taken by "
+    "the adapter, due and closed, whether it is overdue now, and its last change. "
+    "Streamed as it is read, so a file of years of cases starts at once. Never the "
+    "description or the reporter's contact data. Needs a `read` operator key.",
+    response_class=Response,
+    responses={
+        **CASES_FILE,
+        **problem_responses(*OPERATOR_PROBLEMS, EmptyPeriod),
+    },
+)
+async def export_cases(
+    request: Request,
+    session: SessionDep,
+    operator: ReadOperator,
+    filters: Annotated[CaseFilter, Depends(case_filter)],
+) -> Response:
+    now = utcnow()
+    lines = await service.export_cases(
+        session, request.app.state.sessionmaker, filters=filters, now=now
+    )
+    return StreamingResponse(
+        lines,
+        media_type=MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="cases-{now:%Y%m%d-%H%M}.csv"'
+        },
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm_adapter.cases.models import Case, CaseState
+from crm_adapter.cases.models import Case, CaseState, DelayTold
 from crm_adapter.monitoring.stats import CategoryFigures, Figures, UnitFigures
 from shared.contracts import ReportStatus
 
@@ -30,6 +30,8 @@ CASE_EXAMPLE: dict[str, Any] = {
     "attempts": 1,
     "next_attempt_at": "2026-12-01T09:15:01Z",
     "last_error": None,
+    "failing_since": None,
+    "delay": None,
     "updated_at": "2026-12-02T07:40:00Z",
     "links": {
         "self": "/admin/cases/0b9f3c1e-6a52-4f0e-9d7a-3c2b1a0f9e8d",
@@ -85,6 +87,16 @@ class CaseRead(BaseModel):
     last_error: str | None = Field(
         description="Why the last attempt, or the last CRM change, failed."
     )
+    failing_since: dt.datetime | None = Field(
+        description="When the first attempt to create it failed, since it was queued or "
+        "last replayed; null while none has, and once the CRM has it."
+    )
+    delay: DelayTold | None = Field(
+        description="What its resident was told of its way into the CRM being held up: "
+        "`delayed` (failing, or held back by the connector's open breaker, for longer "
+        "than `ADAPTER_DELAY_NOTICE_MINUTES`), `dead`; null: nothing, or that it moves "
+        "again (it was created, or replayed)."
+    )
     updated_at: dt.datetime
     links: CaseLinks
 
@@ -110,6 +122,8 @@ class CaseRead(BaseModel):
             attempts=case.attempts,
             next_attempt_at=case.next_attempt_at,
             last_error=case.last_error,
+            failing_since=case.failing_since,
+            delay=case.delay_told,
             updated_at=case.updated_at,
             links=CaseLinks(self=path, deliveries=f"{path}/deliveries"),
         )
@@ -206,3 +220,28 @@ STATS_CSV_HEADER = [
     "median_resolution_hours",
     "within_target_share",
 ]
+
+CASES_CSV_HEADER = [
+    "case_id",
+    "report_id",
+    "report_number",
+    "category",
+    "unit",
+    "connector",
+    "crm_case_id",
+    "crm_status",
+    "status",
+    "delivery_state",
+    "attempts",
+    "last_error",
+    "failing_since",
+    "delay",
+    "submitted_at",
+    "created_at",
+    "due_at",
+    "overdue",
+    "closed_at",
+    "updated_at",
+]
+"""The columns of `GET /admin/cases.csv`: those of `CaseRead` an operator sorts and counts
+by in a sheet (`state` is `delivery_state`, and `created_at` when the adapter took it)."""

@@ -1,17 +1,20 @@
-"""The operators' view of cases: lists, one case, and the SLA figures per unit."""
+"""The operators' view of cases: lists (and their CSV file), one case, and the SLA figures
+per unit."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_adapter.cases.exceptions import CaseNotFound
 from crm_adapter.cases.models import Case
-from crm_adapter.monitoring import repository
+from crm_adapter.monitoring import export, repository
 from crm_adapter.monitoring.exceptions import EmptyPeriod
 from crm_adapter.monitoring.repository import CaseFilter
+from crm_adapter.monitoring.schemas import CASES_CSV_HEADER
 from crm_adapter.monitoring.stats import UnitFigures, unit_figures
 from shared.csv_export import Cell
 from shared.pagination import PageKey, decode_cursor, encode_cursor
@@ -29,12 +32,7 @@ async def list_cases(
     limit: int,
 ) -> tuple[list[Case], str | None]:
     """One page of cases, newest first, and the next page's cursor (None at the end)."""
-    if (
-        filters.since is not None
-        and filters.until is not None
-        and filters.since >= filters.until
-    ):
-        raise EmptyPeriod()
+    _check_period(filters)
     cases = await repository.list_cases(
         session,
         filters=filters,
@@ -47,6 +45,33 @@ async def list_cases(
         encode_cursor(PageKey(page[-1].submitted_at, page[-1].id)) if more else None
     )
     return page, next_cursor
+
+
+def _check_period(filters: CaseFilter) -> None:
+    if (
+        filters.since is not None
+        and filters.until is not None
+        and filters.since >= filters.until
+    ):
+        raise EmptyPeriod()
+
+
+async def export_cases(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    filters: CaseFilter,
+    now: dt.datetime,
+) -> AsyncIterator[bytes]:
+    """Every case the filters match, as a CSV file streamed a batch at a time (each read
+    in a session of its own from `sessionmaker`)."""
+    _check_period(filters)
+    # The request's session, which looked up the operator's key, lets go of its connection
+    # now: on SQLite its transaction holds the write lock, which a download must not.
+    await session.close()
+    return export.csv_lines(
+        CASES_CSV_HEADER, export.case_rows(sessionmaker, filters=filters, now=now)
+    )
 
 
 async def get_case(session: AsyncSession, case_or_report_id: uuid.UUID) -> Case:

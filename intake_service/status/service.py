@@ -34,13 +34,20 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.categories.models import Unit
+from intake_service.categories.sync import apply_routing, known_unit
 from intake_service.db import InboxMessage
 from intake_service.notifications.models import NotificationKind
 from intake_service.notifications.service import add_notification
 from intake_service.reports import repository
 from intake_service.reports.models import Report, ReportStatusChange
-from shared.contracts import Event, ReportStatus, ReportStatusChangedV1
+from intake_service.status.delays import apply_delay
+from shared.contracts import (
+    Event,
+    ReportDeliveryDelayedV1,
+    ReportStatus,
+    ReportStatusChangedV1,
+    RoutingChangedV1,
+)
 from shared.db import utcnow
 from shared.inbox import InboxMixin, receive_envelope
 from shared.webhooks import parse_envelope
@@ -67,9 +74,13 @@ async def replay(session: AsyncSession, message: InboxMixin) -> str | None:
 
 
 async def handle_event(session: AsyncSession, event: Event) -> str | None:
-    if not isinstance(event, ReportStatusChangedV1):
-        return f"not handled here: {event.type}"
-    return await apply_status_change(session, event)
+    if isinstance(event, ReportStatusChangedV1):
+        return await apply_status_change(session, event)
+    if isinstance(event, ReportDeliveryDelayedV1):
+        return await apply_delay(session, event)
+    if isinstance(event, RoutingChangedV1):
+        return await apply_routing(session, event)
+    return f"not handled here: {event.type}"
 
 
 async def apply_status_change(
@@ -88,7 +99,8 @@ async def apply_status_change(
             extra={"report_id": str(report.id), "sequence": change.sequence},
         )
         return None
-    if change.unit and await session.get(Unit, change.unit) is not None:
+    if change.unit:
+        await known_unit(session, change.unit)
         report.unit_code = change.unit
     if change.crm_case_id:
         report.crm_case_id = change.crm_case_id

@@ -245,6 +245,8 @@ class TestCaseList:
             "attempts": 0,
             "next_attempt_at": case["next_attempt_at"],
             "last_error": None,
+            "failing_since": None,
+            "delay": None,
             "updated_at": case["updated_at"],
             "links": {
                 "self": f"/admin/cases/{case['id']}",
