@@ -30,6 +30,12 @@ class NotificationKind(StrEnum):
     """The report's status changed (or the unit added a note)."""
     FEEDBACK_REQUESTED = "feedback_requested"
     """The report was closed: was it really fixed?"""
+    DESCRIPTION_HIDDEN = "description_hidden"
+    """The city's moderators hid the report's description from the public."""
+    DESCRIPTION_RESTORED = "description_restored"
+    PHOTO_HIDDEN = "photo_hidden"
+    """The city's moderators hid one of the report's photos."""
+    PHOTO_RESTORED = "photo_restored"
 
 
 class Notification(Base):
@@ -50,9 +56,11 @@ class Notification(Base):
         server_default="status_changed",
     )
     # The report's status sequence it tells about: one notification per change, kind and
-    # account, however often the change is delivered.
+    # account, however often the change is delivered (for the moderation kinds, the id of
+    # the moderation event).
     sequence: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[ReportStatus] = mapped_column(StrEnumText(ReportStatus, 20))
+    # The unit's note; for the moderation kinds, the reason's code (named when read).
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]

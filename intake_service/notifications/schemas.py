@@ -22,7 +22,10 @@ class NotificationRead(BaseModel):
     id: uuid.UUID
     kind: NotificationKind = Field(
         description="`status_changed`, or `feedback_requested` once the report is closed "
-        "(answer with `POST /v1/reports/{id}/feedback`)."
+        "(answer with `POST /v1/reports/{id}/feedback`); for the reporter, "
+        "`description_hidden` / `photo_hidden` when the city's moderators hid their text "
+        "or a photo from the public, and `description_restored` / `photo_restored` when "
+        "they showed it again."
     )
     report_id: uuid.UUID
     report_number: str = Field(examples=["WRO-2026-000042"])

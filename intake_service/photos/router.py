@@ -1,6 +1,7 @@
 """GET /v1/photos/{id}: a report's photo or its thumbnail; GET /v1/photos/{id}/signed: the
 same through a time-limited link signed for a CRM. Both pass the bytes on, or, with an S3
-store and presigned URLs on, send the client to the store with a 307."""
+store and presigned URLs on, send the client to the store with a 307; neither serves a
+photo the city's moderators hid (operators see those through `serve_photo`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from intake_service.photos.exceptions import (
     PhotoStoreUnavailable,
 )
 from shared.deps import SessionDep
-from shared.errors import ValidationFailed, problem_responses
+from shared.errors import AppError, ValidationFailed, problem_responses
+from shared.i18n import N_
 from shared.routes import Router
 from shared.signing import UrlSigner, photo_link_path
 
@@ -29,6 +31,25 @@ router = Router(prefix="/v1/photos", tags=["photos"])
 # A photo never changes under its id, so caches may keep it; a day, not forever, so that a
 # photo taken down (a face, a number plate) leaves shared caches soon after.
 CACHE_CONTROL = "public, max-age=86400"
+
+
+class PhotoHidden(AppError):
+    """A photo the city's moderators hid: not served, until they show it again.
+
+    404 rather than 410: it may come back. Never cached, so that it comes back at once.
+    """
+
+    status_code = 404
+    code = "photo-hidden"
+    title = N_("Photo hidden")
+    detail = N_(
+        "The city's moderators hid this photo (for example, it showed a face or a number "
+        "plate)."
+    )
+
+    def headers(self) -> dict[str, str]:
+        return {"Cache-Control": "no-store"}
+
 
 REDIRECT = {
     "description": "With `INTAKE_S3_PRESIGNED_URL_SECONDS` set (an S3 photo store): the "
@@ -62,7 +83,8 @@ REDIRECT = {
     "(at most 320 px). Answers carry a strong `ETag` and `Cache-Control`; send "
     "`If-None-Match` to get 304 when the copy you hold is current. Where photos are in "
     "an object store that hands out presigned URLs, the answer is a 307 to the store "
-    "instead: follow redirects.",
+    "instead: follow redirects. A photo the city's moderators hid is a 404 "
+    "`photo-hidden` until they show it again.",
     response_class=Response,
     responses={
         200: {
@@ -83,7 +105,9 @@ REDIRECT = {
         },
         304: {"description": "The copy named by `If-None-Match` is current."},
         307: REDIRECT,
-        **problem_responses(PhotoNotFound, ValidationFailed, PhotoStoreUnavailable),
+        **problem_responses(
+            PhotoNotFound, PhotoHidden, ValidationFailed, PhotoStoreUnavailable
+        ),
     },
 )
 async def read_photo(
@@ -101,12 +125,12 @@ async def read_photo(
         Header(description="ETag of a copy the client holds."),
     ] = None,
 ) -> Response:
-    return await _serve(
+    return await serve_photo(
         request, session, photos, settings, photo_id, size, if_none_match
     )
 
 
-async def _serve(
+async def serve_photo(
     request: Request,
     session: SessionDep,
     photos: PhotosDep,
@@ -114,17 +138,24 @@ async def _serve(
     photo_id: uuid.UUID,
     size: str,
     if_none_match: str | None,
+    *,
+    hidden_too: bool = False,
+    cache_control: str = CACHE_CONTROL,
 ) -> Response:
+    """The photo's bytes (or a redirect to them), after the checks; `hidden_too` serves a
+    photo the moderators hid as well (for operators, with their own `cache_control`)."""
     photo = await service.get_photo(session, photo_id)
     # Nothing else is read from the database; the file is read with no transaction open.
     await session.commit()
     if photo is None:
         raise PhotoNotFound()
+    if photo.hidden_at is not None and not hidden_too:
+        raise PhotoHidden()
     thumbnail = size == "thumb"
     etag = f'"{photo.sha256[:32]}{"-thumb" if thumbnail else ""}"'
     headers = {
         "ETag": etag,
-        "Cache-Control": CACHE_CONTROL,
+        "Cache-Control": cache_control,
         "X-Content-Type-Options": "nosniff",
         "Content-Disposition": f'inline; filename="{photo.id}{"-thumb" if thumbnail else ""}.jpg"',
     }
@@ -160,7 +191,8 @@ router.add_api_route(
     description="The photo as `GET /v1/photos/{id}` gives it, for a link the CRM adapter "
     "handed to a city unit's CRM: `expires` (Unix seconds) and `signature` (hex "
     "HMAC-SHA256 of the path and the expiry, with the key intake shares with the adapter). "
-    "A wrong, tampered or expired link is refused with 403. Example: "
+    "A wrong, tampered or expired link is refused with 403, a photo the city's "
+    "moderators hid with 404 `photo-hidden`. Example: "
     "`/v1/photos/0b9d5c1e-6a51-4a8e-9d1f-2f6f0c2f9a10/signed?expires=1796000000"
     "&signature=5f2c…`.",
     response_class=Response,
@@ -174,7 +206,11 @@ router.add_api_route(
         304: {"description": "The copy named by `If-None-Match` is current."},
         307: REDIRECT,
         **problem_responses(
-            PhotoLinkInvalid, PhotoNotFound, ValidationFailed, PhotoStoreUnavailable
+            PhotoLinkInvalid,
+            PhotoNotFound,
+            PhotoHidden,
+            ValidationFailed,
+            PhotoStoreUnavailable,
         ),
     },
 )
@@ -206,7 +242,7 @@ async def read_signed_photo(
         photo_link_path(photo_id), expires=expires, signature=signature
     ):
         raise PhotoLinkInvalid()
-    return await _serve(
+    return await serve_photo(
         request, session, photos, settings, photo_id, size, if_none_match
     )
 

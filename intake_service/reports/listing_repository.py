@@ -79,6 +79,7 @@ _LISTED = select(
     Report.lon,
     Report.location_source,
     Report.description,
+    Report.description_hidden_at,
     Report.attributes,
     Report.status,
     Report.created_at,
@@ -98,7 +99,10 @@ _LISTED = select(
 _PLAN_EACH_BOX = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _LISTED_PHOTOS = (
     select(Photo.report_id, Photo.id, Photo.width, Photo.height)
-    .where(Photo.report_id.in_(bindparam("ids", expanding=True)))
+    # Those the moderators hid are no one's to see here.
+    .where(
+        Photo.report_id.in_(bindparam("ids", expanding=True)), Photo.hidden_at.is_(None)
+    )
     .order_by(Photo.report_id, Photo.position)
 )
 
@@ -122,6 +126,7 @@ async def list_public(
         lon,
         location_source,
         description,
+        description_hidden_at,
         attributes,
         status,
         created_at,
@@ -143,6 +148,7 @@ async def list_public(
                 lon=lon,
                 location_source=location_source,
                 description=description,
+                description_hidden_at=description_hidden_at,
                 attributes=attributes,
                 status=status,
                 created_at=created_at,

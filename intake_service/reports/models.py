@@ -40,6 +40,9 @@ class Report(Base):
     lat: Mapped[float]
     lon: Mapped[float]
     description: Mapped[str] = mapped_column(Text)
+    # When the city's moderators hid the description from the public (its reporter and
+    # operators still read it); null while it is shown.
+    description_hidden_at: Mapped[dt.datetime | None]
     attributes: Mapped[dict[str, Any]] = mapped_column(
         JSON, default=dict, server_default="{}"
     )
@@ -80,6 +83,12 @@ class Report(Base):
     show_name: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The reporter agreed to pass their name and e-mail to the city unit's CRM.
     share_contact: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The newest word of the adapter on the report's way into the CRM being held up
+    # (`report.delivery_delayed.v1`): since when (null: it is not), whether it stopped, and
+    # when the adapter saw it so, which orders its words (`intake_service.status.delays`).
+    delivery_delayed_since: Mapped[dt.datetime | None]
+    delivery_dead: Mapped[bool] = mapped_column(default=False, server_default=false())
+    delivery_delay_as_of: Mapped[dt.datetime | None]
 
     category: Mapped[Category] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
@@ -146,6 +155,7 @@ class Nearby:
     created_at: dt.datetime
     description: str
     distance_m: float
+    description_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,8 @@ class ListedPhoto:
     id: uuid.UUID
     width: int
     height: int
+    # Lists read only the photos that are shown.
+    hidden_at: None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,7 @@ class Listed:
     show_name: bool
     reporter: ListedReporter | None
     photos: list[ListedPhoto]
+    description_hidden_at: dt.datetime | None = None
 
 
 class ReportCounter(Base):

@@ -29,6 +29,7 @@ _NEARBY_COLUMNS = (
     Report.status,
     Report.created_at,
     Report.description,
+    Report.description_hidden_at,
     Report.lat,
     Report.lon,
 )
@@ -170,6 +171,7 @@ async def open_nearby(
                 created_at=row.created_at,
                 description=row.description,
                 distance_m=distance_m(lat, lon, row.lat, row.lon),
+                description_hidden=row.description_hidden_at is not None,
             )
             for row in rows
         ),

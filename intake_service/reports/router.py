@@ -31,6 +31,7 @@ from intake_service.photos.exceptions import (
 )
 from intake_service.photos.upload import MalformedForm, PhotoFileTooLarge
 from intake_service.reports import openapi, service
+from intake_service.reports.delays import delays_of
 from intake_service.reports.exceptions import (
     InvalidBox,
     InvalidStatus,
@@ -254,12 +255,13 @@ document_body(
 )
 async def list_nearby_reports(
     session: SessionDep,
+    lang: LangDep,
     lat: Annotated[float, Query(ge=-90, le=90, examples=[51.1097])],
     lon: Annotated[float, Query(ge=-180, le=180, examples=[17.0326])],
     category: Annotated[str, Query(min_length=1, max_length=50, examples=["pothole"])],
 ) -> list[NearbyReport]:
     found = await service.nearby(session, category_code=category, lat=lat, lon=lon)
-    return [NearbyReport.of(near) for near in found]
+    return [NearbyReport.of(near, lang) for near in found]
 
 
 @router.post(
@@ -317,13 +319,19 @@ async def support_report(
     "/{report_id}",
     summary="Read a report",
     description="The public view of a report with its status history. It never includes who "
-    "filed it.",
+    "filed it, nor what the city's moderators hid: a hidden description reads as a notice "
+    "(`description_hidden`), a hidden photo is not listed. Anyone may flag the report to "
+    "the moderators with `POST /v1/reports/{report_id}/abuse`.",
     responses=problem_responses(ReportNotFound, ValidationFailed),
 )
 async def read_report(
-    session: SessionDep, lang: LangDep, report_id: uuid.UUID
+    session: SessionDep, lang: LangDep, settings: SettingsDep, report_id: uuid.UUID
 ) -> ReportRead:
-    return ReportRead.of(await service.get_report(session, report_id), lang)
+    report = await service.get_report(session, report_id)
+    delays = await delays_of(
+        session, [report], notice_minutes=settings.delay_notice_minutes
+    )
+    return ReportRead.of(report, lang, delay=delays.get(report.id))
 
 
 me_router = Router(prefix="/v1/me", tags=["me"])
@@ -339,6 +347,7 @@ me_router = Router(prefix="/v1/me", tags=["me"])
 async def list_my_reports(
     session: SessionDep,
     lang: LangDep,
+    settings: SettingsDep,
     account: AccountDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     cursor: Annotated[
@@ -348,8 +357,12 @@ async def list_my_reports(
     reports, next_cursor = await service.list_own_reports(
         session, reporter=account, cursor=cursor, limit=limit
     )
+    delays = await delays_of(
+        session, reports, notice_minutes=settings.delay_notice_minutes
+    )
     return MyReportPage(
-        items=[MyReportRead.of(r, lang) for r in reports], next_cursor=next_cursor
+        items=[MyReportRead.of(r, lang, delay=delays.get(r.id)) for r in reports],
+        next_cursor=next_cursor,
     )
 
 
@@ -363,6 +376,7 @@ async def list_my_reports(
 async def update_my_report(
     session: SessionDep,
     lang: LangDep,
+    settings: SettingsDep,
     account: AccountDep,
     report_id: uuid.UUID,
     change: MyReportUpdate,
@@ -370,4 +384,7 @@ async def update_my_report(
     report = await service.set_show_name(
         session, report_id=report_id, reporter=account, show_name=change.show_name
     )
-    return MyReportRead.of(report, lang)
+    delays = await delays_of(
+        session, [report], notice_minutes=settings.delay_notice_minutes
+    )
+    return MyReportRead.of(report, lang, delay=delays.get(report.id))

@@ -22,6 +22,7 @@ from pydantic import (
 
 from intake_service.categories.schemas import NamedRef
 from intake_service.photos.models import Photo
+from intake_service.reports.delays import Delay, DelayRead
 from intake_service.reports.models import (
     Listed,
     ListedPhoto,
@@ -33,6 +34,7 @@ from intake_service.reports.models import (
 from intake_service.reports.status_names import status_name
 from shared.contracts import ReportStatus
 from shared.db import utcnow
+from shared.i18n import N_, translate
 from shared.text import NO_NUL, NOT_BLANK
 
 
@@ -160,6 +162,16 @@ class PublicFeedback(BaseModel):
     )
 
 
+HIDDEN_DESCRIPTION = N_("The description was hidden by the city's moderators.")
+
+
+def public_description(
+    description: str, hidden_at: dt.datetime | None, lang: str
+) -> str:
+    """A description as the public reads it: once moderators hid it, a notice instead."""
+    return description if hidden_at is None else translate(HIDDEN_DESCRIPTION, lang)
+
+
 class ReportSummary(BaseModel):
     """A report as anyone may see it: never the reporter's identity or contact data."""
 
@@ -173,6 +185,12 @@ class ReportSummary(BaseModel):
         description="`photo` when the position was taken from the first photo's GPS data."
     )
     description: str
+    description_hidden: bool = Field(
+        default=False,
+        description="The city's moderators hid the description (personal data, insults): "
+        "`description` is then a notice saying so, except in the reporter's own views, "
+        "which keep their text.",
+    )
     attributes: dict[str, str | int | float | bool] = Field(
         description="The category's extra fields given by the resident."
     )
@@ -194,7 +212,9 @@ class ReportSummary(BaseModel):
     supporters: int = Field(
         description='How many residents said "me too".', examples=[3]
     )
-    photos: list[PhotoRead] = Field(description="In the resident's order.")
+    photos: list[PhotoRead] = Field(
+        description="In the resident's order; without those the moderators hid."
+    )
     reported_by: str | None = Field(
         description="The reporter's display name, only when they chose to show it.",
         examples=[None],
@@ -206,7 +226,10 @@ class ReportSummary(BaseModel):
     )
 
     @classmethod
-    def fields_of(cls, report: Report | Listed, lang: str) -> dict[str, Any]:
+    def fields_of(
+        cls, report: Report | Listed, lang: str, *, own: bool = False
+    ) -> dict[str, Any]:
+        """`own`: read by its reporter, who keeps seeing their description."""
         status = report.status
         return {
             "id": report.id,
@@ -214,7 +237,12 @@ class ReportSummary(BaseModel):
             "category": NamedRef.of(report.category, lang),
             "location": Location(lat=report.lat, lon=report.lon),
             "location_source": LocationSource(report.location_source),
-            "description": report.description,
+            "description": report.description
+            if own
+            else public_description(
+                report.description, report.description_hidden_at, lang
+            ),
+            "description_hidden": report.description_hidden_at is not None,
             "attributes": report.attributes,
             "status": status,
             "status_name": status_name(status, lang),
@@ -225,7 +253,11 @@ class ReportSummary(BaseModel):
             "overdue": not status.is_closed
             and utcnow() > report.expected_resolution_at,
             "supporters": report.supporters_count,
-            "photos": [PhotoRead.of(photo) for photo in report.photos],
+            "photos": [
+                PhotoRead.of(photo)
+                for photo in report.photos
+                if photo.hidden_at is None
+            ],
             # A name is shown only once its owner proved who they are.
             "reported_by": report.reporter.display_name
             if report.show_name
@@ -257,12 +289,19 @@ def _history(report: Report, lang: str, *, reporter: bool) -> list[StatusChangeR
 
 class ReportRead(ReportSummary):
     status_history: list[StatusChangeRead] = Field(description="Oldest first.")
+    delay: DelayRead | None = Field(
+        default=None,
+        description="Set while the report, still `received`, has waited too long to "
+        "reach the city's CRM (its system not answering, or passing it on stopped): a "
+        "note to show the resident. Null otherwise.",
+    )
 
     @classmethod
-    def of(cls, report: Report, lang: str) -> Self:
+    def of(cls, report: Report, lang: str, *, delay: Delay | None = None) -> Self:
         return cls(
             **cls.fields_of(report, lang),
             status_history=_history(report, lang, reporter=False),
+            delay=DelayRead.of(delay, lang) if delay else None,
         )
 
 
@@ -275,16 +314,23 @@ class NearbyReport(BaseModel):
     )
     created_at: dt.datetime
     description: str
+    description_hidden: bool = Field(
+        default=False,
+        description="Hidden by the city's moderators: `description` is a notice saying so.",
+    )
 
     @classmethod
-    def of(cls, near: Nearby) -> NearbyReport:
+    def of(cls, near: Nearby, lang: str) -> NearbyReport:
         return cls(
             id=near.id,
             number=near.number,
             status=near.status,
             distance_m=round(near.distance_m),
             created_at=near.created_at,
-            description=near.description,
+            description=translate(HIDDEN_DESCRIPTION, lang)
+            if near.description_hidden
+            else near.description,
+            description_hidden=near.description_hidden,
         )
 
 
@@ -299,7 +345,7 @@ class ReportCreated(ReportRead):
         cls, report: Report, lang: str, *, duplicates: Sequence[Nearby]
     ) -> ReportCreated:
         read = ReportRead.of(report, lang)
-        nearby = [NearbyReport.of(near) for near in duplicates]
+        nearby = [NearbyReport.of(near, lang) for near in duplicates]
         return cls(**dict(read), possible_duplicates=nearby)
 
 
@@ -340,7 +386,8 @@ class SupportRead(BaseModel):
 
 
 class MyReportRead(ReportRead):
-    """One of the resident's own reports, with the choices only they see."""
+    """One of the resident's own reports, with the choices only they see, and their
+    description even when the moderators hid it from others (`description_hidden`)."""
 
     show_name: bool = Field(
         description="Whether the resident's display name is shown on the public report."
@@ -350,10 +397,11 @@ class MyReportRead(ReportRead):
     )
 
     @classmethod
-    def of(cls, report: Report, lang: str) -> Self:
+    def of(cls, report: Report, lang: str, *, delay: Delay | None = None) -> Self:
         return cls(
-            **cls.fields_of(report, lang),
+            **cls.fields_of(report, lang, own=True),
             status_history=_history(report, lang, reporter=True),
+            delay=DelayRead.of(delay, lang) if delay else None,
             show_name=report.show_name,
             share_contact=report.share_contact,
         )
