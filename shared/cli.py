@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
+from shared.cli_errors import explain, explain_settings
 from shared.logging import configure_logging
 from shared.runtime import StartLoops, run_worker
 from shared.settings import ServiceSettings
@@ -74,31 +77,64 @@ def main(
         command.configure(subparsers.add_parser(command.name, help=command.help))
     args = parser.parse_args(argv)
 
-    settings = settings_factory()
+    try:
+        settings = settings_factory()
+    except ValidationError as error:
+        prefix = str(
+            getattr(settings_factory, "model_config", {}).get("env_prefix", "")
+        )
+        sys.stderr.write(explain_settings(error, prefix, prog) + "\n")
+        raise SystemExit(2) from None
     configure_logging(json_output=settings.log_json, level=settings.log_level)
     if args.command == "api":
-        if "FORWARDED_ALLOW_IPS" in os.environ:
-            # uvicorn's own variable is not read: a deployment relying on it would have
-            # every client seen as its proxy, and throttled together.
-            logger.warning(
-                "settings.forwarded_allow_ips_ignored",
-                extra={
-                    "use": f"{settings.model_config.get('env_prefix', '')}TRUSTED_PROXIES"
-                },
-            )
-        uvicorn.run(
-            create_app(settings),
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            log_config=None,
-            # uvicorn waits for a request's head for ever; this protocol does not.
-            http=deadline_protocol(settings.header_timeout_seconds),
-            **proxy_options(settings),
-        )
-    elif args.command == "worker":
-        if status := asyncio.run(run_worker(settings, loops(settings))):
-            raise SystemExit(status)
-    elif args.command == "migrate":
-        asyncio.run(migrate(settings))
-    elif status := asyncio.run(own[args.command].run(args, settings)):
+        _serve(args, settings, create_app)
+        return
+    try:
+        status = _run(args, settings, loops, migrate, own)
+    except Exception as error:
+        explained = explain(error, settings, prog)
+        if explained is None:
+            raise
+        sys.stderr.write(explained + "\n")
+        raise SystemExit(1) from None
+    if status:
         raise SystemExit(status)
+
+
+def _serve(
+    args: argparse.Namespace, settings: Any, create_app: Callable[[Any], FastAPI]
+) -> None:
+    if "FORWARDED_ALLOW_IPS" in os.environ:
+        # uvicorn's own variable is not read: a deployment relying on it would have
+        # every client seen as its proxy, and throttled together.
+        logger.warning(
+            "settings.forwarded_allow_ips_ignored",
+            extra={
+                "use": f"{settings.model_config.get('env_prefix', '')}TRUSTED_PROXIES"
+            },
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        # uvicorn waits for a request's head for ever; this protocol does not.
+        http=deadline_protocol(settings.header_timeout_seconds),
+        **proxy_options(settings),
+    )
+
+
+def _run(
+    args: argparse.Namespace,
+    settings: Any,
+    loops: Callable[[Any], StartLoops],
+    migrate: Callable[[Any], Coroutine[Any, Any, None]],
+    own: dict[str, Command],
+) -> int:
+    """Run a command other than `api`; its exit status."""
+    if args.command == "worker":
+        return asyncio.run(run_worker(settings, loops(settings)))
+    if args.command == "migrate":
+        asyncio.run(migrate(settings))
+        return 0
+    return asyncio.run(own[args.command].run(args, settings))
