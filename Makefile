@@ -7,7 +7,7 @@ S ?= intake_service
 CATALOGS := $(wildcard shared/locale/*/LC_MESSAGES/mam.po)
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools run test test-pg soak check fmt lock migrate revision schemas api-docs up down logs clean bench bench-quick
+.PHONY: help install tools wrk run test test-pg soak check fmt lock migrate revision schemas api-docs up down logs clean bench bench-quick
 .PHONY: messages-extract messages-update messages-compile
 
 help: ## list the commands
@@ -101,9 +101,15 @@ messages-compile: $(STAMP) ## compile every language's mam.po into mam.mo
 	$(BIN)/pybabel compile --statistics
 
 # B1–B7 of BENCHMARKS.md on the real processes; ARGS="--database sqlite", "--only B1,B7", ...
-bench: install ## the benchmarks (B1–B8) on PostgreSQL: one table, JSON under bench/results/
+# The benchmarks load the services with wrk (Debian's package).
+wrk:
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null \
+	  || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } \
+	  || { echo "install wrk (Debian package wrk): the benchmarks load the services with it"; exit 1; }
+
+bench: install wrk ## the benchmarks (B1–B8) on PostgreSQL: one table, JSON under bench/results/
 	$(BIN)/python -m bench $(ARGS)
 
-bench-quick: install ## the benchmark harness at small sizes on both databases (no bars judged)
+bench-quick: install wrk ## the benchmark harness at small sizes on both databases (no bars judged)
 	$(BIN)/python -m bench --quick --database postgresql
 	$(BIN)/python -m bench --quick --database sqlite --only B1,B3,B4,B7,B8

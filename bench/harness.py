@@ -21,14 +21,19 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from devtools.stack import (
+    PORT_SETTINGS,
     LocalStack,
     Ports,
+    chosen_ports,
     free_ports,
     stop_process,
     wait_until_up,
 )
 
 BENCH_DIR = Path(__file__).parent
+DOTENV = Path(".env")
+"""The settings file the services read from the folder they are started in (`make bench`
+starts them in the repository's)."""
 RESULTS_DIR = BENCH_DIR / "results"
 POSTGRES_ADMIN = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -202,8 +207,9 @@ def stack(
     env: Mapping[str, str] = {},
     separate_workers: bool = False,
 ) -> Iterator[LocalStack]:
-    """Intake, adapter and the CRM simulator on free ports, on `dbs`."""
-    intake, adapter, crm = free_ports(3)
+    """Intake, adapter and the CRM simulator on `dbs`, on the ports their settings give
+    (`INTAKE_PORT`, `ADAPTER_PORT`, `CRM_SIM_PORT`), else on free ports."""
+    intake, adapter, crm = chosen_ports(PORT_SETTINGS, os.environ, DOTENV)
     environment = (
         quiet_env(work_dir)
         | {
@@ -233,8 +239,9 @@ def intake_alone(
 
     The front-door figures measure what it costs to accept a report; the outbox rows it
     writes stay pending, as they would while the adapter is away. `env` adds settings.
+    Its port is `INTAKE_PORT`'s, else a free one.
     """
-    (port,) = free_ports(1)
+    (port,) = chosen_ports(["INTAKE_PORT"], os.environ, DOTENV)
     env = (
         quiet_env(work_dir)
         | {

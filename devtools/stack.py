@@ -10,12 +10,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
+from dotenv import dotenv_values
 
 
 def free_ports(count: int) -> list[int]:
@@ -25,6 +26,42 @@ def free_ports(count: int) -> list[int]:
         for sock in sockets:
             sock.bind(("127.0.0.1", 0))
         return [int(sock.getsockname()[1]) for sock in sockets]
+
+
+PORT_SETTINGS = ("INTAKE_PORT", "ADAPTER_PORT", "CRM_SIM_PORT")
+"""The port settings of intake, the adapter and the CRM simulator, in that order."""
+
+
+def chosen_ports(
+    names: Sequence[str], environ: Mapping[str, str], dotenv: Path | None = None
+) -> list[int]:
+    """The port each setting of `names` gives (in the environment, else in `dotenv`), or a
+    free loopback port where none does. A port given but taken is refused, naming it."""
+    given = (
+        dict(dotenv_values(dotenv)) if dotenv is not None and dotenv.exists() else {}
+    )
+    given |= {name: environ[name] for name in names if name in environ}
+    free = iter(free_ports(len(names)))
+    ports = []
+    for name in names:
+        value = given.get(name)
+        if not value:
+            ports.append(next(free))
+            continue
+        try:
+            port = int(value)
+        except ValueError:
+            raise SystemExit(f"{name}={value!r} is not a port number") from None
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SystemExit(
+                    f"{name}={port} is in use: stop what listens there, or unset "
+                    f"{name} for a free port"
+                ) from None
+        ports.append(port)
+    return ports
 
 
 def wait_until_up(
