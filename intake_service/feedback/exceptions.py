@@ -11,6 +11,16 @@ class FeedbackNotFound(AppError):
     detail = N_("You have not said yet whether this report was fixed.")
 
 
+class NotTheReporter(AppError):
+    status_code = 403
+    code = "not-the-reporter"
+    title = N_("Only the reporter can answer")
+    detail = N_(
+        "Only the resident who filed this report can say whether it was fixed. As a "
+        "supporter you are told of its changes."
+    )
+
+
 class ReportNotClosed(AppError):
     status_code = 409
     code = "report-not-closed"

@@ -15,6 +15,7 @@ from intake_service.feedback.exceptions import (
     FeedbackAlreadyGiven,
     FeedbackLocked,
     FeedbackNotFound,
+    NotTheReporter,
     ReportNotClosed,
 )
 from intake_service.feedback.schemas import FeedbackCreate, FeedbackRead
@@ -33,8 +34,8 @@ from shared.routes import Router
 router = Router(prefix="/v1/reports", tags=["feedback"])
 
 _WHO = (
-    "Only the report's named reporter can: anyone else's report is a 404, as if it did not "
-    "exist."
+    "Only the report's named reporter can: anyone else (a supporter too) gets a 403 "
+    "saying so."
 )
 
 
@@ -55,6 +56,7 @@ _WHO = (
     responses=throttled_responses(
         NotAuthenticated,
         ReportNotFound,
+        NotTheReporter,
         ReportNotClosed,
         FeedbackAlreadyGiven,
         ValidationFailed,
@@ -80,6 +82,7 @@ async def give_feedback(
     responses=problem_responses(
         NotAuthenticated,
         ReportNotFound,
+        NotTheReporter,
         FeedbackNotFound,
         FeedbackLocked,
         ValidationFailed,
@@ -100,7 +103,11 @@ async def change_feedback(
     description="The reporter's latest answer about their report, with the comment and "
     "until when it can be changed. " + _WHO,
     responses=problem_responses(
-        NotAuthenticated, ReportNotFound, FeedbackNotFound, ValidationFailed
+        NotAuthenticated,
+        ReportNotFound,
+        NotTheReporter,
+        FeedbackNotFound,
+        ValidationFailed,
     ),
 )
 async def read_feedback(

@@ -109,29 +109,45 @@ class TestGiveFeedback:
         assert response.status_code == 409
         assert response.json()["type"] == "urn:mam:problem:report-not-closed"
 
-    async def test_only_the_reporter_may_answer_and_nothing_is_revealed(
+    async def test_only_the_reporter_may_answer_and_others_are_told_so(
         self, intake, reporter
     ):
         report_id = await file(intake, reporter)
+        supporter = await register_and_sign_in(intake, "obcy@example.org")
+        supported = await intake.post(
+            f"/v1/reports/{report_id}/supporters", headers=supporter
+        )
+        assert supported.status_code in (200, 201), supported.text
         await close(intake, report_id)
-        other = await register_and_sign_in(intake, "obcy@example.org")
-        unknown = uuid.uuid4()
-        for path in (f"/v1/reports/{report_id}", f"/v1/reports/{unknown}"):
-            for method in ("POST", "PUT", "GET"):
-                body = FIXED if method != "GET" else None
-                response = await intake.request(
-                    method, f"{path}/feedback", json=body, headers=other
-                )
-                assert response.status_code == 404, (method, path)
-                assert response.json()["type"] == "urn:mam:problem:report-not-found"
-                anonymous = await intake.request(method, f"{path}/feedback", json=body)
+        for method in ("POST", "PUT", "GET"):
+            body = FIXED if method != "GET" else None
+            response = await intake.request(
+                method,
+                f"/v1/reports/{report_id}/feedback",
+                json=body,
+                headers={**supporter, "Accept-Language": "pl"},
+            )
+            assert response.status_code == 403, method
+            problem = response.json()
+            assert problem["type"] == "urn:mam:problem:not-the-reporter"
+            assert problem["title"] == "Tylko zgłaszający może odpowiedzieć"
+        unknown = f"/v1/reports/{uuid.uuid4()}/feedback"
+        for method in ("POST", "PUT", "GET"):
+            body = FIXED if method != "GET" else None
+            response = await intake.request(
+                method, unknown, json=body, headers=supporter
+            )
+            assert response.status_code == 404, method
+            assert response.json()["type"] == "urn:mam:problem:report-not-found"
+            for path in (f"/v1/reports/{report_id}/feedback", unknown):
+                anonymous = await intake.request(method, path, json=body)
                 assert anonymous.status_code == 401, (method, path)
         anonymous_report = await file(intake)
         await close(intake, anonymous_report)
         response = await intake.post(
             f"/v1/reports/{anonymous_report}/feedback", json=FIXED, headers=reporter
         )
-        assert response.status_code == 404
+        assert response.status_code == 403
 
     async def test_answers_once_per_closing_and_shows_only_fixed_publicly(
         self, intake, reporter, intake_session

@@ -1,4 +1,6 @@
-"""Another resident's token on every endpoint that takes the id of something of mine: 404.
+"""Another resident's token on every endpoint that takes the id of something of mine: 404,
+or, where the thing is a public report, 403 saying only its reporter may (nothing of
+theirs shown either way).
 
 The table below must name every such operation: a new one fails the first test until its
 check is added here.
@@ -22,6 +24,8 @@ OWNED = {
     "GET /v1/reports/{report_id}/feedback": None,
     "DELETE /v1/me/devices/{device_id}": None,
 }
+# The feedback on a report, which anyone can see, is its reporter's to give.
+REPORTERS_ONLY = {name for name in OWNED if name.endswith("/feedback")}
 
 
 def test_every_owned_operation_is_checked():
@@ -57,7 +61,11 @@ async def test_another_residents_token_finds_nothing(intake, operation):
 
     response = await intake.request(method, path, json=OWNED[operation], headers=ewa)
 
-    assert response.status_code == 404, response.text
+    if operation in REPORTERS_ONLY:
+        assert response.status_code == 403, response.text
+        assert response.json()["type"] == "urn:mam:problem:not-the-reporter"
+    else:
+        assert response.status_code == 404, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert "Dobra robota" not in response.text
     # Anna's things are as they were.
