@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
 from devtools.crm_simulator import open311_docs as docs
@@ -39,7 +40,8 @@ from devtools.crm_simulator.open311_state import Mode, make_case
 from devtools.crm_simulator.state import Sim, Simulator
 from shared.routes import Router
 
-router = Router(tags=["open311"])
+# As the CRMs it stands for, the simulator ignores query parameters it does not take.
+router = Router(tags=["open311"], route_class=APIRoute)
 
 Work = Callable[[str], Awaitable[Response]]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, status
+from fastapi.routing import APIRoute
 from pydantic.json_schema import SkipJsonSchema
 
 from devtools.crm_simulator.faults import Faults
@@ -67,7 +68,7 @@ def get_case(sim: Simulator, case_id: str) -> Case:
     return case
 
 
-cases = Router(tags=["cases"], dependencies=[Depends(check_key)])
+cases = Router(tags=["cases"], dependencies=[Depends(check_key)], route_class=APIRoute)
 
 
 @cases.post(
@@ -195,7 +196,7 @@ async def list_updates(
     return sim.store.updates[after : after + limit]
 
 
-control = Router()
+control = Router(route_class=APIRoute)
 
 
 @control.get(
