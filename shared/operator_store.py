@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.db import UtcDateTime, utcnow
 from shared.operators import (
+    KEY_PREFIX,
     ConfiguredKey,
     Operator,
     Role,
@@ -148,6 +149,8 @@ class OperatorStore:
     action_model: type[OperatorActionMixin]
     kind: str = "operator_key"
     """What the audit log calls these keys (`operator_key.create`, ...)."""
+    key_prefix: str = KEY_PREFIX
+    """What the keys made here start with (`mam_op_`; Open311 clients' `mam_o311_`)."""
 
     def keys(
         self, session: AsyncSession, configured: Sequence[ConfiguredKey]
@@ -224,7 +227,7 @@ class OperatorStore:
             raise KeyNameTaken(name)
         if await self._key_by_name(session, name) is not None:
             raise KeyNameTaken(name)
-        key = generate_key()
+        key = generate_key(self.key_prefix)
         session.add(
             self.key_model(  # type: ignore[call-arg]  # a declarative class
                 name=name, role=role.value, key_hash=hash_key(key), created_at=utcnow()

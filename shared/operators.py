@@ -26,6 +26,10 @@ from shared.i18n import N_
 
 HEADER = "X-API-Key"
 KEY_PREFIX = "mam_op_"
+"""Operator keys start with it: recognisable in a leaked file or log, and told apart from
+Open311 client keys (`OPEN311_KEY_PREFIX`) when one is sent where the other belongs."""
+OPEN311_KEY_PREFIX = "mam_o311_"
+"""Open311 client keys (`api_key`) start with it."""
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 """Key names: an identifier such as `zdium-dispatch` or `ops-jan`, never an e-mail address
 (names appear in the audit log and in logs)."""
@@ -41,9 +45,9 @@ class Role(StrEnum):
         return self is Role.MANAGE or needed is Role.READ
 
 
-def generate_key() -> str:
+def generate_key(prefix: str = KEY_PREFIX) -> str:
     """A new key: 256 random bits, recognisable by its prefix in a leaked file or log."""
-    return KEY_PREFIX + secrets.token_urlsafe(32)
+    return prefix + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:
@@ -122,6 +126,13 @@ class OperatorNotAuthenticated(AppError):
         return {"WWW-Authenticate": "APIKey"}
 
 
+class Open311KeyNotOperatorKey(OperatorNotAuthenticated):
+    detail = N_(
+        "This is an Open311 client's api_key (mam_o311_…), not an operator key: send an "
+        "operator key (mam_op_…) in the X-API-Key header. Ask the city's IT team for one."
+    )
+
+
 class OperatorRoleMissing(AppError):
     status_code = 403
     code = "operator-role-missing"
@@ -163,6 +174,8 @@ def require_operator(
             raise OperatorNotAuthenticated()
         found = await store.find(hash_key(key))
         if found is None:
+            if key.startswith(OPEN311_KEY_PREFIX):
+                raise Open311KeyNotOperatorKey()
             raise OperatorNotAuthenticated()
         if not found.role.allows(role):
             raise OperatorRoleMissing(role=role.value)
