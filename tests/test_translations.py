@@ -23,7 +23,7 @@ from intake_service.notifications.texts import (
 from intake_service.reports.status_names import STATUS_NAMES
 from shared.contracts import ReportStatus
 from shared.errors import _HTTP_TITLES, AppError
-from shared.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
+from shared.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, Np_, translate
 from shared.validation_messages import _MESSAGES as VALIDATION_MESSAGES
 from tests.helpers import POTHOLE
 
@@ -38,14 +38,25 @@ def read_catalog(path: Path) -> Catalog:
 
 
 def messages(catalog: Catalog) -> list[Message]:
-    """The catalog's messages without its header; none has plural forms."""
-    found = [message for message in catalog if message.id]
-    assert all(isinstance(m.id, str) and isinstance(m.string, str) for m in found)
-    return found
+    """The catalog's messages without its header."""
+    return [message for message in catalog if message.id]
+
+
+def singular(message: Message) -> str:
+    """A message's msgid: its singular, for a counted one."""
+    return str(message.id[0] if message.pluralizable else message.id)
+
+
+def forms(message: Message) -> tuple[str, ...]:
+    """A message's translation, in each of its forms."""
+    string = message.string
+    return (
+        tuple(str(s) for s in string) if isinstance(string, tuple) else (str(string),)
+    )
 
 
 def msgids(catalog: Catalog) -> set[str]:
-    return {str(message.id) for message in messages(catalog)}
+    return {singular(message) for message in messages(catalog)}
 
 
 def placeholders(text: str) -> set[str]:
@@ -83,18 +94,74 @@ def test_each_catalog_has_exactly_the_templates_messages(template, lang):
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_every_message_is_translated(lang):
     for message in messages(catalog_of(lang)):
-        assert message.string, (lang, message.id)
+        assert all(forms(message)), (lang, message.id)
         assert not message.fuzzy, (lang, message.id)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_translations_keep_the_placeholders(lang):
     for message in messages(catalog_of(lang)):
-        if message.string:
-            assert placeholders(str(message.string)) == placeholders(str(message.id)), (
-                lang,
-                message.id,
+        if not message.pluralizable:
+            if message.string:
+                assert placeholders(str(message.string)) == placeholders(
+                    str(message.id)
+                ), (lang, message.id)
+            continue
+        # A form may say the number in words ("once"): every other placeholder stays.
+        wanted = placeholders(str(message.id[1]))
+        for form in forms(message):
+            if form:
+                assert wanted - {"count"} <= placeholders(form) <= wanted, (
+                    lang,
+                    message.id,
+                )
+
+
+def test_a_message_with_a_count_has_plural_forms(template):
+    """A message that carries `{count}` is a plural entry (`Np_`): one form would be
+    wrong for 1 in every language, and for 2-4 in Polish."""
+    for message in messages(template):
+        if message.pluralizable:
+            assert "{count}" in str(message.id[1]), message.id
+        else:
+            assert "{count}" not in str(message.id), (
+                f"mark it Np_(singular, plural): {message.id}"
             )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_plural_entry_has_the_languages_forms(template, lang):
+    catalog = catalog_of(lang)
+    counted = {singular(m) for m in messages(template) if m.pluralizable}
+    assert counted, "the template has no counted message"
+    for message in messages(catalog):
+        if singular(message) in counted:
+            assert message.pluralizable, (lang, message.id)
+            assert len(forms(message)) == catalog.num_plurals, (lang, message.id)
+    assert (catalog.num_plurals, catalog.plural_expr) == {
+        "pl": (3, catalog.plural_expr),
+        "en": (2, "(n != 1)"),
+        "de": (2, "(n != 1)"),
+    }[lang]
+
+
+@pytest.mark.parametrize(
+    ("count", "polish", "german"),
+    [
+        (1, "Najwyżej 1 znak.", "Höchstens 1 Zeichen."),
+        (3, "Najwyżej 3 znaki.", "Höchstens 3 Zeichen."),
+        (5, "Najwyżej 5 znaków.", "Höchstens 5 Zeichen."),
+        (12, "Najwyżej 12 znaków.", "Höchstens 12 Zeichen."),
+        (22, "Najwyżej 22 znaki.", "Höchstens 22 Zeichen."),
+        (500, "Najwyżej 500 znaków.", "Höchstens 500 Zeichen."),
+    ],
+)
+def test_counts_take_the_form_their_number_asks_for(count, polish, german):
+    message = Np_("At most {count} character.", "At most {count} characters.")
+    assert translate(message, "pl", count=count) == polish
+    assert translate(message, "de", count=count) == german
+    english = "At most 1 character." if count == 1 else f"At most {count} characters."
+    assert translate(message, "en", count=count) == english
 
 
 def all_subclasses(cls):

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 from intake_service.accounts.models import CodePurpose
 from intake_service.mail.sender import Mailer, MailError, compose
-from shared.i18n import N_, translate
+from shared.i18n import N_, Np_, translate
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,10 @@ RESET_IGNORE = N_(
     "If you did not ask for a new password, ignore this message: your password stays "
     "as it is."
 )
-VALIDITY = N_(
-    "The code is valid for {minutes} min and can be entered wrongly at most {tries} times."
+VALIDITY = N_("The code is valid for {minutes} min.")
+TRIES = Np_(
+    "It can be entered wrongly at most once.",
+    "It can be entered wrongly at most {count} times.",
 )
 
 _TEXTS = {
@@ -78,7 +80,9 @@ def code_message(
         translate(GREETING, lang, name=name),
         translate(intro, lang, city=city),
         f"    {code}",
-        translate(VALIDITY, lang, minutes=minutes, tries=tries),
+        translate(VALIDITY, lang, minutes=minutes)
+        + " "
+        + translate(TRIES, lang, count=tries),
         *(translate(text, lang) for text in closing),
     ]
     return compose(

@@ -19,7 +19,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from intake_service.photos.exceptions import PhotoRejected
 from shared.errors import AppError, ValidationFailed
-from shared.i18n import N_
+from shared.i18n import N_, Message, Np_
 
 REPORT_PART = "report"
 PHOTOS_PART = "photos"
@@ -41,7 +41,9 @@ class PhotoFileTooLarge(PhotoRejected):
     detail = N_("A photo may be at most {max_mb} MB.")
 
 
-def _part_error(name: str, code: str, message: str, **params: Any) -> ValidationFailed:
+def _part_error(
+    name: str, code: str, message: Message, **params: Any
+) -> ValidationFailed:
     return ValidationFailed(
         errors=[{"field": name, "in": "body", "code": code, "message": message}],
         **params,
@@ -52,8 +54,8 @@ def too_many_photos(max_photos: int) -> ValidationFailed:
     return _part_error(
         PHOTOS_PART,
         "too_many_photos",
-        N_("At most {max_photos} photos per report."),
-        max_photos=max_photos,
+        Np_("At most {count} photo per report.", "At most {count} photos per report."),
+        count=max_photos,
     )
 
 

@@ -113,7 +113,7 @@ class TestCreateAccount:
         assert mail["Subject"] == "Bestätigen Sie Ihre E-Mail-Adresse"
         text = mail.get_content()
         assert text.startswith("Hallo Karl,")
-        assert "15 min" in text
+        assert "15 Min." in text
         assert len(code_in(mail)) == 6
 
         await register(intake, "ola@example.org", name="Ola")
