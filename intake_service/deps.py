@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -11,7 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 from intake_service.area.service import ServiceArea
 from intake_service.config import Settings
 from intake_service.mail.sender import Mailer
-from shared.i18n import Lang, negotiate
+from shared.i18n import Lang, negotiate, requested
 
 
 async def get_settings(request: Request) -> Settings:
@@ -36,14 +37,26 @@ async def get_client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+AccountLanguage = Callable[[Request], Awaitable[str | None]]
+"""The signed-in caller's own language (None without a valid token), as
+`app.state.account_language` finds it."""
+
+
 async def get_language(
+    request: Request,
     lang: Annotated[
         Lang | SkipJsonSchema[None],
         Query(description="Language of the texts; overrides `Accept-Language`."),
     ] = None,
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
-    return negotiate(accept_language, lang)
+    """`?lang=`, else `Accept-Language`, else a signed-in resident's own language (their
+    account's), else Polish. The account is looked up only when the request asks for
+    no language."""
+    if requested(accept_language, lang) is not None:
+        return negotiate(accept_language, lang)
+    account_language: AccountLanguage = request.app.state.account_language
+    return negotiate(accept_language, lang, default=await account_language(request))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -157,9 +157,18 @@ def http_problem(status: int, lang: str) -> dict[str, Any]:
     return body
 
 
+ACCOUNT_LANGUAGE = "account_language"
+"""Where a service notes on `request.state` the signed-in caller's own language, once it
+knows it: the default when the request asks for none."""
+
+
 def request_language(request: Request) -> str:
     explicit = request.query_params.get("lang") or request.query_params.get("locale")
-    return negotiate(request.headers.get("accept-language"), explicit)
+    return negotiate(
+        request.headers.get("accept-language"),
+        explicit,
+        default=getattr(request.state, ACCOUNT_LANGUAGE, None),
+    )
 
 
 def problem_response(

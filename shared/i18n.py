@@ -1,7 +1,7 @@
 """The three languages residents see, choosing one from a request, and translating texts.
 
-Texts in code are English msgids marked with `N_` and translated when shown, with
-`translate`. The gettext catalogs (domain `mam`) live in `shared/locale`: `make
+Texts in code are English msgids marked with `N_` (or, when they carry a number of things,
+`Np_` with the singular and the plural) and translated when shown, with `translate`. The gettext catalogs (domain `mam`) live in `shared/locale`: `make
 messages-extract messages-update` brings them up to date with the code and `make
 messages-compile` (part of `make install`) compiles them. Translated data (category and
 unit names) is not in the catalogs: it carries its own `Localized` texts.
@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from enum import StrEnum
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -49,15 +50,39 @@ def N_(message: str) -> str:
     return message
 
 
-def translate(message: str, lang: str, /, **params: object) -> str:
+class Counted(NamedTuple):
+    """A message that carries a number of things (`{count}`): its English singular and
+    plural, translated in as many forms as the language has (Polish three: 1 znak, 2 znaki,
+    5 znaków)."""
+
+    singular: str
+    plural: str
+
+
+def Np_(singular: str, plural: str) -> Counted:  # a gettext marker
+    """Mark a counted message for extraction (pybabel looks for `Np_`, as `ngettext`)."""
+    return Counted(singular, plural)
+
+
+Message = str | Counted
+"""What `translate` shows: a msgid, or a counted message (given `count`)."""
+
+
+def translate(message: Message, lang: str, /, **params: object) -> str:
     """`message` (an English msgid) in `lang`, with its `{placeholders}` filled from `params`.
 
-    A message the catalogs do not know comes back as it is; without `params` it is not
-    formatted, so braces in it stay.
+    A `Counted` message takes the form `params["count"]` asks for. A message the catalogs
+    do not know comes back as it is; without `params` it is not formatted, so braces in it
+    stay.
     """
-    text = _translations(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).gettext(
-        message
-    )
+    catalog = _translations(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+    if isinstance(message, Counted):
+        count = params.get("count")
+        if not isinstance(count, int):
+            raise TypeError("a counted message needs an integer `count`")
+        text = catalog.ngettext(message.singular, message.plural, count)
+    else:
+        text = catalog.gettext(message)
     return text.format(**params) if params else text
 
 
@@ -102,16 +127,26 @@ def answering() -> Iterator[Answer]:
         _answer.reset(token)
 
 
-def negotiate(accept_language: str | None, explicit: str | None = None) -> str:
+def negotiate(
+    accept_language: str | None,
+    explicit: str | None = None,
+    *,
+    default: str | None = None,
+) -> str:
     """The best supported language: an explicit choice first, then `Accept-Language` by
-    q-value. Noted as the language of the answer being made, if any (`answering`)."""
-    lang = _best(accept_language, explicit)
+    q-value, then `default` (a signed-in resident's own), then Polish. Noted as the
+    language of the answer being made, if any (`answering`)."""
+    lang = requested(accept_language, explicit) or (
+        default if default in LANGUAGES else DEFAULT_LANGUAGE
+    )
     if (answer := _answer.get()) is not None:
         answer.lang = lang
     return lang
 
 
-def _best(accept_language: str | None, explicit: str | None) -> str:
+def requested(accept_language: str | None, explicit: str | None) -> str | None:
+    """The supported language the request asks for, explicitly or by `Accept-Language`;
+    None when it asks for none of them."""
     if explicit:
         lang = explicit.strip().lower()[:2]
         if lang in LANGUAGES:
@@ -129,7 +164,7 @@ def _best(accept_language: str | None, explicit: str | None) -> str:
         lang = tag.strip().lower().split("-")[0]
         if lang in LANGUAGES and quality > 0:
             ranked.append((-quality, position, lang))
-    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+    return min(ranked)[2] if ranked else None
 
 
 def pick(text: Localized, lang: str) -> str:

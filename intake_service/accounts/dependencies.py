@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from intake_service.accounts import tokens
 from intake_service.accounts.models import Account
 from shared.deps import SessionDep
-from shared.errors import NotAuthenticated
+from shared.errors import ACCOUNT_LANGUAGE, NotAuthenticated
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from `POST /v1/auth/token`."
@@ -27,6 +27,7 @@ async def get_bearer_token(
 
 
 async def get_optional_account(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Account | None:
@@ -39,7 +40,24 @@ async def get_optional_account(
     await session.commit()
     if account is None:
         raise NotAuthenticated()
+    setattr(request.state, ACCOUNT_LANGUAGE, account.lang)
     return account
+
+
+async def account_language(request: Request) -> str | None:
+    """The signed-in caller's own language, for a request that asks for none; None without
+    a valid bearer token (a bad one is refused where an account is needed, not here)."""
+    if hasattr(request.state, ACCOUNT_LANGUAGE):  # looked up already
+        known: str | None = getattr(request.state, ACCOUNT_LANGUAGE)
+        return known
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    async with request.app.state.sessionmaker() as session:
+        account = await tokens.authenticate_token(session, token.strip())
+        lang = account.lang if account is not None else None
+    setattr(request.state, ACCOUNT_LANGUAGE, lang)
+    return lang
 
 
 async def get_account(
