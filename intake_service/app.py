@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from intake_service import worker
+from intake_service.accounts.dependencies import account_language
 from intake_service.accounts.router import me_router as account_me_router
 from intake_service.accounts.router import router as accounts_router
 from intake_service.area.service import load_service_area
+from intake_service.categories.admin_router import router as operator_catalog_router
 from intake_service.categories.router import router as categories_router
 from intake_service.config import Settings
 from intake_service.feedback.router import operator_router as operator_feedback_router
@@ -19,18 +21,20 @@ from intake_service.feedback.router import router as feedback_router
 from intake_service.ideas.router import operator_router as operator_ideas_router
 from intake_service.ideas.router import router as ideas_router
 from intake_service.migrations import SCRIPT_LOCATION as MIGRATIONS
+from intake_service.moderation.router import operator_router as moderation_router
+from intake_service.moderation.router import router as abuse_router
 from intake_service.monitoring.metrics import registry_for
 from intake_service.monitoring.metrics import router as metrics_router
 from intake_service.notifications.router import devices_router
 from intake_service.notifications.router import router as notifications_router
+from intake_service.open311.operator import operator_router as open311_media_router
 from intake_service.open311.router import PREFIX as OPEN311
 from intake_service.open311.router import render_error as open311_error
 from intake_service.open311.router import router as open311_router
 from intake_service.operators.router import router as operators_router
-from intake_service.photos.pool import PhotoPool
+from intake_service.photos.originals import router as photo_originals_router
 from intake_service.photos.router import router as photos_router
-from intake_service.photos.service import Photos
-from intake_service.photos.storage import photo_storage
+from intake_service.photos.service import configured_photos
 from intake_service.privacy.router import router as privacy_router
 from intake_service.reports.router import me_router as my_reports_router
 from intake_service.reports.router import router as reports_router
@@ -98,7 +102,8 @@ TAGS = [
     {
         "name": "operator",
         "description": "For the city's staff, with an operator key: surveys, ideas, "
-        "feedback figures, the audit log, messages that could not be handled.",
+        "feedback figures, the audit log, messages that could not be handled, and "
+        "moderation (hiding what residents should not see, the queue of flagged reports).",
     },
     {
         "name": "internal",
@@ -140,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
+    # How `LangDep` finds a signed-in resident's own language (`deps` is below `accounts`).
+    app.state.account_language = account_language
     install_error_handlers(app)
     error_forms(app)[OPEN311 + "/"] = open311_error
     document_errors(app)
@@ -171,18 +178,8 @@ def _lifespan(
             # Uploads pass through this process in buffers of megabytes: mapped apart and
             # handed back when freed, not kept in the heap (photos decode in workers).
             memory.limit_heap()
-            pool = PhotoPool(
-                settings.photo_concurrency(),
-                idle_seconds=settings.photo_worker_idle_seconds,
-                timeout=settings.photo_timeout_seconds,
-            )
-            app.state.photos = Photos(
-                photo_storage(settings),
-                concurrency=settings.photo_concurrency(),
-                max_side=settings.photo_max_side,
-                thumb_side=settings.photo_thumb_side,
-                max_pixels=settings.photo_max_megapixels * 1_000_000,
-                pool=pool,
+            app.state.photos = configured_photos(
+                settings, concurrency=settings.photo_concurrency()
             )
             readiness.install(
                 app,
@@ -199,8 +196,7 @@ def _lifespan(
                 with startup_objects_frozen():
                     yield
             finally:
-                await pool.close()
-                await app.state.photos.storage.close()
+                await app.state.photos.close()
 
     return lifespan
 
@@ -211,13 +207,15 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=MAX_BODY_BYTES,
-        # Reports may come with photos.
+        # Reports may come with photos (and Open311 updates with files, which are not kept).
         overrides={
             ("POST", path): settings.photo_request_max_bytes
             for path in (
                 "/v1/reports",
                 f"{OPEN311}/requests.xml",
                 f"{OPEN311}/requests.json",
+                f"{OPEN311}/servicerequestupdates.xml",
+                f"{OPEN311}/servicerequestupdates.json",
             )
         },
     )
@@ -241,6 +239,7 @@ def _include_routers(app: FastAPI) -> None:
         accounts_router,
         account_me_router,
         reports_router,
+        abuse_router,
         my_reports_router,
         feedback_router,
         notifications_router,
@@ -252,8 +251,12 @@ def _include_routers(app: FastAPI) -> None:
         surveys_router,
         ideas_router,
         operators_router,
+        operator_catalog_router,
         operator_surveys_router,
         operator_ideas_router,
         operator_feedback_router,
+        photo_originals_router,
+        moderation_router,
+        open311_media_router,
         open311_router,
     )

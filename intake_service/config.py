@@ -82,6 +82,28 @@ class Settings(ServiceSettings):
         description="A photo still being decoded after this long is refused as damaged "
         "(its worker process is ended).",
     )
+    photo_blur_faces: bool = Field(
+        default=True,
+        description="Faces in photos are found and blurred before a photo is stored, so "
+        "that no stored, public or CRM copy shows them (number plates are not: see the "
+        "README). Off only for a city whose CRM must have photos as taken: residents' "
+        "photos are then published with the faces of passers-by in them.",
+    )
+    photo_face_threshold: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="How sure the face detector must be (0 to 1) to blur what it found: "
+        "lower blurs more faces, and more things that only look like one; higher misses "
+        "more faces.",
+    )
+    photo_keep_originals: bool = Field(
+        default=False,
+        description="With blurring on, also keep each photo as it was before its faces "
+        "were blurred (upright, without metadata, at the stored size) in the photo store, "
+        "readable by operators with a `read` key only (`GET /v1/operator/photos/{id}/"
+        "original`) and deleted with the photo. Off: unblurred faces are never stored.",
+    )
     photo_store: Literal["local", "s3"] = Field(
         default="local",
         description="Where photos are kept: `local` (the folder `photo_dir`) or `s3` (an "
@@ -191,15 +213,63 @@ class Settings(ServiceSettings):
         "rather than made with `python -m intake_service open311-key create`: a JSON list of "
         '{"name", "sha256"}.',
     )
+    open311_key_service: str | None = Field(
+        default=None,
+        pattern=r"^(https?://|mailto:)\S+$",
+        description="Where an outside developer asks for an Open311 `api_key`, as the "
+        "discovery document's `key_service` says: a web page (`https://…`) or an address "
+        "(`mailto:…`). Unset: this server's API documentation (`/docs`), which says to ask "
+        "the city's IT team.",
+        examples=["mailto:open311@um.wroc.pl"],
+    )
     open311_media_allow_private_hosts: bool = Field(
         default=False,
         description="Fetch an Open311 `media_url` even from a loopback or private address "
         "(off: such URLs are refused, so that clients cannot make this server reach inside "
         "the city's network).",
     )
-    open311_media_timeout_seconds: float = Field(default=10.0, gt=0)
+    open311_media_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest one attempt at fetching an Open311 `media_url` may take "
+        "(looking the host up, connecting and reading the photo).",
+    )
+    open311_media_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Attempts at fetching an Open311 `media_url` whose host does not "
+        "answer (or answers with a server error) before the link is given up; a missing "
+        "photo, one too large or not a photo, or a private address is given up at once.",
+    )
+    open311_media_retry_base_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Backoff between attempts at a `media_url`: the n-th retry waits a "
+        "random time up to this times 2^(n-1) (full jitter), at most "
+        "`open311_media_retry_cap_seconds`.",
+    )
+    open311_media_retry_cap_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Longest wait between two attempts at a `media_url`.",
+    )
+    open311_media_wait_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="How long a request's hand-over to the city's CRM waits for the "
+        "photos of its `media_url`s; it goes as soon as they are in (or given up), and "
+        "without those still missing once this has passed (the report's Open311 GET gets "
+        "a photo that arrives later all the same).",
+    )
     adapter_url: str = Field(
         default="http://127.0.0.1:8001", description="Base URL of the CRM adapter."
+    )
+    delay_notice_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="A report whose hand-over to the CRM adapter has failed for this many "
+        "minutes since it was filed (or has stopped) is shown to its resident as delayed "
+        "(the adapter tells of delays past it with its own `ADAPTER_DELAY_NOTICE_MINUTES`).",
     )
     adapter_secret: SecretStr = Field(
         default=SecretStr(DEV_SECRETS["intake_to_adapter"]),
@@ -327,6 +397,16 @@ class Settings(ServiceSettings):
         description='Ideas, survey answers, "me too" and feedback together per account '
         "(signed in) or per device id and window.",
     )
+    throttle_flags_per_client: int = Field(
+        default=30,
+        ge=1,
+        description="Abuse flags of reports per IP address and window.",
+    )
+    throttle_flags_per_account: int = Field(
+        default=10,
+        ge=1,
+        description="Abuse flags of reports per account (signed in) and window.",
+    )
 
     @model_validator(mode="after")
     def _default_photo_dir(self) -> Self:
@@ -387,6 +467,10 @@ class Settings(ServiceSettings):
 
     def photo_concurrency(self) -> int:
         return self.photo_workers or os.cpu_count() or 1
+
+    def face_threshold(self) -> float | None:
+        """The face detector's threshold; None when faces are not blurred."""
+        return self.photo_face_threshold if self.photo_blur_faces else None
 
     def events_secrets(self) -> list[str]:
         return secrets_of(self.events_secret, self.events_secret_previous)

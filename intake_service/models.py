@@ -12,8 +12,9 @@ from intake_service.db import InboxMessage, OutboxEvent
 from intake_service.feedback.models import Feedback
 from intake_service.ideas.models import Idea
 from intake_service.idempotency.models import IdempotencyRecord
+from intake_service.moderation.models import AbuseFlag, ModerationEvent
 from intake_service.notifications.models import Notification, NotificationDelivery
-from intake_service.open311.models import Open311Key
+from intake_service.open311.models import Open311Key, Open311Media, Open311Update
 from intake_service.operators.models import OperatorAction, OperatorKey
 from intake_service.photos.models import Photo
 from intake_service.reports.models import (
@@ -32,6 +33,7 @@ from intake_service.surveys.models import (
 from intake_service.throttling.models import AttemptCounter
 
 __all__ = [
+    "AbuseFlag",
     "AccessToken",
     "Account",
     "AttemptCounter",
@@ -42,10 +44,13 @@ __all__ = [
     "IdempotencyRecord",
     "Idea",
     "InboxMessage",
+    "ModerationEvent",
     "Device",
     "Notification",
     "NotificationDelivery",
     "Open311Key",
+    "Open311Media",
+    "Open311Update",
     "OperatorAction",
     "OperatorKey",
     "OutboxEvent",

@@ -1,4 +1,5 @@
-"""Intake's background loops: the outbox relay to the CRM adapter and notification delivery."""
+"""Intake's background loops: the outbox relay to the CRM adapter, notification delivery and
+the fetching of Open311 requests' photos."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from intake_service.notifications.channels import (
 from intake_service.notifications.delivery import DeliveryLoop
 from intake_service.notifications.models import Platform
 from intake_service.notifications.service import DELIVERIES
+from intake_service.open311.media_fetch import start_media_fetch
 from shared.relay import start_relay
 from shared.runtime import HTTP_TIMEOUT, Runtime, StartLoops, tls_context
 
@@ -79,5 +81,6 @@ def loops(settings: Settings) -> StartLoops:
             interval=settings.poll_seconds,
             batch=deliveries.batch_size,
         )
+        start_media_fetch(runtime, settings)
 
     return start

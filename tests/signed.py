@@ -20,6 +20,18 @@ from shared.contracts import (
 from shared.settings import DEV_SECRETS
 from shared.signing import Signer
 
+EVERY_EVENT_TYPE = {
+    "report.submitted.v1",
+    "report.status_changed.v1",
+    "report.reopen_requested.v1",
+    "report.comment_added.v1",
+    "report.reporter_erased.v1",
+    "report.delivery_delayed.v1",
+    "catalog.changed.v1",
+    "routing.changed.v1",
+}
+"""Every event type either service takes at `/internal/events`, as its document says."""
+
 
 def signed(envelope: Envelope, secret: str) -> tuple[bytes, dict[str, str]]:
     body = envelope.model_dump_json().encode()

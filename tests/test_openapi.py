@@ -122,7 +122,7 @@ def test_operator_operations_and_only_they_need_an_operator_key():
             assert "operator-not-authenticated" in examples["examples"], name
         else:
             assert {"OperatorKey": []} not in security, name
-    assert operator_operations == 13
+    assert operator_operations == 27
 
 
 def test_account_operations_name_their_problems_and_retry_after():

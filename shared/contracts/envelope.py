@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.catalog import CatalogChangedV1, RoutingChangedV1
 from shared.contracts.reports import (
     ReportCommentAddedV1,
+    ReportDeliveryDelayedV1,
     ReporterErasedV1,
     ReportReopenRequestedV1,
     ReportStatusChangedV1,
@@ -21,7 +23,10 @@ Event = Annotated[
     | ReportStatusChangedV1
     | ReportReopenRequestedV1
     | ReportCommentAddedV1
-    | ReporterErasedV1,
+    | ReporterErasedV1
+    | ReportDeliveryDelayedV1
+    | CatalogChangedV1
+    | RoutingChangedV1,
     Field(discriminator="type"),
 ]
 

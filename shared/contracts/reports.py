@@ -297,6 +297,35 @@ class ReporterErasedV1(_Event):
     erased_at: Timestamp = Field(description="When the account was erased (UTC).")
 
 
+class ReportDeliveryDelayedV1(_Event):
+    """The report's way into the CRM is held up (or free again): the resident is told.
+
+    Sent by the adapter when the delivery of the report's case has been retrying for longer
+    than its setting, or has stopped (a dead letter), and again with `delayed` false when an
+    operator replays it or the case is created. Intake applies only the newest by `as_of`.
+    """
+
+    type: Literal["report.delivery_delayed.v1"] = "report.delivery_delayed.v1"
+    report_id: uuid.UUID = Field(description="Intake's id of the report.")
+    delayed: StrictBool = Field(
+        description="True: the delivery is held up; false: it is on its way again."
+    )
+    dead: StrictBool = Field(
+        default=False,
+        description="True when the retries stopped and an operator must replay it.",
+    )
+    since: Timestamp | None = Field(
+        default=None,
+        description="When the delivery's first failed attempt was (UTC), or, for one "
+        "its connector's open circuit breaker kept from being tried, when it was held "
+        "back; null when `delayed` is false.",
+    )
+    as_of: Timestamp = Field(
+        description="When the adapter saw it so (UTC): a receiver ignores an event older "
+        "than the last it applied for the report."
+    )
+
+
 def without_contact(envelope_json: str) -> str:
     """A stored `report.submitted.v1` envelope with its `reporter_contact` removed.
 

@@ -99,6 +99,29 @@ SETTINGS: dict[str, Any] = {
     "operations": [
         # The stream opens with a `ready` event and then stays open.
         {"include-path": "/v1/me/notifications/stream", "max-stream-events": 1},
+        # An event too long for its lists (a catalog of 501 categories) can be over the
+        # body limit of 1 MiB before its schema is looked at: refused with a 413.
+        {
+            "include-path": "/internal/events",
+            "checks": {
+                "negative_data_rejection": {
+                    "expected-statuses": [
+                        400,
+                        401,
+                        403,
+                        404,
+                        405,
+                        406,
+                        409,
+                        413,
+                        415,
+                        422,
+                        428,
+                        429,
+                    ]
+                }
+            },
+        },
         # A change without If-Match is a 428 Precondition Required (RFC 6585).
         {
             "include-path": "/admin/routing",
@@ -315,6 +338,35 @@ REFUSALS = [
         412,
         "routing-version-changed",
         "`If-Match` names the routing table's current version, which only a read tells.",
+    ),
+    Refusal(
+        412,
+        "revision-changed",
+        "`If-Match` names the revision of the category or group read, which only a read "
+        "tells; without it a PUT makes a new one, and one of that code may exist.",
+    ),
+    Refusal(
+        428,
+        "revision-required",
+        "A category or group that exists is changed only with `If-Match` naming the "
+        "revision read (the example's codes exist).",
+    ),
+    Refusal(
+        422,
+        "category-group-unknown",
+        "A category's group is one the catalog has.",
+    ),
+    Refusal(
+        422,
+        "validation-failed",
+        "A category's choice fields list their choices and only they do; codes of "
+        "attributes and of choices differ.",
+        causes="^attributes",
+    ),
+    Refusal(
+        422,
+        "catalog-full",
+        "The catalog holds at most 500 categories.",
     ),
     Refusal(
         422,

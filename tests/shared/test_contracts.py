@@ -7,25 +7,37 @@ from pydantic import ValidationError
 
 import shared.contracts
 from shared.contracts import (
+    CatalogCategory,
+    CatalogChangedV1,
     Envelope,
     GeoPoint,
+    Names,
     ReportCommentAddedV1,
+    ReportDeliveryDelayedV1,
     ReportReopenRequestedV1,
     ReportStatus,
     ReportStatusChangedV1,
     ReportSubmittedV1,
     ResolutionTarget,
+    RoutingChangedV1,
+    RoutingUnit,
 )
 from shared.contracts.__main__ import SCHEMA_FILE, render
 
 
 def test_public_names_are_pinned():
     assert sorted(shared.contracts.__all__) == [
+        "CATALOG_AGGREGATE",
+        "CatalogCategory",
+        "CatalogChangedV1",
         "DEFAULT_RESOLUTION_TARGET",
         "Envelope",
         "Event",
         "GeoPoint",
+        "Names",
+        "ROUTING_AGGREGATE",
         "ReportCommentAddedV1",
+        "ReportDeliveryDelayedV1",
         "ReportReopenRequestedV1",
         "ReportStatus",
         "ReportStatusChangedV1",
@@ -33,6 +45,8 @@ def test_public_names_are_pinned():
         "ReporterContact",
         "ReporterErasedV1",
         "ResolutionTarget",
+        "RoutingChangedV1",
+        "RoutingUnit",
         "without_contact",
     ]
 
@@ -49,6 +63,12 @@ def test_every_field_is_documented():
         ReportStatusChangedV1,
         ReportReopenRequestedV1,
         ReportCommentAddedV1,
+        ReportDeliveryDelayedV1,
+        CatalogChangedV1,
+        CatalogCategory,
+        RoutingChangedV1,
+        RoutingUnit,
+        Names,
         GeoPoint,
         ResolutionTarget,
     ):
