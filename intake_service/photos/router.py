@@ -28,9 +28,10 @@ from shared.signing import UrlSigner, photo_link_path
 
 router = Router(prefix="/v1/photos", tags=["photos"])
 
-# A photo never changes under its id, so caches may keep it; a day, not forever, so that a
-# photo taken down (a face, a number plate) leaves shared caches soon after.
-CACHE_CONTROL = "public, max-age=86400"
+# A photo never changes under its id, so caches may keep it, but only for minutes: one the
+# moderators hide (a face, a number plate) must leave shared caches soon after. A client
+# holding it asks again with its ETag and gets a 304 of a few bytes.
+CACHE_CONTROL = "public, max-age=300"
 
 
 class PhotoHidden(AppError):

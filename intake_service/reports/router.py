@@ -346,9 +346,9 @@ me_router = Router(prefix="/v1/me", tags=["me"])
 )
 async def list_my_reports(
     session: SessionDep,
+    account: AccountDep,
     lang: LangDep,
     settings: SettingsDep,
-    account: AccountDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     cursor: Annotated[
         str | None, Query(description="`next_cursor` of the previous page.")
@@ -375,9 +375,9 @@ async def list_my_reports(
 )
 async def update_my_report(
     session: SessionDep,
+    account: AccountDep,
     lang: LangDep,
     settings: SettingsDep,
-    account: AccountDep,
     report_id: uuid.UUID,
     change: MyReportUpdate,
 ) -> MyReportRead:

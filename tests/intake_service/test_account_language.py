@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import uuid
 
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from intake_service.accounts.dependencies import get_optional_account
+from intake_service.app import create_app
+from intake_service.config import Settings
+from intake_service.deps import get_language
 from tests.helpers import POTHOLE, register_and_sign_in
 
 
@@ -52,3 +59,28 @@ class TestTheAccountsLanguage:
         response = await intake.get("/v1/categories", headers=stale)
         assert response.status_code == 200
         assert await pothole_name(intake, headers=stale) == "Dziura w jezdni"
+
+
+def _resolved(dependant: Dependant) -> list[object]:
+    """The dependencies of an operation in the order they are resolved."""
+    calls: list[object] = []
+    for dependency in dependant.dependencies:
+        calls.extend(_resolved(dependency))
+        calls.append(dependency.call)
+    return calls
+
+
+def test_the_account_is_known_before_the_language_is_chosen():
+    """An operation taking both looks its token up once: the account's dependency notes
+    the language it found, and the language's reads it (else it would look it up too)."""
+    app = create_app(Settings())
+    both = 0
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        calls = _resolved(route.dependant)
+        accounts = [calls.index(c) for c in (get_optional_account,) if c in calls]
+        if accounts and get_language in calls:
+            both += 1
+            assert accounts[0] < calls.index(get_language), route.path
+    assert both, "no operation takes both: this checks nothing"

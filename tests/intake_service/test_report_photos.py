@@ -418,7 +418,11 @@ class TestServingPhotos:
         url = report["photos"][0]["url"]
         first = await intake.get(url)
         etag = first.headers["etag"]
-        assert first.headers["cache-control"].startswith("public, max-age=")
+        cache, _, seconds = first.headers["cache-control"].partition(", max-age=")
+        # Shared caches may keep it, but a photo the moderators hide leaves them within
+        # minutes.
+        assert cache == "public"
+        assert 0 < int(seconds) <= 300
         again = await intake.get(url, headers={"If-None-Match": etag})
         assert again.status_code == 304
         assert again.content == b""
