@@ -8,13 +8,12 @@ otherwise end in a driver's traceback; a city's operator needs to know which set
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 from pydantic import ValidationError
 from sqlalchemy import exc
 from sqlalchemy.engine import make_url
 
-from shared.db import database_unavailable
+from shared.db import causes, database_unavailable
 from shared.settings import ServiceSettings
 
 _NO_TABLES = ("no such table", "does not exist")
@@ -22,26 +21,15 @@ _MISSING_TABLE_STATE = "42P01"
 _MISSING_DATABASE_STATE = "3D000"
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = (
-            getattr(current, "orig", None) or current.__cause__ or current.__context__
-        )
-
-
 def _reason(error: BaseException) -> str:
     """The innermost error's first line, without SQLAlchemy's statement and links."""
-    innermost = list(_chain(error))[-1]
+    innermost = list(causes(error))[-1]
     text = str(innermost).strip().splitlines()
     return text[0] if text else type(innermost).__name__
 
 
 def _state(error: BaseException) -> str | None:
-    for current in _chain(error):
+    for current in causes(error):
         state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
         if isinstance(state, str):
             return state

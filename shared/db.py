@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import enum
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -163,14 +163,23 @@ def database_of(session: AsyncSession) -> URL:
 _UNREACHABLE_SQLITE = ("database is locked", "unable to open database file")
 
 
-def database_unavailable(error: BaseException) -> bool:
-    """Whether `error` says the database cannot be reached just now (down, restarting,
-    connection lost, out of connections, locked past the busy timeout) rather than that
-    the statement or the data were wrong: the request may succeed if sent again."""
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then the driver's error it wraps (`orig`) or its cause, and so on."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        yield current
+        current = (
+            getattr(current, "orig", None) or current.__cause__ or current.__context__
+        )
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached just now (down, restarting,
+    connection lost, out of connections, locked past the busy timeout) rather than that
+    the statement or the data were wrong: the request may succeed if sent again."""
+    for current in causes(error):
         if isinstance(current, ConnectionError | TimeoutError | exc.TimeoutError):
             return True
         if isinstance(current, exc.DBAPIError) and current.connection_invalidated:
@@ -184,9 +193,6 @@ def database_unavailable(error: BaseException) -> bool:
             text in str(current) for text in _UNREACHABLE_SQLITE
         ):
             return True
-        current = (
-            getattr(current, "orig", None) or current.__cause__ or current.__context__
-        )
     return False
 
 

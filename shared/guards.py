@@ -15,7 +15,10 @@ from shared.i18n import N_
 MAX_BODY_BYTES = 1024 * 1024
 """Largest request body a JSON endpoint reads; bigger ones get 413 before they fill memory."""
 MAX_SIGNED_BODY_BYTES = 64 * 1024
-"""Largest body of a signed event or webhook."""
+"""Largest body of a CRM's signed webhook (one status change)."""
+MAX_EVENT_BODY_BYTES = MAX_BODY_BYTES
+"""Largest body of a signed event between the services: a catalog or routing event carries
+every category or unit (at most 500 of them, some 750 KB at the longest names)."""
 
 
 class BodyTooLarge(AppError):

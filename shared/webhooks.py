@@ -29,17 +29,20 @@ class SignedMessage:
     body: bytes
 
 
-def signed_message(verifier: str) -> Callable[[Request], Awaitable[SignedMessage]]:
+def signed_message(
+    verifier: str, *, max_bytes: int = MAX_SIGNED_BODY_BYTES
+) -> Callable[[Request], Awaitable[SignedMessage]]:
     """A dependency that yields the verified body and its message id.
 
     `verifier` names the `Verifier` in `app.state`. 400 when the signature headers are
-    missing, 401 when no accepted secret signed the body, 413 past 64 KiB.
+    missing, 401 when no accepted secret signed the body, 413 past `max_bytes` (64 KiB
+    unless said).
     """
 
     async def dependency(request: Request) -> SignedMessage:
         if not has_signature_headers(request.headers):
             raise MissingSignature()
-        body = await read_body(request, MAX_SIGNED_BODY_BYTES)
+        body = await read_body(request, max_bytes)
         try:
             checker: Verifier = getattr(request.app.state, verifier)
             message_id = checker.verify(bytes(body), request.headers)

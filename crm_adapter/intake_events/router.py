@@ -13,7 +13,7 @@ from crm_adapter.intake_events import service
 from shared.contracts import Envelope, GeoPoint, ReportSubmittedV1
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
-from shared.guards import BodyTooLarge
+from shared.guards import MAX_EVENT_BODY_BYTES, BodyTooLarge
 from shared.routes import Router
 from shared.webhooks import (
     InvalidEvent,
@@ -59,7 +59,10 @@ EXAMPLE = Envelope(
 async def receive_event(
     session: SessionDep,
     settings: SettingsDep,
-    message: Annotated[SignedMessage, Depends(signed_message("events_verifier"))],
+    message: Annotated[
+        SignedMessage,
+        Depends(signed_message("events_verifier", max_bytes=MAX_EVENT_BODY_BYTES)),
+    ],
 ) -> Response:
     await service.receive_event(session, body=message.body, calendar=settings.calendar)
     return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -15,7 +15,7 @@ from intake_service.status import service
 from shared.contracts import Envelope, ReportStatus, ReportStatusChangedV1
 from shared.deps import SessionDep
 from shared.errors import BadSignature, ValidationFailed, problem_responses
-from shared.guards import BodyTooLarge
+from shared.guards import MAX_EVENT_BODY_BYTES, BodyTooLarge
 from shared.inbox_api import inbox_router
 from shared.routes import Router
 from shared.webhooks import (
@@ -63,7 +63,10 @@ EXAMPLE = Envelope(
 )
 async def receive_event(
     session: SessionDep,
-    message: Annotated[SignedMessage, Depends(signed_message("events_verifier"))],
+    message: Annotated[
+        SignedMessage,
+        Depends(signed_message("events_verifier", max_bytes=MAX_EVENT_BODY_BYTES)),
+    ],
 ) -> Response:
     await service.receive_event(session, body=message.body)
     return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -15,6 +15,7 @@ from shared.contracts import (
     Names,
     ResolutionTarget,
 )
+from shared.contracts.catalog import MAX_CATEGORIES
 from shared.settings import DEV_SECRETS
 from tests.crm_adapter.test_routing import DISTRICT, current, put, table
 from tests.signed import signed
@@ -84,6 +85,32 @@ class TestIntakesCategories:
         await tell(adapter, catalog_event(2, "pothole"))
         coverage = (await current(adapter)).json()["coverage"]
         assert (coverage["catalog_version"], coverage["uncovered"]) == (3, ["graffiti"])
+
+    async def test_the_largest_catalog_there_can_be_is_taken(self, adapter):
+        """500 categories with names of 200 characters: well over a webhook's 64 KiB."""
+        now = dt.datetime.now(dt.UTC)
+        long = "Ż" * 200
+        event = CatalogChangedV1(
+            version=2,
+            categories=[
+                CatalogCategory(
+                    code=f"category_{i}",
+                    group="roads",
+                    names=Names(pl=long, en=long, de=long),
+                    active=True,
+                    resolution_target=ResolutionTarget(working_days=5),
+                )
+                for i in range(MAX_CATEGORIES)
+            ],
+            changed_at=now,
+        )
+        envelope = Envelope(occurred_at=now, source="intake", event=event)
+        body, headers = signed(envelope, DEV_SECRETS["intake_to_adapter"])
+        assert len(body) > 64 * 1024
+        await tell(adapter, (body, headers))
+        coverage = (await current(adapter)).json()["coverage"]
+        assert coverage["catalog_version"] == 2
+        assert len(coverage["uncovered"]) == MAX_CATEGORIES
 
 
 class TestRoutingToldToIntake:
